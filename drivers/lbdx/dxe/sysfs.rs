@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The DXE's sysfs attributes, in the PCI device's directory (ABI:
+//! `Documentation/ABI/testing/sysfs-driver-lbdx-dxe`).
+
+use super::caps::Caps;
+use crate::{bringup::Version, hw::dxe_regs::write_caps, sysfs::AttrSource};
+use core::fmt::Write;
+use kernel::{prelude::*, str::Formatter};
+
+/// Everything the DXE shows in sysfs.
+pub(crate) struct DeviceAttrs {
+    pub(crate) version: Version,
+    pub(crate) caps: Caps,
+    pub(crate) irq_vectors: usize,
+}
+
+impl AttrSource for DeviceAttrs {
+    const NAMES: &'static [&'static CStr] = &[
+        c"version",
+        c"caps",
+        c"channels",
+        c"max_xor_srcs",
+        c"max_xfer",
+        c"max_ring_size",
+        c"nominal_bw",
+        c"irq_vectors",
+    ];
+
+    fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
+        let c = &self.caps;
+        match id {
+            0 => write!(out, "{}", self.version),
+            1 => write_caps(c.ops, out),
+            2 => write!(out, "{}", c.channels),
+            3 => write!(out, "{}", c.max_xor_srcs),
+            4 => write!(out, "{}", c.max_xfer),
+            5 => write!(out, "{}", c.max_ring_size),
+            6 => write!(out, "{}", c.nominal_bw),
+            _ => write!(out, "{}", self.irq_vectors),
+        }
+    }
+}

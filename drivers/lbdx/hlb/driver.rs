@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PCI binding of the HLB: probe brings the function up (`bringup`), reads
+//! the device's resources and publishes them in sysfs; unbind undoes it all
+//! by dropping [`Hlb`].
+
+use super::{resources::Totals, sysfs::DeviceAttrs};
+use crate::{
+    bringup::{self, Function, Identity},
+    hw::hlb_regs,
+    pci_id,
+    sysfs::AttrGroup,
+};
+use kernel::{
+    device::{Bound, Core},
+    pci, prelude::*};
+
+static IDENTITY: Identity = Identity {
+    name: "HLB",
+    magic: hlb_regs::ID_MAGIC,
+    major: hlb_regs::VERSION_MAJOR,
+    bar_name: c"lbdx_hlb",
+    irq_name: c"lbdx_hlb_alarm",
+};
+
+/// A bound HLB.
+///
+/// Fields drop in declaration order: sysfs files first, then the function
+/// (interrupts, vectors, BAR), then the state the files showed.
+#[pin_data]
+pub(crate) struct Hlb<'b> {
+    device_attrs_group: AttrGroup<'b, DeviceAttrs>,
+    totals_group: AttrGroup<'b, Totals>,
+    #[pin]
+    function: Function<'b>,
+    device_attrs: DeviceAttrs,
+    totals: Totals,
+}
+
+impl<'b> Hlb<'b> {
+    fn new(pdev: &'b pci::Device<Bound>) -> impl PinInit<Self, Error> + 'b {
+        try_pin_init!(&this in Self {
+            function <- Function::new(pdev, &IDENTITY),
+            totals: {
+                // SAFETY: `function` is initialized above and drops after
+                // this borrow's last use (below, in this initializer).
+                let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
+                Totals::read(f.bar()).inspect_err(|_| {
+                    dev_err!(pdev, "HLB reports no domains, queues or ports; not binding\n")
+                })?
+            },
+            device_attrs: {
+                // SAFETY: As for `totals`.
+                let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
+                DeviceAttrs { version: f.version(), irq_vectors: f.irq_vectors() }
+            },
+            totals_group: {
+                // SAFETY: `totals` is initialized above and drops after this group.
+                let totals = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).totals) };
+                // SAFETY: The group is a field of `Hlb`, which is never leaked.
+                unsafe { AttrGroup::new(pdev.as_ref(), Some(c"total_resources"), totals)? }
+            },
+            device_attrs_group: {
+                // SAFETY: `device_attrs` is initialized above and drops after this group.
+                let attrs = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).device_attrs) };
+                // SAFETY: The group is a field of `Hlb`, which is never leaked.
+                unsafe { AttrGroup::new(pdev.as_ref(), None, attrs)? }
+            },
+            _: {
+                // SAFETY: Every field is initialized at this point.
+                unsafe { &*this.as_ptr() }.log_summary(pdev);
+            },
+        }? Error)
+    }
+
+    fn log_summary(&self, pdev: &pci::Device<Bound>) {
+        let t = &self.totals;
+        dev_info!(
+            pdev,
+            "HLB {}.{}: {} domains, {} LDB queues, {} DIR ports, {} LDB ports, {}+{} credits, {} history-list entries, {} MSI-X vectors, interrupt self-test passed\n",
+            self.device_attrs.version.major,
+            self.device_attrs.version.minor,
+            t.get(hlb_regs::NUM_DOMAINS),
+            t.get(hlb_regs::NUM_LDB_QUEUES),
+            t.get(hlb_regs::NUM_DIR_PORTS),
+            t.get(hlb_regs::NUM_LDB_PORTS),
+            t.get(hlb_regs::NUM_LDB_CREDITS),
+            t.get(hlb_regs::NUM_DIR_CREDITS),
+            t.get(hlb_regs::NUM_HIST_LIST),
+            self.device_attrs.irq_vectors
+        );
+    }
+}
+
+/// The `lbdx_hlb` PCI driver.
+pub(crate) struct HlbDriver;
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    <HlbDriver as pci::Driver>::IdInfo,
+    [(pci_id::device_id(hlb_regs::PCI_VENDOR_ID, hlb_regs::PCI_DEVICE_ID), ())]
+);
+
+impl pci::Driver for HlbDriver {
+    type IdInfo = ();
+    type Data<'bound> = Hlb<'bound>;
+
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: Option<&'bound Self::IdInfo>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let enabled = bringup::enable(pdev);
+        pin_init::pin_init_scope(move || Ok(Hlb::new(enabled?)))
+    }
+
+    fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let causes = this.function.other_causes();
+        if causes != 0 {
+            dev_info!(pdev, "unbinding; alarm causes seen since probe: {:#x}\n", causes);
+        }
+    }
+}

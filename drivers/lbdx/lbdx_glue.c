@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lbdx_glue.c - the only C in the lbdx module.
+ *
+ * Why it exists: the Rust `kernel` crate of Linux 7.3 has no abstraction for
+ * sysfs attributes of a device. This file builds read-only attribute groups
+ * at run time from a table of names and hands every read to one Rust
+ * callback, which formats the value. The Rust side (sysfs.rs) owns the
+ * group's lifetime: it destroys the group before the data the callback
+ * reads goes away, and sysfs_remove_group() waits for readers in flight.
+ */
+
+#include <linux/device.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "lbdx_glue.h"
+
+struct lbdx_attr {
+	struct device_attribute dattr;
+	struct lbdx_attr_group *group;
+	unsigned int id;
+};
+
+struct lbdx_attr_group {
+	struct kobject *kobj;
+	struct attribute_group grp;
+	const void *ctx;
+	lbdx_attr_show_t show;
+	struct attribute **attrs;
+	struct lbdx_attr attr[];
+};
+
+static ssize_t lbdx_attr_show(struct device *dev, struct device_attribute *da,
+			      char *buf)
+{
+	struct lbdx_attr *a = container_of(da, struct lbdx_attr, dattr);
+
+	return a->group->show(a->group->ctx, a->id, buf);
+}
+
+/**
+ * lbdx_attr_group_create() - add a read-only attribute group to a device
+ * @dev: the device whose sysfs directory gets the group
+ * @name: subdirectory name, or NULL to put the files in @dev's directory
+ * @names: @n attribute names; must outlive the group
+ * @n: number of attributes
+ * @ctx: passed back to @show
+ * @show: formats attribute number @id into a PAGE_SIZE buffer
+ * @out: receives the group
+ *
+ * Return: 0 or a negative errno.
+ */
+int lbdx_attr_group_create(struct device *dev, const char *name,
+			   const char *const *names, unsigned int n,
+			   const void *ctx, lbdx_attr_show_t show,
+			   struct lbdx_attr_group **out)
+{
+	struct lbdx_attr_group *g;
+	unsigned int i;
+	int ret;
+
+	g = kzalloc(struct_size(g, attr, n), GFP_KERNEL);
+	if (!g)
+		return -ENOMEM;
+	g->attrs = kcalloc(n + 1, sizeof(*g->attrs), GFP_KERNEL);
+	if (!g->attrs) {
+		kfree(g);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct lbdx_attr *a = &g->attr[i];
+
+		sysfs_attr_init(&a->dattr.attr);
+		a->dattr.attr.name = names[i];
+		a->dattr.attr.mode = 0444;
+		a->dattr.show = lbdx_attr_show;
+		a->group = g;
+		a->id = i;
+		g->attrs[i] = &a->dattr.attr;
+	}
+	g->kobj = &dev->kobj;
+	g->ctx = ctx;
+	g->show = show;
+	g->grp.name = name;
+	g->grp.attrs = g->attrs;
+	ret = sysfs_create_group(g->kobj, &g->grp);
+	if (ret) {
+		kfree(g->attrs);
+		kfree(g);
+		return ret;
+	}
+	*out = g;
+	return 0;
+}
+
+/**
+ * lbdx_attr_group_destroy() - remove a group made by lbdx_attr_group_create()
+ * @g: the group
+ *
+ * Waits for reads in flight; no @show call starts after this returns.
+ */
+void lbdx_attr_group_destroy(struct lbdx_attr_group *g)
+{
+	sysfs_remove_group(g->kobj, &g->grp);
+	kfree(g->attrs);
+	kfree(g);
+}

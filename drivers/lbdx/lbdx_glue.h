@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Interface of lbdx_glue.c, the module's C glue; its Rust mirror is the
+ * `extern "C"` block in sysfs.rs.
+ */
+#ifndef LBDX_GLUE_H
+#define LBDX_GLUE_H
+
+#include <linux/types.h>
+
+struct device;
+struct lbdx_attr_group;
+
+typedef ssize_t (*lbdx_attr_show_t)(const void *ctx, unsigned int id,
+				    char *buf);
+
+int lbdx_attr_group_create(struct device *dev, const char *name,
+			   const char *const *names, unsigned int n,
+			   const void *ctx, lbdx_attr_show_t show,
+			   struct lbdx_attr_group **out);
+void lbdx_attr_group_destroy(struct lbdx_attr_group *g);
+
+#endif /* LBDX_GLUE_H */

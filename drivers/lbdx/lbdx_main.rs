@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! lbdx: drivers for the HLB hardware load balancer and the DXE DMA/XOR
+//! engine.
+//!
+//! One module registers two PCI drivers, `lbdx_hlb` and `lbdx_dxe`. The
+//! device register maps are specified in `Documentation/hw/` and transcribed,
+//! kernel-free, in `hw/`.
+//!
+//! - [`bringup`]: what both devices share at probe: identity, reset, MSI-X,
+//!   interrupt self-test.
+//! - [`hlb`]: the load balancer.
+//! - [`dxe`]: the DMA/XOR engine.
+//! - [`sysfs`]: read-only sysfs attribute groups (over the C glue).
+
+use kernel::{driver, pci, prelude::*, InPlaceModule};
+
+mod bringup;
+mod dxe;
+mod hlb;
+mod hw;
+mod pci_id;
+mod sysfs;
+#[cfg(CONFIG_KUNIT)]
+mod kunit_tests;
+
+#[pin_data]
+struct LbdxModule {
+    #[pin]
+    _hlb: driver::Registration<pci::Adapter<hlb::HlbDriver>>,
+    #[pin]
+    _dxe: driver::Registration<pci::Adapter<dxe::DxeDriver>>,
+}
+
+impl InPlaceModule for LbdxModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            _hlb <- driver::Registration::new(c"lbdx_hlb", module),
+            _dxe <- driver::Registration::new(c"lbdx_dxe", module),
+        })
+    }
+}
+
+module! {
+    type: LbdxModule,
+    name: "lbdx",
+    authors: ["lbdx developers"],
+    description: "HLB load balancer and DXE DMA/XOR engine drivers",
+    license: "GPL v2",
+}

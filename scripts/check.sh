@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: every test, ending with the line "N passed, N failed".
+#
+#   host    cargo test of the device models and kernel-free logic (tools/)
+#   style   rustfmt of driver and tools, clippy of the module and the tools
+#   guest   KUnit suites and selftests in a VM (scripts/vm.sh check): each
+#           TAP "ok"/"not ok" line counts; so do "the guest finished
+#           cleanly" (no timeout, no dead device model, no oops/WARN/BUG)
+#           and "every selftest ran its whole plan".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+passed=0 failed=0
+t_start=$(date +%s)
+pass() { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "not ok - $*"; }
+result() { if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2"; fi; }
+
+summary() {
+	log "make check took $(($(date +%s) - t_start)) s"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+phase setup "$LBDX_TOP/scripts/setup.sh" || { fail "setup"; summary; }
+phase kernel "$LBDX_TOP/scripts/build-kernel.sh" >/dev/null || { fail "guest kernel build"; summary; }
+export CARGO_TARGET_DIR=$LBDX_CACHE/target
+results=$LBDX_TOP/build/check
+mkdir -p "$results"
+
+# --- host ---------------------------------------------------------------
+t0=$(date +%s)
+(cd "$LBDX_TOP/tools" && cargo test --quiet 2>&1) | tee "$results/cargo-test.log" | grep -E '^test result|FAILED|panicked' || true
+while read -r p f; do
+	passed=$((passed + p))
+	failed=$((failed + f))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$results/cargo-test.log")
+grep -q '^test result' "$results/cargo-test.log" || fail "cargo test ran (see $results/cargo-test.log)"
+log "phase host-tests: $(($(date +%s) - t0)) s"
+
+# --- style --------------------------------------------------------------
+t0=$(date +%s)
+ksrc=$(kernel_src)
+rustfmt --check --edition 2021 --config-path "$ksrc/.rustfmt.toml" "$LBDX_TOP/drivers/lbdx/lbdx_main.rs" >"$results/rustfmt.log" 2>&1
+result $? "rustfmt: driver sources"
+(cd "$LBDX_TOP/tools" && cargo fmt --all -- --check) >"$results/cargo-fmt.log" 2>&1
+result $? "rustfmt: tools sources"
+(cd "$LBDX_TOP/tools" && cargo clippy --quiet --all-targets -- -D warnings) >"$results/cargo-clippy.log" 2>&1
+result $? "clippy: tools"
+touch "$LBDX_TOP/drivers/lbdx/lbdx_main.rs"
+CLIPPY=1 "$LBDX_TOP/scripts/build-module.sh" >/dev/null 2>"$results/module-clippy.log"
+rc=$?
+[ $rc -eq 0 ] && ! grep -qE '^(warning|error)' "$results/module-clippy.log"
+result $? "clippy: module builds warning-free (make CLIPPY=1)"
+log "phase style: $(($(date +%s) - t0)) s"
+
+# --- guest --------------------------------------------------------------
+t0=$(date +%s)
+"$LBDX_TOP/scripts/vm.sh" check 2>&1 | tee "$results/vm.log" | grep -E 'FAIL|phase|finished'
+result "${PIPESTATUS[0]}" "guest finished cleanly (no timeout, dead model, oops, WARN or BUG)"
+tap=$LBDX_TOP/build/vm-check/tap.log
+if [ -f "$tap" ]; then
+	tr -d '\r' <"$tap" >"$results/tap.log"
+	grep -E '^not ok' "$results/tap.log" | sed 's/^/  guest: /'
+	passed=$((passed + $(grep -cE '^ok ' "$results/tap.log")))
+	failed=$((failed + $(grep -cE '^not ok' "$results/tap.log")))
+	# Every selftest printed as many results as its plan announced.
+	awk '/^# selftest:/ { if (name != "" && got != want) bad = bad " " name; name = $3; want = -1; got = 0 }
+	     /^1\.\.[0-9]+$/ { want = substr($0, 4) + 0 }
+	     /^(ok|not ok) [0-9]/ { got++ }
+	     /^# selftests done/ { if (name != "" && got != want) bad = bad " " name; done = 1 }
+	     END { if (!done) bad = bad " (runner did not finish)"; if (bad != "") { print "incomplete:" bad; exit 1 } }' \
+		"$results/tap.log"
+	result $? "every selftest ran its whole plan"
+else
+	fail "guest produced no TAP output"
+fi
+log "phase guest-tests: $(($(date +%s) - t0)) s"
+summary

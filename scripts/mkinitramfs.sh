@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh OUT MODULE EXPECTED: build the guest's initramfs (gzip cpio)
+# from busybox-static, tests/guest/, tests/selftests/lbdx/, the module, and
+# the file of expected device values.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$1 module=$2 expected=$3
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,lib/modules,usr/share/lbdx/selftests}
+cp /bin/busybox "$root/bin/busybox"
+for applet in $("$root/bin/busybox" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+install -m 0755 "$LBDX_TOP/tests/guest/init" "$root/init"
+install -m 0644 "$LBDX_TOP"/tests/guest/*.sh "$root/usr/share/lbdx/"
+install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/selftests/"
+install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
+install -m 0644 "$expected" "$root/usr/share/lbdx/expected"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh run|check|shell: build everything, start the device models, boot the
+# guest kernel under QEMU with one vfio-user-pci device per model instance,
+# load lbdx and do what the mode says (see tests/guest/init).
+#
+# Results go to build/vm-MODE/: console.log (kernel and init), tap.log
+# (selftests, check mode), devmodel.log, expected (device values). Exit
+# status: 0 when the guest finished cleanly; 1 with a message on a timeout,
+# a device model that died, a guest that did not finish, or an oops, BUG,
+# WARNING or panic in the kernel log.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+mode=${1:?usage: vm.sh run|check|shell}
+case $mode in run | check | shell) ;; *) die "unknown mode $mode" ;; esac
+timeout_s=${LBDX_VM_TIMEOUT:-$([ "$mode" = check ] && echo 1200 || echo 300)}
+
+# The devices of each run: one model instance each, in PCI slot order.
+devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
+# check adds an HLB with non-default totals, so sysfs is seen to follow the
+# device rather than the DLB 2.0 defaults.
+[ "$mode" = check ] && devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=8,ldb-credits=1024,dir-credits=512,hist-list=256)
+FIRST_SLOT=16
+
+phase setup "$LBDX_TOP/scripts/setup.sh"
+kdir=$(phase kernel "$LBDX_TOP/scripts/build-kernel.sh")
+ko=$(phase module "$LBDX_TOP/scripts/build-module.sh")
+export CARGO_TARGET_DIR=$LBDX_CACHE/target
+phase devmodel-build cargo build --release --quiet --manifest-path "$LBDX_TOP/tools/Cargo.toml" -p devmodel
+devmodel=$CARGO_TARGET_DIR/release/lbdx-devmodel
+
+results=$LBDX_TOP/build/vm-$mode
+rm -rf "$results" && mkdir -p "$results"
+sockdir=$(mktemp -d /tmp/lbdx-vm.XXXXXX)
+model_pid= qemu_pid=
+cleanup() {
+	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+	[ -n "$model_pid" ] && kill "$model_pid" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$sockdir"
+}
+trap cleanup EXIT
+
+model_args=() qemu_devs=() slot=$FIRST_SLOT
+for d in "${devices[@]}"; do
+	kind=${d%%:*} spec=${d#*:}
+	name=${spec%%,*} opts=${spec#"$name"}
+	model_args+=("--$kind" "$sockdir/$name.sock$opts")
+	qemu_devs+=(-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$sockdir/$name.sock\",\"type\":\"unix\"},\"addr\":\"$(printf '0x%x' $slot)\"}")
+	printf '%s 0000:00:%02x.0\n' "$name" $slot >>"$sockdir/slots"
+	slot=$((slot + 1))
+done
+
+# expected: "BDF KIND key=value ..." from the model's own description.
+"$devmodel" --describe "${model_args[@]}" | while read -r name kind rest; do
+	echo "$(awk -v n="$name" '$1 == n { print $2 }' "$sockdir/slots") $kind $rest"
+done >"$results/expected"
+[ -s "$results/expected" ] || die "device model described no devices"
+
+phase initramfs "$LBDX_TOP/scripts/mkinitramfs.sh" "$results/initrd.gz" "$ko" "$results/expected"
+
+"$devmodel" "${model_args[@]}" 2>"$results/devmodel.log" &
+model_pid=$!
+for _ in $(seq 100); do
+	n=$(ls "$sockdir"/*.sock 2>/dev/null | wc -l)
+	[ "$n" -eq ${#devices[@]} ] && break
+	kill -0 $model_pid 2>/dev/null || die "device model exited at start: $(tail -n 3 "$results/devmodel.log")"
+	sleep 0.1
+done
+[ "$n" -eq ${#devices[@]} ] || die "device model did not open its sockets"
+
+qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
+	-object memory-backend-memfd,id=mem,size=1G,share=on
+	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$results/initrd.gz"
+	-append "console=ttyS0 panic=-1 oops=panic lbdx.mode=$mode"
+	-display none -no-reboot -monitor none "${qemu_devs[@]}")
+
+log "booting the guest ($mode; ${#devices[@]} devices; timeout ${timeout_s} s)"
+t0=$(date +%s)
+case $mode in
+shell)
+	qemu_system "${qemu_args[@]}" -serial mon:stdio
+	exit 0
+	;;
+run)
+	qemu_system "${qemu_args[@]}" -serial stdio >"$results/console.log" 2>&1 &
+	qemu_pid=$!
+	;;
+check)
+	qemu_system "${qemu_args[@]}" -serial "file:$results/console.log" \
+		-serial "file:$results/tap.log" >"$results/qemu.log" 2>&1 &
+	qemu_pid=$!
+	;;
+esac
+
+# Wait for the guest, but not for ever, and not for a dead device model.
+verdict=
+while kill -0 $qemu_pid 2>/dev/null; do
+	if ! kill -0 $model_pid 2>/dev/null; then
+		verdict="the device model died during the run ($(tail -n 1 "$results/devmodel.log"))"
+		kill $qemu_pid 2>/dev/null
+		break
+	fi
+	if [ $(($(date +%s) - t0)) -ge "$timeout_s" ]; then
+		verdict="timeout: the guest did not finish within $timeout_s s"
+		kill $qemu_pid 2>/dev/null
+		break
+	fi
+	sleep 0.5
+done
+wait $qemu_pid 2>/dev/null || true
+qemu_pid=
+log "phase guest: $(($(date +%s) - t0)) s"
+
+[ "$mode" = run ] && grep -v '^\[' "$results/console.log" | sed -n '/=== lbdx/,/lbdx-guest-done/p' | grep -v lbdx-guest-done
+
+if [ -z "$verdict" ] && ! grep -q '^lbdx-guest-done' "$results/console.log"; then
+	verdict="the guest did not finish (see $results/console.log)"
+fi
+bad=$(grep -E 'Oops|BUG:|WARNING:|Kernel panic|general protection|Call Trace|panicked at|KASAN|UBSAN' \
+	"$results/console.log" | head -n 5 || true)
+[ -z "$bad" ] || verdict="${verdict:+$verdict; }kernel log has: $bad"
+if [ -n "$verdict" ]; then
+	log "FAIL: $verdict"
+	exit 1
+fi
+log "guest finished cleanly; logs in $results"

@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs every selftest under $LBDX_SHARE/selftests in name order. Each prints
+# TAP (a "1..N" plan and "ok"/"not ok" lines); this runner frames each with
+# "# selftest: NAME" and "# exit: CODE" and adds a "not ok" line for a test
+# that exits non-zero, so a crash mid-test can never pass.
+
+echo "TAP version 13"
+for t in "$LBDX_SHARE"/selftests/[0-9]*.sh; do
+	name=$(basename "$t")
+	echo "# selftest: $name"
+	sh "$t"
+	rc=$?
+	echo "# exit: $rc"
+	[ $rc -eq 0 ] || echo "not ok - $name exited with $rc"
+done
+echo "# selftests done"

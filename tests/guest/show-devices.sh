@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# What `make run` shows: the driver's line for each device, then every sysfs
+# attribute of each bound device.
+
+echo "=== lbdx: devices found ==="
+dmesg | grep -E 'lbdx_(hlb|dxe) .*(HLB|DXE) [0-9]' | sed 's/^\[[ 0-9.]*\] //'
+for drv in lbdx_hlb lbdx_dxe; do
+	for dev in /sys/bus/pci/drivers/$drv/0000:*; do
+		[ -e "$dev" ] || continue
+		echo "=== $drv $(basename "$dev") ==="
+		for f in "$dev"/version "$dev"/irq_vectors "$dev"/caps "$dev"/channels \
+			"$dev"/max_xor_srcs "$dev"/max_xfer "$dev"/max_ring_size \
+			"$dev"/nominal_bw "$dev"/total_resources/*; do
+			[ -f "$f" ] && printf '  %-34s %s\n' "${f#$dev/}" "$(cat "$f")"
+		done
+	done
+done
