@@ -74,7 +74,7 @@ done
 qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
 	-object memory-backend-memfd,id=mem,size=1G,share=on
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$results/initrd.gz"
-	-append "console=ttyS0 panic=-1 oops=panic lbdx.mode=$mode"
+	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode"
 	-display none -no-reboot -monitor none "${qemu_devs[@]}")
 
 log "booting the guest ($mode; ${#devices[@]} devices; timeout ${timeout_s} s)"

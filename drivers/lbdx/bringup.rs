@@ -27,7 +27,8 @@ pub(crate) type Bar0<'b> = pci::Bar<'b, BAR0_SIZE>;
 
 // Offsets of the common header, taken from the HLB map; the DXE map must match.
 use hlb_regs::{
-    CTRL, CTRL_RESET, ID, IRQ_CAUSE, IRQ_CAUSE_TEST, IRQ_TEST, NUM_VECTORS, STATUS, STATUS_READY, VERSION,
+    CTRL, CTRL_RESET, ID, IRQ_CAUSE, IRQ_CAUSE_TEST, IRQ_TEST, NUM_VECTORS, STATUS, STATUS_READY,
+    VERSION,
 };
 
 const _: () = {
@@ -77,7 +78,10 @@ impl<'b> Function<'b> {
     /// identity, resets the device, allocates every MSI-X vector it reports
     /// (up to 256), registers the control-vector handler and proves an
     /// interrupt arrives.
-    pub(crate) fn new(pdev: &'b pci::Device<Bound>, ident: &'static Identity) -> impl PinInit<Self, Error> + 'b {
+    pub(crate) fn new(
+        pdev: &'b pci::Device<Bound>,
+        ident: &'static Identity,
+    ) -> impl PinInit<Self, Error> + 'b {
         try_pin_init!(&this in Self {
             bar: map_and_reset(pdev, ident)?,
             version: {
@@ -135,7 +139,10 @@ impl<'b> Function<'b> {
 
     /// Control-vector cause bits other than the self-test seen since probe.
     pub(crate) fn other_causes(&self) -> u32 {
-        self.control_irq.handler().other_causes.load(Ordering::Relaxed)
+        self.control_irq
+            .handler()
+            .other_causes
+            .load(Ordering::Relaxed)
     }
 }
 
@@ -196,7 +203,13 @@ fn map_and_reset<'b>(pdev: &'b pci::Device<Bound>, ident: &Identity) -> Result<B
         Delta::from_millis(1),
         Delta::from_millis(1000),
     )
-    .inspect_err(|_| dev_err!(pdev, "{} did not come out of reset within 1 s\n", ident.name))?;
+    .inspect_err(|_| {
+        dev_err!(
+            pdev,
+            "{} did not come out of reset within 1 s\n",
+            ident.name
+        )
+    })?;
     Ok(bar)
 }
 
@@ -229,10 +242,16 @@ impl<'b> ControlIrq<'b> {
         pin_init::pin_init_scope(move || {
             let request = vectors.index(0)?.into();
             // SAFETY: Forwarded to our caller.
-            Ok(unsafe { irq::Registration::new(request, irq::Flags::TRIGGER_NONE, name, Ok::<_, Error>(handler)) })
+            Ok(unsafe {
+                irq::Registration::new(
+                    request,
+                    irq::Flags::TRIGGER_NONE,
+                    name,
+                    Ok::<_, Error>(handler),
+                )
+            })
         })
     }
-
 }
 
 impl irq::Handler for ControlIrq<'_> {
@@ -246,7 +265,8 @@ impl irq::Handler for ControlIrq<'_> {
         if cause & IRQ_CAUSE_TEST != 0 {
             self.self_tests.fetch_add(1, Ordering::Release);
         }
-        self.other_causes.fetch_or(cause & !IRQ_CAUSE_TEST, Ordering::Relaxed);
+        self.other_causes
+            .fetch_or(cause & !IRQ_CAUSE_TEST, Ordering::Relaxed);
         IrqReturn::Handled
     }
 }
@@ -263,6 +283,11 @@ fn irq_selftest(pdev: &pci::Device<Bound>, irq: &irq::Registration<'_, ControlIr
         Delta::from_millis(1),
         Delta::from_millis(1000),
     )
-    .inspect_err(|_| dev_err!(pdev, "interrupt self-test: vector 0 did not arrive within 1 s\n"))?;
+    .inspect_err(|_| {
+        dev_err!(
+            pdev,
+            "interrupt self-test: vector 0 did not arrive within 1 s\n"
+        )
+    })?;
     Ok(())
 }

@@ -7,7 +7,15 @@
 //! one transcription of `Documentation/hw/`. Each is the whole register map;
 //! the driver does not use every item of it yet, the model does.
 
-#[allow(dead_code, unreachable_pub, reason = "complete transcription of Documentation/hw/dxe.rst, shared with the host crates")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "complete transcription of Documentation/hw/dxe.rst, shared with the host crates"
+)]
 pub(crate) mod dxe_regs;
-#[allow(dead_code, unreachable_pub, reason = "complete transcription of Documentation/hw/hlb.rst, shared with the host crates")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "complete transcription of Documentation/hw/hlb.rst, shared with the host crates"
+)]
 pub(crate) mod hlb_regs;

@@ -55,8 +55,14 @@ mod tests {
     #[test]
     fn caps_text_lists_set_bits_in_order() {
         let mut buf = [0u8; 64];
-        assert_eq!(caps_text(dxe_regs::CAP_ALL, &mut buf), "copy,fill,xor,xor_val,intr");
-        assert_eq!(caps_text(dxe_regs::CAP_XOR | dxe_regs::CAP_COPY, &mut buf), "copy,xor");
+        assert_eq!(
+            caps_text(dxe_regs::CAP_ALL, &mut buf),
+            "copy,fill,xor,xor_val,intr"
+        );
+        assert_eq!(
+            caps_text(dxe_regs::CAP_XOR | dxe_regs::CAP_COPY, &mut buf),
+            "copy,xor"
+        );
         assert_eq!(caps_text(0, &mut buf), "");
     }
 }

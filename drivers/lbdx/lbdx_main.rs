@@ -19,10 +19,10 @@ mod bringup;
 mod dxe;
 mod hlb;
 mod hw;
-mod pci_id;
-mod sysfs;
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
+mod pci_id;
+mod sysfs;
 
 #[pin_data]
 struct LbdxModule {

@@ -68,7 +68,11 @@ impl<'a, T: AttrSource> AttrGroup<'a, T> {
     ///
     /// The returned group must not be leaked (`mem::forget` or otherwise):
     /// its `drop` is what stops reads of `src`.
-    pub(crate) unsafe fn new(dev: &device::Device, name: Option<&'static CStr>, src: &'a T) -> Result<Self> {
+    pub(crate) unsafe fn new(
+        dev: &device::Device,
+        name: Option<&'static CStr>,
+        src: &'a T,
+    ) -> Result<Self> {
         let mut names = KVec::with_capacity(T::NAMES.len(), GFP_KERNEL)?;
         for n in T::NAMES {
             names.push(n.as_char_ptr().cast::<u8>(), GFP_KERNEL)?;
@@ -96,7 +100,10 @@ impl<'a, T: AttrSource> AttrGroup<'a, T> {
         })?;
         let raw = NonNull::new(raw).ok_or(ENOMEM)?;
         // INVARIANT: `raw` is a live group with context `src: &'a T`.
-        Ok(Self { raw, _src: PhantomData })
+        Ok(Self {
+            raw,
+            _src: PhantomData,
+        })
     }
 }
 

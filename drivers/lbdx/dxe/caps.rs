@@ -38,7 +38,10 @@ impl Caps {
         if c.channels == 0 || c.channels > dxe_regs::CHAN_MAX {
             return Err("channel count outside 1..=32");
         }
-        if c.ops & (dxe_regs::CAP_COPY | dxe_regs::CAP_FILL | dxe_regs::CAP_XOR | dxe_regs::CAP_XOR_VAL) == 0 {
+        if c.ops
+            & (dxe_regs::CAP_COPY | dxe_regs::CAP_FILL | dxe_regs::CAP_XOR | dxe_regs::CAP_XOR_VAL)
+            == 0
+        {
             return Err("no operation in CAPS");
         }
         if c.ops & (dxe_regs::CAP_XOR | dxe_regs::CAP_XOR_VAL) != 0 && c.max_xor_srcs < 2 {

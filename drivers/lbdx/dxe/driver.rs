@@ -13,7 +13,10 @@ use crate::{
 };
 use kernel::{
     device::{Bound, Core},
-    pci, prelude::*, str::Formatter};
+    pci,
+    prelude::*,
+    str::Formatter,
+};
 
 static IDENTITY: Identity = Identity {
     name: "DXE",
@@ -91,7 +94,10 @@ pub(crate) struct DxeDriver;
 kernel::pci_device_table!(
     PCI_TABLE,
     <DxeDriver as pci::Driver>::IdInfo,
-    [(pci_id::device_id(dxe_regs::PCI_VENDOR_ID, dxe_regs::PCI_DEVICE_ID), ())]
+    [(
+        pci_id::device_id(dxe_regs::PCI_VENDOR_ID, dxe_regs::PCI_DEVICE_ID),
+        ()
+    )]
 );
 
 impl pci::Driver for DxeDriver {
@@ -111,7 +117,11 @@ impl pci::Driver for DxeDriver {
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let causes = this.function.other_causes();
         if causes != 0 {
-            dev_info!(pdev, "unbinding; error causes seen since probe: {:#x}\n", causes);
+            dev_info!(
+                pdev,
+                "unbinding; error causes seen since probe: {:#x}\n",
+                causes
+            );
         }
     }
 }

@@ -13,7 +13,9 @@ use crate::{
 };
 use kernel::{
     device::{Bound, Core},
-    pci, prelude::*};
+    pci,
+    prelude::*,
+};
 
 static IDENTITY: Identity = Identity {
     name: "HLB",
@@ -98,7 +100,10 @@ pub(crate) struct HlbDriver;
 kernel::pci_device_table!(
     PCI_TABLE,
     <HlbDriver as pci::Driver>::IdInfo,
-    [(pci_id::device_id(hlb_regs::PCI_VENDOR_ID, hlb_regs::PCI_DEVICE_ID), ())]
+    [(
+        pci_id::device_id(hlb_regs::PCI_VENDOR_ID, hlb_regs::PCI_DEVICE_ID),
+        ()
+    )]
 );
 
 impl pci::Driver for HlbDriver {
@@ -118,7 +123,11 @@ impl pci::Driver for HlbDriver {
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let causes = this.function.other_causes();
         if causes != 0 {
-            dev_info!(pdev, "unbinding; alarm causes seen since probe: {:#x}\n", causes);
+            dev_info!(
+                pdev,
+                "unbinding; alarm causes seen since probe: {:#x}\n",
+                causes
+            );
         }
     }
 }

@@ -5,11 +5,7 @@
 //! per resource in `total_resources/`.
 
 use super::resources::{Totals, NUM_RESOURCES};
-use crate::{
-    bringup::Version,
-    hw::hlb_regs::RESOURCE_REGS,
-    sysfs::AttrSource,
-};
+use crate::{bringup::Version, hw::hlb_regs::RESOURCE_REGS, sysfs::AttrSource};
 use core::fmt::Write;
 use kernel::{prelude::*, str::Formatter};
 

@@ -191,7 +191,7 @@ pub struct Descriptor {
 
 impl Descriptor {
     /// Encodes the descriptor in its little-endian in-memory layout.
-    pub fn to_bytes(&self) -> [u8; DESC_SIZE] {
+    pub fn to_bytes(self) -> [u8; DESC_SIZE] {
         let mut b = [0u8; DESC_SIZE];
         b[0] = self.opcode;
         b[1] = self.flags;
@@ -286,7 +286,7 @@ pub struct Completion {
 
 impl Completion {
     /// Encodes the record in its little-endian in-memory layout.
-    pub fn to_bytes(&self) -> [u8; COMPLETION_SIZE] {
+    pub fn to_bytes(self) -> [u8; COMPLETION_SIZE] {
         let mut b = [0u8; COMPLETION_SIZE];
         b[0] = self.status;
         b[1] = self.result;
