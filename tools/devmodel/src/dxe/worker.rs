@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The DXE worker thread: takes jobs from the core, executes them without
+//! holding the device lock, paces them to the configured rate and
+//! completes them.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::core::{Job, Work};
+use super::engine;
+use super::pacing::Pacer;
+use super::Shared;
+use crate::sync::{lock, wait_timeout};
+
+/// Longest uninterrupted sleep, so stop requests and resets are noticed.
+const SLICE: Duration = Duration::from_millis(20);
+
+/// Starts the worker of device `name`.
+pub(crate) fn spawn(name: &str, shared: Arc<Shared>, rate: u64) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("{name}-dxe"))
+        .spawn(move || run(&shared, rate))
+}
+
+fn stopped(shared: &Shared) -> bool {
+    shared.stop.load(Ordering::Acquire)
+}
+
+/// Waits for the next job; `None` when asked to stop.
+fn next_job(shared: &Shared) -> Option<Job> {
+    let mut core = lock(&shared.core);
+    loop {
+        if stopped(shared) {
+            return None;
+        }
+        if let Some(job) = core.next_job(&*shared.mem, &*shared.irq) {
+            return Some(job);
+        }
+        core = wait_timeout(&shared.wake, core, Duration::from_millis(200));
+    }
+}
+
+/// Sleeps until `until`; `false` if the job became stale meanwhile.
+fn pace(shared: &Shared, job: &Job, until: Instant) -> bool {
+    loop {
+        if stopped(shared) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep((until - now).min(SLICE));
+        if lock(&shared.core).generation(job.chan) != Some(job.generation) {
+            return false;
+        }
+    }
+}
+
+fn run(shared: &Shared, rate: u64) {
+    let mut pacer = Pacer::new(rate);
+    while let Some(job) = next_job(shared) {
+        let outcome = match job.work {
+            Work::Done(o) => o,
+            Work::Execute(v) => engine::execute(&*shared.mem, &v),
+        };
+        let until = pacer.account(Instant::now(), u64::from(outcome.bytes));
+        if !pace(shared, &job, until) {
+            pacer.reset();
+            continue;
+        }
+        lock(&shared.core).finish(&job, &outcome, &*shared.mem, &*shared.irq);
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! HLB configuration: the resource counts the device reports.
+
+use crate::hlb_regs as regs;
+
+/// Resource counts of one HLB instance. Defaults mirror Intel DLB 2.0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HlbConfig {
+    /// Scheduling domains.
+    pub domains: u32,
+    /// Load-balanced queues.
+    pub ldb_queues: u32,
+    /// Directed ports.
+    pub dir_ports: u32,
+    /// Load-balanced ports.
+    pub ldb_ports: u32,
+    /// Load-balanced credits.
+    pub ldb_credits: u32,
+    /// Directed credits.
+    pub dir_credits: u32,
+    /// History-list entries.
+    pub hist_list: u32,
+    /// Atomic in-flight slots.
+    pub atomic_inflights: u32,
+    /// Sequence-number groups.
+    pub sn_groups: u32,
+}
+
+impl Default for HlbConfig {
+    fn default() -> Self {
+        Self {
+            domains: 32,
+            ldb_queues: 32,
+            dir_ports: 64,
+            ldb_ports: 64,
+            ldb_credits: 8192,
+            dir_credits: 4096,
+            hist_list: 2048,
+            atomic_inflights: 2048,
+            sn_groups: 2,
+        }
+    }
+}
+
+/// Sequence numbers per group.
+pub const SN_PER_GROUP: u32 = 1024;
+/// Classes of service of the load-balanced ports.
+pub const LDB_PORT_COS: u32 = 4;
+/// Queues one load-balanced port may be linked to.
+pub const MAX_QUEUES_PER_PORT: u32 = 8;
+/// Priority levels of a queue-to-port link.
+pub const PRIORITIES: u32 = 8;
+
+impl HlbConfig {
+    /// Value of the resource-count register at `offset`, if it is one.
+    pub fn resource(&self, offset: usize) -> Option<u32> {
+        Some(match offset {
+            regs::NUM_DOMAINS => self.domains,
+            regs::NUM_LDB_QUEUES => self.ldb_queues,
+            regs::NUM_DIR_PORTS => self.dir_ports,
+            regs::NUM_LDB_PORTS => self.ldb_ports,
+            regs::NUM_LDB_CREDITS => self.ldb_credits,
+            regs::NUM_DIR_CREDITS => self.dir_credits,
+            regs::NUM_HIST_LIST => self.hist_list,
+            regs::NUM_ATOMIC_INFLIGHTS => self.atomic_inflights,
+            regs::NUM_SN_GROUPS => self.sn_groups,
+            regs::SN_PER_GROUP => SN_PER_GROUP,
+            regs::NUM_LDB_PORT_COS => LDB_PORT_COS,
+            regs::MAX_QUEUES_PER_PORT => MAX_QUEUES_PER_PORT,
+            regs::NUM_PRIORITIES => PRIORITIES,
+            _ => return None,
+        })
+    }
+}

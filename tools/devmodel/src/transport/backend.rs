@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `vfio_user::ServerBackend` for a modelled PCI function: routes region
+//! accesses to config space and BAR0, DMA mappings to [`MmapMemory`] and
+//! `SET_IRQS` to [`Eventfds`].
+
+use std::fs::File;
+use std::io;
+use std::sync::Arc;
+
+use vfio_bindings::bindings::vfio::{
+    VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
+    VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
+};
+use vfio_user::{DmaMapFlags, DmaUnmapFlags, ServerBackend};
+
+use super::config_space::ConfigSpace;
+use super::irqs::Eventfds;
+use super::memory::MmapMemory;
+use crate::mmio;
+use crate::pci::PciFunction;
+
+/// The backend of one instance.
+pub struct Backend {
+    name: String,
+    dev: Arc<dyn PciFunction>,
+    config: ConfigSpace,
+    mem: Arc<MmapMemory>,
+    msix: Arc<Eventfds>,
+    err: Eventfds,
+    connected: bool,
+}
+
+fn einval() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+impl Backend {
+    /// A backend serving `dev`, whose DMA goes through `mem` and whose
+    /// interrupts go through `msix`.
+    pub fn new(
+        name: &str,
+        dev: Arc<dyn PciFunction>,
+        mem: Arc<MmapMemory>,
+        msix: Arc<Eventfds>,
+    ) -> Self {
+        let config = ConfigSpace::new(&dev.identity());
+        Self {
+            name: name.to_string(),
+            dev,
+            config,
+            mem,
+            msix,
+            err: Eventfds::new(name, 1),
+            connected: false,
+        }
+    }
+
+    /// Notes the first request of a connection.
+    fn touch(&mut self) {
+        if !self.connected {
+            self.connected = true;
+            log::info!("{}: connected", self.name);
+        }
+    }
+
+    /// The client went away: forget its memory and eventfds, reset the
+    /// device and config space so the next client starts clean.
+    pub fn disconnect(&mut self) {
+        self.mem.unmap_all();
+        self.msix.clear();
+        self.err.clear();
+        self.config = ConfigSpace::new(&self.dev.identity());
+        self.dev.reset();
+        self.connected = false;
+    }
+}
+
+impl ServerBackend for Backend {
+    fn region_read(&mut self, region: u32, offset: u64, data: &mut [u8]) -> io::Result<()> {
+        self.touch();
+        match region {
+            VFIO_PCI_CONFIG_REGION_INDEX => self.config.read(offset, data),
+            VFIO_PCI_BAR0_REGION_INDEX => mmio::read(&*self.dev, offset, data),
+            // MSI-X table and PBA: emulated by the client.
+            VFIO_PCI_BAR2_REGION_INDEX => data.fill(0),
+            _ => return Err(einval()),
+        }
+        Ok(())
+    }
+
+    fn region_write(&mut self, region: u32, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.touch();
+        match region {
+            VFIO_PCI_CONFIG_REGION_INDEX => {
+                if self.config.write(offset, data) {
+                    log::info!("{}: function-level reset", self.name);
+                    self.dev.reset();
+                }
+            }
+            VFIO_PCI_BAR0_REGION_INDEX => {
+                if !mmio::write(&*self.dev, offset, data) {
+                    log::warn!(
+                        "{}: ignored {}-byte BAR0 write at {offset:#x} (only aligned 32-bit accesses)",
+                        self.name,
+                        data.len()
+                    );
+                }
+            }
+            VFIO_PCI_BAR2_REGION_INDEX => {}
+            _ => return Err(einval()),
+        }
+        Ok(())
+    }
+
+    fn dma_map(
+        &mut self,
+        flags: DmaMapFlags,
+        offset: u64,
+        address: u64,
+        size: u64,
+        fd: Option<File>,
+    ) -> io::Result<()> {
+        self.touch();
+        match fd {
+            Some(fd) => {
+                let writable = flags.contains(DmaMapFlags::WRITE);
+                self.mem
+                    .map(address, size, &fd, offset, writable)
+                    .inspect_err(|e| {
+                        log::warn!("{}: DMA map {address:#x}+{size:#x} failed: {e}", self.name)
+                    })
+            }
+            None => {
+                log::warn!(
+                    "{}: DMA region {address:#x}+{size:#x} has no file descriptor \
+                     (guest RAM not shared?); DMA there will fault",
+                    self.name
+                );
+                Ok(())
+            }
+        }
+    }
+
+    fn dma_unmap(&mut self, flags: DmaUnmapFlags, address: u64, size: u64) -> io::Result<()> {
+        self.touch();
+        if flags.contains(DmaUnmapFlags::UNMAP_ALL) {
+            self.mem.unmap_all();
+        } else {
+            self.mem.unmap(address, size);
+        }
+        Ok(())
+    }
+
+    fn reset(&mut self) -> io::Result<()> {
+        self.touch();
+        self.dev.reset();
+        Ok(())
+    }
+
+    fn set_irqs(
+        &mut self,
+        index: u32,
+        flags: u32,
+        start: u32,
+        count: u32,
+        fds: Vec<File>,
+    ) -> io::Result<()> {
+        self.touch();
+        match index {
+            VFIO_PCI_MSIX_IRQ_INDEX => self.msix.set(flags, start, count, fds),
+            VFIO_PCI_ERR_IRQ_INDEX => self.err.set(flags, start, count, fds),
+            _ if count == 0 => Ok(()),
+            _ => Err(einval()),
+        }
+    }
+}

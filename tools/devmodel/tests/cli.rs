@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Command-line parsing and `--describe` output.
+
+use devmodel::cli::{parse, parse_size, Command, DeviceSpec, Kind};
+use devmodel::describe;
+
+fn devices(args: &[&str]) -> Vec<DeviceSpec> {
+    match parse(args) {
+        Ok(Command::Run { devices, .. }) => devices,
+        other => panic!("{args:?}: {other:?}"),
+    }
+}
+
+fn lines(args: &[&str]) -> Vec<String> {
+    devices(args).iter().map(describe::line).collect()
+}
+
+#[test]
+fn sizes() {
+    assert_eq!(parse_size("0"), Ok(0));
+    assert_eq!(parse_size("4096"), Ok(4096));
+    assert_eq!(parse_size("4K"), Ok(4096));
+    assert_eq!(parse_size("1m"), Ok(1 << 20));
+    assert_eq!(parse_size("256M"), Ok(256 << 20));
+    assert_eq!(parse_size("1G"), Ok(1 << 30));
+    for bad in [
+        "",
+        "G",
+        "1T",
+        "1.5G",
+        "-1",
+        "99999999999999999999",
+        "17179869184G",
+    ] {
+        assert!(parse_size(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn describe_matches_the_driver_contract() {
+    let l = lines(&[
+        "--hlb",
+        "/tmp/x/hlb0.sock",
+        "--dxe",
+        "/tmp/x/dxe0.sock,rate=1G",
+        "--dxe=/tmp/x/dxe1.sock,rate=256M,channels=2",
+        "--describe",
+    ]);
+    assert_eq!(
+        l,
+        [
+            "hlb0 hlb version=1.0 total_resources/domains=32 total_resources/ldb_queues=32 \
+             total_resources/dir_ports=64 total_resources/ldb_ports=64 \
+             total_resources/ldb_credits=8192 total_resources/dir_credits=4096 \
+             total_resources/hist_list_entries=2048 total_resources/atomic_inflights=2048 \
+             total_resources/sn_groups=2 total_resources/sn_per_group=1024 \
+             total_resources/ldb_port_cos=4 total_resources/max_queues_per_port=8 \
+             total_resources/priorities=8 irq_vectors=33",
+            "dxe0 dxe version=1.0 caps=copy,fill,xor,xor_val,intr channels=4 max_xor_srcs=16 \
+             max_xfer=1048576 max_ring_size=4096 nominal_bw=1024 irq_vectors=5",
+            "dxe1 dxe version=1.0 caps=copy,fill,xor,xor_val,intr channels=2 max_xor_srcs=16 \
+             max_xfer=1048576 max_ring_size=4096 nominal_bw=256 irq_vectors=3",
+        ]
+    );
+}
+
+#[test]
+fn options_reach_the_configuration() {
+    let d = devices(&[
+        "--hlb",
+        "/run/a/h.sock,domains=4,ldb-queues=5,dir-ports=6,ldb-ports=7,ldb-credits=1K,\
+         dir-credits=9,hist-list=10,atomic-inflights=11,sn-groups=1",
+        "--dxe",
+        "/run/a/d.sock,channels=32,xor-srcs=255,max-xfer=64K,ring-max=256,faults=error-every=2;hang@9",
+    ]);
+    let Kind::Hlb(h) = &d[0].kind else {
+        panic!("hlb")
+    };
+    assert_eq!(
+        (
+            h.domains,
+            h.ldb_queues,
+            h.dir_ports,
+            h.ldb_ports,
+            h.ldb_credits
+        ),
+        (4, 5, 6, 7, 1024)
+    );
+    assert_eq!(
+        (h.dir_credits, h.hist_list, h.atomic_inflights, h.sn_groups),
+        (9, 10, 11, 1)
+    );
+    let Kind::Dxe(x) = &d[1].kind else {
+        panic!("dxe")
+    };
+    assert_eq!(
+        (x.channels, x.max_xor_srcs, x.max_xfer, x.ring_max),
+        (32, 255, 65536, 256)
+    );
+    assert_eq!((x.faults.error_every, x.faults.hang_at), (Some(2), Some(9)));
+    assert_eq!(d[1].name, "d");
+    assert_eq!(
+        describe::line(&d[1]).split(' ').next_back(),
+        Some("irq_vectors=33")
+    );
+}
+
+#[test]
+fn errors() {
+    let bad: &[&[&str]] = &[
+        &[],
+        &["--describe"],
+        &["--hlb"],
+        &["--hlb", ""],
+        &["--hlb", ",domains=3"],
+        &["--hlb", "/tmp/h.sock,domains"],
+        &["--hlb", "/tmp/h.sock,domains=0"],
+        &["--hlb", "/tmp/h.sock,domains=x"],
+        &["--hlb", "/tmp/h.sock,domains=8G"],
+        &["--hlb", "/tmp/h.sock,rate=1G"],
+        &["--dxe", "/tmp/d.sock,channels=0"],
+        &["--dxe", "/tmp/d.sock,channels=33"],
+        &["--dxe", "/tmp/d.sock,xor-srcs=1"],
+        &["--dxe", "/tmp/d.sock,xor-srcs=256"],
+        &["--dxe", "/tmp/d.sock,ring-max=100"],
+        &["--dxe", "/tmp/d.sock,ring-max=1"],
+        &["--dxe", "/tmp/d.sock,max-xfer=0"],
+        &["--dxe", "/tmp/d.sock,max-xfer=4G"],
+        &["--dxe", "/tmp/d.sock,rate=fast"],
+        &["--dxe", "/tmp/d.sock,faults=halt=4@1"],
+        &["--dxe", "/tmp/d.sock,faults=boom"],
+        &["--dxe", "/tmp/d.sock,domains=2"],
+        &["--dxe", "/tmp/d.sock", "--hlb", "/tmp/d.sock"],
+        &["--dxe", "/tmp/a/d.sock", "--hlb", "/tmp/b/d.sock"],
+        &["--frobnicate"],
+        &["--describe=yes", "--hlb", "/tmp/h.sock"],
+    ];
+    for args in bad {
+        assert!(parse(args).is_err(), "{args:?} should fail");
+    }
+    assert_eq!(parse(&["--help"]), Ok(Command::Help));
+}
+
+#[test]
+fn binary_exits_2_on_bad_arguments() {
+    let exe = env!("CARGO_BIN_EXE_lbdx-devmodel");
+    let out = std::process::Command::new(exe)
+        .args(["--dxe", "/tmp/x.sock,channels=99"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("channels must be"));
+    let out = std::process::Command::new(exe)
+        .args([
+            "--describe",
+            "--dxe",
+            "/tmp/x/dxe9.sock,channels=1,rate=512K",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("dxe9 dxe version=1.0 "), "{s}");
+    assert!(s.contains(" nominal_bw=1 irq_vectors=2\n"), "{s}");
+}
