@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh OUT MODULE EXPECTED: build the guest's initramfs (gzip cpio)
+# mkinitramfs.sh OUT MODULE DATA: build the guest's initramfs (gzip cpio)
 # from busybox-static, tests/guest/, tests/selftests/lbdx/, the module, and
-# the file of expected device values.
+# the device lists in directory DATA (files "expected" and "refused").
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$1 module=$2 expected=$3
+out=$1 module=$2 data=$3
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
@@ -20,5 +20,5 @@ install -m 0755 "$LBDX_TOP/tests/guest/init" "$root/init"
 install -m 0644 "$LBDX_TOP"/tests/guest/*.sh "$root/usr/share/lbdx/"
 install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/selftests/"
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
-install -m 0644 "$expected" "$root/usr/share/lbdx/expected"
+install -m 0644 "$data/expected" "$data/refused" "$root/usr/share/lbdx/"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -59,7 +59,7 @@ kernel_source() {
 	mkdir -p "$KSRC_DIR"
 	local tmp=$QEMU_ROOT/tmp/ksrc
 	rm -rf "$tmp" && mkdir -p "$tmp"
-	chroot "$QEMU_ROOT" sh -c 'cd /tmp/ksrc && apt-get download -qq -t trixie-backports linux-source-7.3'
+	chroot "$QEMU_ROOT" sh -c 'cd /tmp/ksrc && apt-get download -qq -o APT::Sandbox::User=root -t trixie-backports linux-source-7.3'
 	local deb
 	deb=$(ls "$tmp"/linux-source-7.3_*.deb)
 	dpkg-deb -x "$deb" "$tmp/x"

@@ -6,7 +6,8 @@
 # load lbdx and do what the mode says (see tests/guest/init).
 #
 # Results go to build/vm-MODE/: console.log (kernel and init), tap.log
-# (selftests, check mode), devmodel.log, expected (device values). Exit
+# (selftests, check mode), devmodel.log, expected (device values), refused
+# (devices the driver must not bind). Exit
 # status: 0 when the guest finished cleanly; 1 with a message on a timeout,
 # a device model that died, a guest that did not finish, or an oops, BUG,
 # WARNING or panic in the kernel log.
@@ -20,8 +21,13 @@ timeout_s=${LBDX_VM_TIMEOUT:-$([ "$mode" = check ] && echo 1200 || echo 300)}
 # The devices of each run: one model instance each, in PCI slot order.
 devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 # check adds an HLB with non-default totals, so sysfs is seen to follow the
-# device rather than the DLB 2.0 defaults.
-[ "$mode" = check ] && devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=8,ldb-credits=1024,dir-credits=512,hist-list=256)
+# device rather than the DLB 2.0 defaults, and a DXE of a major version the
+# driver does not implement, which it must refuse.
+refused=()
+if [ "$mode" = check ]; then
+	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=8,ldb-credits=1024,dir-credits=512,hist-list=256)
+	refused+=(dxe:dxe9,version=2.0)
+fi
 FIRST_SLOT=16
 
 phase setup "$LBDX_TOP/scripts/setup.sh"
@@ -44,32 +50,37 @@ cleanup() {
 trap cleanup EXIT
 
 model_args=() qemu_devs=() slot=$FIRST_SLOT
-for d in "${devices[@]}"; do
+: >"$results/refused"
+for d in "${devices[@]}" "${refused[@]}"; do
 	kind=${d%%:*} spec=${d#*:}
 	name=${spec%%,*} opts=${spec#"$name"}
 	model_args+=("--$kind" "$sockdir/$name.sock$opts")
 	qemu_devs+=(-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$sockdir/$name.sock\",\"type\":\"unix\"},\"addr\":\"$(printf '0x%x' $slot)\"}")
 	printf '%s 0000:00:%02x.0\n' "$name" $slot >>"$sockdir/slots"
+	case " ${refused[*]} " in
+	*" $d "*) printf '0000:00:%02x.0 %s\n' $slot "$kind" >>"$results/refused" ;;
+	esac
 	slot=$((slot + 1))
 done
 
 # expected: "BDF KIND key=value ..." from the model's own description.
 "$devmodel" --describe "${model_args[@]}" | while read -r name kind rest; do
-	echo "$(awk -v n="$name" '$1 == n { print $2 }' "$sockdir/slots") $kind $rest"
+	bdf=$(awk -v n="$name" '$1 == n { print $2 }' "$sockdir/slots")
+	grep -q "^$bdf " "$results/refused" || echo "$bdf $kind $rest"
 done >"$results/expected"
 [ -s "$results/expected" ] || die "device model described no devices"
 
-phase initramfs "$LBDX_TOP/scripts/mkinitramfs.sh" "$results/initrd.gz" "$ko" "$results/expected"
+phase initramfs "$LBDX_TOP/scripts/mkinitramfs.sh" "$results/initrd.gz" "$ko" "$results"
 
 "$devmodel" "${model_args[@]}" 2>"$results/devmodel.log" &
 model_pid=$!
 for _ in $(seq 100); do
 	n=$(ls "$sockdir"/*.sock 2>/dev/null | wc -l)
-	[ "$n" -eq ${#devices[@]} ] && break
+	[ "$n" -eq $((${#devices[@]} + ${#refused[@]})) ] && break
 	kill -0 $model_pid 2>/dev/null || die "device model exited at start: $(tail -n 3 "$results/devmodel.log")"
 	sleep 0.1
 done
-[ "$n" -eq ${#devices[@]} ] || die "device model did not open its sockets"
+[ "$n" -eq $((${#devices[@]} + ${#refused[@]})) ] || die "device model did not open its sockets"
 
 qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
 	-object memory-backend-memfd,id=mem,size=1G,share=on
@@ -77,7 +88,7 @@ qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
 	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode"
 	-display none -no-reboot -monitor none "${qemu_devs[@]}")
 
-log "booting the guest ($mode; ${#devices[@]} devices; timeout ${timeout_s} s)"
+log "booting the guest ($mode; $((${#devices[@]} + ${#refused[@]})) devices; timeout ${timeout_s} s; $(qemu_system --version | head -n 1))"
 t0=$(date +%s)
 case $mode in
 shell)

@@ -29,6 +29,13 @@ pub const VERSION: usize = 0x0004;
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version implemented by the model.
 pub const VERSION_MINOR: u16 = 0;
+/// [`VERSION`] encoding helpers: both devices encode `VERSION` the same
+/// way (major in bits 31:16, minor in bits 15:0).
+#[allow(
+    unused_imports,
+    reason = "re-exported for the host crates; the driver decodes VERSION through hlb_regs"
+)]
+pub use super::hlb_regs::{version, version_major, version_minor};
 
 /// `CTRL`: device control.
 pub const CTRL: usize = 0x0008;

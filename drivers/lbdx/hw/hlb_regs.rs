@@ -101,10 +101,198 @@ pub const RESOURCE_REGS: [(&str, usize); 13] = [
     ("priorities", NUM_PRIORITIES),
 ];
 
-/// Start of the range reserved for alarm registers (control-plane issue).
-pub const ALARM_BASE: usize = 0x0100;
-/// Start of the range reserved for resource programming.
-pub const RESOURCE_PROG_BASE: usize = 0x1000;
+/// `ALARM_CODE`: the first alarm latched since the last [`ALARM_ACK`], an
+/// [`AlarmCode`] (0: none). Read-only.
+pub const ALARM_CODE: usize = 0x0100;
+/// `ALARM_INFO`: the BAR0 offset of the write that raised [`ALARM_CODE`].
+pub const ALARM_INFO: usize = 0x0104;
+/// `ALARM_COUNT`: alarms raised since reset (latched or not).
+pub const ALARM_COUNT: usize = 0x0108;
+/// `ALARM_ACK`: write 1 to clear `ALARM_CODE` and `ALARM_INFO`.
+pub const ALARM_ACK: usize = 0x010c;
+
+/// Why the device refused a programming write. The write has no effect;
+/// the device latches the first code in [`ALARM_CODE`], counts it, sets
+/// [`IRQ_CAUSE_ALARM`] and raises vector 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum AlarmCode {
+    /// No alarm.
+    None = 0,
+    /// An object, domain, group or link slot number beyond what the device
+    /// has (writes to such registers' offsets).
+    BadId = 0x01,
+    /// Assignment to a domain that is not valid.
+    BadDomain = 0x02,
+    /// Assignment of an object that already belongs to a domain.
+    Owned = 0x03,
+    /// Configuration of an object that belongs to no domain, or a link
+    /// between a queue and a port of different domains.
+    NotOwned = 0x04,
+    /// A value outside its allowed range or set.
+    BadValue = 0x05,
+    /// A history-list range overlapping another one, or outside the
+    /// domain's (ports) or the device's (domains).
+    Overlap = 0x06,
+    /// Credits or atomic in-flights over what the device (for domains) or
+    /// the domain (for queues) has.
+    OverCommit = 0x07,
+    /// A configuration change to a started domain or one of its objects.
+    Started = 0x08,
+    /// A link duplicating another link of the same port.
+    LinkDup = 0x09,
+    /// A sequence-number slot in use, beyond its group's slots, or a group
+    /// mode change while queues use the group.
+    SnConflict = 0x0a,
+    /// Releasing a domain (clearing `DOM_CTRL.VALID`) that still owns
+    /// objects.
+    InUse = 0x0b,
+}
+
+impl AlarmCode {
+    /// Decodes an `ALARM_CODE` value.
+    pub const fn from_u32(v: u32) -> Option<Self> {
+        Some(match v {
+            0x00 => Self::None,
+            0x01 => Self::BadId,
+            0x02 => Self::BadDomain,
+            0x03 => Self::Owned,
+            0x04 => Self::NotOwned,
+            0x05 => Self::BadValue,
+            0x06 => Self::Overlap,
+            0x07 => Self::OverCommit,
+            0x08 => Self::Started,
+            0x09 => Self::LinkDup,
+            0x0a => Self::SnConflict,
+            0x0b => Self::InUse,
+            _ => return None,
+        })
+    }
+}
+
+/// `SN_GROUP_MODE(g)`: sequence numbers per ordered queue in group `g`
+/// (64, 128, 256, 512 or 1024; reset value 64); the group then has
+/// `SN_PER_GROUP / mode` slots.
+pub const fn sn_group_mode(g: u32) -> usize {
+    0x0200 + g as usize * 4
+}
+/// Most sequence-number groups the map has room for.
+pub const SN_GROUPS_MAX: u32 = 16;
+/// Allowed `SN_GROUP_MODE` values and queue sequence-number counts.
+pub const SN_MODES: [u32; 5] = [64, 128, 256, 512, 1024];
+
+/// Bit 31 of every `*_DOMAIN` register and of `LINK`: the assignment or
+/// link is valid.
+pub const VALID: u32 = 1 << 31;
+/// Mask of the domain number in a `*_DOMAIN` register.
+pub const DOMAIN_MASK: u32 = 0xff;
+
+/// Domain register block `d` starts at `DOMAIN_BASE + d * DOMAIN_STRIDE`.
+pub const DOMAIN_BASE: usize = 0x1000;
+/// Stride of domain register blocks.
+pub const DOMAIN_STRIDE: usize = 0x40;
+/// Most domains the map has room for.
+pub const DOMAINS_MAX: u32 = 64;
+/// Domain register: control. Bit 0 `VALID` (the domain exists: its
+/// reservation below is checked and held), bit 1 `STARTED` (configuration
+/// frozen), bit 2 `RESET` (write 1: unassign every object of the domain,
+/// clear its links, clear `STARTED`; reads 0).
+pub const DOM_CTRL: usize = 0x00;
+/// `DOM_CTRL.VALID`.
+pub const DOM_CTRL_VALID: u32 = 1 << 0;
+/// `DOM_CTRL.STARTED`.
+pub const DOM_CTRL_STARTED: u32 = 1 << 1;
+/// `DOM_CTRL.RESET`.
+pub const DOM_CTRL_RESET: u32 = 1 << 2;
+/// Domain register: load-balanced credits reserved.
+pub const DOM_LDB_CREDITS: usize = 0x04;
+/// Domain register: directed credits reserved.
+pub const DOM_DIR_CREDITS: usize = 0x08;
+/// Domain register: atomic in-flights reserved.
+pub const DOM_ATOMIC_INFLIGHTS: usize = 0x0c;
+/// Domain register: first history-list entry of the domain's block.
+pub const DOM_HL_BASE: usize = 0x10;
+/// Domain register: entries in the domain's history-list block.
+pub const DOM_HL_SIZE: usize = 0x14;
+
+/// Load-balanced queue block `q` starts at `LDB_QUEUE_BASE + q * QUEUE_STRIDE`.
+pub const LDB_QUEUE_BASE: usize = 0x2000;
+/// Directed port (and its queue) block `p` starts at `DIR_PORT_BASE + p * QUEUE_STRIDE`.
+pub const DIR_PORT_BASE: usize = 0x3000;
+/// Load-balanced port block `p` starts at `LDB_PORT_BASE + p * QUEUE_STRIDE`.
+pub const LDB_PORT_BASE: usize = 0x4000;
+/// Links of load-balanced port `p` start at `LINK_BASE + p * QUEUE_STRIDE`.
+pub const LINK_BASE: usize = 0x5000;
+/// Stride of queue, port and link blocks.
+pub const QUEUE_STRIDE: usize = 0x20;
+/// Most queues or ports of one kind the map has room for.
+pub const OBJECTS_MAX: u32 = 128;
+
+/// Object register (all kinds): `VALID | domain`, the owning domain.
+pub const OBJ_DOMAIN: usize = 0x00;
+/// LDB queue: sequence numbers, bits 15:0 count (0: not ordered, else the
+/// group's mode), bits 23:16 group, bits 31:24 slot in the group.
+pub const LQ_SN: usize = 0x04;
+/// LDB queue: in-flight limit (1 to `NUM_HIST_LIST`).
+pub const LQ_INFLIGHT_LIMIT: usize = 0x08;
+/// LDB queue: atomic in-flights (0: atomic scheduling not allowed); the
+/// sum over a domain's queues is at most its `DOM_ATOMIC_INFLIGHTS`.
+pub const LQ_ATOMIC_INFLIGHTS: usize = 0x0c;
+/// LDB queue: lock-id compression: 0 (none) or one of
+/// [`LOCK_ID_COMP_LEVELS`].
+pub const LQ_LOCK_ID_COMP: usize = 0x10;
+/// LDB queue: depth threshold (0 to 2^16 - 1), reported in each QE.
+pub const LQ_DEPTH_THRESHOLD: usize = 0x14;
+/// Allowed non-zero lock-id compression levels.
+pub const LOCK_ID_COMP_LEVELS: [u32; 8] = [64, 128, 256, 512, 1024, 2048, 4096, 65536];
+
+/// Port (both kinds): consumer-queue depth, a power of two 8 to 1024.
+pub const PORT_CQ_DEPTH: usize = 0x04;
+/// Port (both kinds): depth threshold (0 to 2^16 - 1): directed queue
+/// depth for DIR ports, CQ depth for LDB ports.
+pub const PORT_DEPTH_THRESHOLD: usize = 0x08;
+/// LDB port: first history-list entry (within its domain's block).
+pub const LP_HL_BASE: usize = 0x0c;
+/// LDB port: history-list entries, at least `PORT_CQ_DEPTH`; the port's
+/// range must not overlap another port's.
+pub const LP_HL_SIZE: usize = 0x10;
+/// Smallest consumer-queue depth.
+pub const CQ_DEPTH_MIN: u32 = 8;
+/// Largest consumer-queue depth.
+pub const CQ_DEPTH_MAX: u32 = 1024;
+/// Largest depth threshold.
+pub const DEPTH_THRESHOLD_MAX: u32 = 0xffff;
+
+/// Link slot `s` (0 to `MAX_QUEUES_PER_PORT` - 1) of an LDB port:
+/// `VALID | priority << 8 | queue`.
+pub const fn link_slot(s: u32) -> usize {
+    s as usize * 4
+}
+/// Shift of the priority in a link slot.
+pub const LINK_PRIORITY_SHIFT: u32 = 8;
+/// Mask of the queue number in a link slot.
+pub const LINK_QUEUE_MASK: u32 = 0xff;
+
+/// Offset of register `reg` of domain `d`.
+pub const fn domain_reg(d: u32, reg: usize) -> usize {
+    DOMAIN_BASE + d as usize * DOMAIN_STRIDE + reg
+}
+
+/// Offset of register `reg` of the object `id` whose blocks start at `base`
+/// (`LDB_QUEUE_BASE`, `DIR_PORT_BASE`, `LDB_PORT_BASE` or `LINK_BASE`).
+pub const fn object_reg(base: usize, id: u32, reg: usize) -> usize {
+    base + id as usize * QUEUE_STRIDE + reg
+}
+
+/// Class of service of LDB port `port` on a device with `ports` LDB ports
+/// in `classes` classes: the ports are split into equal consecutive runs.
+pub const fn ldb_port_cos(port: u32, ports: u32, classes: u32) -> u32 {
+    if classes == 0 || ports < classes {
+        return 0;
+    }
+    port / (ports / classes)
+}
+
 /// Start of the range reserved for per-port data-plane registers.
 pub const PORT_REGS_BASE: usize = 0x8000;
 

@@ -6,16 +6,21 @@
 //! lbdx-devmodel [--describe] DEVICE...
 //! DEVICE: --hlb SOCKET[,domains=N][,ldb-queues=N][,dir-ports=N][,ldb-ports=N]
 //!               [,ldb-credits=N][,dir-credits=N][,hist-list=N]
-//!               [,atomic-inflights=N][,sn-groups=N]
+//!               [,atomic-inflights=N][,sn-groups=N][,version=MAJOR.MINOR]
 //!         --dxe SOCKET[,rate=BYTES_PER_S][,channels=N][,xor-srcs=N]
 //!               [,max-xfer=N][,ring-max=N][,faults=PLAN]
+//!               [,version=MAJOR.MINOR]
 //! ```
 //!
-//! Numbers take the suffixes K, M and G (powers of 1024).
+//! Numbers take the suffixes K, M and G (powers of 1024). `version=` sets
+//! what the `VERSION` register reads (decimal, each part 0 to 65535;
+//! default 1.0), e.g. to check that the driver refuses a major version it
+//! does not implement.
 
 use std::path::{Path, PathBuf};
 
 use crate::dxe::{DxeConfig, FaultPlan};
+use crate::dxe_regs as regs;
 use crate::hlb::HlbConfig;
 
 /// Usage text.
@@ -23,12 +28,14 @@ pub const USAGE: &str = "\
 usage: lbdx-devmodel [--describe] DEVICE...
   --hlb SOCKET[,domains=N][,ldb-queues=N][,dir-ports=N][,ldb-ports=N]
         [,ldb-credits=N][,dir-credits=N][,hist-list=N][,atomic-inflights=N]
-        [,sn-groups=N]
+        [,sn-groups=N][,version=MAJOR.MINOR]
   --dxe SOCKET[,rate=BYTES_PER_S][,channels=N][,xor-srcs=N][,max-xfer=N]
-        [,ring-max=N][,faults=PLAN]
+        [,ring-max=N][,faults=PLAN][,version=MAJOR.MINOR]
   PLAN: items separated by ';': error-every=N, error-rate=P[@SEED],
         halt=CH@N, hang@N
   Numbers take the suffixes K, M, G (powers of 1024); rate=0 is unlimited.
+  version= sets what the VERSION register reads (decimal, each part
+  0..=65535; default 1.0).
   --describe prints what each instance reports, without serving.";
 
 /// Kind and configuration of one instance.
@@ -93,10 +100,24 @@ fn parse_count(key: &str, v: &str) -> Result<u32, String> {
     }
 }
 
-/// Splits `SOCKET[,key=value]...` into the socket and its options.
+/// Parses `MAJOR.MINOR` (decimal, each 0..=65535) into a `VERSION`
+/// register value.
+pub fn parse_version(s: &str) -> Result<u32, String> {
+    let bad = || format!("version: '{s}' is not MAJOR.MINOR (decimal, each 0..=65535)");
+    let (major, minor) = s.split_once('.').ok_or_else(bad)?;
+    let part = |p: &str| {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        p.parse::<u16>().map_err(|_| bad())
+    };
+    Ok(regs::version(part(major)?, part(minor)?))
+}
+
 /// `key=value` options of one device.
 type Options<'a> = Vec<(&'a str, &'a str)>;
 
+/// Splits `SOCKET[,key=value]...` into the socket and its options.
 fn split_spec(spec: &str) -> Result<(PathBuf, Options<'_>), String> {
     let mut parts = spec.split(',');
     let socket = parts.next().unwrap_or("").trim();
@@ -116,6 +137,10 @@ fn split_spec(spec: &str) -> Result<(PathBuf, Options<'_>), String> {
 fn parse_hlb(opts: &[(&str, &str)]) -> Result<HlbConfig, String> {
     let mut c = HlbConfig::default();
     for &(k, v) in opts {
+        if k == "version" {
+            c.version = parse_version(v)?;
+            continue;
+        }
         let field = match k {
             "domains" => &mut c.domains,
             "ldb-queues" => &mut c.ldb_queues,
@@ -143,6 +168,7 @@ fn parse_dxe(opts: &[(&str, &str)]) -> Result<DxeConfig, String> {
             "max-xfer" => c.max_xfer = parse_count(k, v)?,
             "ring-max" => c.ring_max = parse_count(k, v)?,
             "faults" => c.faults = FaultPlan::parse(v).map_err(|e| format!("faults: {e}"))?,
+            "version" => c.version = parse_version(v)?,
             _ => return Err(format!("unknown --dxe option '{k}'")),
         }
     }

@@ -10,12 +10,17 @@ use crate::dxe_regs as dregs;
 use crate::hlb::{self, HlbConfig};
 use crate::hlb_regs as hregs;
 
-fn hlb_fields(c: &HlbConfig) -> Vec<String> {
-    let mut f = vec![format!(
+/// The `version=MAJOR.MINOR` field for a `VERSION` register value.
+fn version_field(v: u32) -> String {
+    format!(
         "version={}.{}",
-        hregs::VERSION_MAJOR,
-        hregs::VERSION_MINOR
-    )];
+        dregs::version_major(v),
+        dregs::version_minor(v)
+    )
+}
+
+fn hlb_fields(c: &HlbConfig) -> Vec<String> {
+    let mut f = vec![version_field(c.version)];
     for (name, off) in hregs::RESOURCE_REGS {
         let v = c.resource(off).unwrap_or(0);
         f.push(format!("total_resources/{name}={v}"));
@@ -24,26 +29,12 @@ fn hlb_fields(c: &HlbConfig) -> Vec<String> {
     f
 }
 
-/// Names of the `CAPS` bits, in bit order.
-pub fn caps_names(caps: u32) -> String {
-    [
-        (dregs::CAP_COPY, "copy"),
-        (dregs::CAP_FILL, "fill"),
-        (dregs::CAP_XOR, "xor"),
-        (dregs::CAP_XOR_VAL, "xor_val"),
-        (dregs::CAP_INTR, "intr"),
-    ]
-    .iter()
-    .filter(|(bit, _)| caps & bit != 0)
-    .map(|(_, n)| *n)
-    .collect::<Vec<_>>()
-    .join(",")
-}
-
 fn dxe_fields(c: &DxeConfig) -> Vec<String> {
+    let mut caps = String::from("caps=");
+    dregs::write_caps(c.caps, &mut caps).expect("writing to a String cannot fail");
     vec![
-        format!("version={}.{}", dregs::VERSION_MAJOR, dregs::VERSION_MINOR),
-        format!("caps={}", caps_names(c.caps)),
+        version_field(c.version),
+        caps,
         format!("channels={}", c.channels),
         format!("max_xor_srcs={}", c.max_xor_srcs),
         format!("max_xfer={}", c.max_xfer),

@@ -2,7 +2,7 @@
 
 //! Command-line parsing and `--describe` output.
 
-use devmodel::cli::{parse, parse_size, Command, DeviceSpec, Kind};
+use devmodel::cli::{parse, parse_size, parse_version, Command, DeviceSpec, Kind};
 use devmodel::describe;
 
 fn devices(args: &[&str]) -> Vec<DeviceSpec> {
@@ -34,6 +34,60 @@ fn sizes() {
         "17179869184G",
     ] {
         assert!(parse_size(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn versions() {
+    assert_eq!(parse_version("1.0"), Ok(0x0001_0000));
+    assert_eq!(parse_version("2.0"), Ok(0x0002_0000));
+    assert_eq!(parse_version("0.0"), Ok(0));
+    assert_eq!(parse_version("1.12"), Ok(0x0001_000c));
+    assert_eq!(parse_version("007.010"), Ok(0x0007_000a));
+    assert_eq!(parse_version("65535.65535"), Ok(u32::MAX));
+    for bad in [
+        "", "2", "2.", ".0", "x.0", "2.y", "1.0.0", "65536.0", "0.65536", "-1.0", "+1.0", "1K.0",
+        "0x1.0", "1 .0",
+    ] {
+        let e = parse_version(bad).expect_err(bad);
+        assert!(e.contains("MAJOR.MINOR"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn version_option() {
+    let d = devices(&[
+        "--hlb",
+        "/tmp/x/hlb0.sock,version=2.0",
+        "--dxe=/tmp/x/dxe0.sock,channels=1,version=3.17",
+        "--dxe",
+        "/tmp/x/dxe1.sock",
+    ]);
+    let Kind::Hlb(h) = &d[0].kind else {
+        panic!("hlb")
+    };
+    assert_eq!(h.version, 0x0002_0000);
+    let Kind::Dxe(x) = &d[1].kind else {
+        panic!("dxe")
+    };
+    assert_eq!(x.version, 0x0003_0011);
+    let l: Vec<String> = d.iter().map(describe::line).collect();
+    assert!(
+        l[0].starts_with("hlb0 hlb version=2.0 total_resources/"),
+        "{}",
+        l[0]
+    );
+    assert!(l[1].starts_with("dxe0 dxe version=3.17 caps="), "{}", l[1]);
+    assert!(l[2].starts_with("dxe1 dxe version=1.0 caps="), "{}", l[2]);
+    for bad in ["2", "2.x", "65536.0", "1.0.0", ""] {
+        for kind in ["--hlb", "--dxe"] {
+            let spec = format!("/tmp/v.sock,version={bad}");
+            let e = parse(&[kind, &spec]).expect_err(&spec);
+            assert!(
+                e.contains("version: ") && e.contains(kind),
+                "{kind} {spec}: {e}"
+            );
+        }
     }
 }
 
@@ -163,4 +217,18 @@ fn binary_exits_2_on_bad_arguments() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.starts_with("dxe9 dxe version=1.0 "), "{s}");
     assert!(s.contains(" nominal_bw=1 irq_vectors=2\n"), "{s}");
+    let out = std::process::Command::new(exe)
+        .args(["--describe", "--hlb", "/tmp/x/hlb9.sock,version=2.0"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.starts_with("hlb9 hlb version=2.0 "), "{s}");
+    let out = std::process::Command::new(exe)
+        .args(["--dxe", "/tmp/x.sock,version=1"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("version: '1' is not MAJOR.MINOR"), "{e}");
 }

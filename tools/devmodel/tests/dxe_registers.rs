@@ -52,8 +52,10 @@ fn identity_follows_options() {
         max_xfer: 4096,
         ring_max: 256,
         rate: 256 << 20,
+        version: regs::version(2, 0),
         ..DxeConfig::default()
     });
+    assert_eq!(rig.r(regs::VERSION), 0x0002_0000);
     assert_eq!(rig.r(regs::NUM_CHANNELS), 2);
     assert_eq!(rig.r(regs::NUM_VECTORS), 3);
     assert_eq!(rig.r(regs::MAX_XOR_SRCS), 8);

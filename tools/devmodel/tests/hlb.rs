@@ -62,10 +62,24 @@ fn options_change_resource_counts() {
         hist_list: 10,
         atomic_inflights: 11,
         sn_groups: 1,
+        version: regs::version(2, 7),
     };
     let (h, _) = hlb(c);
     let got: Vec<u32> = regs::RESOURCE_REGS.iter().map(|(_, o)| r(&h, *o)).collect();
     assert_eq!(got, [4, 5, 6, 7, 8, 9, 10, 11, 1, 1024, 4, 8, 8]);
+    assert_eq!(r(&h, regs::VERSION), 0x0002_0007);
+}
+
+#[test]
+fn version_survives_reset() {
+    let (h, _) = hlb(HlbConfig {
+        version: regs::version(65535, 65535),
+        ..HlbConfig::default()
+    });
+    assert_eq!(r(&h, regs::VERSION), u32::MAX);
+    w(&h, regs::CTRL, regs::CTRL_RESET);
+    h.reset();
+    assert_eq!(r(&h, regs::VERSION), u32::MAX);
 }
 
 #[test]

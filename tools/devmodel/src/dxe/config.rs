@@ -23,6 +23,8 @@ pub struct DxeConfig {
     pub caps: u32,
     /// Injected failures.
     pub faults: FaultPlan,
+    /// What `VERSION` reads (see [`regs::version`]).
+    pub version: u32,
 }
 
 impl Default for DxeConfig {
@@ -35,6 +37,7 @@ impl Default for DxeConfig {
             rate: 0,
             caps: regs::CAP_ALL,
             faults: FaultPlan::default(),
+            version: regs::version(regs::VERSION_MAJOR, regs::VERSION_MINOR),
         }
     }
 }

@@ -120,8 +120,7 @@ impl DxeCore {
         let c = &self.config;
         match off {
             regs::ID => regs::ID_MAGIC,
-            // dxe_regs has no `version()` helper; the encoding is the HLB one.
-            regs::VERSION => crate::hlb_regs::version(regs::VERSION_MAJOR, regs::VERSION_MINOR),
+            regs::VERSION => c.version,
             regs::CTRL => 0,
             regs::STATUS => regs::STATUS_READY,
             regs::IRQ_CAUSE => self.irq_cause,

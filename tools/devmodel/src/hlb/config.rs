@@ -25,6 +25,8 @@ pub struct HlbConfig {
     pub atomic_inflights: u32,
     /// Sequence-number groups.
     pub sn_groups: u32,
+    /// What `VERSION` reads (see [`regs::version`]).
+    pub version: u32,
 }
 
 impl Default for HlbConfig {
@@ -39,6 +41,7 @@ impl Default for HlbConfig {
             hist_list: 2048,
             atomic_inflights: 2048,
             sn_groups: 2,
+            version: regs::version(regs::VERSION_MAJOR, regs::VERSION_MINOR),
         }
     }
 }

@@ -31,7 +31,7 @@ impl Control {
     pub fn read(&self, off: usize, config: &HlbConfig) -> u32 {
         match off {
             regs::ID => regs::ID_MAGIC,
-            regs::VERSION => regs::version(regs::VERSION_MAJOR, regs::VERSION_MINOR),
+            regs::VERSION => config.version,
             // The reset completes within the write, so RESET always reads 0.
             regs::CTRL => 0,
             regs::STATUS => regs::STATUS_READY,

@@ -71,7 +71,7 @@ impl PciFunction for Hlb {
             return 0;
         };
         match off {
-            0..regs::ALARM_BASE => lock(&self.control).read(off, &self.config),
+            0..regs::ALARM_CODE => lock(&self.control).read(off, &self.config),
             // Alarm, resource-programming and port ranges: not yet defined.
             _ => 0,
         }
@@ -81,7 +81,7 @@ impl PciFunction for Hlb {
         let Ok(off) = usize::try_from(offset) else {
             return;
         };
-        if off >= regs::ALARM_BASE {
+        if off >= regs::ALARM_CODE {
             return;
         }
         let effect = lock(&self.control).write(off, value);

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A device whose identity or version the driver does not implement is
+# refused with a clear message, stays unbound, refuses a manual bind, and
+# keeps nothing allocated.
+
+. "$LBDX_SHARE/selftests/lib.sh"
+
+n=$(wc -l <"$LBDX_SHARE/refused")
+if [ "$n" -eq 0 ]; then
+	plan 1
+	ok "# SKIP no device to refuse in this run"
+	exit 0
+fi
+plan $((n * 3))
+while read -r bdf kind; do
+	dev=/sys/bus/pci/devices/$bdf
+	[ -e "$dev" ] && [ ! -e "$dev/driver" ]
+	check $? "$bdf ($kind) is present but not bound"
+	dmesg | grep -q "lbdx_$kind $bdf: .* not supported (this driver supports [0-9]*\.x); not binding"
+	check $? "$bdf refusal logged with the reason"
+	! echo "$bdf" >"/sys/bus/pci/drivers/lbdx_$kind/bind" 2>/dev/null &&
+		[ ! -e "$dev/driver" ] && [ -z "$(ls "$dev/msi_irqs" 2>/dev/null)" ] &&
+		[ ! -e "$dev/version" ]
+	check $? "$bdf manual bind fails and leaves no vectors or sysfs files"
+done <"$LBDX_SHARE/refused"
+finish
