@@ -4,15 +4,18 @@
 # Runs every selftest under $LBDX_SHARE/selftests in name order. Each prints
 # TAP (a "1..N" plan and "ok"/"not ok" lines); this runner frames each with
 # "# selftest: NAME" and "# exit: CODE" and adds a "not ok" line for a test
-# that exits non-zero, so a crash mid-test can never pass.
+# that exits non-zero without having reported a failure, so a crash
+# mid-test can never pass.
 
 echo "TAP version 13"
 for t in "$LBDX_SHARE"/selftests/[0-9]*.sh; do
 	name=$(basename "$t")
 	echo "# selftest: $name"
-	sh "$t"
+	sh "$t" >/tmp/selftest.out 2>&1
 	rc=$?
+	cat /tmp/selftest.out
 	echo "# exit: $rc"
-	[ $rc -eq 0 ] || echo "not ok - $name exited with $rc"
+	[ $rc -eq 0 ] || grep -q '^not ok' /tmp/selftest.out ||
+		echo "not ok - $name exited with $rc without reporting a failure"
 done
 echo "# selftests done"

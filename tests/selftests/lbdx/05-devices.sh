@@ -12,10 +12,10 @@ dxes=$(ls -d /sys/bus/pci/drivers/lbdx_dxe/0000:* 2>/dev/null | wc -l)
 [ "$hlbs" -ge 1 ] && [ "$dxes" -ge 2 ] && [ "$hlbs" -eq "$(expected_bdfs hlb | wc -l)" ] &&
 	[ "$dxes" -eq "$(expected_bdfs dxe | wc -l)" ]
 check $? "all devices bound at once ($hlbs HLB, $dxes DXE)"
-irqs=$(for d in /sys/bus/pci/drivers/lbdx_*/0000:*; do ls "$d/msi_irqs"; done | sort | uniq -d | wc -l)
-[ "$irqs" -eq 0 ]
+all=$(for d in /sys/bus/pci/drivers/lbdx_*/0000:*; do ls "$d/msi_irqs"; done 2>/dev/null)
+[ -n "$all" ] && [ "$(echo "$all" | sort | uniq -d | wc -l)" -eq 0 ]
 check $? "no interrupt shared between devices"
-bws=$(for d in /sys/bus/pci/drivers/lbdx_dxe/0000:*; do cat "$d/nominal_bw"; done | sort -u | wc -l)
-[ "$bws" -eq "$dxes" ]
+bws=$(for d in /sys/bus/pci/drivers/lbdx_dxe/0000:*; do cat "$d/nominal_bw"; done 2>/dev/null | sort -u | wc -l)
+[ "$dxes" -ge 2 ] && [ "$bws" -eq "$dxes" ]
 check $? "engines report their own nominal bandwidth"
 finish
