@@ -11,9 +11,11 @@ echo "TAP version 13"
 for t in "$LBDX_SHARE"/selftests/[0-9]*.sh; do
 	name=$(basename "$t")
 	echo "# selftest: $name"
-	sh "$t" >/tmp/selftest.out 2>&1
-	rc=$?
-	cat /tmp/selftest.out
+	{
+		sh "$t" 2>&1
+		echo $? >/tmp/selftest.rc
+	} | tee /tmp/selftest.out
+	rc=$(cat /tmp/selftest.rc)
 	echo "# exit: $rc"
 	[ $rc -eq 0 ] || grep -q '^not ok' /tmp/selftest.out ||
 		echo "not ok - $name exited with $rc without reporting a failure"
