@@ -8,6 +8,7 @@ set -euo pipefail
 
 kdir=$("$LBDX_TOP/scripts/build-kernel.sh")
 args=()
+[ -f "$kdir/lbdx.makeflags" ] && read -r -a args <"$kdir/lbdx.makeflags"
 [ "${CLIPPY:-}" = 1 ] && args+=(CLIPPY=1 KRUSTFLAGS="-Dwarnings")
 make -s -C "$kdir" M="$LBDX_TOP" "${args[@]}" modules >&2
 echo "$LBDX_TOP/lbdx.ko"
