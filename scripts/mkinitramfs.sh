@@ -3,7 +3,8 @@
 #
 # mkinitramfs.sh OUT MODULE DATA: build the guest's initramfs (gzip cpio)
 # from busybox-static, tests/guest/, tests/selftests/lbdx/, the module, and
-# the device lists in directory DATA (files "expected" and "refused").
+# the device lists in directory DATA (files "expected" and "refused"), and
+# the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +12,7 @@ out=$1 module=$2 data=$3
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,lib/modules,usr/share/lbdx/selftests}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,lib/modules,usr/share/lbdx/selftests,usr/share/lbdx/samples}
 cp /bin/busybox "$root/bin/busybox"
 for applet in $("$root/bin/busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
@@ -19,6 +20,8 @@ done
 install -m 0755 "$LBDX_TOP/tests/guest/init" "$root/init"
 install -m 0644 "$LBDX_TOP"/tests/guest/*.sh "$root/usr/share/lbdx/"
 install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/selftests/"
+install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
+install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
 install -m 0644 "$data/expected" "$data/refused" "$root/usr/share/lbdx/"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

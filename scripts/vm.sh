@@ -5,7 +5,7 @@
 # guest kernel under QEMU with one vfio-user-pci device per model instance,
 # load lbdx and do what the mode says (see tests/guest/init).
 #
-# Results go to build/vm-MODE/: console.log (kernel and init), tap.log
+# Results go to build/vm-MODE/ (or $LBDX_RESULTS): console.log (kernel and init), tap.log
 # (selftests, check mode), devmodel.log, expected (device values), refused
 # (devices the driver must not bind). Exit
 # status: 0 when the guest finished cleanly; 1 with a message on a timeout,
@@ -25,7 +25,7 @@ devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 # driver does not implement, which it must refuse.
 refused=()
 if [ "$mode" = check ]; then
-	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=8,ldb-credits=1024,dir-credits=512,hist-list=256)
+	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=16,ldb-credits=1024,dir-credits=512,hist-list=1024)
 	refused+=(dxe:dxe9,version=2.0)
 fi
 FIRST_SLOT=16
@@ -36,8 +36,13 @@ ko=$(phase module "$LBDX_TOP/scripts/build-module.sh")
 export CARGO_TARGET_DIR=$LBDX_CACHE/target
 phase devmodel-build cargo build --release --quiet --manifest-path "$LBDX_TOP/tools/Cargo.toml" -p devmodel
 devmodel=$CARGO_TARGET_DIR/release/lbdx-devmodel
+# Guest tools: static, for the busybox guest.
+RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" phase guest-tools-build \
+	cargo build --release --quiet --manifest-path "$LBDX_TOP/tools/Cargo.toml" -p lbdxctl \
+	--target x86_64-unknown-linux-gnu --target-dir "$LBDX_CACHE/target-guest"
+export LBDX_GUEST_TOOLS=$LBDX_CACHE/target-guest/x86_64-unknown-linux-gnu/release
 
-results=$LBDX_TOP/build/vm-$mode
+results=${LBDX_RESULTS:-$LBDX_TOP/build/vm-$mode}
 rm -rf "$results" && mkdir -p "$results"
 sockdir=$(mktemp -d /tmp/lbdx-vm.XXXXXX)
 model_pid= qemu_pid=
@@ -75,7 +80,7 @@ phase initramfs "$LBDX_TOP/scripts/mkinitramfs.sh" "$results/initrd.gz" "$ko" "$
 "$devmodel" "${model_args[@]}" 2>"$results/devmodel.log" &
 model_pid=$!
 for _ in $(seq 100); do
-	n=$(ls "$sockdir"/*.sock 2>/dev/null | wc -l)
+	n=$(find "$sockdir" -name '*.sock' | wc -l)
 	[ "$n" -eq $((${#devices[@]} + ${#refused[@]})) ] && break
 	kill -0 $model_pid 2>/dev/null || die "device model exited at start: $(tail -n 3 "$results/devmodel.log")"
 	sleep 0.1

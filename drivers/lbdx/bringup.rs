@@ -16,6 +16,7 @@ use kernel::{
     irq::{self, IrqReturn},
     pci,
     prelude::*,
+    sync::Arc,
     time::Delta,
 };
 
@@ -24,6 +25,10 @@ pub(crate) const BAR0_SIZE: usize = hlb_regs::BAR0_SIZE as usize;
 
 /// BAR0 of an lbdx device, mapped.
 pub(crate) type Bar0<'b> = pci::Bar<'b, BAR0_SIZE>;
+
+/// BAR0 as a device-managed resource: shared with whatever may outlive the
+/// binding (interrupt handler, configfs), revoked when the device unbinds.
+pub(crate) type SharedBar0 = Arc<pci::DevresBar<BAR0_SIZE>>;
 
 // Offsets of the common header, taken from the HLB map; the DXE map must match.
 use hlb_regs::{
@@ -63,14 +68,14 @@ const MAX_VECTORS: u32 = 256;
 /// handler, brought up and self-tested.
 ///
 /// Fields drop in declaration order: the handler, then the vectors it was
-/// registered on, then the BAR mapping it reads.
+/// registered on.
 #[pin_data]
 pub(crate) struct Function<'b> {
     #[pin]
-    control_irq: irq::Registration<'b, ControlIrq<'b>>,
+    control_irq: irq::Registration<'b, ControlIrq>,
     vectors: pci::IrqVectorRegistration<'b>,
     version: Version,
-    bar: Bar0<'b>,
+    bar: SharedBar0,
 }
 
 impl<'b> Function<'b> {
@@ -83,16 +88,16 @@ impl<'b> Function<'b> {
         ident: &'static Identity,
     ) -> impl PinInit<Self, Error> + 'b {
         try_pin_init!(&this in Self {
-            bar: map_and_reset(pdev, ident)?,
+            bar: Arc::new(map_and_reset(pdev, ident)?.into_devres()?, GFP_KERNEL)?,
             version: {
-                // SAFETY: `bar` is initialized above and drops last.
-                let bar: &'b Bar0<'b> = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).bar) };
+                // SAFETY: `bar` is initialized above.
+                let bar = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).bar) }.access(pdev.as_ref())?;
                 let raw = bar.read32(VERSION);
                 Version { major: hlb_regs::version_major(raw), minor: hlb_regs::version_minor(raw) }
             },
             vectors: {
                 // SAFETY: As for `version`.
-                let bar: &'b Bar0<'b> = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).bar) };
+                let bar = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).bar) }.access(pdev.as_ref())?;
                 let want = bar.read32(NUM_VECTORS).min(MAX_VECTORS);
                 if want == 0 {
                     dev_err!(pdev, "{} reports no MSI-X vectors; not binding\n", ident.name);
@@ -102,8 +107,8 @@ impl<'b> Function<'b> {
                     .inspect_err(|e| dev_err!(pdev, "cannot allocate {} MSI-X vectors: {:?}\n", want, e))?
             },
             control_irq <- {
-                // SAFETY: `vectors` and `bar` are initialized above and drop
-                // after `control_irq`.
+                // SAFETY: `vectors` and `bar` are initialized above; `vectors`
+                // drops after `control_irq`.
                 let (vectors, bar) = unsafe {
                     (
                         &*core::ptr::addr_of!((*this.as_ptr()).vectors),
@@ -112,18 +117,18 @@ impl<'b> Function<'b> {
                 };
                 // SAFETY: The registration is a field of `Function`, which
                 // its owner never leaks (the driver core drops it on unbind).
-                unsafe { ControlIrq::register(vectors, bar, ident.irq_name) }
+                unsafe { ControlIrq::register(vectors, bar.clone(), ident.irq_name) }
             },
             _: {
                 // SAFETY: Every field is initialized at this point.
                 let f = unsafe { &*this.as_ptr() };
-                irq_selftest(pdev, &f.control_irq)?;
+                irq_selftest(pdev, f.bar.access(pdev.as_ref())?, &f.control_irq)?;
             },
         }? Error)
     }
 
-    /// BAR0.
-    pub(crate) fn bar(&self) -> &Bar0<'b> {
+    /// BAR0, shared and revocable.
+    pub(crate) fn bar(&self) -> &SharedBar0 {
         &self.bar
     }
 
@@ -215,23 +220,23 @@ fn map_and_reset<'b>(pdev: &'b pci::Device<Bound>, ident: &Identity) -> Result<B
 
 /// Handler of vector 0, the control vector: the HLB's alarm vector and the
 /// DXE's error vector. Acknowledges every cause it finds in `IRQ_CAUSE`.
-struct ControlIrq<'b> {
-    bar: &'b Bar0<'b>,
+struct ControlIrq {
+    bar: SharedBar0,
     /// Self-test interrupts seen.
     self_tests: AtomicU32,
     /// Cause bits other than the self-test, accumulated since probe.
     other_causes: AtomicU32,
 }
 
-impl<'b> ControlIrq<'b> {
+impl ControlIrq {
     /// Registers the control-vector handler on vector 0 of `vectors`.
     ///
     /// # Safety
     ///
     /// The returned registration must not be leaked.
-    unsafe fn register(
+    unsafe fn register<'b>(
         vectors: &'b pci::IrqVectorRegistration<'b>,
-        bar: &'b Bar0<'b>,
+        bar: SharedBar0,
         name: &'static CStr,
     ) -> impl PinInit<irq::Registration<'b, Self>, Error> + 'b {
         let handler = Self {
@@ -254,14 +259,17 @@ impl<'b> ControlIrq<'b> {
     }
 }
 
-impl irq::Handler for ControlIrq<'_> {
+impl irq::Handler for ControlIrq {
     fn handle(&self) -> IrqReturn {
-        let cause = self.bar.read32(IRQ_CAUSE);
+        let Some(bar) = self.bar.try_access() else {
+            return IrqReturn::None;
+        };
+        let cause = bar.read32(IRQ_CAUSE);
         if cause == 0 || cause == u32::MAX {
             // Not ours, or the device is gone (reads all ones).
             return IrqReturn::None;
         }
-        self.bar.write32(cause, IRQ_CAUSE);
+        bar.write32(cause, IRQ_CAUSE);
         if cause & IRQ_CAUSE_TEST != 0 {
             self.self_tests.fetch_add(1, Ordering::Release);
         }
@@ -273,10 +281,14 @@ impl irq::Handler for ControlIrq<'_> {
 
 /// Asks the device to raise vector 0 and waits up to one second for the
 /// handler to see it.
-fn irq_selftest(pdev: &pci::Device<Bound>, irq: &irq::Registration<'_, ControlIrq<'_>>) -> Result {
+fn irq_selftest(
+    pdev: &pci::Device<Bound>,
+    bar: &Bar0<'_>,
+    irq: &irq::Registration<'_, ControlIrq>,
+) -> Result {
     let h = irq.handler();
     let before = h.self_tests.load(Ordering::Acquire);
-    h.bar.write32(0, IRQ_TEST);
+    bar.write32(0, IRQ_TEST);
     read_poll_timeout(
         || Ok(h.self_tests.load(Ordering::Acquire)),
         |&n| n != before,

@@ -2,11 +2,21 @@
 
 //! HLB load-balancer driver (`lbdx_hlb`).
 //!
-//! `driver.rs` binds the PCI function; `resources.rs` holds what the device
-//! reports it has; `sysfs.rs` shows it. Register map: `hw/hlb_regs.rs`,
-//! specified in `Documentation/hw/hlb.rst`.
+//! - `driver.rs` binds the PCI function; `resources.rs` reads what the
+//!   device reports it has; `sysfs.rs` shows totals and what is free.
+//! - `resource_pool.rs` (kernel-free) allocates domains, queues, ports,
+//!   credits and history list; `control_plane.rs` keeps the operator's
+//!   domains and objects and commits them; `program.rs` writes them to the
+//!   device; `configfs.rs` is the operator's interface.
+//!
+//! Register map: `hw/hlb_regs.rs`, specified in `Documentation/hw/hlb.rst`.
 
+pub(crate) mod configfs;
+mod control_plane;
 mod driver;
+mod program;
+#[allow(dead_code, unreachable_pub, reason = "kernel-free, shared with host tests")]
+mod resource_pool;
 mod resources;
 mod sysfs;
 

@@ -2,14 +2,22 @@
 /*
  * lbdx_glue.c - the only C in the lbdx module.
  *
- * Why it exists: the Rust `kernel` crate of Linux 7.3 has no abstraction for
- * sysfs attributes of a device. This file builds read-only attribute groups
- * at run time from a table of names and hands every read to one Rust
- * callback, which formats the value. The Rust side (sysfs.rs) owns the
- * group's lifetime: it destroys the group before the data the callback
- * reads goes away, and sysfs_remove_group() waits for readers in flight.
+ * Why it exists: the Rust `kernel` crate of Linux 7.3 has no abstraction
+ * for two things the driver needs:
+ *
+ * - sysfs attributes of a device. This file builds read-only attribute
+ *   groups at run time from a table of names and hands every read to one
+ *   Rust callback, which formats the value. The Rust side (sysfs.rs) owns
+ *   the group's lifetime: it destroys the group before the data the
+ *   callback reads goes away, and sysfs_remove_group() waits for readers in
+ *   flight.
+ * - configfs default groups and item dependencies (the kernel crate's
+ *   configfs support has neither). configfs_add_default_group() is a static
+ *   inline, and a dependency needs the item's subsystem; the two wrappers
+ *   below are used by hlb/configfs.rs.
  */
 
+#include <linux/configfs.h>
 #include <linux/device.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -105,4 +113,32 @@ void lbdx_attr_group_destroy(struct lbdx_attr_group *g)
 	sysfs_remove_group(g->kobj, &g->grp);
 	kfree(g->attrs);
 	kfree(g);
+}
+
+/**
+ * lbdx_configfs_add_default_group() - make @child a default group of @parent
+ * @child: an initialized group, not yet linked anywhere
+ * @parent: a group being made (in its make_group callback)
+ *
+ * configfs creates the directory with @parent's and drops its reference with
+ * configfs_remove_default_groups(@parent).
+ */
+void lbdx_configfs_add_default_group(struct config_group *child,
+				     struct config_group *parent)
+{
+	configfs_add_default_group(child, parent);
+}
+
+/**
+ * lbdx_configfs_depend() - keep @item from being removed (rmdir: EBUSY)
+ * @item: an item of a registered subsystem
+ *
+ * For use from a configfs callback of the same subsystem.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lbdx_configfs_depend(struct config_item *item)
+{
+	return configfs_depend_item_unlocked(to_config_group(item)->cg_subsys,
+					     item);
 }

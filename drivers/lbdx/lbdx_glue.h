@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Interface of lbdx_glue.c, the module's C glue; its Rust mirror is the
- * `extern "C"` block in sysfs.rs.
+ * Interface of lbdx_glue.c, the module's C glue; its Rust mirrors are the
+ * `extern "C"` blocks in sysfs.rs and hlb/configfs.rs.
  */
 #ifndef LBDX_GLUE_H
 #define LBDX_GLUE_H
 
 #include <linux/types.h>
 
+struct config_group;
+struct config_item;
 struct device;
 struct lbdx_attr_group;
 
@@ -19,5 +21,8 @@ int lbdx_attr_group_create(struct device *dev, const char *name,
 			   const void *ctx, lbdx_attr_show_t show,
 			   struct lbdx_attr_group **out);
 void lbdx_attr_group_destroy(struct lbdx_attr_group *g);
+void lbdx_configfs_add_default_group(struct config_group *child,
+				     struct config_group *parent);
+int lbdx_configfs_depend(struct config_item *item);
 
 #endif /* LBDX_GLUE_H */

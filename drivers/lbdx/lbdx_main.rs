@@ -15,6 +15,8 @@
 
 use kernel::{driver, pci, prelude::*, InPlaceModule};
 
+#[allow(unreachable_pub, reason = "kernel-free, shared with host tests")]
+mod attr_value;
 mod bringup;
 mod dxe;
 mod hlb;
@@ -27,6 +29,8 @@ mod sysfs;
 #[pin_data]
 struct LbdxModule {
     #[pin]
+    _configfs: kernel::configfs::Subsystem<hlb::configfs::Registry>,
+    #[pin]
     _hlb: driver::Registration<pci::Adapter<hlb::HlbDriver>>,
     #[pin]
     _dxe: driver::Registration<pci::Adapter<dxe::DxeDriver>>,
@@ -34,7 +38,10 @@ struct LbdxModule {
 
 impl InPlaceModule for LbdxModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // SAFETY: Called once, here, before the HLB driver registers.
+        unsafe { hlb::configfs::init_registry() };
         try_pin_init!(Self {
+            _configfs <- hlb::configfs::subsystem(),
             _hlb <- driver::Registration::new(c"lbdx_hlb", module),
             _dxe <- driver::Registration::new(c"lbdx_dxe", module),
         })

@@ -46,7 +46,7 @@ impl<'b> Dxe<'b> {
                 // SAFETY: `function` is initialized above and drops after
                 // this borrow's last use (in this block).
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
-                let caps = Caps::read(f.bar()).map_err(|why| {
+                let caps = Caps::read(f.bar().access(pdev.as_ref())?).map_err(|why| {
                     dev_err!(pdev, "DXE capabilities invalid ({}); not binding\n", why);
                     ENODEV
                 })?;

@@ -4,7 +4,7 @@
 //! the device's resources and publishes them in sysfs; unbind undoes it all
 //! by dropping [`Hlb`].
 
-use super::{resources::Totals, sysfs::DeviceAttrs};
+use super::{configfs, control_plane::HlbCtl, resources::Totals, sysfs::DeviceAttrs};
 use crate::{
     bringup::{self, Function, Identity},
     hw::hlb_regs,
@@ -15,6 +15,7 @@ use kernel::{
     device::{Bound, Core},
     pci,
     prelude::*,
+    sync::Arc,
 };
 
 static IDENTITY: Identity = Identity {
@@ -28,15 +29,19 @@ static IDENTITY: Identity = Identity {
 /// A bound HLB.
 ///
 /// Fields drop in declaration order: sysfs files first, then the function
-/// (interrupts, vectors, BAR), then the state the files showed.
+/// (interrupts, vectors), then the state the files showed. The control
+/// plane outlives the binding if configfs still holds it, with its BAR
+/// access revoked.
 #[pin_data]
 pub(crate) struct Hlb<'b> {
     device_attrs_group: AttrGroup<'b, DeviceAttrs>,
     totals_group: AttrGroup<'b, Totals>,
+    avail_group: AttrGroup<'b, HlbCtl>,
     #[pin]
     function: Function<'b>,
     device_attrs: DeviceAttrs,
     totals: Totals,
+    ctl: Arc<HlbCtl>,
 }
 
 impl<'b> Hlb<'b> {
@@ -47,7 +52,7 @@ impl<'b> Hlb<'b> {
                 // SAFETY: `function` is initialized above and drops after
                 // this borrow's last use (below, in this initializer).
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
-                Totals::read(f.bar()).inspect_err(|_| {
+                Totals::read(f.bar().access(pdev.as_ref())?).inspect_err(|_| {
                     dev_err!(pdev, "HLB reports no domains, queues or ports; not binding\n")
                 })?
             },
@@ -55,6 +60,29 @@ impl<'b> Hlb<'b> {
                 // SAFETY: As for `totals`.
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
                 DeviceAttrs { version: f.version(), irq_vectors: f.irq_vectors() }
+            },
+            ctl: {
+                // SAFETY: `function` and `totals` are initialized above.
+                let (f, totals) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).totals),
+                    )
+                };
+                let pool_totals = totals.pool_totals();
+                if let Err(what) = pool_totals.check() {
+                    dev_err!(pdev, "HLB reports more {} than this driver handles; not binding\n", what);
+                    return Err(ENODEV);
+                }
+                let ctl = HlbCtl::new(f.bar().clone(), pool_totals)?;
+                configfs::register(pdev.as_ref().name(), ctl.clone())?;
+                ctl
+            },
+            avail_group: {
+                // SAFETY: `ctl` is initialized above and drops after this group.
+                let ctl = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).ctl) };
+                // SAFETY: The group is a field of `Hlb`, which is never leaked.
+                unsafe { AttrGroup::new(pdev.as_ref(), Some(c"avail_resources"), &**ctl)? }
             },
             totals_group: {
                 // SAFETY: `totals` is initialized above and drops after this group.
@@ -121,6 +149,7 @@ impl pci::Driver for HlbDriver {
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        configfs::unregister(&this.ctl);
         let causes = this.function.other_causes();
         if causes != 0 {
             dev_info!(

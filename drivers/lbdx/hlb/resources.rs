@@ -4,6 +4,7 @@
 //! probe. Nothing here is hard-coded: another device with other counts
 //! works unchanged.
 
+use super::resource_pool;
 use crate::{bringup::Bar0, hw::hlb_regs};
 use kernel::{io::Io, prelude::*};
 
@@ -32,6 +33,25 @@ impl Totals {
             return Err(ENODEV);
         }
         Ok(t)
+    }
+
+    /// The totals in the resource pool's terms.
+    pub(crate) fn pool_totals(&self) -> resource_pool::Totals {
+        resource_pool::Totals {
+            domains: self.get(hlb_regs::NUM_DOMAINS),
+            ldb_queues: self.get(hlb_regs::NUM_LDB_QUEUES),
+            dir_ports: self.get(hlb_regs::NUM_DIR_PORTS),
+            ldb_ports: self.get(hlb_regs::NUM_LDB_PORTS),
+            ldb_port_cos: self.get(hlb_regs::NUM_LDB_PORT_COS),
+            ldb_credits: self.get(hlb_regs::NUM_LDB_CREDITS),
+            dir_credits: self.get(hlb_regs::NUM_DIR_CREDITS),
+            hist_list: self.get(hlb_regs::NUM_HIST_LIST),
+            atomic_inflights: self.get(hlb_regs::NUM_ATOMIC_INFLIGHTS),
+            sn_groups: self.get(hlb_regs::NUM_SN_GROUPS),
+            sn_per_group: self.get(hlb_regs::SN_PER_GROUP),
+            max_queues_per_port: self.get(hlb_regs::MAX_QUEUES_PER_PORT),
+            priorities: self.get(hlb_regs::NUM_PRIORITIES),
+        }
     }
 
     /// The total held by register `reg` (one of `RESOURCE_REGS`), or 0.

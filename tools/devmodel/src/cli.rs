@@ -34,6 +34,8 @@ usage: lbdx-devmodel [--describe] DEVICE...
   PLAN: items separated by ';': error-every=N, error-rate=P[@SEED],
         halt=CH@N, hang@N
   Numbers take the suffixes K, M, G (powers of 1024); rate=0 is unlimited.
+  HLB limits: domains<=64, ldb-queues, dir-ports, ldb-ports<=128,
+  sn-groups<=16, hist-list<=4096.
   version= sets what the VERSION register reads (decimal, each part
   0..=65535; default 1.0).
   --describe prints what each instance reports, without serving.";
@@ -155,6 +157,7 @@ fn parse_hlb(opts: &[(&str, &str)]) -> Result<HlbConfig, String> {
         };
         *field = parse_count(k, v)?;
     }
+    c.check()?;
     Ok(c)
 }
 

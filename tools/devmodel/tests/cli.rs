@@ -173,6 +173,12 @@ fn errors() {
         &["--hlb", "/tmp/h.sock,domains=x"],
         &["--hlb", "/tmp/h.sock,domains=8G"],
         &["--hlb", "/tmp/h.sock,rate=1G"],
+        &["--hlb", "/tmp/h.sock,domains=65"],
+        &["--hlb", "/tmp/h.sock,ldb-queues=129"],
+        &["--hlb", "/tmp/h.sock,dir-ports=129"],
+        &["--hlb", "/tmp/h.sock,ldb-ports=129"],
+        &["--hlb", "/tmp/h.sock,sn-groups=17"],
+        &["--hlb", "/tmp/h.sock,hist-list=4097"],
         &["--dxe", "/tmp/d.sock,channels=0"],
         &["--dxe", "/tmp/d.sock,channels=33"],
         &["--dxe", "/tmp/d.sock,xor-srcs=1"],
@@ -193,6 +199,9 @@ fn errors() {
     for args in bad {
         assert!(parse(args).is_err(), "{args:?} should fail");
     }
+    let at_limits = "/tmp/h.sock,domains=64,ldb-queues=128,dir-ports=128,ldb-ports=128,\
+                     sn-groups=16,hist-list=4K";
+    assert!(parse(&["--hlb", at_limits]).is_ok());
     assert_eq!(parse(&["--help"]), Ok(Command::Help));
 }
 
@@ -231,4 +240,29 @@ fn binary_exits_2_on_bad_arguments() {
     assert_eq!(out.status.code(), Some(2));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("version: '1' is not MAJOR.MINOR"), "{e}");
+}
+
+#[test]
+fn binary_refuses_hlb_counts_beyond_the_register_map() {
+    let exe = env!("CARGO_BIN_EXE_lbdx-devmodel");
+    for (opt, want) in [
+        (
+            "domains=65",
+            "domains=65 is more than the register map has room for (at most 64)",
+        ),
+        (
+            "ldb-ports=200",
+            "ldb-ports=200 is more than the register map has room for (at most 128)",
+        ),
+        ("sn-groups=17", "(at most 16)"),
+        ("hist-list=8K", "hist-list=8192 is more than"),
+    ] {
+        let out = std::process::Command::new(exe)
+            .args(["--describe", "--hlb", &format!("/tmp/x/hlb0.sock,{opt}")])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{opt}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains(want), "{opt}: {e}");
+    }
 }

@@ -163,7 +163,9 @@ fn ctrl_reset_clears_state() {
 #[test]
 fn undefined_offsets_read_zero_and_ignore_writes() {
     let (h, irq) = hlb(HlbConfig::default());
-    for off in [0x54, 0x58, 0xfc, 0x100, 0x104, 0x1000, 0x8000, 0xfffc] {
+    for off in [
+        0x54, 0x58, 0xfc, 0x100, 0x104, 0x110, 0x1018, 0x6000, 0x8000, 0xfffc,
+    ] {
         w(&h, off, 0xffff_ffff);
         assert_eq!(r(&h, off), 0, "offset {off:#x}");
     }

@@ -54,8 +54,31 @@ pub const LDB_PORT_COS: u32 = 4;
 pub const MAX_QUEUES_PER_PORT: u32 = 8;
 /// Priority levels of a queue-to-port link.
 pub const PRIORITIES: u32 = 8;
+/// Most history-list entries the model accepts.
+pub const HIST_LIST_MAX: u32 = 4096;
 
 impl HlbConfig {
+    /// Checks that the counts fit the register map's room: each domain,
+    /// queue, port and SN group needs its own registers.
+    pub fn check(&self) -> Result<(), String> {
+        let limits = [
+            ("domains", self.domains, regs::DOMAINS_MAX),
+            ("ldb-queues", self.ldb_queues, regs::OBJECTS_MAX),
+            ("dir-ports", self.dir_ports, regs::OBJECTS_MAX),
+            ("ldb-ports", self.ldb_ports, regs::OBJECTS_MAX),
+            ("sn-groups", self.sn_groups, regs::SN_GROUPS_MAX),
+            ("hist-list", self.hist_list, HIST_LIST_MAX),
+        ];
+        for (name, value, max) in limits {
+            if value > max {
+                return Err(format!(
+                    "{name}={value} is more than the register map has room for (at most {max})"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Value of the resource-count register at `offset`, if it is one.
     pub fn resource(&self, offset: usize) -> Option<u32> {
         Some(match offset {

@@ -3,7 +3,7 @@
 //! HLB identity, control, self-test and resource-count registers
 //! (`0x0000 .. 0x0100`).
 
-use super::{HlbConfig, NUM_VECTORS};
+use super::{Effect, HlbConfig, NUM_VECTORS};
 use crate::hlb_regs as regs;
 
 /// Mutable state of the control block; `Default` is the reset state.
@@ -11,19 +11,6 @@ use crate::hlb_regs as regs;
 pub struct Control {
     irq_cause: u32,
     irq_test_count: u32,
-}
-
-/// What a register write asks the device to do besides updating state.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Effect {
-    /// Nothing.
-    None,
-    /// Reset the whole device.
-    Reset,
-    /// Raise this MSI-X vector.
-    Raise(u32),
-    /// `IRQ_TEST` named a vector the device does not have.
-    BadVector(u32),
 }
 
 impl Control {
@@ -40,6 +27,11 @@ impl Control {
             regs::NUM_VECTORS => NUM_VECTORS,
             _ => config.resource(off).unwrap_or(0),
         }
+    }
+
+    /// Sets `IRQ_CAUSE` bits `bits`.
+    pub fn set_cause(&mut self, bits: u32) {
+        self.irq_cause |= bits;
     }
 
     /// Writes `value` to the register at `off`.

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The HLB configfs tree (ABI: `Documentation/ABI/testing/configfs-lbdx-hlb`):
+//!
+//! ```text
+//! /sys/kernel/config/lbdx/<bdf>/domains/<domain>/{queues,ldb_ports,dir_ports}/<name>/
+//! ```
+//!
+//! The operator makes the device directory (named after a bound HLB), the
+//! domains and the queues and ports; `domains/` and the three object
+//! directories come with their parents (default groups). Every attribute
+//! goes to the device's control plane (`control_plane.rs`), which holds the
+//! rules; this file parses input, formats output and keeps configfs' view
+//! of what is in use (item dependencies: rmdir then fails with `EBUSY`).
+
+use super::{
+    control_plane::{Handle, HlbCtl, ItemRef, ObjectAttrs, State},
+    resource_pool::ObjectKind,
+};
+use crate::{
+    attr_value::{parse_link, parse_u32, parse_u32_in, LinkRequest},
+    hw::hlb_regs,
+};
+use core::{ffi::c_void, fmt::Write, ptr::NonNull};
+use kernel::{
+    bindings,
+    configfs::{self, HasGroup},
+    configfs_attrs,
+    page::PAGE_SIZE,
+    prelude::*,
+    str::{CString, Formatter},
+    sync::{Arc, ArcBorrow},
+};
+
+// Pointers are passed untyped: the Rust bindings of these structs are not
+// FFI-safe.
+extern "C" {
+    fn lbdx_configfs_add_default_group(child: *mut c_void, parent: *mut c_void);
+    fn lbdx_configfs_depend(item: *mut c_void) -> i32;
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialized by `init_registry()` in module init, before the
+    // drivers register.
+    unsafe(uninit) static HLBS: Mutex<KVec<(CString, Arc<HlbCtl>)>> = KVec::new();
+}
+
+/// Initializes the registry of bound HLBs.
+///
+/// # Safety
+///
+/// Call exactly once, in module init, before any other function here.
+pub(crate) unsafe fn init_registry() {
+    // SAFETY: By the function's safety requirements.
+    unsafe { HLBS.init() };
+}
+
+/// Makes the control plane of the HLB named `bdf` available to configfs.
+pub(crate) fn register(bdf: &CStr, ctl: Arc<HlbCtl>) -> Result {
+    let name = CString::try_from(bdf)?;
+    HLBS.lock().push((name, ctl), GFP_KERNEL)?;
+    Ok(())
+}
+
+/// The HLB is going away: takes it out of the registry, resets its domains
+/// and unpins every item of its tree.
+pub(crate) fn unregister(ctl: &Arc<HlbCtl>) {
+    {
+        let mut list = HLBS.lock();
+        if let Some(pos) = list.iter().position(|(_, c)| Arc::ptr_eq(c, ctl)) {
+            let _ = list.remove(pos);
+        }
+    }
+    ctl.remove();
+}
+
+/// Pins `item`: configfs refuses its rmdir (`EBUSY`) until [`unpin`].
+/// Call from a configfs callback of the `lbdx` subsystem.
+pub(crate) fn pin(item: ItemRef) -> Result {
+    // SAFETY: `item` is a live item of our subsystem, recorded when configfs
+    // made it; we are in a configfs callback.
+    let ret = unsafe { lbdx_configfs_depend(item.0.as_ptr().cast()) };
+    if ret != 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}
+
+/// Undoes one [`pin`] of `item`.
+pub(crate) fn unpin(item: ItemRef) {
+    // SAFETY: `item` was pinned by `pin()`, which keeps it alive.
+    unsafe { bindings::configfs_undepend_item(item.0.as_ptr()) };
+}
+
+/// The `config_item` of a group.
+fn item_of<T>(group: &configfs::Group<T>) -> ItemRef {
+    let cg = parent_group(group);
+    // SAFETY: `cg` points to the group's embedded `config_group`, so the
+    // address of its `cg_item` field is valid and not null.
+    ItemRef(unsafe { NonNull::new_unchecked(&raw mut (*cg).cg_item) })
+}
+
+/// Adds `child` as a default group of `parent` (being made); configfs
+/// releases it through `configfs_remove_default_groups(parent)`.
+fn add_default<C: 'static>(
+    parent: *mut bindings::config_group,
+    child: impl PinInit<configfs::Group<C>, Error>,
+) -> Result {
+    let child = Arc::pin_init(child, GFP_KERNEL)?;
+    let raw = Arc::into_raw(child);
+    // SAFETY: `raw` comes from `Arc::into_raw` of a `Group<C>`; its reference
+    // now belongs to configfs, which drops it (through the group's release)
+    // when `configfs_remove_default_groups(parent)` is called.
+    unsafe {
+        let cg = <configfs::Group<C> as HasGroup<C>>::group(raw).cast_mut();
+        lbdx_configfs_add_default_group(cg.cast(), parent.cast());
+    }
+    Ok(())
+}
+
+fn parent_group<T>(g: &configfs::Group<T>) -> *mut bindings::config_group {
+    // SAFETY: `g` is a valid `Group<T>`.
+    unsafe { <configfs::Group<T> as HasGroup<T>>::group(g) }.cast_mut()
+}
+
+/// Drops the default groups of a child being removed.
+fn remove_defaults<T>(child: ArcBorrow<'_, configfs::Group<T>>) {
+    // SAFETY: `child` is a group whose default groups were added by
+    // `add_default`; configfs has unlinked them already.
+    unsafe { bindings::configfs_remove_default_groups(parent_group(&child)) };
+}
+
+// ---------------------------------------------------------------------------
+// Attribute plumbing.
+
+/// A directory's attributes, by the ids given in its `configfs_attrs!`.
+trait Attrs {
+    fn show(&self, id: u64, out: &mut Formatter<'_>) -> Result;
+    fn store(&self, id: u64, input: &[u8]) -> Result;
+}
+
+macro_rules! attribute_ops {
+    ($ty:ty; rw: $($rw:literal)*; ro: $($ro:literal)*) => {
+        $(
+            #[vtable]
+            impl configfs::AttributeOperations<$rw> for $ty {
+                type Data = $ty;
+
+                fn show(data: &$ty, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+                    let mut out = Formatter::new(page);
+                    Attrs::show(data, $rw, &mut out)?;
+                    Ok(out.bytes_written())
+                }
+
+                fn store(data: &$ty, page: &[u8]) -> Result {
+                    Attrs::store(data, $rw, page)
+                }
+            }
+        )*
+        $(
+            #[vtable]
+            impl configfs::AttributeOperations<$ro> for $ty {
+                type Data = $ty;
+
+                fn show(data: &$ty, page: &mut [u8; PAGE_SIZE]) -> Result<usize> {
+                    let mut out = Formatter::new(page);
+                    Attrs::show(data, $ro, &mut out)?;
+                    Ok(out.bytes_written())
+                }
+            }
+        )*
+    };
+}
+
+fn num(input: &[u8], min: u32, max: u32) -> Result<u32> {
+    parse_u32_in(input, min, max).ok_or(EINVAL)
+}
+
+fn flag(input: &[u8]) -> Result<bool> {
+    Ok(num(input, 0, 1)? == 1)
+}
+
+fn show_id(out: &mut Formatter<'_>, id: Option<u32>) -> Result {
+    match id {
+        Some(id) => writeln!(out, "{id}")?,
+        None => writeln!(out, "-1")?,
+    }
+    Ok(())
+}
+
+fn show_state(out: &mut Formatter<'_>, s: State) -> Result {
+    writeln!(out, "{}", s.name())?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// /sys/kernel/config/lbdx
+
+/// Data of the subsystem: makes device directories.
+#[pin_data]
+pub(crate) struct Registry {}
+
+/// The `lbdx` configfs subsystem.
+pub(crate) fn subsystem() -> impl PinInit<configfs::Subsystem<Registry>, Error> {
+    let item_type = configfs_attrs! {
+        container: configfs::Subsystem<Registry>,
+        data: Registry,
+        child: DeviceDir,
+        attributes: [],
+    };
+    configfs::Subsystem::new(c"lbdx", item_type, try_pin_init!(Registry {}))
+}
+
+#[vtable]
+impl configfs::GroupOperations for Registry {
+    type Child = DeviceDir;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<DeviceDir>, Error>> {
+        let ctl = HLBS
+            .lock()
+            .iter()
+            .find(|(n, _)| n.to_bytes() == name.to_bytes())
+            .map(|(_, c)| c.clone())
+            .ok_or(ENODEV)?;
+        let item_type = configfs_attrs! {
+            container: configfs::Group<DeviceDir>,
+            data: DeviceDir,
+            attributes: [],
+        };
+        let for_children = ctl.clone();
+        Ok(
+            configfs::Group::new(name.try_into()?, item_type, Ok::<_, Error>(DeviceDir { _ctl: ctl }))
+                .pin_chain(move |g| {
+                    let domains_type = configfs_attrs! {
+                        container: configfs::Group<DomainsDir>,
+                        data: DomainsDir,
+                        child: DomainDir,
+                        attributes: [],
+                    };
+                    add_default(
+                        parent_group(&g),
+                        configfs::Group::new(
+                            c"domains".try_into()?,
+                            domains_type,
+                            Ok::<_, Error>(DomainsDir { ctl: for_children }),
+                        ),
+                    )
+                }),
+        )
+    }
+
+    fn drop_item(&self, child: ArcBorrow<'_, configfs::Group<DeviceDir>>) {
+        remove_defaults(child);
+    }
+}
+
+/// `<bdf>/`: holds the device's control plane while the directory exists.
+pub(crate) struct DeviceDir {
+    _ctl: Arc<HlbCtl>,
+}
+
+// ---------------------------------------------------------------------------
+// <bdf>/domains/
+
+/// `<bdf>/domains/`: makes domains.
+pub(crate) struct DomainsDir {
+    ctl: Arc<HlbCtl>,
+}
+
+#[vtable]
+impl configfs::GroupOperations for DomainsDir {
+    type Child = DomainDir;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<DomainDir>, Error>> {
+        let name: CString = name.try_into()?;
+        let handle = self.ctl.new_domain()?;
+        let dir = DomainDir { ctl: self.ctl.clone(), handle };
+        let ctl = self.ctl.clone();
+        let item_type = configfs_attrs! {
+            container: configfs::Group<DomainDir>,
+            data: DomainDir,
+            attributes: [
+                num_ldb_queues: 0,
+                num_ldb_ports_cos0: 1,
+                num_ldb_ports_cos1: 2,
+                num_ldb_ports_cos2: 3,
+                num_ldb_ports_cos3: 4,
+                num_dir_ports: 5,
+                num_ldb_credits: 6,
+                num_dir_credits: 7,
+                num_hist_list_entries: 8,
+                num_atomic_inflights: 9,
+                commit: 10,
+                start: 11,
+                reset: 12,
+                state: 13,
+                id: 14,
+            ],
+        };
+        Ok(configfs::Group::new(name, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
+            ctl.set_item(handle, item_of(&g));
+            let parent = parent_group(&g);
+            let added = add_objects_dir(parent, &ctl, handle, ObjectKind::LdbQueue)
+                .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::LdbPort))
+                .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::DirPort));
+            if added.is_err() {
+                // SAFETY: `parent` is being made; release what was added.
+                unsafe { bindings::configfs_remove_default_groups(parent) };
+            }
+            added
+        }))
+    }
+
+    fn drop_item(&self, child: ArcBorrow<'_, configfs::Group<DomainDir>>) {
+        remove_defaults(child);
+    }
+}
+
+fn add_objects_dir(
+    parent: *mut bindings::config_group,
+    ctl: &Arc<HlbCtl>,
+    domain: Handle,
+    kind: ObjectKind,
+) -> Result {
+    let dir = ObjectsDir { ctl: ctl.clone(), domain, kind };
+    match kind {
+        ObjectKind::LdbQueue => {
+            let t = configfs_attrs! {
+                container: configfs::Group<ObjectsDir>,
+                data: ObjectsDir,
+                child: ObjectDir,
+                attributes: [],
+            };
+            add_default(parent, configfs::Group::new(c"queues".try_into()?, t, Ok::<_, Error>(dir)))
+        }
+        ObjectKind::LdbPort => {
+            let t = configfs_attrs! {
+                container: configfs::Group<ObjectsDir>,
+                data: ObjectsDir,
+                child: ObjectDir,
+                attributes: [],
+            };
+            add_default(parent, configfs::Group::new(c"ldb_ports".try_into()?, t, Ok::<_, Error>(dir)))
+        }
+        ObjectKind::DirPort => {
+            let t = configfs_attrs! {
+                container: configfs::Group<ObjectsDir>,
+                data: ObjectsDir,
+                child: ObjectDir,
+                attributes: [],
+            };
+            add_default(parent, configfs::Group::new(c"dir_ports".try_into()?, t, Ok::<_, Error>(dir)))
+        }
+    }
+}
+
+/// `<domain>/`: a domain's reservation and lifecycle.
+pub(crate) struct DomainDir {
+    ctl: Arc<HlbCtl>,
+    handle: Handle,
+}
+
+impl Drop for DomainDir {
+    fn drop(&mut self) {
+        self.ctl.drop_domain(self.handle);
+    }
+}
+
+impl Attrs for DomainDir {
+    fn show(&self, id: u64, out: &mut Formatter<'_>) -> Result {
+        let (a, state, dev_id) = self.ctl.domain(self.handle)?;
+        let r = &a.req;
+        let v = match id {
+            0 => r.ldb_queues,
+            1..=4 => r.ldb_ports_cos.get(id as usize - 1).copied().unwrap_or(0),
+            5 => r.dir_ports,
+            6 => r.ldb_credits,
+            7 => r.dir_credits,
+            8 => r.hist_list,
+            9 => r.atomic_inflights,
+            10 => u32::from(state != State::Staged && state != State::Removed),
+            11 => u32::from(state == State::Started),
+            12 => 0,
+            13 => return show_state(out, state),
+            _ => return show_id(out, dev_id),
+        };
+        writeln!(out, "{v}")?;
+        Ok(())
+    }
+
+    fn store(&self, id: u64, input: &[u8]) -> Result {
+        let t = self.ctl.totals();
+        match id {
+            0..=9 => {
+                let max = match id {
+                    0 => t.ldb_queues,
+                    1..=4 => t.ldb_ports,
+                    5 => t.dir_ports,
+                    6 => t.ldb_credits,
+                    7 => t.dir_credits,
+                    8 => t.hist_list,
+                    _ => t.atomic_inflights,
+                };
+                // A class the device does not have takes only 0.
+                let max = if (1..=4).contains(&id) && id > u64::from(t.ldb_port_cos.max(1)) {
+                    0
+                } else {
+                    max
+                };
+                let v = num(input, 0, max)?;
+                self.ctl.set_domain_attrs(self.handle, |a| {
+                    let r = &mut a.req;
+                    match id {
+                        0 => r.ldb_queues = v,
+                        1..=4 => {
+                            if let Some(c) = r.ldb_ports_cos.get_mut(id as usize - 1) {
+                                *c = v;
+                            }
+                        }
+                        5 => r.dir_ports = v,
+                        6 => r.ldb_credits = v,
+                        7 => r.dir_credits = v,
+                        8 => r.hist_list = v,
+                        _ => r.atomic_inflights = v,
+                    }
+                })
+            }
+            10 => self.ctl.commit_domain(self.handle, flag(input)?),
+            11 => self.ctl.start_domain(self.handle, flag(input)?),
+            12 => {
+                if !flag(input)? {
+                    return Err(EINVAL);
+                }
+                self.ctl.reset_domain(self.handle)
+            }
+            _ => Err(EPERM),
+        }
+    }
+}
+
+attribute_ops!(DomainDir; rw: 0 1 2 3 4 5 6 7 8 9 10 11 12; ro: 13 14);
+
+// ---------------------------------------------------------------------------
+// <domain>/{queues,ldb_ports,dir_ports}/
+
+/// `queues/`, `ldb_ports/` or `dir_ports/` of a domain: makes objects.
+pub(crate) struct ObjectsDir {
+    ctl: Arc<HlbCtl>,
+    domain: Handle,
+    kind: ObjectKind,
+}
+
+#[vtable]
+impl configfs::GroupOperations for ObjectsDir {
+    type Child = ObjectDir;
+
+    fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<ObjectDir>, Error>> {
+        let cname: CString = name.try_into()?;
+        if cname.to_bytes().len() > 64 || cname.to_bytes().contains(&b' ') {
+            return Err(EINVAL);
+        }
+        let handle = self.ctl.new_object(self.domain, self.kind, name)?;
+        let dir = ObjectDir { ctl: self.ctl.clone(), handle };
+        let ctl = self.ctl.clone();
+        let item_type = match self.kind {
+            ObjectKind::LdbQueue => configfs_attrs! {
+                container: configfs::Group<ObjectDir>,
+                data: ObjectDir,
+                attributes: [
+                    sequence_numbers: 0,
+                    inflight_limit: 1,
+                    atomic_inflights: 2,
+                    lock_id_comp: 3,
+                    depth_threshold: 4,
+                    commit: 10,
+                    state: 13,
+                    id: 14,
+                ],
+            },
+            ObjectKind::LdbPort => configfs_attrs! {
+                container: configfs::Group<ObjectDir>,
+                data: ObjectDir,
+                attributes: [
+                    cq_depth: 5,
+                    depth_threshold: 4,
+                    hist_list_size: 6,
+                    cos: 7,
+                    links: 8,
+                    commit: 10,
+                    state: 13,
+                    id: 14,
+                ],
+            },
+            ObjectKind::DirPort => configfs_attrs! {
+                container: configfs::Group<ObjectDir>,
+                data: ObjectDir,
+                attributes: [
+                    cq_depth: 5,
+                    depth_threshold: 4,
+                    commit: 10,
+                    state: 13,
+                    id: 14,
+                ],
+            },
+        };
+        Ok(configfs::Group::new(cname, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
+            ctl.set_item(handle, item_of(&g));
+            Ok(())
+        }))
+    }
+}
+
+/// A queue or port.
+pub(crate) struct ObjectDir {
+    ctl: Arc<HlbCtl>,
+    handle: Handle,
+}
+
+impl Drop for ObjectDir {
+    fn drop(&mut self) {
+        self.ctl.drop_object(self.handle);
+    }
+}
+
+impl Attrs for ObjectDir {
+    fn show(&self, id: u64, out: &mut Formatter<'_>) -> Result {
+        let (a, state, dev_id) = self.ctl.object(self.handle)?;
+        let v = match id {
+            0 => a.sequence_numbers,
+            1 => a.inflight_limit,
+            2 => a.atomic_inflights,
+            3 => a.lock_id_comp,
+            4 => a.depth_threshold,
+            5 => a.cq_depth,
+            6 => a.hist_list_size,
+            7 => a.cos,
+            8 => {
+                return self.ctl.show_links(self.handle, &mut |q, prio| {
+                    writeln!(out, "{} {}", q.to_str().unwrap_or("?"), prio)?;
+                    Ok(())
+                })
+            }
+            10 => u32::from(state != State::Staged && state != State::Removed),
+            13 => return show_state(out, state),
+            _ => return show_id(out, dev_id),
+        };
+        writeln!(out, "{v}")?;
+        Ok(())
+    }
+
+    fn store(&self, id: u64, input: &[u8]) -> Result {
+        let t = self.ctl.totals();
+        let set = |f: &dyn Fn(&mut ObjectAttrs)| self.ctl.set_object_attrs(self.handle, |a| f(a));
+        match id {
+            0 => {
+                let v = parse_u32(input).filter(|v| *v == 0 || hlb_regs::SN_MODES.contains(v));
+                let v = v.ok_or(EINVAL)?;
+                set(&|a| a.sequence_numbers = v)
+            }
+            1 => {
+                let v = num(input, 1, t.hist_list)?;
+                set(&|a| a.inflight_limit = v)
+            }
+            2 => {
+                let v = num(input, 0, t.atomic_inflights)?;
+                set(&|a| a.atomic_inflights = v)
+            }
+            3 => {
+                let v = parse_u32(input).filter(|v| *v == 0 || hlb_regs::LOCK_ID_COMP_LEVELS.contains(v));
+                let v = v.ok_or(EINVAL)?;
+                set(&|a| a.lock_id_comp = v)
+            }
+            4 => {
+                let v = num(input, 0, hlb_regs::DEPTH_THRESHOLD_MAX)?;
+                set(&|a| a.depth_threshold = v)
+            }
+            5 => {
+                let v = num(input, hlb_regs::CQ_DEPTH_MIN, hlb_regs::CQ_DEPTH_MAX)?;
+                if !v.is_power_of_two() {
+                    return Err(EINVAL);
+                }
+                set(&|a| a.cq_depth = v)
+            }
+            6 => {
+                let v = num(input, 0, t.hist_list)?;
+                set(&|a| a.hist_list_size = v)
+            }
+            7 => {
+                let v = num(input, 0, t.ldb_port_cos.max(1) - 1)?;
+                set(&|a| a.cos = v)
+            }
+            8 => match parse_link(input).ok_or(EINVAL)? {
+                LinkRequest::Link(q, prio) => self.ctl.link(self.handle, q, Some(prio)),
+                LinkRequest::Unlink(q) => self.ctl.link(self.handle, q, None),
+            },
+            10 => self.ctl.commit_object(self.handle, flag(input)?),
+            _ => Err(EPERM),
+        }
+    }
+}
+
+attribute_ops!(ObjectDir; rw: 0 1 2 3 4 5 6 7 8 10; ro: 13 14);

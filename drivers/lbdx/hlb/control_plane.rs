@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The HLB control plane: the driver's record of every domain, queue and
+//! port an operator made (staged or committed), the resource pool they draw
+//! from, and the commits that make them real in the device.
+//!
+//! configfs (`configfs.rs`) is the user interface; this file holds the
+//! rules. Everything runs under one mutex per device. A commit reserves in
+//! the pool, programs the device (`program.rs`) and keeps both only if the
+//! device raised no alarm; otherwise both are undone and the commit fails
+//! with `EIO`. When the device goes away the state is marked removed and
+//! every later operation fails with `ENODEV`.
+
+use super::{
+    configfs::{pin, unpin},
+    program::Programmer,
+    resource_pool::{DomainRequest, ObjectKind, Pool, PoolError, QueueRequest, Totals},
+};
+use crate::{bringup::SharedBar0, hw::hlb_regs};
+use core::ptr::NonNull;
+use kernel::{
+    bindings, new_mutex,
+    prelude::*,
+    str::CString,
+    sync::{Arc, Mutex},
+};
+
+/// A handle naming one record (domain or object); never reused.
+pub(crate) type Handle = u32;
+
+/// The `configfs` item of a record, for `configfs_depend_item()`.
+#[derive(Clone, Copy)]
+pub(crate) struct ItemRef(pub(crate) NonNull<bindings::config_item>);
+
+// SAFETY: An `ItemRef` is only an address handed back to configfs under the
+// control-plane mutex; configfs items may be depended on from any thread.
+unsafe impl Send for ItemRef {}
+
+
+/// Staged or committed attributes of a domain.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct DomainAttrs {
+    pub(crate) req: DomainRequest,
+}
+
+/// Staged attributes of a queue or port (unused ones stay at defaults).
+#[derive(Clone, Copy)]
+pub(crate) struct ObjectAttrs {
+    pub(crate) sequence_numbers: u32,
+    pub(crate) inflight_limit: u32,
+    pub(crate) atomic_inflights: u32,
+    pub(crate) lock_id_comp: u32,
+    pub(crate) depth_threshold: u32,
+    pub(crate) cq_depth: u32,
+    pub(crate) hist_list_size: u32,
+    pub(crate) cos: u32,
+}
+
+impl Default for ObjectAttrs {
+    fn default() -> Self {
+        Self {
+            sequence_numbers: 0,
+            inflight_limit: 64,
+            atomic_inflights: 0,
+            lock_id_comp: 0,
+            depth_threshold: 0,
+            cq_depth: 64,
+            hist_list_size: 0,
+            cos: 0,
+        }
+    }
+}
+
+/// Lifecycle of a record as the `state` attribute shows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Staged,
+    Committed,
+    Started,
+    Removed,
+}
+
+impl State {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Staged => "staged",
+            Self::Committed => "committed",
+            Self::Started => "started",
+            Self::Removed => "removed",
+        }
+    }
+}
+
+struct Link {
+    queue: Handle,
+    priority: u32,
+    /// The queue's item, pinned (rmdir: `EBUSY`) while the link exists.
+    pinned: Option<ItemRef>,
+}
+
+struct ObjectRec {
+    handle: Handle,
+    kind: ObjectKind,
+    name: CString,
+    item: Option<ItemRef>,
+    attrs: ObjectAttrs,
+    /// Device number while committed.
+    id: Option<u32>,
+    /// LDB ports: committed links.
+    links: KVec<Link>,
+}
+
+struct DomainRec {
+    handle: Handle,
+    item: Option<ItemRef>,
+    attrs: DomainAttrs,
+    /// Device number while committed.
+    id: Option<u32>,
+    started: bool,
+    /// Items pinned while the domain is started: itself and its objects.
+    pinned: KVec<ItemRef>,
+    objects: KVec<ObjectRec>,
+}
+
+impl DomainRec {
+    /// Unpins what starting the domain and its links pinned.
+    fn unpin_all(&mut self, links_too: bool) {
+        for item in self.pinned.drain_all() {
+            unpin(item);
+        }
+        if links_too {
+            for o in self.objects.iter_mut() {
+                for l in o.links.iter_mut() {
+                    if let Some(item) = l.pinned.take() {
+                        unpin(item);
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct CtlState {
+    pool: KBox<Pool>,
+    removed: bool,
+    next_handle: Handle,
+    domains: KVec<DomainRec>,
+}
+
+/// The control plane of one HLB.
+#[pin_data]
+pub(crate) struct HlbCtl {
+    bar: SharedBar0,
+    totals: Totals,
+    #[pin]
+    state: Mutex<CtlState>,
+}
+
+fn pool_err(e: PoolError) -> Error {
+    Error::from_errno(-e.errno())
+}
+
+impl HlbCtl {
+    /// A control plane for a device with `totals`, programming it through `bar`.
+    pub(crate) fn new(bar: SharedBar0, totals: Totals) -> Result<Arc<Self>> {
+        let mut slot = KBox::<Pool>::new_uninit(GFP_KERNEL)?;
+        // SAFETY: `slot` is a valid, aligned allocation for a `Pool`.
+        unsafe { Pool::init_at(slot.as_mut_ptr(), totals) }.map_err(|_| ENODEV)?;
+        // SAFETY: `init_at` returned `Ok`: the pool is initialized.
+        let pool = unsafe { slot.assume_init() };
+        Arc::pin_init(
+            try_pin_init!(Self {
+                bar,
+                totals,
+                state <- new_mutex!(CtlState { pool, removed: false, next_handle: 1, domains: KVec::new() }),
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The device's totals.
+    pub(crate) fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Runs `f` on the pool (for sysfs accounting).
+    pub(crate) fn with_pool<R>(&self, f: impl FnOnce(&Pool) -> R) -> R {
+        f(&self.state.lock().pool)
+    }
+
+    /// The device is going away: resets every committed domain in the
+    /// device, returns everything to the pool, unpins every item and marks
+    /// every record removed.
+    pub(crate) fn remove(&self) {
+        let mut st = self.state.lock();
+        let prog = Programmer::new(&self.bar);
+        let CtlState { pool, domains, removed, .. } = &mut *st;
+        for d in domains.iter_mut() {
+            d.unpin_all(true);
+            d.started = false;
+            if let Some(id) = d.id.take() {
+                prog.reset_domain(id);
+                pool.reset_domain(id);
+            }
+            for o in d.objects.iter_mut() {
+                o.links.clear();
+                o.id = None;
+            }
+        }
+        *removed = true;
+    }
+
+    fn alloc_handle(st: &mut CtlState) -> Handle {
+        let h = st.next_handle;
+        st.next_handle = st.next_handle.wrapping_add(1).max(1);
+        h
+    }
+
+    /// mkdir of a domain.
+    pub(crate) fn new_domain(&self) -> Result<Handle> {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let handle = Self::alloc_handle(&mut st);
+        st.domains.push(
+            DomainRec {
+                handle,
+                item: None,
+                attrs: DomainAttrs::default(),
+                id: None,
+                started: false,
+                pinned: KVec::new(),
+                objects: KVec::new(),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(handle)
+    }
+
+    /// mkdir of a queue or port in domain `domain`.
+    pub(crate) fn new_object(&self, domain: Handle, kind: ObjectKind, name: &CStr) -> Result<Handle> {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let handle = Self::alloc_handle(&mut st);
+        let d = find_domain(&mut st.domains, domain)?;
+        if d.started {
+            return Err(EBUSY);
+        }
+        d.objects.push(
+            ObjectRec {
+                handle,
+                kind,
+                name: CString::try_from(name)?,
+                item: None,
+                attrs: ObjectAttrs::default(),
+                id: None,
+                links: KVec::new(),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(handle)
+    }
+
+    /// Records the configfs item of `handle` once configfs made it.
+    pub(crate) fn set_item(&self, handle: Handle, item: ItemRef) {
+        let mut st = self.state.lock();
+        for d in st.domains.iter_mut() {
+            if d.handle == handle {
+                d.item = Some(item);
+                return;
+            }
+            if let Some(o) = d.objects.iter_mut().find(|o| o.handle == handle) {
+                o.item = Some(item);
+                return;
+            }
+        }
+    }
+
+    /// rmdir of a domain (configfs refuses it while started or non-empty).
+    pub(crate) fn drop_domain(&self, domain: Handle) {
+        let mut st = self.state.lock();
+        let prog = Programmer::new(&self.bar);
+        let CtlState { pool, domains, .. } = &mut *st;
+        if let Some(pos) = domains.iter().position(|d| d.handle == domain) {
+            if let Some(id) = domains[pos].id {
+                prog.reset_domain(id);
+                pool.reset_domain(id);
+            }
+            let _ = domains.remove(pos);
+        }
+    }
+
+    /// rmdir of a queue or port (configfs refuses it while in use).
+    pub(crate) fn drop_object(&self, object: Handle) {
+        let mut st = self.state.lock();
+        let prog = Programmer::new(&self.bar);
+        let CtlState { pool, domains, .. } = &mut *st;
+        for d in domains.iter_mut() {
+            if let Some(pos) = d.objects.iter().position(|o| o.handle == object) {
+                if let (Some(dom), Some(id)) = (d.id, d.objects[pos].id) {
+                    let kind = d.objects[pos].kind;
+                    if release(pool, dom, kind, id).is_ok() {
+                        prog.unassign(kind, id);
+                    }
+                }
+                let _ = d.objects.remove(pos);
+                return;
+            }
+        }
+    }
+
+    /// Reads the attributes and state of domain `domain`.
+    pub(crate) fn domain(&self, domain: Handle) -> Result<(DomainAttrs, State, Option<u32>)> {
+        let st = self.state.lock();
+        let d = st.domains.iter().find(|d| d.handle == domain).ok_or(ENOENT)?;
+        Ok((d.attrs, domain_state(d, st.removed), d.id))
+    }
+
+    /// Changes a staged domain attribute: `EBUSY` once committed.
+    pub(crate) fn set_domain_attrs(&self, domain: Handle, f: impl FnOnce(&mut DomainAttrs)) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let d = find_domain(&mut st.domains, domain)?;
+        if d.id.is_some() {
+            return Err(EBUSY);
+        }
+        f(&mut d.attrs);
+        Ok(())
+    }
+
+    /// Writes 1 (`commit`) or 0 (`uncommit`) to a domain's `commit`.
+    pub(crate) fn commit_domain(&self, domain: Handle, commit: bool) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let prog = Programmer::new(&self.bar);
+        let CtlState { pool, domains, .. } = &mut *st;
+        let d = find_domain(domains, domain)?;
+        match (commit, d.id) {
+            (true, Some(_)) | (false, None) => Ok(()),
+            (true, None) => {
+                let grant = pool.reserve_domain(&d.attrs.req).map_err(pool_err)?;
+                if let Err(e) = prog.commit_domain(grant, &d.attrs.req) {
+                    pool.reset_domain(grant.id);
+                    return Err(e);
+                }
+                d.id = Some(grant.id);
+                Ok(())
+            }
+            (false, Some(id)) => {
+                if d.started || d.objects.iter().any(|o| o.id.is_some()) {
+                    return Err(EBUSY);
+                }
+                pool.release_domain(id).map_err(pool_err)?;
+                prog.release_domain(id);
+                d.id = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes to a domain's `start`. Starting pins the domain and all its
+    /// objects (rmdir: `EBUSY`) until it stops.
+    pub(crate) fn start_domain(&self, domain: Handle, start: bool) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let prog = Programmer::new(&self.bar);
+        let CtlState { pool, domains, .. } = &mut *st;
+        let d = find_domain(domains, domain)?;
+        if start == d.started {
+            return Ok(());
+        }
+        let id = d.id.ok_or(EINVAL)?;
+        if start {
+            let mut items = KVec::with_capacity(d.objects.len() + 1, GFP_KERNEL)?;
+            for item in Iterator::chain(d.item.iter(), d.objects.iter().filter_map(|o| o.item.as_ref())) {
+                items.push(*item, GFP_KERNEL)?;
+            }
+            for (i, item) in items.iter().enumerate() {
+                if let Err(e) = pin(*item) {
+                    items.iter().take(i).for_each(|it| unpin(*it));
+                    return Err(e);
+                }
+            }
+            if let Err(e) = pool.start(id).map_err(pool_err) {
+                items.iter().for_each(|it| unpin(*it));
+                return Err(e);
+            }
+            d.pinned = items;
+            prog.start_domain(id, true);
+        } else {
+            pool.stop(id).map_err(pool_err)?;
+            d.unpin_all(false);
+            prog.start_domain(id, false);
+        }
+        d.started = start;
+        Ok(())
+    }
+
+    /// Writes 1 to a domain's `reset`: everything it holds goes back to the
+    /// device; the domain and its objects return to staged, unpinned.
+    pub(crate) fn reset_domain(&self, domain: Handle) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let prog = Programmer::new(&self.bar);
+        let CtlState { pool, domains, .. } = &mut *st;
+        let d = find_domain(domains, domain)?;
+        d.unpin_all(true);
+        d.started = false;
+        if let Some(id) = d.id.take() {
+            prog.reset_domain(id);
+            pool.reset_domain(id);
+        }
+        for o in d.objects.iter_mut() {
+            o.id = None;
+            o.links.clear();
+        }
+        Ok(())
+    }
+
+    /// Reads the attributes, state and device number of an object.
+    pub(crate) fn object(&self, object: Handle) -> Result<(ObjectAttrs, State, Option<u32>)> {
+        let st = self.state.lock();
+        let (di, oi) = locate(&st.domains, object)?;
+        let o = &st.domains[di].objects[oi];
+        let state = match (st.removed, o.id) {
+            (true, _) => State::Removed,
+            (_, None) => State::Staged,
+            (_, Some(_)) => State::Committed,
+        };
+        Ok((o.attrs, state, o.id))
+    }
+
+    /// Changes a staged object attribute: `EBUSY` once committed or while
+    /// its domain is started.
+    pub(crate) fn set_object_attrs(&self, object: Handle, f: impl FnOnce(&mut ObjectAttrs)) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let (di, oi) = locate(&st.domains, object)?;
+        let started = st.domains[di].started;
+        let o = &mut st.domains[di].objects[oi];
+        if o.id.is_some() || started {
+            return Err(EBUSY);
+        }
+        f(&mut o.attrs);
+        Ok(())
+    }
+
+    /// Writes 1 or 0 to an object's `commit`.
+    pub(crate) fn commit_object(&self, object: Handle, commit: bool) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let prog = Programmer::new(&self.bar);
+        let hist_total = self.totals.hist_list;
+        let CtlState { pool, domains, .. } = &mut *st;
+        let (di, oi) = locate(domains, object)?;
+        let (dom, started) = (domains[di].id, domains[di].started);
+        if started {
+            return Err(EBUSY);
+        }
+        let dom = dom.ok_or(EINVAL)?;
+        let o = &mut domains[di].objects[oi];
+        match (commit, o.id) {
+            (true, Some(_)) | (false, None) => Ok(()),
+            (false, Some(id)) => {
+                if !o.links.is_empty() {
+                    return Err(EBUSY);
+                }
+                release(pool, dom, o.kind, id).map_err(pool_err)?;
+                prog.unassign(o.kind, id);
+                o.id = None;
+                Ok(())
+            }
+            (true, None) => {
+                let a = o.attrs;
+                let id = match o.kind {
+                    ObjectKind::LdbQueue => {
+                        if a.inflight_limit == 0 || a.inflight_limit > hist_total {
+                            return Err(EINVAL);
+                        }
+                        let req = QueueRequest {
+                            sequence_numbers: a.sequence_numbers,
+                            atomic_inflights: a.atomic_inflights,
+                        };
+                        let g = pool.create_ldb_queue(dom, req).map_err(pool_err)?;
+                        prog.commit_ldb_queue(dom, &g, &a).map(|()| g.id).inspect_err(|_| {
+                            let _ = pool.release_ldb_queue(dom, g.id);
+                        })?
+                    }
+                    ObjectKind::LdbPort => {
+                        let hl = if a.hist_list_size == 0 { a.cq_depth } else { a.hist_list_size };
+                        if hl < a.cq_depth {
+                            return Err(EINVAL);
+                        }
+                        let g = pool.create_ldb_port(dom, a.cos, hl).map_err(pool_err)?;
+                        prog.commit_ldb_port(dom, &g, hl, &a).map(|()| g.id).inspect_err(|_| {
+                            let _ = pool.release_ldb_port(dom, g.id);
+                        })?
+                    }
+                    ObjectKind::DirPort => {
+                        let p = pool.create_dir_port(dom).map_err(pool_err)?;
+                        prog.commit_dir_port(dom, p, &a).map(|()| p).inspect_err(|_| {
+                            let _ = pool.release_dir_port(dom, p);
+                        })?
+                    }
+                };
+                o.id = Some(id);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `links` lines of LDB port `port` with `f`.
+    pub(crate) fn show_links(&self, port: Handle, f: &mut dyn FnMut(&CStr, u32) -> Result) -> Result {
+        let st = self.state.lock();
+        let (di, oi) = locate(&st.domains, port)?;
+        let d = &st.domains[di];
+        for l in d.objects[oi].links.iter() {
+            if let Some(q) = d.objects.iter().find(|q| q.handle == l.queue) {
+                f(&q.name, l.priority)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Links (`priority` given) or unlinks (`None`) the queue named `queue`
+    /// to LDB port `port`. A linked queue is pinned (rmdir: `EBUSY`).
+    pub(crate) fn link(&self, port: Handle, queue: &[u8], priority: Option<u32>) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let prog = Programmer::new(&self.bar);
+        let priorities = self.totals.priorities;
+        let CtlState { pool, domains, .. } = &mut *st;
+        let d = domains
+            .iter_mut()
+            .find(|d| d.objects.iter().any(|o| o.handle == port))
+            .ok_or(ENOENT)?;
+        if d.started {
+            return Err(EBUSY);
+        }
+        let dom = d.id.ok_or(EINVAL)?;
+        let pi = d.objects.iter().position(|o| o.handle == port).ok_or(ENOENT)?;
+        let port_id = d.objects[pi].id.ok_or(EINVAL)?;
+        let (q_handle, q_id, q_item) = d
+            .objects
+            .iter()
+            .find(|o| o.kind == ObjectKind::LdbQueue && o.name.to_bytes() == queue)
+            .and_then(|q| q.id.map(|id| (q.handle, id, q.item)))
+            .ok_or(ENOENT)?;
+        let links = &mut d.objects[pi].links;
+        match priority {
+            Some(prio) => {
+                if prio >= priorities {
+                    return Err(EINVAL);
+                }
+                if links.iter().any(|l| l.queue == q_handle) {
+                    return Err(EEXIST);
+                }
+                links.reserve(1, GFP_KERNEL)?;
+                if let Some(item) = q_item {
+                    pin(item)?;
+                }
+                let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
+                let slot = pool.link(dom, port_id, q_id, prio).map_err(pool_err).inspect_err(|_| unpin_queue())?;
+                if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
+                    let _ = pool.unlink(dom, port_id, q_id);
+                    unpin_queue();
+                    return Err(e);
+                }
+                links.push(Link { queue: q_handle, priority: prio, pinned: q_item }, GFP_KERNEL)?;
+            }
+            None => {
+                let pos = links.iter().position(|l| l.queue == q_handle).ok_or(ENOENT)?;
+                let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
+                let _ = prog.write_link(port_id, slot, None);
+                if let Ok(l) = links.remove(pos) {
+                    l.pinned.iter().for_each(|it| unpin(*it));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn find_domain(domains: &mut KVec<DomainRec>, h: Handle) -> Result<&mut DomainRec> {
+    domains.iter_mut().find(|d| d.handle == h).ok_or(ENOENT)
+}
+
+/// Indices of the domain holding object `h` and of the object in it.
+fn locate(domains: &[DomainRec], h: Handle) -> Result<(usize, usize)> {
+    domains
+        .iter()
+        .enumerate()
+        .find_map(|(di, d)| d.objects.iter().position(|o| o.handle == h).map(|oi| (di, oi)))
+        .ok_or(ENOENT)
+}
+
+fn domain_state(d: &DomainRec, removed: bool) -> State {
+    match (removed, d.id, d.started) {
+        (true, _, _) => State::Removed,
+        (_, None, _) => State::Staged,
+        (_, Some(_), true) => State::Started,
+        (_, Some(_), false) => State::Committed,
+    }
+}
+
+fn release(pool: &mut Pool, dom: u32, kind: ObjectKind, id: u32) -> Result<(), PoolError> {
+    match kind {
+        ObjectKind::LdbQueue => pool.release_ldb_queue(dom, id),
+        ObjectKind::LdbPort => pool.release_ldb_port(dom, id),
+        ObjectKind::DirPort => pool.release_dir_port(dom, id),
+    }
+}
+
+const _: () = assert!(hlb_regs::OBJECTS_MAX <= 255);

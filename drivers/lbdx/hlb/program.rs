@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Programming the HLB's domains, queues, ports and links (register map:
+//! `hw/hlb_regs.rs`, `Documentation/hw/hlb.rst`).
+//!
+//! Every sequence of writes is bracketed by reads of `ALARM_COUNT`: the
+//! device handles accesses in order, so a count that moved means the device
+//! refused one of the writes. The sequence is then undone where it can be,
+//! the alarm is logged and acknowledged, and the caller gets `EIO`.
+
+use super::{
+    control_plane::ObjectAttrs,
+    resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant},
+};
+use crate::{
+    bringup::{Bar0, SharedBar0},
+    hw::hlb_regs::{self as regs, domain_reg, object_reg},
+};
+use kernel::{io::Io, prelude::*};
+
+/// Writes the HLB's programming registers.
+pub(crate) struct Programmer<'a> {
+    bar: &'a SharedBar0,
+}
+
+fn obj_base(kind: ObjectKind) -> usize {
+    match kind {
+        ObjectKind::LdbQueue => regs::LDB_QUEUE_BASE,
+        ObjectKind::LdbPort => regs::LDB_PORT_BASE,
+        ObjectKind::DirPort => regs::DIR_PORT_BASE,
+    }
+}
+
+impl<'a> Programmer<'a> {
+    /// A programmer writing through `bar`.
+    pub(crate) fn new(bar: &'a SharedBar0) -> Self {
+        Self { bar }
+    }
+
+    /// Runs `f` on the BAR (`ENODEV` once the device is gone) and fails
+    /// with `EIO` if the device raised an alarm meanwhile.
+    fn checked(&self, f: impl FnOnce(&Bar0<'_>) -> Result) -> Result {
+        let bar = self.bar.try_access().ok_or(ENODEV)?;
+        let before = bar.read32(regs::ALARM_COUNT);
+        let done = f(&bar);
+        let after = bar.read32(regs::ALARM_COUNT);
+        if after != before {
+            let code = bar.read32(regs::ALARM_CODE);
+            let info = bar.read32(regs::ALARM_INFO);
+            bar.write32(1, regs::ALARM_ACK);
+            dev_err!(
+                self.bar.device(),
+                "device refused programming: alarm {:?} ({:#x}) at offset {:#x}\n",
+                regs::AlarmCode::from_u32(code),
+                code,
+                info
+            );
+            return Err(EIO);
+        }
+        done
+    }
+
+    /// Reserves a domain in the device: counts, history-list block, VALID.
+    pub(crate) fn commit_domain(&self, g: DomainGrant, req: &DomainRequest) -> Result {
+        self.checked(|bar| {
+            let d = g.id;
+            bar.try_write32(req.ldb_credits, domain_reg(d, regs::DOM_LDB_CREDITS))?;
+            bar.try_write32(req.dir_credits, domain_reg(d, regs::DOM_DIR_CREDITS))?;
+            bar.try_write32(req.atomic_inflights, domain_reg(d, regs::DOM_ATOMIC_INFLIGHTS))?;
+            bar.try_write32(g.hist_list_base, domain_reg(d, regs::DOM_HL_BASE))?;
+            bar.try_write32(req.hist_list, domain_reg(d, regs::DOM_HL_SIZE))?;
+            bar.try_write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL))
+        })
+    }
+
+    /// Releases domain `d` (it owns no objects).
+    pub(crate) fn release_domain(&self, d: u32) {
+        let _ = self.checked(|bar| bar.try_write32(0, domain_reg(d, regs::DOM_CTRL)));
+    }
+
+    /// Sets or clears `DOM_CTRL.STARTED` of domain `d`.
+    pub(crate) fn start_domain(&self, d: u32, start: bool) {
+        let ctrl = regs::DOM_CTRL_VALID | if start { regs::DOM_CTRL_STARTED } else { 0 };
+        let _ = self.checked(|bar| bar.try_write32(ctrl, domain_reg(d, regs::DOM_CTRL)));
+    }
+
+    /// Resets domain `d` (unassigning all its objects) and releases it.
+    pub(crate) fn reset_domain(&self, d: u32) {
+        let _ = self.checked(|bar| {
+            bar.try_write32(
+                regs::DOM_CTRL_VALID | regs::DOM_CTRL_RESET,
+                domain_reg(d, regs::DOM_CTRL),
+            )?;
+            bar.try_write32(0, domain_reg(d, regs::DOM_CTRL))
+        });
+    }
+
+    /// Assigns queue `g.id` to domain `d` and configures it; undone if the
+    /// device refuses any of it.
+    pub(crate) fn commit_ldb_queue(&self, d: u32, g: &QueueGrant, a: &ObjectAttrs) -> Result {
+        let reg = |r| object_reg(regs::LDB_QUEUE_BASE, g.id, r);
+        self.checked(|bar| {
+            if let Some((group, mode)) = g.set_group_mode {
+                bar.try_write32(mode, regs::sn_group_mode(group))?;
+            }
+            bar.try_write32(regs::VALID | d, reg(regs::OBJ_DOMAIN))?;
+            if let Some(sn) = g.sn {
+                let v = a.sequence_numbers | (sn.group << 16) | (sn.slot << 24);
+                bar.try_write32(v, reg(regs::LQ_SN))?;
+            }
+            bar.try_write32(a.inflight_limit, reg(regs::LQ_INFLIGHT_LIMIT))?;
+            bar.try_write32(a.atomic_inflights, reg(regs::LQ_ATOMIC_INFLIGHTS))?;
+            bar.try_write32(a.lock_id_comp, reg(regs::LQ_LOCK_ID_COMP))?;
+            bar.try_write32(a.depth_threshold, reg(regs::LQ_DEPTH_THRESHOLD))
+        })
+        .inspect_err(|_| self.unassign(ObjectKind::LdbQueue, g.id))
+    }
+
+    /// Assigns LDB port `g.id` to domain `d` with history list
+    /// `[g.hist_list_base, + hist_list_size)`; undone if refused.
+    pub(crate) fn commit_ldb_port(
+        &self,
+        d: u32,
+        g: &PortGrant,
+        hist_list_size: u32,
+        a: &ObjectAttrs,
+    ) -> Result {
+        let reg = |r| object_reg(regs::LDB_PORT_BASE, g.id, r);
+        self.checked(|bar| {
+            bar.try_write32(regs::VALID | d, reg(regs::OBJ_DOMAIN))?;
+            bar.try_write32(a.cq_depth, reg(regs::PORT_CQ_DEPTH))?;
+            bar.try_write32(a.depth_threshold, reg(regs::PORT_DEPTH_THRESHOLD))?;
+            bar.try_write32(g.hist_list_base, reg(regs::LP_HL_BASE))?;
+            bar.try_write32(hist_list_size, reg(regs::LP_HL_SIZE))
+        })
+        .inspect_err(|_| self.unassign(ObjectKind::LdbPort, g.id))
+    }
+
+    /// Assigns directed port `p` (and its queue) to domain `d`; undone if
+    /// refused.
+    pub(crate) fn commit_dir_port(&self, d: u32, p: u32, a: &ObjectAttrs) -> Result {
+        let reg = |r| object_reg(regs::DIR_PORT_BASE, p, r);
+        self.checked(|bar| {
+            bar.try_write32(regs::VALID | d, reg(regs::OBJ_DOMAIN))?;
+            bar.try_write32(a.cq_depth, reg(regs::PORT_CQ_DEPTH))?;
+            bar.try_write32(a.depth_threshold, reg(regs::PORT_DEPTH_THRESHOLD))
+        })
+        .inspect_err(|_| self.unassign(ObjectKind::DirPort, p))
+    }
+
+    /// Unassigns object `id` of `kind` (clearing its configuration).
+    pub(crate) fn unassign(&self, kind: ObjectKind, id: u32) {
+        let _ = self.checked(|bar| bar.try_write32(0, object_reg(obj_base(kind), id, regs::OBJ_DOMAIN)));
+    }
+
+    /// Writes link slot `slot` of LDB port `port`: `(queue, priority)` or
+    /// empty.
+    pub(crate) fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result {
+        let v = link.map_or(0, |(q, prio)| regs::VALID | (prio << regs::LINK_PRIORITY_SHIFT) | q);
+        self.checked(|bar| {
+            bar.try_write32(v, object_reg(regs::LINK_BASE, port, regs::link_slot(slot)))
+        })
+    }
+}

@@ -1,0 +1,254 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lifecycle rules of the HLB configfs tree (Documentation/ABI/testing/
+# configfs-lbdx-hlb) on every HLB:
+#   EBUSY   num_* after the domain's commit, a queue's or port's attributes
+#           after its commit, uncommitting a domain with committed objects,
+#           removing or uncommitting a linked queue; and once started every
+#           attribute write, committing a new object, link and unlink, and
+#           rmdir of a queue, a port or the domain;
+#   ENOENT  linking a queue that does not exist or is not committed;
+#   EINVAL  committing an object of a staged domain, starting a staged
+#           domain.
+# Every refused write leaves what it would have changed as it was. Then
+# reset of the started domain gives everything back (avail_resources as
+# before) and leaves the domain and its objects staged with their values,
+# so that all of it commits and starts again.
+
+. "$LBDX_SHARE/selftests/lib.sh"
+
+cfgroot=/sys/kernel/config/lbdx
+
+# wr FILE VALUE: writes "VALUE\n" with busybox echo, in this shell (no
+# fork); returns the write's status, the shell's error message in $err.
+wr() {
+	if { echo "$2" >"$1"; } 2>/tmp/lbdx-selftest.err; then
+		err=
+		return 0
+	fi
+	read -r err </tmp/lbdx-selftest.err
+	return 1
+}
+
+# expect_ok FILE VALUE: the write must succeed.
+expect_ok() {
+	wr "$1" "$2" && return 0
+	echo "# $1 <- $2: $err (want success)"
+	return 1
+}
+
+# expect_err TEXT FILE VALUE: the write must fail with the message TEXT and
+# FILE read the same before and after (if it can be read).
+expect_err() {
+	local before after
+	before=$(cat "$2" 2>/dev/null)
+	if wr "$2" "$3"; then
+		echo "# $2 <- $3: succeeded (want $1)"
+		return 1
+	fi
+	case $err in
+	*"$1"*) ;;
+	*) echo "# $2 <- $3: '$err' (want $1)"; return 1 ;;
+	esac
+	after=$(cat "$2" 2>/dev/null)
+	[ "$after" = "$before" ] || { echo "# $2 <- $3: changed '$before' to '$after'"; return 1; }
+}
+
+# expect_rmdir_busy DIR: rmdir fails with EBUSY and DIR is still there.
+expect_rmdir_busy() {
+	if err=$(rmdir "$1" 2>&1); then
+		echo "# rmdir $1: succeeded (want Device or resource busy)"
+		return 1
+	fi
+	case $err in *"Device or resource busy"*) ;; *) echo "# rmdir $1: '$err' (want EBUSY)"; return 1 ;; esac
+	[ -d "$1" ] || { echo "# rmdir $1 failed but it is gone"; return 1; }
+}
+
+# is_state DIR STATE: DIR/state reads STATE.
+is_state() {
+	[ "$(cat "$1/state")" = "$2" ] || { echo "# $1 is '$(cat "$1/state")', want '$2'"; return 1; }
+}
+
+snap() { cat "$sys"/avail_resources/*; }
+
+# mkobj DIR [ATTR=VALUE...]: makes a queue or port DIR with those values.
+mkobj() {
+	local o=$1 kv
+	shift
+	mkdir "$o" || { echo "# mkdir $o failed"; return 1; }
+	for kv; do expect_ok "$o/${kv%%=*}" "${kv#*=}" || return 1; done
+}
+
+# teardown DOMAIN_DIR: stops, unlinks and removes everything in it.
+teardown() {
+	local d=$1 o
+	[ -d "$d" ] || return 0
+	echo 0 >"$d/start" 2>/dev/null
+	for o in "$d"/ldb_ports/*; do
+		[ -d "$o" ] || continue
+		cat "$o/links" | while read -r q _; do echo "-$q" >"$o/links"; done
+	done
+	for o in "$d"/ldb_ports/* "$d"/queues/* "$d"/dir_ports/*; do
+		[ -d "$o" ] && rmdir "$o"
+	done
+	rmdir "$d"
+}
+
+NUMS="num_ldb_queues num_ldb_ports_cos0 num_ldb_ports_cos1 num_ldb_ports_cos2 num_ldb_ports_cos3
+	num_dir_ports num_ldb_credits num_dir_credits num_hist_list_entries num_atomic_inflights"
+
+# build: domain $d committed with queues q0, q1 (committed), q2 (staged),
+# LDB ports p0, p1 and DIR port dp0 (committed), p0 linked to q0.
+build() {
+	mkdir "$d" || { echo "# mkdir $d failed"; return 1; }
+	for kv in num_ldb_queues=3 num_ldb_ports_cos0=2 num_dir_ports=1 num_ldb_credits=64 \
+		num_dir_credits=64 num_hist_list_entries=256 num_atomic_inflights=64; do
+		expect_ok "$d/${kv%%=*}" "${kv#*=}" || return 1
+	done
+	expect_ok "$d/commit" 1 &&
+		mkobj "$d/queues/q0" atomic_inflights=8 && mkobj "$d/queues/q1" && mkobj "$d/queues/q2" &&
+		mkobj "$d/ldb_ports/p0" && mkobj "$d/ldb_ports/p1" cq_depth=32 && mkobj "$d/dir_ports/dp0" &&
+		expect_ok "$d/queues/q0/commit" 1 && expect_ok "$d/queues/q1/commit" 1 &&
+		expect_ok "$d/ldb_ports/p0/commit" 1 && expect_ok "$d/ldb_ports/p1/commit" 1 &&
+		expect_ok "$d/dir_ports/dp0/commit" 1 && expect_ok "$d/ldb_ports/p0/links" "q0 1"
+}
+
+# attrs_busy DIR ATTR=VALUE...: each (valid) write is EBUSY, value kept.
+attrs_busy() {
+	local o=$1 kv bad=0
+	shift
+	for kv; do expect_err "Device or resource busy" "$o/${kv%%=*}" "${kv#*=}" || bad=1; done
+	return $bad
+}
+
+committed_cases() {
+	local a bad=0 before
+	for a in $NUMS; do attrs_busy "$d" "$a=0" || bad=1; done
+	check $bad "$bdf num_* of a committed domain are EBUSY"
+	attrs_busy "$d/queues/q0" sequence_numbers=64 inflight_limit=32 atomic_inflights=1 \
+		lock_id_comp=64 depth_threshold=5
+	check $? "$bdf attributes of a committed queue are EBUSY"
+	attrs_busy "$d/ldb_ports/p0" cq_depth=32 depth_threshold=5 hist_list_size=128 cos=0
+	check $? "$bdf attributes of a committed LDB port are EBUSY"
+	attrs_busy "$d/dir_ports/dp0" cq_depth=32 depth_threshold=5
+	check $? "$bdf attributes of a committed DIR port are EBUSY"
+
+	before=$(snap)
+	expect_err "Device or resource busy" "$d/commit" 0 && is_state "$d" committed &&
+		[ "$(snap)" = "$before" ]
+	check $? "$bdf uncommitting a domain with committed objects is EBUSY"
+
+	bad=0
+	expect_err "No such file or directory" "$d/ldb_ports/p1/links" "nosuch 0" || bad=1
+	expect_err "No such file or directory" "$d/ldb_ports/p1/links" "q2 0" || bad=1
+	expect_err "No such file or directory" "$d/ldb_ports/p1/links" "-nosuch" || bad=1
+	check $bad "$bdf linking a missing or uncommitted queue is ENOENT"
+
+	expect_rmdir_busy "$d/queues/q0" && is_state "$d/queues/q0" committed
+	check $? "$bdf rmdir of a linked queue is EBUSY"
+	expect_err "Device or resource busy" "$d/queues/q0/commit" 0 && is_state "$d/queues/q0" committed
+	check $? "$bdf uncommitting a linked queue is EBUSY"
+}
+
+# staged_cases: in a staged domain, committing an object and starting the
+# domain are EINVAL.
+staged_cases() {
+	local s=$cfgroot/$bdf/domains/e10s bad=0
+	mkdir "$s" && expect_ok "$s/num_ldb_queues" 1 && expect_ok "$s/num_ldb_ports_cos0" 1 &&
+		expect_ok "$s/num_dir_ports" 1 && expect_ok "$s/num_hist_list_entries" 64 &&
+		mkobj "$s/queues/q" && mkobj "$s/ldb_ports/p" && mkobj "$s/dir_ports/dp" || bad=1
+	for o in queues/q ldb_ports/p dir_ports/dp; do
+		expect_err "Invalid argument" "$s/$o/commit" 1 && is_state "$s/$o" staged || bad=1
+	done
+	check $bad "$bdf committing a queue or port of a staged domain is EINVAL"
+	expect_err "Invalid argument" "$s/start" 1 && is_state "$s" staged
+	check $? "$bdf starting a staged domain is EINVAL"
+	teardown "$s"
+}
+
+started_cases() {
+	local a o bad=0 before
+	expect_ok "$d/start" 1 && is_state "$d" started ||
+		echo "# $bdf: starting the domain failed; the started cases below test a domain that is not"
+	for a in $NUMS; do attrs_busy "$d" "$a=0" || bad=1; done
+	attrs_busy "$d" commit=0 || bad=1
+	attrs_busy "$d/queues/q0" depth_threshold=5 commit=0 || bad=1
+	attrs_busy "$d/queues/q2" depth_threshold=5 inflight_limit=32 || bad=1
+	attrs_busy "$d/ldb_ports/p1" depth_threshold=5 commit=0 || bad=1
+	attrs_busy "$d/dir_ports/dp0" depth_threshold=5 commit=0 || bad=1
+	check $bad "$bdf started: every attribute and commit 0 write is EBUSY"
+
+	# The ABI names "staged", "committed" and "removed" for objects.
+	bad=0
+	for o in queues/q0 ldb_ports/p0 dir_ports/dp0; do is_state "$d/$o" committed || bad=1; done
+	is_state "$d/queues/q2" staged || bad=1
+	check $bad "$bdf started: queues and ports read committed or staged"
+
+	before=$(snap)
+	attrs_busy "$d/queues/q2" commit=1 && is_state "$d/queues/q2" staged && [ "$(snap)" = "$before" ]
+	check $? "$bdf started: committing a new queue is EBUSY"
+
+	bad=0
+	expect_err "Device or resource busy" "$d/ldb_ports/p1/links" "q1 2" || bad=1
+	expect_err "Device or resource busy" "$d/ldb_ports/p0/links" "-q0" || bad=1
+	check $bad "$bdf started: link and unlink are EBUSY"
+
+	bad=0
+	for o in queues/q1 queues/q2 ldb_ports/p1 dir_ports/dp0 ""; do
+		expect_rmdir_busy "$d/$o" || bad=1
+	done
+	check $bad "$bdf started: rmdir of a queue, a port and the domain is EBUSY"
+}
+
+# reset_cases: reset of the started domain returns everything and puts the
+# domain and its objects back to staged with their values; all of it then
+# commits, links and starts again.
+reset_cases() {
+	local o bad=0
+	expect_ok "$d/reset" 1 || bad=1
+	[ "$(snap)" = "$avail0" ] || { echo "# avail_resources after reset: $(echo $(snap))"; bad=1; }
+	is_state "$d" staged || bad=1
+	for o in "$d"/queues/* "$d"/ldb_ports/* "$d"/dir_ports/*; do
+		is_state "$o" staged || bad=1
+		[ "$(cat "$o/id")" = -1 ] || { echo "# $o/id reads $(cat "$o/id")"; bad=1; }
+	done
+	[ -z "$(cat "$d/ldb_ports/p0/links")" ] || { echo "# p0 links after reset: $(cat "$d/ldb_ports/p0/links")"; bad=1; }
+	[ "$(cat "$d/num_ldb_queues")" = 3 ] && [ "$(cat "$d/queues/q0/atomic_inflights")" = 8 ] &&
+		[ "$(cat "$d/ldb_ports/p1/cq_depth")" = 32 ] ||
+		{ echo "# values not kept across reset"; bad=1; }
+	check $bad "$bdf reset of a started domain returns everything, all staged with values kept"
+
+	bad=0
+	expect_ok "$d/commit" 1 || bad=1
+	for o in queues/q0 queues/q1 queues/q2 ldb_ports/p0 ldb_ports/p1 dir_ports/dp0; do
+		expect_ok "$d/$o/commit" 1 || bad=1
+	done
+	expect_ok "$d/ldb_ports/p0/links" "q0 1" || bad=1
+	expect_ok "$d/ldb_ports/p1/links" "q2 $(($(cat "$sys/total_resources/priorities") - 1))" || bad=1
+	expect_ok "$d/start" 1 && is_state "$d" started && expect_ok "$d/start" 0 &&
+		is_state "$d" committed || bad=1
+	check $bad "$bdf after reset the domain and its objects commit, link and start again"
+}
+
+t0=$(date +%s)
+bdfs=$(expected_bdfs hlb)
+plan $(($(echo "$bdfs" | wc -w) * 18))
+for bdf in $bdfs; do
+	sys=/sys/bus/pci/devices/$bdf
+	d=$cfgroot/$bdf/domains/e10
+	[ -d "$cfgroot/$bdf" ] || mkdir "$cfgroot/$bdf"
+	teardown "$d"
+	teardown "$cfgroot/$bdf/domains/e10s"
+	avail0=$(snap)
+	build || echo "# $bdf: building the domain failed; the cases below may fail for it"
+	committed_cases
+	staged_cases
+	started_cases
+	reset_cases
+	teardown "$d"
+	[ ! -d "$d" ] && [ "$(snap)" = "$avail0" ]
+	check $? "$bdf after teardown the domain is gone and avail_resources is as before"
+done
+echo "# $(basename "$0"): $(($(date +%s) - t0)) s"
+finish
