@@ -7,8 +7,11 @@
 #   style   rustfmt of driver and tools, clippy of the module and the tools
 #   guest   KUnit suites and selftests in a VM (scripts/vm.sh check): each
 #           TAP "ok"/"not ok" line counts; so do "the guest finished
-#           cleanly" (no timeout, no dead device model, no oops/WARN/BUG)
-#           and "every selftest ran its whole plan".
+#           cleanly" (no timeout, no dead device model, no oops/WARN/BUG),
+#           "every selftest ran its whole plan" and "the device models
+#           raised no alarm" (the driver never programs what the device
+#           refuses; the selftests only make valid or driver-refused
+#           requests).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -61,7 +64,11 @@ log "phase style: $(($(date +%s) - t0)) s"
 t0=$(date +%s)
 "$LBDX_TOP/scripts/vm.sh" check 2>&1 | tee "$results/vm.log" | grep -E 'FAIL|phase|finished'
 result "${PIPESTATUS[0]}" "guest finished cleanly (no timeout, dead model, oops, WARN or BUG)"
-tap=$LBDX_TOP/build/vm-check/tap.log
+vmdir=$LBDX_TOP/build/vm-check
+alarms=$(grep -c ': alarm ' "$vmdir/devmodel.log" 2>/dev/null)
+[ "${alarms:-0}" -eq 0 ]
+result $? "the device models raised no alarm ($(grep -m 3 ': alarm ' "$vmdir/devmodel.log" 2>/dev/null | tr '\n' ' '))"
+tap=$vmdir/tap.log
 if [ -f "$tap" ]; then
 	tr -d '\r' <"$tap" >"$results/tap.log"
 	grep -E '^not ok' "$results/tap.log" | sed 's/^/  guest: /'

@@ -5,6 +5,7 @@
 # guest kernel under QEMU with one vfio-user-pci device per model instance,
 # load lbdx and do what the mode says (see tests/guest/init).
 #
+# LBDX_ONLY=PATTERN runs only the selftests matching it (e.g. "0[79]*").
 # Results go to build/vm-MODE/ (or $LBDX_RESULTS): console.log (kernel and init), tap.log
 # (selftests, check mode), devmodel.log, expected (device values), refused
 # (devices the driver must not bind). Exit
@@ -90,7 +91,7 @@ done
 qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
 	-object memory-backend-memfd,id=mem,size=1G,share=on
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$results/initrd.gz"
-	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode"
+	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode${LBDX_ONLY:+ lbdx.only=$LBDX_ONLY}"
 	-display none -no-reboot -monitor none "${qemu_devs[@]}")
 
 log "booting the guest ($mode; $((${#devices[@]} + ${#refused[@]})) devices; timeout ${timeout_s} s; $(qemu_system --version | head -n 1))"

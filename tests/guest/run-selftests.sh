@@ -7,8 +7,13 @@
 # that exits non-zero without having reported a failure, so a crash
 # mid-test can never pass.
 
+# lbdx.only=PATTERN on the kernel command line (scripts/vm.sh passes
+# $LBDX_ONLY) runs only the selftests whose names match the shell pattern.
+only=$(sed -n 's/.*lbdx\.only=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "TAP version 13"
 for t in "$LBDX_SHARE"/selftests/[0-9]*.sh; do
+	# shellcheck disable=SC2254
+	case "$(basename "$t")" in ${only:-*}) ;; *) continue ;; esac
 	name=$(basename "$t")
 	echo "# selftest: $name"
 	{

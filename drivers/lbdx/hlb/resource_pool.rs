@@ -15,7 +15,7 @@
 //! argument): compiled into the driver and into the host crate
 //! `tools/lbdx-logic`, whose tests check every rule. Every method either
 //! does all it says or changes nothing. The driver serializes calls and
-//! programs the device from the grants; a [`Pool`] is about 10 KiB, so it
+//! programs the device from the grants; a [`Pool`] is about 12 KiB, so it
 //! belongs in an allocation, not on the stack.
 
 use crate::hw::hlb_regs;
@@ -839,7 +839,7 @@ impl Pool {
             .hist_ports
             .best_fit(dom.hist_base, end, hist_list_size)
             .ok_or(PoolError::NoSpace(Resource::HistList))?;
-
+        self.hist_ports.fill(base, hist_list_size, true);
         if let Some(p) = self.ldb_ports.get_mut(id as usize) {
             p.owner = Owner::Used(d);
             p.hist_base = base;

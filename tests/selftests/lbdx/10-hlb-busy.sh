@@ -7,7 +7,8 @@
 #           after its commit, uncommitting a domain with committed objects,
 #           removing or uncommitting a linked queue; and once started every
 #           attribute write, committing a new object, link and unlink, and
-#           rmdir of a queue, a port or the domain;
+#           rmdir of a queue, a port or the domain; rmdir of a linked LDB
+#           port is EBUSY or takes its links along, never pins the queue;
 #   ENOENT  linking a queue that does not exist or is not committed;
 #   EINVAL  committing an object of a staged domain, starting a staged
 #           domain.
@@ -232,8 +233,34 @@ reset_cases() {
 }
 
 t0=$(date +%s)
+# linked_port_case: rmdir of a committed LDB port that links a queue is
+# either refused (EBUSY; then unlinking lets it go) or takes the link with
+# it; either way the queue and the domain can then be removed and
+# avail_resources is as before (nothing pinned, nothing leaked).
+linked_port_case() {
+	local x=$cfgroot/$bdf/domains/e10p bad=0 before
+	before=$(snap)
+	mkdir "$x" && expect_ok "$x/num_ldb_queues" 1 && expect_ok "$x/num_ldb_ports_cos0" 1 &&
+		expect_ok "$x/num_hist_list_entries" 64 && expect_ok "$x/commit" 1 &&
+		mkobj "$x/queues/q" && mkobj "$x/ldb_ports/p" && expect_ok "$x/queues/q/commit" 1 &&
+		expect_ok "$x/ldb_ports/p/commit" 1 && expect_ok "$x/ldb_ports/p/links" "q 0" || bad=1
+	if err=$(rmdir "$x/ldb_ports/p" 2>&1); then
+		echo "# rmdir of the linked port was taken; its link must be gone with it"
+	else
+		case $err in
+		*"Device or resource busy"*) expect_ok "$x/ldb_ports/p/links" "-q" && rmdir "$x/ldb_ports/p" || bad=1 ;;
+		*) echo "# rmdir of the linked port: '$err' (want success or EBUSY)"; bad=1 ;;
+		esac
+	fi
+	err=$(rmdir "$x/queues/q" 2>&1) || { echo "# then rmdir of the queue: $err"; bad=1; }
+	err=$(rmdir "$x" 2>&1) || { echo "# then rmdir of the domain: $err"; bad=1; }
+	[ "$(snap)" = "$before" ] || { echo "# avail_resources now: $(echo $(snap))"; bad=1; }
+	teardown "$x" 2>/dev/null
+	check $bad "$bdf rmdir of a linked LDB port is EBUSY or unlinks; then the queue and domain go, nothing held"
+}
+
 bdfs=$(expected_bdfs hlb)
-plan $(($(echo "$bdfs" | wc -w) * 18))
+plan $(($(echo "$bdfs" | wc -w) * 19))
 for bdf in $bdfs; do
 	sys=/sys/bus/pci/devices/$bdf
 	d=$cfgroot/$bdf/domains/e10
@@ -249,6 +276,7 @@ for bdf in $bdfs; do
 	teardown "$d"
 	[ ! -d "$d" ] && [ "$(snap)" = "$avail0" ]
 	check $? "$bdf after teardown the domain is gone and avail_resources is as before"
+	linked_port_case
 done
 echo "# $(basename "$0"): $(($(date +%s) - t0)) s"
 finish

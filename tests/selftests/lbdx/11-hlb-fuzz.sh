@@ -129,9 +129,9 @@ new_domain() {
 	rnd 3
 	[ $r -eq 0 ] && rnd "$tv" && op wr "$d/num_ldb_ports_cos$r" 1
 	rnd 3 && op wr "$d/num_dir_ports" $r
-	rnd 1024 && op wr "$d/num_ldb_credits" $r
-	rnd 512 && op wr "$d/num_dir_credits" $r
-	rnd 4 && op wr "$d/num_hist_list_entries" $((64 * (r + 1)))
+	tot ldb_credits && rnd $((tv / 4)) && op wr "$d/num_ldb_credits" $r
+	tot dir_credits && rnd $((tv / 4)) && op wr "$d/num_dir_credits" $r
+	pick 64 64 128 && op wr "$d/num_hist_list_entries" "$v"
 	rnd 128 && op wr "$d/num_atomic_inflights" $r
 	rnd 2
 	[ $r -eq 0 ] && op wr "$d/commit" 1
@@ -149,7 +149,7 @@ set_num() {
 	rnd 10
 	if [ $r -lt 7 ]; then
 		case $a in
-		ldb_credits | dir_credits) rnd 1024 ;;
+		ldb_credits | dir_credits) rnd $((n / 4)) ;;
 		hist_list_entries) rnd 9 && r=$((r * 32)) ;;
 		atomic_inflights) rnd 128 ;;
 		*) rnd 4 ;;
@@ -237,20 +237,43 @@ any_object() {
 	pick_obj "$d/$v"
 }
 
+# link: links a random LDB port to a queue of the domain (sometimes to a
+# name that may not exist; often committing both ends first, as a user
+# would) with a random priority, sometimes one past the last (EINVAL).
 link() {
-	local q
+	local p q s
 	pick_obj "$d/ldb_ports"
-	[ -n "$obj" ] || return
-	rnd 4 && q=q$r
-	rnd 17
-	op wr "$obj/links" "$q $((r < 16 ? r % 8 : 8))"
+	p=$obj
+	[ -n "$p" ] || return 0
+	rnd 5
+	if [ $r -eq 0 ]; then
+		rnd 4 && q=q$r
+	else
+		pick_obj "$d/queues"
+		[ -n "$obj" ] || return 0
+		q=${obj##*/}
+		rnd 2
+		if [ $r -eq 0 ]; then
+			read -r s <"$p/state"
+			[ "$s" = staged ] && op wr "$p/commit" 1
+			read -r s <"$obj/state"
+			[ "$s" = staged ] && op wr "$obj/commit" 1
+		fi
+	fi
+	tot priorities
+	rnd $((2 * tv + 1))
+	op wr "$p/links" "$q $((r < 2 * tv ? r % tv : tv))"
 }
 
+# unlink: unlinks a port's first link, sometimes a random name.
 unlink() {
+	local q
 	pick_obj "$d/ldb_ports"
-	[ -n "$obj" ] || return
+	[ -n "$obj" ] || return 0
 	rnd 4
-	op wr "$obj/links" "-q$r"
+	q=q$r
+	[ $r -eq 0 ] || read -r q _ <"$obj/links" || q=q$r
+	op wr "$obj/links" "-$q"
 }
 
 # garbage: a malformed value to some attribute (EINVAL).
@@ -344,7 +367,7 @@ committed_step() {
 
 # A started domain refuses every change (EBUSY); stop and reset work.
 started_step() {
-	if [ $r -lt 35 ]; then op wr "$d/start" 0
+	if [ $r -lt 40 ]; then op wr "$d/start" 0
 	elif [ $r -lt 50 ]; then op wr "$d/reset" 1
 	elif [ $r -lt 58 ]; then link
 	elif [ $r -lt 63 ]; then unlink
@@ -469,6 +492,9 @@ for bdf in $bdfs; do
 	for d in "$cfgroot/$bdf"/domains/f?; do
 		[ -d "$d" ] || continue
 		teardown "$d" || { tfail=1; echo "# teardown of $d: a step failed ($err)"; }
+	done
+	for d in "$cfgroot/$bdf"/domains/*; do
+		[ -d "$d" ] && echo "# $bdf: domain ${d##*/} is still there"
 	done
 	final_check $i "$bdf"
 	[ $? -eq 0 ] && [ $tfail -eq 0 ]
