@@ -15,7 +15,11 @@ pub(crate) mod configfs;
 mod control_plane;
 mod driver;
 mod program;
-#[allow(dead_code, unreachable_pub, reason = "kernel-free, shared with host tests")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "kernel-free, shared with host tests"
+)]
 mod resource_pool;
 mod resources;
 mod sysfs;

@@ -228,25 +228,27 @@ impl configfs::GroupOperations for Registry {
             attributes: [],
         };
         let for_children = ctl.clone();
-        Ok(
-            configfs::Group::new(name.try_into()?, item_type, Ok::<_, Error>(DeviceDir { _ctl: ctl }))
-                .pin_chain(move |g| {
-                    let domains_type = configfs_attrs! {
-                        container: configfs::Group<DomainsDir>,
-                        data: DomainsDir,
-                        child: DomainDir,
-                        attributes: [],
-                    };
-                    add_default(
-                        parent_group(&g),
-                        configfs::Group::new(
-                            c"domains".try_into()?,
-                            domains_type,
-                            Ok::<_, Error>(DomainsDir { ctl: for_children }),
-                        ),
-                    )
-                }),
+        Ok(configfs::Group::new(
+            name.try_into()?,
+            item_type,
+            Ok::<_, Error>(DeviceDir { _ctl: ctl }),
         )
+        .pin_chain(move |g| {
+            let domains_type = configfs_attrs! {
+                container: configfs::Group<DomainsDir>,
+                data: DomainsDir,
+                child: DomainDir,
+                attributes: [],
+            };
+            add_default(
+                parent_group(&g),
+                configfs::Group::new(
+                    c"domains".try_into()?,
+                    domains_type,
+                    Ok::<_, Error>(DomainsDir { ctl: for_children }),
+                ),
+            )
+        }))
     }
 
     fn drop_item(&self, child: ArcBorrow<'_, configfs::Group<DeviceDir>>) {
@@ -274,7 +276,10 @@ impl configfs::GroupOperations for DomainsDir {
     fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<DomainDir>, Error>> {
         let name: CString = name.try_into()?;
         let handle = self.ctl.new_domain()?;
-        let dir = DomainDir { ctl: self.ctl.clone(), handle };
+        let dir = DomainDir {
+            ctl: self.ctl.clone(),
+            handle,
+        };
         let ctl = self.ctl.clone();
         let item_type = configfs_attrs! {
             container: configfs::Group<DomainDir>,
@@ -297,18 +302,20 @@ impl configfs::GroupOperations for DomainsDir {
                 id: 14,
             ],
         };
-        Ok(configfs::Group::new(name, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
-            ctl.set_item(handle, item_of(&g));
-            let parent = parent_group(&g);
-            let added = add_objects_dir(parent, &ctl, handle, ObjectKind::LdbQueue)
-                .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::LdbPort))
-                .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::DirPort));
-            if added.is_err() {
-                // SAFETY: `parent` is being made; release what was added.
-                unsafe { bindings::configfs_remove_default_groups(parent) };
-            }
-            added
-        }))
+        Ok(
+            configfs::Group::new(name, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
+                ctl.set_item(handle, item_of(&g));
+                let parent = parent_group(&g);
+                let added = add_objects_dir(parent, &ctl, handle, ObjectKind::LdbQueue)
+                    .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::LdbPort))
+                    .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::DirPort));
+                if added.is_err() {
+                    // SAFETY: `parent` is being made; release what was added.
+                    unsafe { bindings::configfs_remove_default_groups(parent) };
+                }
+                added
+            }),
+        )
     }
 
     fn drop_item(&self, child: ArcBorrow<'_, configfs::Group<DomainDir>>) {
@@ -322,7 +329,11 @@ fn add_objects_dir(
     domain: Handle,
     kind: ObjectKind,
 ) -> Result {
-    let dir = ObjectsDir { ctl: ctl.clone(), domain, kind };
+    let dir = ObjectsDir {
+        ctl: ctl.clone(),
+        domain,
+        kind,
+    };
     match kind {
         ObjectKind::LdbQueue => {
             let t = configfs_attrs! {
@@ -331,7 +342,10 @@ fn add_objects_dir(
                 child: ObjectDir,
                 attributes: [],
             };
-            add_default(parent, configfs::Group::new(c"queues".try_into()?, t, Ok::<_, Error>(dir)))
+            add_default(
+                parent,
+                configfs::Group::new(c"queues".try_into()?, t, Ok::<_, Error>(dir)),
+            )
         }
         ObjectKind::LdbPort => {
             let t = configfs_attrs! {
@@ -340,7 +354,10 @@ fn add_objects_dir(
                 child: ObjectDir,
                 attributes: [],
             };
-            add_default(parent, configfs::Group::new(c"ldb_ports".try_into()?, t, Ok::<_, Error>(dir)))
+            add_default(
+                parent,
+                configfs::Group::new(c"ldb_ports".try_into()?, t, Ok::<_, Error>(dir)),
+            )
         }
         ObjectKind::DirPort => {
             let t = configfs_attrs! {
@@ -349,7 +366,10 @@ fn add_objects_dir(
                 child: ObjectDir,
                 attributes: [],
             };
-            add_default(parent, configfs::Group::new(c"dir_ports".try_into()?, t, Ok::<_, Error>(dir)))
+            add_default(
+                parent,
+                configfs::Group::new(c"dir_ports".try_into()?, t, Ok::<_, Error>(dir)),
+            )
         }
     }
 }
@@ -460,7 +480,10 @@ impl configfs::GroupOperations for ObjectsDir {
             return Err(EINVAL);
         }
         let handle = self.ctl.new_object(self.domain, self.kind, name)?;
-        let dir = ObjectDir { ctl: self.ctl.clone(), handle };
+        let dir = ObjectDir {
+            ctl: self.ctl.clone(),
+            handle,
+        };
         let ctl = self.ctl.clone();
         let item_type = match self.kind {
             ObjectKind::LdbQueue => configfs_attrs! {
@@ -503,10 +526,12 @@ impl configfs::GroupOperations for ObjectsDir {
                 ],
             },
         };
-        Ok(configfs::Group::new(cname, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
-            ctl.set_item(handle, item_of(&g));
-            Ok(())
-        }))
+        Ok(
+            configfs::Group::new(cname, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
+                ctl.set_item(handle, item_of(&g));
+                Ok(())
+            }),
+        )
     }
 }
 
@@ -566,7 +591,8 @@ impl Attrs for ObjectDir {
                 set(&|a| a.atomic_inflights = v)
             }
             3 => {
-                let v = parse_u32(input).filter(|v| *v == 0 || hlb_regs::LOCK_ID_COMP_LEVELS.contains(v));
+                let v = parse_u32(input)
+                    .filter(|v| *v == 0 || hlb_regs::LOCK_ID_COMP_LEVELS.contains(v));
                 let v = v.ok_or(EINVAL)?;
                 set(&|a| a.lock_id_comp = v)
             }

@@ -36,7 +36,6 @@ pub(crate) struct ItemRef(pub(crate) NonNull<bindings::config_item>);
 // control-plane mutex; configfs items may be depended on from any thread.
 unsafe impl Send for ItemRef {}
 
-
 /// Staged or committed attributes of a domain.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct DomainAttrs {
@@ -194,7 +193,12 @@ impl HlbCtl {
     pub(crate) fn remove(&self) {
         let mut st = self.state.lock();
         let prog = Programmer::new(&self.bar);
-        let CtlState { pool, domains, removed, .. } = &mut *st;
+        let CtlState {
+            pool,
+            domains,
+            removed,
+            ..
+        } = &mut *st;
         for d in domains.iter_mut() {
             d.unpin_all(true);
             d.started = false;
@@ -239,7 +243,12 @@ impl HlbCtl {
     }
 
     /// mkdir of a queue or port in domain `domain`.
-    pub(crate) fn new_object(&self, domain: Handle, kind: ObjectKind, name: &CStr) -> Result<Handle> {
+    pub(crate) fn new_object(
+        &self,
+        domain: Handle,
+        kind: ObjectKind,
+        name: &CStr,
+    ) -> Result<Handle> {
         let mut st = self.state.lock();
         if st.removed {
             return Err(ENODEV);
@@ -315,12 +324,20 @@ impl HlbCtl {
     /// Reads the attributes and state of domain `domain`.
     pub(crate) fn domain(&self, domain: Handle) -> Result<(DomainAttrs, State, Option<u32>)> {
         let st = self.state.lock();
-        let d = st.domains.iter().find(|d| d.handle == domain).ok_or(ENOENT)?;
+        let d = st
+            .domains
+            .iter()
+            .find(|d| d.handle == domain)
+            .ok_or(ENOENT)?;
         Ok((d.attrs, domain_state(d, st.removed), d.id))
     }
 
     /// Changes a staged domain attribute: `EBUSY` once committed.
-    pub(crate) fn set_domain_attrs(&self, domain: Handle, f: impl FnOnce(&mut DomainAttrs)) -> Result {
+    pub(crate) fn set_domain_attrs(
+        &self,
+        domain: Handle,
+        f: impl FnOnce(&mut DomainAttrs),
+    ) -> Result {
         let mut st = self.state.lock();
         if st.removed {
             return Err(ENODEV);
@@ -381,7 +398,10 @@ impl HlbCtl {
         let id = d.id.ok_or(EINVAL)?;
         if start {
             let mut items = KVec::with_capacity(d.objects.len() + 1, GFP_KERNEL)?;
-            for item in Iterator::chain(d.item.iter(), d.objects.iter().filter_map(|o| o.item.as_ref())) {
+            for item in Iterator::chain(
+                d.item.iter(),
+                d.objects.iter().filter_map(|o| o.item.as_ref()),
+            ) {
                 items.push(*item, GFP_KERNEL)?;
             }
             for (i, item) in items.iter().enumerate() {
@@ -443,7 +463,11 @@ impl HlbCtl {
 
     /// Changes a staged object attribute: `EBUSY` once committed or while
     /// its domain is started.
-    pub(crate) fn set_object_attrs(&self, object: Handle, f: impl FnOnce(&mut ObjectAttrs)) -> Result {
+    pub(crate) fn set_object_attrs(
+        &self,
+        object: Handle,
+        f: impl FnOnce(&mut ObjectAttrs),
+    ) -> Result {
         let mut st = self.state.lock();
         if st.removed {
             return Err(ENODEV);
@@ -497,25 +521,35 @@ impl HlbCtl {
                             atomic_inflights: a.atomic_inflights,
                         };
                         let g = pool.create_ldb_queue(dom, req).map_err(pool_err)?;
-                        prog.commit_ldb_queue(dom, &g, &a).map(|()| g.id).inspect_err(|_| {
-                            let _ = pool.release_ldb_queue(dom, g.id);
-                        })?
+                        prog.commit_ldb_queue(dom, &g, &a)
+                            .map(|()| g.id)
+                            .inspect_err(|_| {
+                                let _ = pool.release_ldb_queue(dom, g.id);
+                            })?
                     }
                     ObjectKind::LdbPort => {
-                        let hl = if a.hist_list_size == 0 { a.cq_depth } else { a.hist_list_size };
+                        let hl = if a.hist_list_size == 0 {
+                            a.cq_depth
+                        } else {
+                            a.hist_list_size
+                        };
                         if hl < a.cq_depth {
                             return Err(EINVAL);
                         }
                         let g = pool.create_ldb_port(dom, a.cos, hl).map_err(pool_err)?;
-                        prog.commit_ldb_port(dom, &g, hl, &a).map(|()| g.id).inspect_err(|_| {
-                            let _ = pool.release_ldb_port(dom, g.id);
-                        })?
+                        prog.commit_ldb_port(dom, &g, hl, &a)
+                            .map(|()| g.id)
+                            .inspect_err(|_| {
+                                let _ = pool.release_ldb_port(dom, g.id);
+                            })?
                     }
                     ObjectKind::DirPort => {
                         let p = pool.create_dir_port(dom).map_err(pool_err)?;
-                        prog.commit_dir_port(dom, p, &a).map(|()| p).inspect_err(|_| {
-                            let _ = pool.release_dir_port(dom, p);
-                        })?
+                        prog.commit_dir_port(dom, p, &a)
+                            .map(|()| p)
+                            .inspect_err(|_| {
+                                let _ = pool.release_dir_port(dom, p);
+                            })?
                     }
                 };
                 o.id = Some(id);
@@ -525,7 +559,11 @@ impl HlbCtl {
     }
 
     /// Writes `links` lines of LDB port `port` with `f`.
-    pub(crate) fn show_links(&self, port: Handle, f: &mut dyn FnMut(&CStr, u32) -> Result) -> Result {
+    pub(crate) fn show_links(
+        &self,
+        port: Handle,
+        f: &mut dyn FnMut(&CStr, u32) -> Result,
+    ) -> Result {
         let st = self.state.lock();
         let (di, oi) = locate(&st.domains, port)?;
         let d = &st.domains[di];
@@ -555,7 +593,11 @@ impl HlbCtl {
             return Err(EBUSY);
         }
         let dom = d.id.ok_or(EINVAL)?;
-        let pi = d.objects.iter().position(|o| o.handle == port).ok_or(ENOENT)?;
+        let pi = d
+            .objects
+            .iter()
+            .position(|o| o.handle == port)
+            .ok_or(ENOENT)?;
         let port_id = d.objects[pi].id.ok_or(EINVAL)?;
         let (q_handle, q_id, q_item) = d
             .objects
@@ -577,16 +619,29 @@ impl HlbCtl {
                     pin(item)?;
                 }
                 let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
-                let slot = pool.link(dom, port_id, q_id, prio).map_err(pool_err).inspect_err(|_| unpin_queue())?;
+                let slot = pool
+                    .link(dom, port_id, q_id, prio)
+                    .map_err(pool_err)
+                    .inspect_err(|_| unpin_queue())?;
                 if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
                     let _ = pool.unlink(dom, port_id, q_id);
                     unpin_queue();
                     return Err(e);
                 }
-                links.push(Link { queue: q_handle, priority: prio, pinned: q_item }, GFP_KERNEL)?;
+                links.push(
+                    Link {
+                        queue: q_handle,
+                        priority: prio,
+                        pinned: q_item,
+                    },
+                    GFP_KERNEL,
+                )?;
             }
             None => {
-                let pos = links.iter().position(|l| l.queue == q_handle).ok_or(ENOENT)?;
+                let pos = links
+                    .iter()
+                    .position(|l| l.queue == q_handle)
+                    .ok_or(ENOENT)?;
                 let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
                 let _ = prog.write_link(port_id, slot, None);
                 if let Ok(l) = links.remove(pos) {
@@ -607,7 +662,12 @@ fn locate(domains: &[DomainRec], h: Handle) -> Result<(usize, usize)> {
     domains
         .iter()
         .enumerate()
-        .find_map(|(di, d)| d.objects.iter().position(|o| o.handle == h).map(|oi| (di, oi)))
+        .find_map(|(di, d)| {
+            d.objects
+                .iter()
+                .position(|o| o.handle == h)
+                .map(|oi| (di, oi))
+        })
         .ok_or(ENOENT)
 }
 

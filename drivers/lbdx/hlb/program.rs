@@ -66,7 +66,10 @@ impl<'a> Programmer<'a> {
             let d = g.id;
             bar.try_write32(req.ldb_credits, domain_reg(d, regs::DOM_LDB_CREDITS))?;
             bar.try_write32(req.dir_credits, domain_reg(d, regs::DOM_DIR_CREDITS))?;
-            bar.try_write32(req.atomic_inflights, domain_reg(d, regs::DOM_ATOMIC_INFLIGHTS))?;
+            bar.try_write32(
+                req.atomic_inflights,
+                domain_reg(d, regs::DOM_ATOMIC_INFLIGHTS),
+            )?;
             bar.try_write32(g.hist_list_base, domain_reg(d, regs::DOM_HL_BASE))?;
             bar.try_write32(req.hist_list, domain_reg(d, regs::DOM_HL_SIZE))?;
             bar.try_write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL))
@@ -150,13 +153,16 @@ impl<'a> Programmer<'a> {
 
     /// Unassigns object `id` of `kind` (clearing its configuration).
     pub(crate) fn unassign(&self, kind: ObjectKind, id: u32) {
-        let _ = self.checked(|bar| bar.try_write32(0, object_reg(obj_base(kind), id, regs::OBJ_DOMAIN)));
+        let _ = self
+            .checked(|bar| bar.try_write32(0, object_reg(obj_base(kind), id, regs::OBJ_DOMAIN)));
     }
 
     /// Writes link slot `slot` of LDB port `port`: `(queue, priority)` or
     /// empty.
     pub(crate) fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result {
-        let v = link.map_or(0, |(q, prio)| regs::VALID | (prio << regs::LINK_PRIORITY_SHIFT) | q);
+        let v = link.map_or(0, |(q, prio)| {
+            regs::VALID | (prio << regs::LINK_PRIORITY_SHIFT) | q
+        });
         self.checked(|bar| {
             bar.try_write32(v, object_reg(regs::LINK_BASE, port, regs::link_slot(slot)))
         })

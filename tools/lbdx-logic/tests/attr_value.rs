@@ -32,7 +32,12 @@ fn bad_input_is_refused() {
         b"0x100000000",
         b"000000000000000000000000000000001",
     ] {
-        assert_eq!(parse_u32(bad), None, "{:?} was accepted", String::from_utf8_lossy(bad));
+        assert_eq!(
+            parse_u32(bad),
+            None,
+            "{:?} was accepted",
+            String::from_utf8_lossy(bad)
+        );
     }
 }
 
@@ -48,8 +53,22 @@ fn ranges_are_inclusive() {
 fn link_lines() {
     assert_eq!(parse_link(b"q0 3\n"), Some(LinkRequest::Link(b"q0", 3)));
     assert_eq!(parse_link(b"-q0\n"), Some(LinkRequest::Unlink(b"q0")));
-    for bad in [&b""[..], b"q0", b"q0 ", b" 3", b"q0 x", b"-", b"q0 1 2", b"a/b 1"] {
-        assert_eq!(parse_link(bad), None, "{:?} was accepted", String::from_utf8_lossy(bad));
+    for bad in [
+        &b""[..],
+        b"q0",
+        b"q0 ",
+        b" 3",
+        b"q0 x",
+        b"-",
+        b"q0 1 2",
+        b"a/b 1",
+    ] {
+        assert_eq!(
+            parse_link(bad),
+            None,
+            "{:?} was accepted",
+            String::from_utf8_lossy(bad)
+        );
     }
 }
 
