@@ -307,16 +307,28 @@ impl HlbCtl {
         let mut st = self.state.lock();
         let prog = Programmer::new(&self.bar);
         let CtlState { pool, domains, .. } = &mut *st;
-        for d in domains.iter_mut() {
-            if let Some(pos) = d.objects.iter().position(|o| o.handle == object) {
-                if let (Some(dom), Some(id)) = (d.id, d.objects[pos].id) {
-                    let kind = d.objects[pos].kind;
-                    if release(pool, dom, kind, id).is_ok() {
-                        prog.unassign(kind, id);
-                    }
+        let Ok((di, oi)) = locate(domains, object) else {
+            return;
+        };
+        let d = &mut domains[di];
+        let Ok(o) = d.objects.remove(oi) else {
+            return;
+        };
+        // A port's links go with it: unlink in the pool and the device and
+        // unpin the queues.
+        for l in o.links.iter() {
+            let queue_id = d.objects.iter().find(|q| q.handle == l.queue).and_then(|q| q.id);
+            if let (Some(dom), Some(port_id), Some(q_id)) = (d.id, o.id, queue_id) {
+                if let Ok(slot) = pool.unlink(dom, port_id, q_id) {
+                    let _ = prog.write_link(port_id, slot, None);
                 }
-                let _ = d.objects.remove(pos);
-                return;
+            }
+            l.pinned.iter().for_each(|it| unpin(*it));
+        }
+        if let (Some(dom), Some(id)) = (d.id, o.id) {
+            match release(pool, dom, o.kind, id) {
+                Ok(()) => prog.unassign(o.kind, id),
+                Err(e) => pr_err!("lbdx_hlb: object {} not released: {:?}\n", id, e),
             }
         }
     }

@@ -22,17 +22,6 @@ COMMON="abc -1 1x 0x 0x1g +1 1.0"
 LONG40=1234567890123456789012345678901234567890
 LONG33=000000000000000000000000000000001
 
-# wr FILE VALUE: writes "VALUE\n" with busybox echo, in this shell (no
-# fork); returns the write's status, the shell's error message in $err.
-wr() {
-	if { echo "$2" >"$1"; } 2>/tmp/lbdx-selftest.err; then
-		err=
-		return 0
-	fi
-	read -r err </tmp/lbdx-selftest.err
-	return 1
-}
-
 # total BDF RESOURCE: the device's total of RESOURCE.
 total() { cat "/sys/bus/pci/devices/$1/total_resources/$2"; }
 
@@ -76,21 +65,6 @@ attr_case() {
 	[ -n "$valid" ] && set_ok "$f" "$valid"
 	refuses "$f" "$@"
 	check $? "$desc refuses bad input with EINVAL and keeps its value"
-}
-
-# teardown DOMAIN_DIR: stops, unlinks and removes everything in it.
-teardown() {
-	local d=$1 o
-	[ -d "$d" ] || return 0
-	echo 0 >"$d/start" 2>/dev/null
-	for o in "$d"/ldb_ports/*; do
-		[ -d "$o" ] || continue
-		cat "$o/links" | while read -r q _; do echo "-$q" >"$o/links"; done
-	done
-	for o in "$d"/ldb_ports/* "$d"/queues/* "$d"/dir_ports/*; do
-		[ -d "$o" ] && rmdir "$o"
-	done
-	rmdir "$d"
 }
 
 # domain_cases BDF: the domain's attributes, and its staged objects'.

@@ -19,40 +19,9 @@
 
 cfgroot=/sys/kernel/config/lbdx
 
-# wr FILE VALUE: writes "VALUE\n" with busybox echo, in this shell (no
-# fork); returns the write's status, the shell's error message in $err.
-wr() {
-	if { echo "$2" >"$1"; } 2>/tmp/lbdx-selftest.err; then
-		err=
-		return 0
-	fi
-	read -r err </tmp/lbdx-selftest.err
-	return 1
-}
-
-# expect_ok FILE VALUE: the write must succeed.
-expect_ok() {
-	wr "$1" "$2" && return 0
-	echo "# $1 <- $2: $err (want success)"
-	return 1
-}
-
-# expect_err TEXT FILE VALUE: the write must fail with the message TEXT.
-expect_err() {
-	if wr "$2" "$3"; then
-		echo "# $2 <- $3: succeeded (want $1)"
-		return 1
-	fi
-	case $err in *"$1"*) return 0 ;; esac
-	echo "# $2 <- $3: '$err' (want $1)"
-	return 1
-}
-
 # avail NAME / tot NAME: the current device's free and total counts.
 avail() { cat "$sys/avail_resources/$1"; }
 tot() { cat "$sys/total_resources/$1"; }
-snap() { cat "$sys"/avail_resources/*; }
-
 # nospc_unchanged FILE: writing 1 to the commit FILE fails with ENOSPC and
 # leaves every avail_resources file as it was; the object stays staged.
 nospc_unchanged() {
@@ -75,28 +44,6 @@ mkdom() {
 	shift
 	mkdir "$d" || { echo "# mkdir $d failed"; return 1; }
 	for kv; do expect_ok "$d/${kv%%=*}" "${kv#*=}" || return 1; done
-}
-
-# mkobj DIR [ATTR=VALUE...]: makes a queue or port DIR with those values.
-mkobj() {
-	local o=$1 kv
-	shift
-	mkdir "$o" || { echo "# mkdir $o failed"; return 1; }
-	for kv; do expect_ok "$o/${kv%%=*}" "${kv#*=}" || return 1; done
-}
-
-# teardown DOMAIN_DIR: stops, unlinks and removes everything in it.
-teardown() {
-	local d=$1 o
-	echo 0 >"$d/start" 2>/dev/null
-	for o in "$d"/ldb_ports/*; do
-		[ -d "$o" ] || continue
-		cat "$o/links" | while read -r q _; do echo "-$q" >"$o/links"; done
-	done
-	for o in "$d"/ldb_ports/* "$d"/queues/* "$d"/dir_ports/*; do
-		[ -d "$o" ] && rmdir "$o"
-	done
-	rmdir "$d"
 }
 
 # cleanup: removes every domain of this test; says so if avail_resources

@@ -21,79 +21,9 @@
 
 cfgroot=/sys/kernel/config/lbdx
 
-# wr FILE VALUE: writes "VALUE\n" with busybox echo, in this shell (no
-# fork); returns the write's status, the shell's error message in $err.
-wr() {
-	if { echo "$2" >"$1"; } 2>/tmp/lbdx-selftest.err; then
-		err=
-		return 0
-	fi
-	read -r err </tmp/lbdx-selftest.err
-	return 1
-}
-
-# expect_ok FILE VALUE: the write must succeed.
-expect_ok() {
-	wr "$1" "$2" && return 0
-	echo "# $1 <- $2: $err (want success)"
-	return 1
-}
-
-# expect_err TEXT FILE VALUE: the write must fail with the message TEXT and
-# FILE read the same before and after (if it can be read).
-expect_err() {
-	local before after
-	before=$(cat "$2" 2>/dev/null)
-	if wr "$2" "$3"; then
-		echo "# $2 <- $3: succeeded (want $1)"
-		return 1
-	fi
-	case $err in
-	*"$1"*) ;;
-	*) echo "# $2 <- $3: '$err' (want $1)"; return 1 ;;
-	esac
-	after=$(cat "$2" 2>/dev/null)
-	[ "$after" = "$before" ] || { echo "# $2 <- $3: changed '$before' to '$after'"; return 1; }
-}
-
-# expect_rmdir_busy DIR: rmdir fails with EBUSY and DIR is still there.
-expect_rmdir_busy() {
-	if err=$(rmdir "$1" 2>&1); then
-		echo "# rmdir $1: succeeded (want Device or resource busy)"
-		return 1
-	fi
-	case $err in *"Device or resource busy"*) ;; *) echo "# rmdir $1: '$err' (want EBUSY)"; return 1 ;; esac
-	[ -d "$1" ] || { echo "# rmdir $1 failed but it is gone"; return 1; }
-}
-
 # is_state DIR STATE: DIR/state reads STATE.
 is_state() {
 	[ "$(cat "$1/state")" = "$2" ] || { echo "# $1 is '$(cat "$1/state")', want '$2'"; return 1; }
-}
-
-snap() { cat "$sys"/avail_resources/*; }
-
-# mkobj DIR [ATTR=VALUE...]: makes a queue or port DIR with those values.
-mkobj() {
-	local o=$1 kv
-	shift
-	mkdir "$o" || { echo "# mkdir $o failed"; return 1; }
-	for kv; do expect_ok "$o/${kv%%=*}" "${kv#*=}" || return 1; done
-}
-
-# teardown DOMAIN_DIR: stops, unlinks and removes everything in it.
-teardown() {
-	local d=$1 o
-	[ -d "$d" ] || return 0
-	echo 0 >"$d/start" 2>/dev/null
-	for o in "$d"/ldb_ports/*; do
-		[ -d "$o" ] || continue
-		cat "$o/links" | while read -r q _; do echo "-$q" >"$o/links"; done
-	done
-	for o in "$d"/ldb_ports/* "$d"/queues/* "$d"/dir_ports/*; do
-		[ -d "$o" ] && rmdir "$o"
-	done
-	rmdir "$d"
 }
 
 NUMS="num_ldb_queues num_ldb_ports_cos0 num_ldb_ports_cos1 num_ldb_ports_cos2 num_ldb_ports_cos3

@@ -18,7 +18,9 @@
 #    equals total_resources on every HLB.
 # The sequence is a function of the seed ($LBDX_FUZZ_SEED, else the time),
 # printed first as "# seed N": rerun with it to replay a failure.
-# $LBDX_FUZZ_OPS sets the number of operations (default 2500).
+# $LBDX_FUZZ_OPS sets the number of operations (default 2500). Each
+# operation and each error is logged to the kernel log ("lbdx-fuzz N: ..."),
+# so the console shows what led to an oops.
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
@@ -425,11 +427,15 @@ invariants() {
 		done
 		read -r a <"$s/ldb_ports"
 		[ "$sum" = "$a" ] || { echo "# after op $nops: $b ldb_ports_cos* add up to $sum, ldb_ports $a"; inv_bad=1; }
+		# The ABI: domains are staged, committed or started; queues and
+		# ports staged or committed ("removed" only once the device is gone).
 		for x in "$cfgroot/$b"/domains/* "$cfgroot/$b"/domains/*/*/*; do
 			[ -f "$x/state" ] || continue
 			read -r st <"$x/state"
-			case $st in
-			staged | committed | started) ;;
+			case $x:$st in
+			*/domains/*/*/*:staged | */domains/*/*/*:committed) ;;
+			*/domains/*/*/*:*) echo "# after op $nops: $x/state reads '$st'"; inv_bad=1 ;;
+			*:staged | *:committed | *:started) ;;
 			*) echo "# after op $nops: $x/state reads '$st'"; inv_bad=1 ;;
 			esac
 		done
