@@ -13,6 +13,8 @@
 
 pub(crate) mod configfs;
 mod control_plane;
+#[cfg(CONFIG_KUNIT)]
+mod control_plane_kunit;
 mod driver;
 mod program;
 #[allow(

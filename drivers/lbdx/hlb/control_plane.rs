@@ -13,10 +13,10 @@
 
 use super::{
     configfs::{pin, unpin},
-    program::Programmer,
+    program::Program,
     resource_pool::{DomainRequest, ObjectKind, Pool, PoolError, QueueRequest, Totals},
 };
-use crate::{bringup::SharedBar0, hw::hlb_regs};
+use crate::hw::hlb_regs;
 use core::ptr::NonNull;
 use kernel::{
     bindings, new_mutex,
@@ -149,7 +149,7 @@ struct CtlState {
 /// The control plane of one HLB.
 #[pin_data]
 pub(crate) struct HlbCtl {
-    bar: SharedBar0,
+    device: KBox<dyn Program>,
     totals: Totals,
     #[pin]
     state: Mutex<CtlState>,
@@ -160,8 +160,8 @@ fn pool_err(e: PoolError) -> Error {
 }
 
 impl HlbCtl {
-    /// A control plane for a device with `totals`, programming it through `bar`.
-    pub(crate) fn new(bar: SharedBar0, totals: Totals) -> Result<Arc<Self>> {
+    /// A control plane for a device with `totals`, programmed by `device`.
+    pub(crate) fn new(device: KBox<dyn Program>, totals: Totals) -> Result<Arc<Self>> {
         let mut slot = KBox::<Pool>::new_uninit(GFP_KERNEL)?;
         // SAFETY: `slot` is a valid, aligned allocation for a `Pool`.
         unsafe { Pool::init_at(slot.as_mut_ptr(), totals) }.map_err(|_| ENODEV)?;
@@ -169,7 +169,7 @@ impl HlbCtl {
         let pool = unsafe { slot.assume_init() };
         Arc::pin_init(
             try_pin_init!(Self {
-                bar,
+                device,
                 totals,
                 state <- new_mutex!(CtlState { pool, removed: false, next_handle: 1, domains: KVec::new() }),
             }? Error),
@@ -192,7 +192,7 @@ impl HlbCtl {
     /// every record removed.
     pub(crate) fn remove(&self) {
         let mut st = self.state.lock();
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let CtlState {
             pool,
             domains,
@@ -291,7 +291,7 @@ impl HlbCtl {
     /// rmdir of a domain (configfs refuses it while started or non-empty).
     pub(crate) fn drop_domain(&self, domain: Handle) {
         let mut st = self.state.lock();
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let CtlState { pool, domains, .. } = &mut *st;
         if let Some(pos) = domains.iter().position(|d| d.handle == domain) {
             if let Some(id) = domains[pos].id {
@@ -305,7 +305,7 @@ impl HlbCtl {
     /// rmdir of a queue or port (configfs refuses it while in use).
     pub(crate) fn drop_object(&self, object: Handle) {
         let mut st = self.state.lock();
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let CtlState { pool, domains, .. } = &mut *st;
         let Ok((di, oi)) = locate(domains, object) else {
             return;
@@ -317,7 +317,11 @@ impl HlbCtl {
         // A port's links go with it: unlink in the pool and the device and
         // unpin the queues.
         for l in o.links.iter() {
-            let queue_id = d.objects.iter().find(|q| q.handle == l.queue).and_then(|q| q.id);
+            let queue_id = d
+                .objects
+                .iter()
+                .find(|q| q.handle == l.queue)
+                .and_then(|q| q.id);
             if let (Some(dom), Some(port_id), Some(q_id)) = (d.id, o.id, queue_id) {
                 if let Ok(slot) = pool.unlink(dom, port_id, q_id) {
                     let _ = prog.write_link(port_id, slot, None);
@@ -368,7 +372,7 @@ impl HlbCtl {
         if st.removed {
             return Err(ENODEV);
         }
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let CtlState { pool, domains, .. } = &mut *st;
         let d = find_domain(domains, domain)?;
         match (commit, d.id) {
@@ -401,7 +405,7 @@ impl HlbCtl {
         if st.removed {
             return Err(ENODEV);
         }
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let CtlState { pool, domains, .. } = &mut *st;
         let d = find_domain(domains, domain)?;
         if start == d.started {
@@ -444,7 +448,7 @@ impl HlbCtl {
         if st.removed {
             return Err(ENODEV);
         }
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let CtlState { pool, domains, .. } = &mut *st;
         let d = find_domain(domains, domain)?;
         d.unpin_all(true);
@@ -500,7 +504,7 @@ impl HlbCtl {
         if st.removed {
             return Err(ENODEV);
         }
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let hist_total = self.totals.hist_list;
         let CtlState { pool, domains, .. } = &mut *st;
         let (di, oi) = locate(domains, object)?;
@@ -594,7 +598,7 @@ impl HlbCtl {
         if st.removed {
             return Err(ENODEV);
         }
-        let prog = Programmer::new(&self.bar);
+        let prog = &*self.device;
         let priorities = self.totals.priorities;
         let CtlState { pool, domains, .. } = &mut *st;
         let d = domains

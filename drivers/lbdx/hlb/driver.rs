@@ -4,7 +4,13 @@
 //! the device's resources and publishes them in sysfs; unbind undoes it all
 //! by dropping [`Hlb`].
 
-use super::{configfs, control_plane::HlbCtl, resources::Totals, sysfs::DeviceAttrs};
+use super::{
+    configfs,
+    control_plane::HlbCtl,
+    program::{BarProgram, Program},
+    resources::Totals,
+    sysfs::DeviceAttrs,
+};
 use crate::{
     bringup::{self, Function, Identity},
     hw::hlb_regs,
@@ -74,7 +80,8 @@ impl<'b> Hlb<'b> {
                     dev_err!(pdev, "HLB reports more {} than this driver handles; not binding\n", what);
                     return Err(ENODEV);
                 }
-                let ctl = HlbCtl::new(f.bar().clone(), pool_totals)?;
+                let device: KBox<dyn Program> = KBox::new(BarProgram::new(f.bar().clone()), GFP_KERNEL)?;
+                let ctl = HlbCtl::new(device, pool_totals)?;
                 configfs::register(pdev.as_ref().name(), ctl.clone())?;
                 ctl
             },

@@ -3,6 +3,9 @@
 //! Programming the HLB's domains, queues, ports and links (register map:
 //! `hw/hlb_regs.rs`, `Documentation/hw/hlb.rst`).
 //!
+//! [`Program`] is what the control plane asks of a device; [`BarProgram`]
+//! does it through BAR0 (KUnit tests give the control plane a recorder).
+//!
 //! Every sequence of writes is bracketed by reads of `ALARM_COUNT`: the
 //! device handles accesses in order, so a count that moved means the device
 //! refused one of the writes. The sequence is then undone where it can be,
@@ -18,9 +21,39 @@ use crate::{
 };
 use kernel::{io::Io, prelude::*};
 
-/// Writes the HLB's programming registers.
-pub(crate) struct Programmer<'a> {
-    bar: &'a SharedBar0,
+/// Programming operations the control plane needs from a device. The
+/// `Result` ones fail when the device refuses (`EIO`) or is gone (`ENODEV`),
+/// having undone their own writes; the others are best effort.
+pub(crate) trait Program: Send + Sync {
+    /// Reserves domain `g.id` in the device.
+    fn commit_domain(&self, g: DomainGrant, req: &DomainRequest) -> Result;
+    /// Releases domain `d` (it owns no objects).
+    fn release_domain(&self, d: u32);
+    /// Starts or stops domain `d`.
+    fn start_domain(&self, d: u32, start: bool);
+    /// Resets and releases domain `d`, unassigning all its objects.
+    fn reset_domain(&self, d: u32);
+    /// Assigns and configures queue `g.id` in domain `d`.
+    fn commit_ldb_queue(&self, d: u32, g: &QueueGrant, a: &ObjectAttrs) -> Result;
+    /// Assigns and configures LDB port `g.id` in domain `d`.
+    fn commit_ldb_port(
+        &self,
+        d: u32,
+        g: &PortGrant,
+        hist_list_size: u32,
+        a: &ObjectAttrs,
+    ) -> Result;
+    /// Assigns and configures directed port `p` in domain `d`.
+    fn commit_dir_port(&self, d: u32, p: u32, a: &ObjectAttrs) -> Result;
+    /// Unassigns object `id` of `kind`.
+    fn unassign(&self, kind: ObjectKind, id: u32);
+    /// Writes link slot `slot` of LDB port `port`.
+    fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result;
+}
+
+/// [`Program`] through the HLB's BAR0.
+pub(crate) struct BarProgram {
+    bar: SharedBar0,
 }
 
 fn obj_base(kind: ObjectKind) -> usize {
@@ -31,9 +64,9 @@ fn obj_base(kind: ObjectKind) -> usize {
     }
 }
 
-impl<'a> Programmer<'a> {
-    /// A programmer writing through `bar`.
-    pub(crate) fn new(bar: &'a SharedBar0) -> Self {
+impl BarProgram {
+    /// Programs through `bar`.
+    pub(crate) fn new(bar: SharedBar0) -> Self {
         Self { bar }
     }
 
@@ -59,9 +92,11 @@ impl<'a> Programmer<'a> {
         }
         done
     }
+}
 
+impl Program for BarProgram {
     /// Reserves a domain in the device: counts, history-list block, VALID.
-    pub(crate) fn commit_domain(&self, g: DomainGrant, req: &DomainRequest) -> Result {
+    fn commit_domain(&self, g: DomainGrant, req: &DomainRequest) -> Result {
         self.checked(|bar| {
             let d = g.id;
             bar.try_write32(req.ldb_credits, domain_reg(d, regs::DOM_LDB_CREDITS))?;
@@ -77,18 +112,18 @@ impl<'a> Programmer<'a> {
     }
 
     /// Releases domain `d` (it owns no objects).
-    pub(crate) fn release_domain(&self, d: u32) {
+    fn release_domain(&self, d: u32) {
         let _ = self.checked(|bar| bar.try_write32(0, domain_reg(d, regs::DOM_CTRL)));
     }
 
     /// Sets or clears `DOM_CTRL.STARTED` of domain `d`.
-    pub(crate) fn start_domain(&self, d: u32, start: bool) {
+    fn start_domain(&self, d: u32, start: bool) {
         let ctrl = regs::DOM_CTRL_VALID | if start { regs::DOM_CTRL_STARTED } else { 0 };
         let _ = self.checked(|bar| bar.try_write32(ctrl, domain_reg(d, regs::DOM_CTRL)));
     }
 
     /// Resets domain `d` (unassigning all its objects) and releases it.
-    pub(crate) fn reset_domain(&self, d: u32) {
+    fn reset_domain(&self, d: u32) {
         let _ = self.checked(|bar| {
             bar.try_write32(
                 regs::DOM_CTRL_VALID | regs::DOM_CTRL_RESET,
@@ -100,7 +135,7 @@ impl<'a> Programmer<'a> {
 
     /// Assigns queue `g.id` to domain `d` and configures it; undone if the
     /// device refuses any of it.
-    pub(crate) fn commit_ldb_queue(&self, d: u32, g: &QueueGrant, a: &ObjectAttrs) -> Result {
+    fn commit_ldb_queue(&self, d: u32, g: &QueueGrant, a: &ObjectAttrs) -> Result {
         let reg = |r| object_reg(regs::LDB_QUEUE_BASE, g.id, r);
         self.checked(|bar| {
             if let Some((group, mode)) = g.set_group_mode {
@@ -121,7 +156,7 @@ impl<'a> Programmer<'a> {
 
     /// Assigns LDB port `g.id` to domain `d` with history list
     /// `[g.hist_list_base, + hist_list_size)`; undone if refused.
-    pub(crate) fn commit_ldb_port(
+    fn commit_ldb_port(
         &self,
         d: u32,
         g: &PortGrant,
@@ -141,7 +176,7 @@ impl<'a> Programmer<'a> {
 
     /// Assigns directed port `p` (and its queue) to domain `d`; undone if
     /// refused.
-    pub(crate) fn commit_dir_port(&self, d: u32, p: u32, a: &ObjectAttrs) -> Result {
+    fn commit_dir_port(&self, d: u32, p: u32, a: &ObjectAttrs) -> Result {
         let reg = |r| object_reg(regs::DIR_PORT_BASE, p, r);
         self.checked(|bar| {
             bar.try_write32(regs::VALID | d, reg(regs::OBJ_DOMAIN))?;
@@ -152,14 +187,14 @@ impl<'a> Programmer<'a> {
     }
 
     /// Unassigns object `id` of `kind` (clearing its configuration).
-    pub(crate) fn unassign(&self, kind: ObjectKind, id: u32) {
+    fn unassign(&self, kind: ObjectKind, id: u32) {
         let _ = self
             .checked(|bar| bar.try_write32(0, object_reg(obj_base(kind), id, regs::OBJ_DOMAIN)));
     }
 
     /// Writes link slot `slot` of LDB port `port`: `(queue, priority)` or
     /// empty.
-    pub(crate) fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result {
+    fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result {
         let v = link.map_or(0, |(q, prio)| {
             regs::VALID | (prio << regs::LINK_PRIORITY_SHIFT) | q
         });

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the HLB control plane (`control_plane.rs`) as the kernel
+//! runs it: its mutex, records and resource pool, with a recording device
+//! in place of BAR0 that can be told to refuse programming.
+
+#[kernel::macros::kunit_tests(lbdx_hlb_control_plane)]
+mod tests {
+    use crate::hlb::{
+        control_plane::{HlbCtl, ObjectAttrs, State},
+        program::Program,
+        resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant, Totals},
+    };
+    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use kernel::{prelude::*, sync::Arc};
+
+    /// A device that counts programming calls and refuses them on demand.
+    struct Recorder(Arc<Device>);
+
+    struct Device {
+        refuse: AtomicBool,
+        calls: AtomicU32,
+    }
+
+    impl Recorder {
+        fn call(&self) -> Result {
+            self.0.calls.fetch_add(1, Ordering::Relaxed);
+            if self.0.refuse.load(Ordering::Relaxed) {
+                Err(EIO)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl Program for Recorder {
+        fn commit_domain(&self, _: DomainGrant, _: &DomainRequest) -> Result {
+            self.call()
+        }
+        fn release_domain(&self, _: u32) {
+            let _ = self.call();
+        }
+        fn start_domain(&self, _: u32, _: bool) {
+            let _ = self.call();
+        }
+        fn reset_domain(&self, _: u32) {
+            let _ = self.call();
+        }
+        fn commit_ldb_queue(&self, _: u32, _: &QueueGrant, _: &ObjectAttrs) -> Result {
+            self.call()
+        }
+        fn commit_ldb_port(&self, _: u32, _: &PortGrant, _: u32, _: &ObjectAttrs) -> Result {
+            self.call()
+        }
+        fn commit_dir_port(&self, _: u32, _: u32, _: &ObjectAttrs) -> Result {
+            self.call()
+        }
+        fn unassign(&self, _: ObjectKind, _: u32) {
+            let _ = self.call();
+        }
+        fn write_link(&self, _: u32, _: u32, _: Option<(u32, u32)>) -> Result {
+            self.call()
+        }
+    }
+
+    const TOTALS: Totals = Totals {
+        domains: 4,
+        ldb_queues: 4,
+        dir_ports: 4,
+        ldb_ports: 8,
+        ldb_port_cos: 4,
+        ldb_credits: 1024,
+        dir_credits: 512,
+        hist_list: 256,
+        atomic_inflights: 64,
+        sn_groups: 2,
+        sn_per_group: 1024,
+        max_queues_per_port: 8,
+        priorities: 8,
+    };
+
+    fn setup() -> Result<(Arc<HlbCtl>, Arc<Device>)> {
+        let dev = Arc::new(
+            Device {
+                refuse: AtomicBool::new(false),
+                calls: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let program: KBox<dyn Program> = KBox::new(Recorder(dev.clone()), GFP_KERNEL)?;
+        Ok((HlbCtl::new(program, TOTALS)?, dev))
+    }
+
+    /// A committed domain with 2 queues, 2 class-0 ports and 128 entries.
+    fn committed_domain(ctl: &HlbCtl) -> Result<u32> {
+        let d = ctl.new_domain()?;
+        ctl.set_domain_attrs(d, |a| {
+            a.req.ldb_queues = 2;
+            a.req.ldb_ports_cos[0] = 2;
+            a.req.hist_list = 128;
+            a.req.atomic_inflights = 16;
+        })?;
+        ctl.commit_domain(d, true)?;
+        Ok(d)
+    }
+
+    fn avail_is_total(ctl: &HlbCtl) -> bool {
+        ctl.with_pool(|p| p.available()) == TOTALS.counts()
+    }
+
+    #[test]
+    fn commit_reserves_and_uncommit_returns() -> Result {
+        let (ctl, _) = setup()?;
+        let d = committed_domain(&ctl)?;
+        let a = ctl.with_pool(|p| p.available());
+        assert_eq!(a.domains, 3);
+        assert_eq!(a.ldb_queues, 2);
+        assert_eq!(a.hist_list, 128);
+        assert!(ctl.domain(d)?.1 == State::Committed);
+        assert_eq!(
+            ctl.set_domain_attrs(d, |a| a.req.ldb_queues = 1),
+            Err(EBUSY)
+        );
+        ctl.commit_domain(d, false)?;
+        assert!(avail_is_total(&ctl));
+        assert!(ctl.domain(d)?.1 == State::Staged);
+        Ok(())
+    }
+
+    #[test]
+    fn refused_programming_changes_nothing() -> Result {
+        let (ctl, dev) = setup()?;
+        dev.refuse.store(true, Ordering::Relaxed);
+        let d = ctl.new_domain()?;
+        ctl.set_domain_attrs(d, |a| a.req.ldb_queues = 1)?;
+        assert_eq!(ctl.commit_domain(d, true), Err(EIO));
+        assert!(avail_is_total(&ctl));
+        assert!(ctl.domain(d)?.1 == State::Staged);
+        dev.refuse.store(false, Ordering::Relaxed);
+        ctl.commit_domain(d, true)?;
+        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
+        let before = ctl.with_pool(|p| p.used(0));
+        dev.refuse.store(true, Ordering::Relaxed);
+        assert_eq!(ctl.commit_object(q, true), Err(EIO));
+        assert!(ctl.with_pool(|p| p.used(0)) == before);
+        assert!(ctl.object(q)?.1 == State::Staged);
+        Ok(())
+    }
+
+    #[test]
+    fn started_domain_is_frozen() -> Result {
+        let (ctl, dev) = setup()?;
+        let d = committed_domain(&ctl)?;
+        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
+        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
+        ctl.commit_object(q, true)?;
+        ctl.commit_object(p, true)?;
+        ctl.start_domain(d, true)?;
+        assert!(ctl.domain(d)?.1 == State::Started);
+        let calls = dev.calls.load(Ordering::Relaxed);
+        assert_eq!(
+            ctl.new_object(d, ObjectKind::DirPort, c"x").err(),
+            Some(EBUSY)
+        );
+        assert_eq!(
+            ctl.set_object_attrs(q, |a| a.depth_threshold = 1),
+            Err(EBUSY)
+        );
+        assert_eq!(ctl.commit_object(q, false), Err(EBUSY));
+        assert_eq!(ctl.link(p, b"q", Some(0)), Err(EBUSY));
+        assert_eq!(ctl.commit_domain(d, false), Err(EBUSY));
+        assert_eq!(dev.calls.load(Ordering::Relaxed), calls);
+        ctl.start_domain(d, false)?;
+        ctl.link(p, b"q", Some(0))?;
+        Ok(())
+    }
+
+    #[test]
+    fn linked_queue_is_busy_until_its_port_goes() -> Result {
+        let (ctl, _) = setup()?;
+        let d = committed_domain(&ctl)?;
+        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
+        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
+        ctl.commit_object(q, true)?;
+        ctl.commit_object(p, true)?;
+        assert_eq!(ctl.link(p, b"nosuch", Some(0)), Err(ENOENT));
+        assert_eq!(ctl.link(p, b"q", Some(8)), Err(EINVAL));
+        ctl.link(p, b"q", Some(3))?;
+        assert_eq!(ctl.link(p, b"q", Some(3)), Err(EEXIST));
+        assert_eq!(ctl.commit_object(q, false), Err(EBUSY));
+        assert_eq!(ctl.commit_object(p, false), Err(EBUSY));
+        ctl.drop_object(p);
+        ctl.commit_object(q, false)?;
+        ctl.drop_object(q);
+        ctl.commit_domain(d, false)?;
+        assert!(avail_is_total(&ctl));
+        Ok(())
+    }
+
+    #[test]
+    fn reset_returns_everything() -> Result {
+        let (ctl, _) = setup()?;
+        let d = committed_domain(&ctl)?;
+        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
+        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
+        ctl.commit_object(q, true)?;
+        ctl.commit_object(p, true)?;
+        ctl.link(p, b"q", Some(0))?;
+        ctl.start_domain(d, true)?;
+        ctl.reset_domain(d)?;
+        assert!(avail_is_total(&ctl));
+        assert!(ctl.domain(d)?.1 == State::Staged);
+        assert!(ctl.object(q)?.1 == State::Staged && ctl.object(p)?.1 == State::Staged);
+        ctl.commit_domain(d, true)?;
+        ctl.commit_object(q, true)?;
+        Ok(())
+    }
+
+    #[test]
+    fn removed_device_refuses_everything() -> Result {
+        let (ctl, _) = setup()?;
+        let d = committed_domain(&ctl)?;
+        ctl.remove();
+        assert!(avail_is_total(&ctl));
+        assert!(ctl.domain(d)?.1 == State::Removed);
+        assert_eq!(ctl.new_domain().err(), Some(ENODEV));
+        assert_eq!(ctl.commit_domain(d, true), Err(ENODEV));
+        Ok(())
+    }
+}
