@@ -122,6 +122,21 @@ struct DomainRec {
 }
 
 impl DomainRec {
+    /// Returns everything the domain holds to the pool and resets it in the
+    /// device; it and its objects go back to staged, unpinned.
+    fn reset(&mut self, pool: &mut Pool, prog: &dyn Program) {
+        self.unpin_all(true);
+        self.started = false;
+        if let Some(id) = self.id.take() {
+            prog.reset_domain(id);
+            pool.reset_domain(id);
+        }
+        for o in self.objects.iter_mut() {
+            o.id = None;
+            o.links.clear();
+        }
+    }
+
     /// Unpins what starting the domain and its links pinned.
     fn unpin_all(&mut self, links_too: bool) {
         for item in self.pinned.drain_all() {
@@ -200,18 +215,23 @@ impl HlbCtl {
             ..
         } = &mut *st;
         for d in domains.iter_mut() {
-            d.unpin_all(true);
-            d.started = false;
-            if let Some(id) = d.id.take() {
-                prog.reset_domain(id);
-                pool.reset_domain(id);
-            }
-            for o in d.objects.iter_mut() {
-                o.links.clear();
-                o.id = None;
-            }
+            d.reset(pool, prog);
         }
         *removed = true;
+    }
+
+    /// Runs `f` under the lock with the pool, the records and the device;
+    /// `ENODEV` once the device is gone.
+    fn live<R>(
+        &self,
+        f: impl FnOnce(&mut Pool, &mut KVec<DomainRec>, &dyn Program) -> Result<R>,
+    ) -> Result<R> {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let CtlState { pool, domains, .. } = &mut *st;
+        f(pool, domains, &*self.device)
     }
 
     fn alloc_handle(st: &mut CtlState) -> Handle {
@@ -294,11 +314,9 @@ impl HlbCtl {
         let prog = &*self.device;
         let CtlState { pool, domains, .. } = &mut *st;
         if let Some(pos) = domains.iter().position(|d| d.handle == domain) {
-            if let Some(id) = domains[pos].id {
-                prog.reset_domain(id);
-                pool.reset_domain(id);
+            if let Ok(mut d) = domains.remove(pos) {
+                d.reset(pool, prog);
             }
-            let _ = domains.remove(pos);
         }
     }
 
@@ -368,100 +386,78 @@ impl HlbCtl {
 
     /// Writes 1 (`commit`) or 0 (`uncommit`) to a domain's `commit`.
     pub(crate) fn commit_domain(&self, domain: Handle, commit: bool) -> Result {
-        let mut st = self.state.lock();
-        if st.removed {
-            return Err(ENODEV);
-        }
-        let prog = &*self.device;
-        let CtlState { pool, domains, .. } = &mut *st;
-        let d = find_domain(domains, domain)?;
-        match (commit, d.id) {
-            (true, Some(_)) | (false, None) => Ok(()),
-            (true, None) => {
-                let grant = pool.reserve_domain(&d.attrs.req).map_err(pool_err)?;
-                if let Err(e) = prog.commit_domain(grant, &d.attrs.req) {
-                    pool.reset_domain(grant.id);
-                    return Err(e);
+        self.live(|pool, domains, prog| {
+            let d = find_domain(domains, domain)?;
+            match (commit, d.id) {
+                (true, Some(_)) | (false, None) => Ok(()),
+                (true, None) => {
+                    let grant = pool.reserve_domain(&d.attrs.req).map_err(pool_err)?;
+                    if let Err(e) = prog.commit_domain(grant, &d.attrs.req) {
+                        pool.reset_domain(grant.id);
+                        return Err(e);
+                    }
+                    d.id = Some(grant.id);
+                    Ok(())
                 }
-                d.id = Some(grant.id);
-                Ok(())
-            }
-            (false, Some(id)) => {
-                if d.started || d.objects.iter().any(|o| o.id.is_some()) {
-                    return Err(EBUSY);
+                (false, Some(id)) => {
+                    if d.started || d.objects.iter().any(|o| o.id.is_some()) {
+                        return Err(EBUSY);
+                    }
+                    pool.release_domain(id).map_err(pool_err)?;
+                    prog.release_domain(id);
+                    d.id = None;
+                    Ok(())
                 }
-                pool.release_domain(id).map_err(pool_err)?;
-                prog.release_domain(id);
-                d.id = None;
-                Ok(())
             }
-        }
+        })
     }
 
     /// Writes to a domain's `start`. Starting pins the domain and all its
     /// objects (rmdir: `EBUSY`) until it stops.
     pub(crate) fn start_domain(&self, domain: Handle, start: bool) -> Result {
-        let mut st = self.state.lock();
-        if st.removed {
-            return Err(ENODEV);
-        }
-        let prog = &*self.device;
-        let CtlState { pool, domains, .. } = &mut *st;
-        let d = find_domain(domains, domain)?;
-        if start == d.started {
-            return Ok(());
-        }
-        let id = d.id.ok_or(EINVAL)?;
-        if start {
-            let mut items = KVec::with_capacity(d.objects.len() + 1, GFP_KERNEL)?;
-            for item in Iterator::chain(
-                d.item.iter(),
-                d.objects.iter().filter_map(|o| o.item.as_ref()),
-            ) {
-                items.push(*item, GFP_KERNEL)?;
+        self.live(|pool, domains, prog| {
+            let d = find_domain(domains, domain)?;
+            if start == d.started {
+                return Ok(());
             }
-            for (i, item) in items.iter().enumerate() {
-                if let Err(e) = pin(*item) {
-                    items.iter().take(i).for_each(|it| unpin(*it));
+            let id = d.id.ok_or(EINVAL)?;
+            if start {
+                let mut items = KVec::with_capacity(d.objects.len() + 1, GFP_KERNEL)?;
+                for item in Iterator::chain(
+                    d.item.iter(),
+                    d.objects.iter().filter_map(|o| o.item.as_ref()),
+                ) {
+                    items.push(*item, GFP_KERNEL)?;
+                }
+                for (i, item) in items.iter().enumerate() {
+                    if let Err(e) = pin(*item) {
+                        items.iter().take(i).for_each(|it| unpin(*it));
+                        return Err(e);
+                    }
+                }
+                if let Err(e) = pool.start(id).map_err(pool_err) {
+                    items.iter().for_each(|it| unpin(*it));
                     return Err(e);
                 }
+                d.pinned = items;
+                prog.start_domain(id, true);
+            } else {
+                pool.stop(id).map_err(pool_err)?;
+                d.unpin_all(false);
+                prog.start_domain(id, false);
             }
-            if let Err(e) = pool.start(id).map_err(pool_err) {
-                items.iter().for_each(|it| unpin(*it));
-                return Err(e);
-            }
-            d.pinned = items;
-            prog.start_domain(id, true);
-        } else {
-            pool.stop(id).map_err(pool_err)?;
-            d.unpin_all(false);
-            prog.start_domain(id, false);
-        }
-        d.started = start;
-        Ok(())
+            d.started = start;
+            Ok(())
+        })
     }
 
     /// Writes 1 to a domain's `reset`: everything it holds goes back to the
     /// device; the domain and its objects return to staged, unpinned.
     pub(crate) fn reset_domain(&self, domain: Handle) -> Result {
-        let mut st = self.state.lock();
-        if st.removed {
-            return Err(ENODEV);
-        }
-        let prog = &*self.device;
-        let CtlState { pool, domains, .. } = &mut *st;
-        let d = find_domain(domains, domain)?;
-        d.unpin_all(true);
-        d.started = false;
-        if let Some(id) = d.id.take() {
-            prog.reset_domain(id);
-            pool.reset_domain(id);
-        }
-        for o in d.objects.iter_mut() {
-            o.id = None;
-            o.links.clear();
-        }
-        Ok(())
+        self.live(|pool, domains, prog| {
+            find_domain(domains, domain)?.reset(pool, prog);
+            Ok(())
+        })
     }
 
     /// Reads the attributes, state and device number of an object.
@@ -500,78 +496,74 @@ impl HlbCtl {
 
     /// Writes 1 or 0 to an object's `commit`.
     pub(crate) fn commit_object(&self, object: Handle, commit: bool) -> Result {
-        let mut st = self.state.lock();
-        if st.removed {
-            return Err(ENODEV);
-        }
-        let prog = &*self.device;
         let hist_total = self.totals.hist_list;
-        let CtlState { pool, domains, .. } = &mut *st;
-        let (di, oi) = locate(domains, object)?;
-        let (dom, started) = (domains[di].id, domains[di].started);
-        if started {
-            return Err(EBUSY);
-        }
-        let dom = dom.ok_or(EINVAL)?;
-        let o = &mut domains[di].objects[oi];
-        match (commit, o.id) {
-            (true, Some(_)) | (false, None) => Ok(()),
-            (false, Some(id)) => {
-                if !o.links.is_empty() {
-                    return Err(EBUSY);
+        self.live(|pool, domains, prog| {
+            let (di, oi) = locate(domains, object)?;
+            let (dom, started) = (domains[di].id, domains[di].started);
+            if started {
+                return Err(EBUSY);
+            }
+            let dom = dom.ok_or(EINVAL)?;
+            let o = &mut domains[di].objects[oi];
+            match (commit, o.id) {
+                (true, Some(_)) | (false, None) => Ok(()),
+                (false, Some(id)) => {
+                    if !o.links.is_empty() {
+                        return Err(EBUSY);
+                    }
+                    release(pool, dom, o.kind, id).map_err(pool_err)?;
+                    prog.unassign(o.kind, id);
+                    o.id = None;
+                    Ok(())
                 }
-                release(pool, dom, o.kind, id).map_err(pool_err)?;
-                prog.unassign(o.kind, id);
-                o.id = None;
-                Ok(())
-            }
-            (true, None) => {
-                let a = o.attrs;
-                let id = match o.kind {
-                    ObjectKind::LdbQueue => {
-                        if a.inflight_limit == 0 || a.inflight_limit > hist_total {
-                            return Err(EINVAL);
+                (true, None) => {
+                    let a = o.attrs;
+                    let id = match o.kind {
+                        ObjectKind::LdbQueue => {
+                            if a.inflight_limit == 0 || a.inflight_limit > hist_total {
+                                return Err(EINVAL);
+                            }
+                            let req = QueueRequest {
+                                sequence_numbers: a.sequence_numbers,
+                                atomic_inflights: a.atomic_inflights,
+                            };
+                            let g = pool.create_ldb_queue(dom, req).map_err(pool_err)?;
+                            prog.commit_ldb_queue(dom, &g, &a)
+                                .map(|()| g.id)
+                                .inspect_err(|_| {
+                                    let _ = pool.release_ldb_queue(dom, g.id);
+                                })?
                         }
-                        let req = QueueRequest {
-                            sequence_numbers: a.sequence_numbers,
-                            atomic_inflights: a.atomic_inflights,
-                        };
-                        let g = pool.create_ldb_queue(dom, req).map_err(pool_err)?;
-                        prog.commit_ldb_queue(dom, &g, &a)
-                            .map(|()| g.id)
-                            .inspect_err(|_| {
-                                let _ = pool.release_ldb_queue(dom, g.id);
-                            })?
-                    }
-                    ObjectKind::LdbPort => {
-                        let hl = if a.hist_list_size == 0 {
-                            a.cq_depth
-                        } else {
-                            a.hist_list_size
-                        };
-                        if hl < a.cq_depth {
-                            return Err(EINVAL);
+                        ObjectKind::LdbPort => {
+                            let hl = if a.hist_list_size == 0 {
+                                a.cq_depth
+                            } else {
+                                a.hist_list_size
+                            };
+                            if hl < a.cq_depth {
+                                return Err(EINVAL);
+                            }
+                            let g = pool.create_ldb_port(dom, a.cos, hl).map_err(pool_err)?;
+                            prog.commit_ldb_port(dom, &g, hl, &a)
+                                .map(|()| g.id)
+                                .inspect_err(|_| {
+                                    let _ = pool.release_ldb_port(dom, g.id);
+                                })?
                         }
-                        let g = pool.create_ldb_port(dom, a.cos, hl).map_err(pool_err)?;
-                        prog.commit_ldb_port(dom, &g, hl, &a)
-                            .map(|()| g.id)
-                            .inspect_err(|_| {
-                                let _ = pool.release_ldb_port(dom, g.id);
-                            })?
-                    }
-                    ObjectKind::DirPort => {
-                        let p = pool.create_dir_port(dom).map_err(pool_err)?;
-                        prog.commit_dir_port(dom, p, &a)
-                            .map(|()| p)
-                            .inspect_err(|_| {
-                                let _ = pool.release_dir_port(dom, p);
-                            })?
-                    }
-                };
-                o.id = Some(id);
-                Ok(())
+                        ObjectKind::DirPort => {
+                            let p = pool.create_dir_port(dom).map_err(pool_err)?;
+                            prog.commit_dir_port(dom, p, &a)
+                                .map(|()| p)
+                                .inspect_err(|_| {
+                                    let _ = pool.release_dir_port(dom, p);
+                                })?
+                        }
+                    };
+                    o.id = Some(id);
+                    Ok(())
+                }
             }
-        }
+        })
     }
 
     /// Writes `links` lines of LDB port `port` with `f`.
@@ -594,78 +586,74 @@ impl HlbCtl {
     /// Links (`priority` given) or unlinks (`None`) the queue named `queue`
     /// to LDB port `port`. A linked queue is pinned (rmdir: `EBUSY`).
     pub(crate) fn link(&self, port: Handle, queue: &[u8], priority: Option<u32>) -> Result {
-        let mut st = self.state.lock();
-        if st.removed {
-            return Err(ENODEV);
-        }
-        let prog = &*self.device;
         let priorities = self.totals.priorities;
-        let CtlState { pool, domains, .. } = &mut *st;
-        let d = domains
-            .iter_mut()
-            .find(|d| d.objects.iter().any(|o| o.handle == port))
-            .ok_or(ENOENT)?;
-        if d.started {
-            return Err(EBUSY);
-        }
-        let dom = d.id.ok_or(EINVAL)?;
-        let pi = d
-            .objects
-            .iter()
-            .position(|o| o.handle == port)
-            .ok_or(ENOENT)?;
-        let port_id = d.objects[pi].id.ok_or(EINVAL)?;
-        let (q_handle, q_id, q_item) = d
-            .objects
-            .iter()
-            .find(|o| o.kind == ObjectKind::LdbQueue && o.name.to_bytes() == queue)
-            .and_then(|q| q.id.map(|id| (q.handle, id, q.item)))
-            .ok_or(ENOENT)?;
-        let links = &mut d.objects[pi].links;
-        match priority {
-            Some(prio) => {
-                if prio >= priorities {
-                    return Err(EINVAL);
-                }
-                if links.iter().any(|l| l.queue == q_handle) {
-                    return Err(EEXIST);
-                }
-                links.reserve(1, GFP_KERNEL)?;
-                if let Some(item) = q_item {
-                    pin(item)?;
-                }
-                let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
-                let slot = pool
-                    .link(dom, port_id, q_id, prio)
-                    .map_err(pool_err)
-                    .inspect_err(|_| unpin_queue())?;
-                if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
-                    let _ = pool.unlink(dom, port_id, q_id);
-                    unpin_queue();
-                    return Err(e);
-                }
-                links.push(
-                    Link {
-                        queue: q_handle,
-                        priority: prio,
-                        pinned: q_item,
-                    },
-                    GFP_KERNEL,
-                )?;
+        self.live(|pool, domains, prog| {
+            let d = domains
+                .iter_mut()
+                .find(|d| d.objects.iter().any(|o| o.handle == port))
+                .ok_or(ENOENT)?;
+            if d.started {
+                return Err(EBUSY);
             }
-            None => {
-                let pos = links
-                    .iter()
-                    .position(|l| l.queue == q_handle)
-                    .ok_or(ENOENT)?;
-                let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
-                let _ = prog.write_link(port_id, slot, None);
-                if let Ok(l) = links.remove(pos) {
-                    l.pinned.iter().for_each(|it| unpin(*it));
+            let dom = d.id.ok_or(EINVAL)?;
+            let pi = d
+                .objects
+                .iter()
+                .position(|o| o.handle == port)
+                .ok_or(ENOENT)?;
+            let port_id = d.objects[pi].id.ok_or(EINVAL)?;
+            let (q_handle, q_id, q_item) = d
+                .objects
+                .iter()
+                .find(|o| o.kind == ObjectKind::LdbQueue && o.name.to_bytes() == queue)
+                .and_then(|q| q.id.map(|id| (q.handle, id, q.item)))
+                .ok_or(ENOENT)?;
+            let links = &mut d.objects[pi].links;
+            match priority {
+                Some(prio) => {
+                    if prio >= priorities {
+                        return Err(EINVAL);
+                    }
+                    if links.iter().any(|l| l.queue == q_handle) {
+                        return Err(EEXIST);
+                    }
+                    links.reserve(1, GFP_KERNEL)?;
+                    if let Some(item) = q_item {
+                        pin(item)?;
+                    }
+                    let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
+                    let slot = pool
+                        .link(dom, port_id, q_id, prio)
+                        .map_err(pool_err)
+                        .inspect_err(|_| unpin_queue())?;
+                    if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
+                        let _ = pool.unlink(dom, port_id, q_id);
+                        unpin_queue();
+                        return Err(e);
+                    }
+                    links.push(
+                        Link {
+                            queue: q_handle,
+                            priority: prio,
+                            pinned: q_item,
+                        },
+                        GFP_KERNEL,
+                    )?;
+                }
+                None => {
+                    let pos = links
+                        .iter()
+                        .position(|l| l.queue == q_handle)
+                        .ok_or(ENOENT)?;
+                    let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
+                    let _ = prog.write_link(port_id, slot, None);
+                    if let Ok(l) = links.remove(pos) {
+                        l.pinned.iter().for_each(|it| unpin(*it));
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
