@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# What `make run` shows: the driver's line for each device, then every sysfs
-# attribute of each bound device.
+# What `make run` shows: the driver's line for each device, every sysfs
+# attribute of each bound device, then the worked example carving the first
+# HLB into a domain through configfs and tearing it down.
 
 echo "=== lbdx: devices found ==="
 dmesg | grep -E 'lbdx_(hlb|dxe) .*(HLB|DXE) [0-9]' | sed 's/^\[[ 0-9.]*\] //'
@@ -17,3 +18,9 @@ for drv in lbdx_hlb lbdx_dxe; do
 		done
 	done
 done
+
+hlb=$(ls -d /sys/bus/pci/drivers/lbdx_hlb/0000:* 2>/dev/null | head -n 1)
+if [ -n "$hlb" ]; then
+	echo "=== carving $(basename "$hlb") through configfs (samples/lbdx/hlb-domain-example.sh) ==="
+	sh "$LBDX_SHARE/samples/hlb-domain-example.sh" "$(basename "$hlb")"
+fi
