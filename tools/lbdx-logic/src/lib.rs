@@ -22,6 +22,13 @@ pub mod hlb {
     pub mod resource_pool;
 }
 
+/// Async-offload middle layer logic (`drivers/lbdx/offload/`).
+#[path = "../../../drivers/lbdx/offload"]
+pub mod offload {
+    pub mod backend_select;
+    pub mod request_state;
+}
+
 /// Parsing of configfs attribute input (`drivers/lbdx/attr_value.rs`).
 #[path = "../../../drivers/lbdx/attr_value.rs"]
 pub mod attr_value;

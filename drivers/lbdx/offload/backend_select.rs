@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Backend table and per-request backend choice of the async-offload layer.
+//!
+//! This file owns what the middle layer knows about its backends (the DXE
+//! engines and the CPU software backend) and the rule that picks one for a
+//! request: capabilities, bandwidth estimate, fixed per-request cost, bytes
+//! queued, health, and the registration generation. It does not own a
+//! request's life: `request_state.rs` drives failover and completion and
+//! calls in here for every choice and every piece of accounting.
+//!
+//! Rules, in order, for [`BackendTable::select`]:
+//! 1. Candidates are the registered backends that can do the request
+//!    ([`Caps::allows`]), are not in its [`ExcludeSet`], and, under
+//!    [`Policy::CpuOnly`], are flagged as the CPU backend.
+//! 2. Healthy candidates are preferred; degraded ones are used only when no
+//!    healthy candidate is left.
+//! 3. [`Policy::EarliestCompletion`] takes the candidate whose estimated
+//!    completion time, per-request cost + (queued bytes + request bytes) /
+//!    bandwidth, is earliest; ties go to fewer queued bytes, then to the
+//!    lower slot. [`Policy::RoundRobin`] takes the next candidate after the
+//!    previous pick, in slot order. [`Policy::CpuOnly`] uses the earliest
+//!    completion rule among CPU backends.
+//!
+//! Health: `K` consecutive failures ([`HealthRules::fail_threshold`]) make
+//! a backend degraded; a success (a probe or a real request) or a cool-down
+//! of [`HealthRules::cooldown_ns`] on the caller's monotonic clock makes it
+//! healthy again.
+//!
+//! Kernel-free (`core` only, no allocation, no floating point, no 128-bit
+//! arithmetic, no panic reachable from an argument): compiled into the
+//! driver and into the host crate `tools/lbdx-logic`, whose tests check
+//! every rule. The caller serializes calls.
+
+/// Most backends a table holds.
+pub const MAX_BACKENDS: usize = 16;
+
+/// Nanoseconds per second.
+const NS_PER_SEC: u64 = 1_000_000_000;
+
+/// Fraction bits of the fixed-point time per byte.
+const INV_SHIFT: u32 = 16;
+
+/// Weight of a new bandwidth sample: `1 / 2^EWMA_SHIFT`.
+const EWMA_SHIFT: u32 = 3;
+
+/// Bit mask with one bit per slot of a [`BackendTable`].
+pub type SlotMask = u16;
+
+/// Every slot.
+pub const ALL_SLOTS: SlotMask = SlotMask::MAX;
+
+/// An operation a backend may offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Copy one buffer into another.
+    Copy,
+    /// Fill a buffer with a pattern.
+    Fill,
+    /// Xor N sources into a destination.
+    Xor,
+    /// Check that N sources xor to zero; the answer is a result, not an
+    /// error.
+    XorVal,
+}
+
+impl Op {
+    /// The bit of this operation in an [`OpSet`].
+    pub const fn bit(self) -> u8 {
+        match self {
+            Self::Copy => OpSet::COPY.0,
+            Self::Fill => OpSet::FILL.0,
+            Self::Xor => OpSet::XOR.0,
+            Self::XorVal => OpSet::XOR_VAL.0,
+        }
+    }
+
+    /// Whether the operation reads a number of sources.
+    pub const fn has_sources(self) -> bool {
+        matches!(self, Self::Xor | Self::XorVal)
+    }
+}
+
+/// A set of operations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpSet(pub u8);
+
+impl OpSet {
+    /// [`Op::Copy`].
+    pub const COPY: Self = Self(1 << 0);
+    /// [`Op::Fill`].
+    pub const FILL: Self = Self(1 << 1);
+    /// [`Op::Xor`].
+    pub const XOR: Self = Self(1 << 2);
+    /// [`Op::XorVal`].
+    pub const XOR_VAL: Self = Self(1 << 3);
+    /// Every operation.
+    pub const ALL: Self = Self(0xf);
+
+    /// The union of two sets.
+    pub const fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether `op` is in the set.
+    pub const fn contains(self, op: Op) -> bool {
+        self.0 & op.bit() != 0
+    }
+}
+
+/// What a backend can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// Operations offered.
+    pub ops: OpSet,
+    /// Most sources of an xor or xor-validate.
+    pub max_xor_sources: u32,
+    /// Most bytes of one request.
+    pub max_len: u64,
+    /// Alignment every buffer address must have, in bytes: a power of two
+    /// (0 and 1 both mean none).
+    pub align: u32,
+}
+
+impl Caps {
+    /// Whether a backend with these capabilities can do `req`: the
+    /// operation is offered, the length is within `max_len`, an xor has
+    /// 1..=`max_xor_sources` sources and the buffers are aligned enough.
+    pub fn allows(&self, req: &Request) -> bool {
+        let sources_ok =
+            !req.op.has_sources() || (req.sources >= 1 && req.sources <= self.max_xor_sources);
+        self.ops.contains(req.op) && req.len <= self.max_len && sources_ok && self.aligned(req)
+    }
+
+    fn aligned(&self, req: &Request) -> bool {
+        self.align <= 1 || (req.align != 0 && req.align.checked_rem(self.align) == Some(0))
+    }
+}
+
+/// One request, as selection sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The operation.
+    pub op: Op,
+    /// Bytes of the destination (of each source, for xor).
+    pub len: u64,
+    /// Sources of an xor or xor-validate; ignored otherwise.
+    pub sources: u32,
+    /// Largest power of two dividing every buffer address (see
+    /// [`Request::align_of`]); 0 is taken as unaligned.
+    pub align: u32,
+}
+
+impl Request {
+    /// The `align` value for buffers whose addresses OR-ed together give
+    /// `addr_or`: its lowest set bit, at most 2^31 (2^31 for 0).
+    pub const fn align_of(addr_or: u64) -> u32 {
+        let tz = addr_or.trailing_zeros();
+        if tz >= 31 {
+            1 << 31
+        } else {
+            1 << tz
+        }
+    }
+}
+
+/// What a backend brings to registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackendDesc {
+    /// Capabilities.
+    pub caps: Caps,
+    /// Initial bandwidth estimate, bytes per second (at least 1).
+    pub bandwidth: u64,
+    /// Fixed cost of one request, nanoseconds.
+    pub request_cost_ns: u64,
+    /// Whether this is the CPU software backend (the one
+    /// [`Policy::CpuOnly`] uses).
+    pub is_cpu: bool,
+}
+
+/// How [`BackendTable::select`] chooses among candidates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Earliest estimated completion time.
+    #[default]
+    EarliestCompletion,
+    /// Next candidate in slot order after the previous pick.
+    RoundRobin,
+    /// Only CPU backends, earliest estimated completion among them.
+    CpuOnly,
+}
+
+/// When a backend is degraded and when it recovers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthRules {
+    /// Consecutive failures that make a backend degraded (0: never).
+    pub fail_threshold: u32,
+    /// Time after its last failure at which a degraded backend is healthy
+    /// again, nanoseconds of the caller's monotonic clock.
+    pub cooldown_ns: u64,
+}
+
+impl Default for HealthRules {
+    /// Three failures in a row; one second of cool-down.
+    fn default() -> Self {
+        Self {
+            fail_threshold: 3,
+            cooldown_ns: NS_PER_SEC,
+        }
+    }
+}
+
+/// Health of a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// Used whenever it is a candidate.
+    Healthy,
+    /// Used only when no healthy candidate is left.
+    Degraded {
+        /// Clock value of the last failure.
+        since_ns: u64,
+    },
+}
+
+/// A registered backend: its slot and the generation it registered at, so
+/// an identifier of an unregistered backend never names its successor in
+/// the same slot. Ordered by slot, then registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BackendId {
+    slot: u8,
+    reg: u64,
+}
+
+impl BackendId {
+    /// The slot, below [`MAX_BACKENDS`].
+    pub const fn slot(self) -> usize {
+        self.slot as usize
+    }
+
+    /// The table generation this registration created.
+    pub const fn registration(self) -> u64 {
+        self.reg
+    }
+}
+
+/// Why a table operation failed. A failed operation changed nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectError {
+    /// All [`MAX_BACKENDS`] slots are taken (`ENOSPC`).
+    Full,
+    /// A descriptor or byte count is not allowed (`EINVAL`).
+    Invalid,
+    /// The backend is no longer registered (`ENOENT`).
+    Stale,
+}
+
+impl SelectError {
+    /// The positive errno value the driver returns for this error.
+    pub const fn errno(self) -> i32 {
+        match self {
+            Self::Full => 28,
+            Self::Invalid => 22,
+            Self::Stale => 2,
+        }
+    }
+}
+
+/// What [`BackendTable::status`] reports about one backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackendStatus {
+    /// Bandwidth estimate, bytes per second.
+    pub bandwidth: u64,
+    /// Bytes submitted and not completed.
+    pub queued: u64,
+    /// Health.
+    pub health: Health,
+    /// Consecutive failures.
+    pub failures: u32,
+}
+
+/// Backends already tried by one request, as seen by the table.
+///
+/// A bit stands for the backend registered in its slot when the set was
+/// last changed; a slot registered again later is no longer excluded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExcludeSet {
+    // INVARIANT: every set bit names a slot whose registration generation
+    // was at most `gen` when the bit was set.
+    mask: SlotMask,
+    gen: u64,
+}
+
+impl ExcludeSet {
+    /// The empty set.
+    pub const fn new() -> Self {
+        Self { mask: 0, gen: 0 }
+    }
+
+    /// The raw slot mask (bits may be stale; see [`BackendTable::excludes`]).
+    pub const fn mask(&self) -> SlotMask {
+        self.mask
+    }
+}
+
+/// Capable slots for one kind of request, remembered with the table
+/// generation they were computed at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CandidateCache {
+    template: Request,
+    // INVARIANT: when `gen` is `Some(g)`, `mask` is the capable mask of
+    // `template` in the table at generation `g`.
+    gen: Option<u64>,
+    mask: SlotMask,
+}
+
+impl CandidateCache {
+    /// An empty cache for requests like `template` (same operation and
+    /// sources, length and alignment that every later request stays within).
+    pub const fn new(template: Request) -> Self {
+        Self {
+            template,
+            gen: None,
+            mask: 0,
+        }
+    }
+
+    /// Whether the cache must be rebuilt for `table`.
+    pub fn is_stale(&self, table: &BackendTable) -> bool {
+        self.gen != Some(table.generation())
+    }
+
+    /// The generation the cache was built for, if built.
+    pub const fn generation(&self) -> Option<u64> {
+        self.gen
+    }
+
+    /// The capable slots, rebuilt first if the table changed since.
+    pub fn candidates(&mut self, table: &BackendTable) -> SlotMask {
+        if self.is_stale(table) {
+            self.mask = table.capable_mask(&self.template);
+            self.gen = Some(table.generation());
+        }
+        self.mask
+    }
+}
+
+// INVARIANT: `bandwidth >= 1` and `inv_bw` is its fixed-point inverse;
+// `degraded_since` is `Some` only after `failures` reached the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Backend {
+    desc: BackendDesc,
+    reg: u64,
+    bandwidth: u64,
+    inv_bw: u64,
+    queued: u64,
+    failures: u32,
+    degraded_since: Option<u64>,
+}
+
+impl Backend {
+    fn new(desc: BackendDesc, reg: u64) -> Self {
+        let mut b = Self {
+            desc,
+            reg,
+            bandwidth: 1,
+            inv_bw: 1,
+            queued: 0,
+            failures: 0,
+            degraded_since: None,
+        };
+        b.set_bandwidth(desc.bandwidth);
+        b
+    }
+
+    fn set_bandwidth(&mut self, bw: u64) {
+        self.bandwidth = bw.max(1);
+        self.inv_bw = ((NS_PER_SEC << INV_SHIFT) / self.bandwidth).max(1);
+    }
+
+    /// Estimated nanoseconds until `len` more bytes would be done.
+    fn completion_ns(&self, len: u64) -> u64 {
+        let bytes = self.queued.saturating_add(len);
+        let whole = (bytes >> INV_SHIFT).saturating_mul(self.inv_bw);
+        let part = (bytes & ((1 << INV_SHIFT) - 1)).saturating_mul(self.inv_bw) >> INV_SHIFT;
+        self.desc
+            .request_cost_ns
+            .saturating_add(whole)
+            .saturating_add(part)
+    }
+
+    fn healthy(&self) -> bool {
+        self.degraded_since.is_none()
+    }
+
+    fn recover(&mut self) {
+        self.failures = 0;
+        self.degraded_since = None;
+    }
+
+    fn fail(&mut self, rules: &HealthRules, now_ns: u64) {
+        self.failures = self.failures.saturating_add(1);
+        if rules.fail_threshold != 0 && self.failures >= rules.fail_threshold {
+            self.degraded_since = Some(now_ns);
+        }
+    }
+
+    /// Folds a completed request into the bandwidth estimate.
+    fn sample(&mut self, bytes: u64, elapsed_ns: u64) {
+        if bytes == 0 || elapsed_ns == 0 {
+            return;
+        }
+        let rate = scale_div(bytes, NS_PER_SEC, elapsed_ns);
+        let old = self.bandwidth;
+        let new = old - (old >> EWMA_SHIFT) + (rate >> EWMA_SHIFT);
+        self.set_bandwidth(new);
+    }
+}
+
+/// `a * b / c` without 128-bit arithmetic (`c > 0`); rounds down, and
+/// saturates or loses precision only where the result passes 2^64 / `b`.
+fn scale_div(a: u64, b: u64, c: u64) -> u64 {
+    match a.checked_mul(b) {
+        Some(p) => p / c.max(1),
+        None => (a / c.max(1)).saturating_mul(b),
+    }
+}
+
+/// Bit of slot `s`.
+fn slot_bit(s: usize) -> SlotMask {
+    u32::try_from(s)
+        .ok()
+        .and_then(|s| (1 as SlotMask).checked_shl(s))
+        .unwrap_or(0)
+}
+
+/// The registered backends, the policy and the generation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendTable {
+    slots: [Option<Backend>; MAX_BACKENDS],
+    // INVARIANT: bumped by every successful register and unregister, and
+    // greater than or equal to every slot's `reg`.
+    generation: u64,
+    policy: Policy,
+    rules: HealthRules,
+    // INVARIANT: below `MAX_BACKENDS`.
+    rr_next: usize,
+}
+
+impl BackendTable {
+    /// An empty table at generation 0, policy
+    /// [`Policy::EarliestCompletion`].
+    pub const fn new(rules: HealthRules) -> Self {
+        Self {
+            slots: [None; MAX_BACKENDS],
+            generation: 0,
+            policy: Policy::EarliestCompletion,
+            rules,
+            rr_next: 0,
+        }
+    }
+
+    /// The registration generation.
+    pub const fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The selection policy.
+    pub const fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Switches the selection policy; requests already submitted stay
+    /// where they are.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
+    /// Registers a backend in the lowest free slot and bumps the
+    /// generation.
+    ///
+    /// `Invalid` (zero bandwidth, alignment not a power of two), `Full`.
+    pub fn register(&mut self, desc: BackendDesc) -> Result<BackendId, SelectError> {
+        let align_ok = desc.caps.align == 0 || desc.caps.align.is_power_of_two();
+        if desc.bandwidth == 0 || !align_ok {
+            return Err(SelectError::Invalid);
+        }
+        let gen = self.generation.checked_add(1).ok_or(SelectError::Full)?;
+        let (slot, entry) = (0u8..)
+            .zip(self.slots.iter_mut())
+            .find(|(_, e)| e.is_none())
+            .ok_or(SelectError::Full)?;
+        *entry = Some(Backend::new(desc, gen));
+        self.generation = gen;
+        Ok(BackendId { slot, reg: gen })
+    }
+
+    /// Unregisters a backend and bumps the generation; returns the bytes it
+    /// still had queued (their requests must go back to selection).
+    ///
+    /// `Stale`.
+    pub fn unregister(&mut self, id: BackendId) -> Result<u64, SelectError> {
+        let gen = self.generation.checked_add(1).ok_or(SelectError::Invalid)?;
+        self.get(id)?;
+        let queued = self
+            .slots
+            .get_mut(id.slot())
+            .and_then(Option::take)
+            .map_or(0, |b| b.queued);
+        self.generation = gen;
+        Ok(queued)
+    }
+
+    /// The backend registered in `slot`, if any.
+    pub fn id_at(&self, slot: usize) -> Option<BackendId> {
+        let b = self.slots.get(slot)?.as_ref()?;
+        let slot = u8::try_from(slot).ok()?;
+        Some(BackendId { slot, reg: b.reg })
+    }
+
+    /// Whether `id` is still registered.
+    pub fn is_registered(&self, id: BackendId) -> bool {
+        self.get(id).is_ok()
+    }
+
+    /// The descriptor `id` registered with, its bandwidth as first given.
+    pub fn desc(&self, id: BackendId) -> Result<BackendDesc, SelectError> {
+        Ok(self.get(id)?.desc)
+    }
+
+    /// What the table knows about `id` now.
+    pub fn status(&self, id: BackendId) -> Result<BackendStatus, SelectError> {
+        let b = self.get(id)?;
+        Ok(BackendStatus {
+            bandwidth: b.bandwidth,
+            queued: b.queued,
+            health: match b.degraded_since {
+                None => Health::Healthy,
+                Some(since_ns) => Health::Degraded { since_ns },
+            },
+            failures: b.failures,
+        })
+    }
+
+    /// Sets the bandwidth estimate of `id` (bytes per second; 0 counts as
+    /// 1), as a backend that measures itself reports it.
+    pub fn set_bandwidth(&mut self, id: BackendId, bandwidth: u64) -> Result<(), SelectError> {
+        self.get_mut(id)?.set_bandwidth(bandwidth);
+        Ok(())
+    }
+
+    /// Whether `id` can do `req` (false once unregistered).
+    pub fn capable(&self, id: BackendId, req: &Request) -> bool {
+        self.get(id).is_ok_and(|b| b.desc.caps.allows(req))
+    }
+
+    /// The slots of every registered backend that can do `req`.
+    pub fn capable_mask(&self, req: &Request) -> SlotMask {
+        self.mask_where(|b| b.desc.caps.allows(req))
+    }
+
+    /// Adds `id` to `set`, first dropping the slots registered again since
+    /// the set last changed; nothing is added for a stale `id`.
+    pub fn exclude(&self, set: &mut ExcludeSet, id: BackendId) {
+        set.mask = self.effective_exclusions(set);
+        if self.is_registered(id) {
+            set.mask |= slot_bit(id.slot());
+        }
+        set.gen = self.generation;
+    }
+
+    /// Whether `set` excludes the backend now registered as `id`.
+    pub fn excludes(&self, set: &ExcludeSet, id: BackendId) -> bool {
+        self.is_registered(id) && self.effective_exclusions(set) & slot_bit(id.slot()) != 0
+    }
+
+    /// The bits of `set` whose slot still holds the backend they named.
+    fn effective_exclusions(&self, set: &ExcludeSet) -> SlotMask {
+        set.mask & self.mask_where(|b| b.reg <= set.gen)
+    }
+
+    /// Picks a backend for `req` among every slot (see the module rules);
+    /// `None` if no registered backend outside `exclude` can do it.
+    pub fn select(
+        &mut self,
+        req: &Request,
+        exclude: &ExcludeSet,
+        now_ns: u64,
+    ) -> Option<BackendId> {
+        self.select_in(req, ALL_SLOTS, exclude, now_ns)
+    }
+
+    /// [`BackendTable::select`] limited to the slots in `candidates` (for
+    /// instance from a [`CandidateCache`]); capabilities are checked again.
+    pub fn select_in(
+        &mut self,
+        req: &Request,
+        candidates: SlotMask,
+        exclude: &ExcludeSet,
+        now_ns: u64,
+    ) -> Option<BackendId> {
+        self.cool_down(now_ns);
+        let cpu_only = self.policy == Policy::CpuOnly;
+        let eligible = candidates
+            & !self.effective_exclusions(exclude)
+            & self.mask_where(|b| b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only));
+        let healthy = eligible & self.mask_where(Backend::healthy);
+        let pool = if healthy != 0 { healthy } else { eligible };
+        let slot = match self.policy {
+            Policy::RoundRobin => self.next_round_robin(pool),
+            Policy::EarliestCompletion | Policy::CpuOnly => self.earliest(pool, req.len),
+        }?;
+        self.id_at(slot)
+    }
+
+    /// Accounts `bytes` submitted to `id`.
+    ///
+    /// `Stale`, `Invalid` (queued bytes would overflow).
+    pub fn on_submit(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
+        let b = self.get_mut(id)?;
+        b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
+        Ok(())
+    }
+
+    /// Accounts the completion of `bytes` on `id` after `elapsed_ns` of
+    /// service: queued bytes drop, a success feeds the bandwidth estimate
+    /// and makes the backend healthy, a failure counts towards degraded.
+    ///
+    /// `Stale`, `Invalid` (more bytes than queued).
+    pub fn on_complete(
+        &mut self,
+        id: BackendId,
+        bytes: u64,
+        ok: bool,
+        elapsed_ns: u64,
+        now_ns: u64,
+    ) -> Result<(), SelectError> {
+        let rules = self.rules;
+        let b = self.get_mut(id)?;
+        b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
+        if ok {
+            b.sample(bytes, elapsed_ns);
+            b.recover();
+        } else {
+            b.fail(&rules, now_ns);
+        }
+        Ok(())
+    }
+
+    /// Drops `bytes` from the queue of `id` without judging the backend
+    /// (a request taken back, as on unplug).
+    ///
+    /// `Stale`, `Invalid` (more bytes than queued).
+    pub fn release(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
+        let b = self.get_mut(id)?;
+        b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
+        Ok(())
+    }
+
+    /// Records the result of a health probe of `id`: success makes it
+    /// healthy, failure counts like a failed request.
+    ///
+    /// `Stale`.
+    pub fn probe_result(
+        &mut self,
+        id: BackendId,
+        ok: bool,
+        now_ns: u64,
+    ) -> Result<(), SelectError> {
+        let rules = self.rules;
+        let b = self.get_mut(id)?;
+        if ok {
+            b.recover();
+        } else {
+            b.fail(&rules, now_ns);
+        }
+        Ok(())
+    }
+
+    fn get(&self, id: BackendId) -> Result<&Backend, SelectError> {
+        match self.slots.get(id.slot()) {
+            Some(Some(b)) if b.reg == id.reg => Ok(b),
+            _ => Err(SelectError::Stale),
+        }
+    }
+
+    fn get_mut(&mut self, id: BackendId) -> Result<&mut Backend, SelectError> {
+        match self.slots.get_mut(id.slot()) {
+            Some(Some(b)) if b.reg == id.reg => Ok(b),
+            _ => Err(SelectError::Stale),
+        }
+    }
+
+    /// The slots of registered backends that satisfy `f`.
+    fn mask_where(&self, f: impl Fn(&Backend) -> bool) -> SlotMask {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.as_ref().is_some_and(&f))
+            .fold(0, |m, (s, _)| m | slot_bit(s))
+    }
+
+    /// Makes healthy every degraded backend whose cool-down has passed.
+    fn cool_down(&mut self, now_ns: u64) {
+        let cooldown = self.rules.cooldown_ns;
+        for b in self.slots.iter_mut().flatten() {
+            if b.degraded_since
+                .is_some_and(|t| now_ns.saturating_sub(t) >= cooldown)
+            {
+                b.recover();
+            }
+        }
+    }
+
+    /// The slot in `pool` with the earliest completion for `len` more
+    /// bytes; ties to fewer queued bytes, then to the lower slot.
+    fn earliest(&self, pool: SlotMask, len: u64) -> Option<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| pool & slot_bit(*s) != 0)
+            .filter_map(|(s, b)| b.as_ref().map(|b| ((b.completion_ns(len), b.queued, s), s)))
+            .min_by_key(|(key, _)| *key)
+            .map(|(_, s)| s)
+    }
+
+    /// The first slot in `pool` at or after the round-robin cursor, which
+    /// then moves past it.
+    fn next_round_robin(&mut self, pool: SlotMask) -> Option<usize> {
+        let slot = (0..MAX_BACKENDS)
+            .map(|i| (self.rr_next + i) % MAX_BACKENDS)
+            .find(|s| pool & slot_bit(*s) != 0)?;
+        self.rr_next = (slot + 1) % MAX_BACKENDS;
+        Some(slot)
+    }
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Failover state machine of one async-offload request.
+//!
+//! This file owns a request's life from selection to its single
+//! completion: `Pending -> Submitted(attempt) -> Done(status)`. Each event
+//! (start, completion, timeout, unplug of a backend) is a method that
+//! returns the one [`Action`] the caller must take: submit to a backend,
+//! complete the request with a status, or ignore the event. The choice of
+//! backend and the per-backend accounting belong to `backend_select.rs`;
+//! this file calls them so that queued bytes stay exact.
+//!
+//! Rules:
+//! - Every submission is an [`Attempt`] with a fresh sequence number; an
+//!   event that names an attempt other than the current one is stale and
+//!   ignored, and every event after `Done` is ignored. So a request
+//!   completes exactly once, whatever arrives late or twice.
+//! - An error completion or a timeout counts as a failure of the backend,
+//!   excludes it for this request and goes back to selection; the late
+//!   completion of a timed-out attempt is stale.
+//! - An unplug takes the request back from the backend without judging it,
+//!   excludes it, and goes back to selection.
+//! - The request completes with [`Status::NoBackend`] only when selection
+//!   finds no capable backend outside its exclusions.
+//!
+//! Kernel-free (`core` only, no allocation, no panic reachable from an
+//! argument): compiled into the driver and into the host crate
+//! `tools/lbdx-logic`, whose tests check every rule. The caller serializes
+//! the events of one request together with the calls on the table.
+
+use super::backend_select::{BackendId, BackendTable, ExcludeSet, Request};
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// A backend did it.
+    Ok,
+    /// Every capable backend failed, timed out, was unplugged or was never
+    /// there (`EIO` to the submitter).
+    NoBackend,
+}
+
+/// One submission of a request to one backend: the ticket the backend
+/// hands back with its completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The backend it was submitted to.
+    pub backend: BackendId,
+    /// Sequence number of the attempt within its request, from 1.
+    pub seq: u32,
+}
+
+/// Where a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not started.
+    Pending,
+    /// Submitted; waiting for this attempt's completion.
+    Submitted(Attempt),
+    /// Completed; nothing more happens.
+    Done(Status),
+}
+
+/// What the caller must do after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Action {
+    /// Submit the request to `attempt.backend`, tagged with `attempt`.
+    Submit(Attempt),
+    /// Complete the request with this status (happens once per request).
+    Complete(Status),
+    /// Nothing: the event was stale or the request is already done.
+    Ignore,
+}
+
+/// The failover state of one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestState {
+    req: Request,
+    // INVARIANT: `Submitted(a)` has `a.seq == last_seq` and `req.len` bytes
+    // accounted on `a.backend` in the table; `Done` is never left.
+    state: State,
+    excluded: ExcludeSet,
+    last_seq: u32,
+    submitted_ns: u64,
+}
+
+impl RequestState {
+    /// A pending request.
+    pub const fn new(req: Request) -> Self {
+        Self {
+            req,
+            state: State::Pending,
+            excluded: ExcludeSet::new(),
+            last_seq: 0,
+            submitted_ns: 0,
+        }
+    }
+
+    /// The request.
+    pub const fn request(&self) -> &Request {
+        &self.req
+    }
+
+    /// Where it is.
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// The backends it may no longer use.
+    pub const fn excluded(&self) -> &ExcludeSet {
+        &self.excluded
+    }
+
+    /// Attempts made so far.
+    pub const fn attempts(&self) -> u32 {
+        self.last_seq
+    }
+
+    /// Starts a pending request: selects a backend at `now_ns`.
+    pub fn start(&mut self, table: &mut BackendTable, now_ns: u64) -> Action {
+        match self.state {
+            State::Pending => self.reselect(table, now_ns),
+            State::Submitted(_) | State::Done(_) => Action::Ignore,
+        }
+    }
+
+    /// A backend reported `attempt` finished, successfully or not, at
+    /// `now_ns`.
+    pub fn complete(
+        &mut self,
+        table: &mut BackendTable,
+        attempt: Attempt,
+        ok: bool,
+        now_ns: u64,
+    ) -> Action {
+        if !self.is_current(attempt) {
+            return Action::Ignore;
+        }
+        let elapsed = now_ns.saturating_sub(self.submitted_ns);
+        // A stale backend is unregistered: its bytes are gone with it.
+        let _ = table.on_complete(attempt.backend, self.req.len, ok, elapsed, now_ns);
+        if ok {
+            return self.finish(Status::Ok);
+        }
+        table.exclude(&mut self.excluded, attempt.backend);
+        self.reselect(table, now_ns)
+    }
+
+    /// The caller gave up waiting for `attempt` at `now_ns`: a failure of
+    /// its backend. Its completion, if it ever comes, is then stale.
+    pub fn timeout(&mut self, table: &mut BackendTable, attempt: Attempt, now_ns: u64) -> Action {
+        self.complete(table, attempt, false, now_ns)
+    }
+
+    /// `backend` is going away (called before or after it is unregistered):
+    /// if the request is on it, it goes back to selection.
+    pub fn unplug(&mut self, table: &mut BackendTable, backend: BackendId, now_ns: u64) -> Action {
+        let State::Submitted(a) = self.state else {
+            return Action::Ignore;
+        };
+        if a.backend != backend {
+            return Action::Ignore;
+        }
+        // A stale backend is unregistered: its bytes are gone with it.
+        let _ = table.release(backend, self.req.len);
+        table.exclude(&mut self.excluded, backend);
+        self.reselect(table, now_ns)
+    }
+
+    fn is_current(&self, attempt: Attempt) -> bool {
+        self.state == State::Submitted(attempt)
+    }
+
+    fn finish(&mut self, status: Status) -> Action {
+        self.state = State::Done(status);
+        Action::Complete(status)
+    }
+
+    /// Submits to the backend selection picks, or completes with
+    /// [`Status::NoBackend`] when there is none.
+    fn reselect(&mut self, table: &mut BackendTable, now_ns: u64) -> Action {
+        let Some(seq) = self.last_seq.checked_add(1) else {
+            return self.finish(Status::NoBackend);
+        };
+        // Each failed accounting excludes one more backend, so this ends.
+        while let Some(backend) = table.select(&self.req, &self.excluded, now_ns) {
+            if table.on_submit(backend, self.req.len).is_err() {
+                table.exclude(&mut self.excluded, backend);
+                continue;
+            }
+            let attempt = Attempt { backend, seq };
+            self.last_seq = seq;
+            self.submitted_ns = now_ns;
+            self.state = State::Submitted(attempt);
+            return Action::Submit(attempt);
+        }
+        self.finish(Status::NoBackend)
+    }
+}

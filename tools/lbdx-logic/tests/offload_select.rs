@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One test per rule of the async-offload backend choice
+//! (`drivers/lbdx/offload/backend_select.rs`): the completion-time
+//! estimate, capability filtering, health, policies, exclusions, the
+//! registration generation and the accounting.
+
+use lbdx_logic::offload::backend_select::{
+    BackendDesc, BackendId, BackendTable, CandidateCache, Caps, ExcludeSet, Health, HealthRules,
+    Op, OpSet, Policy, Request, SelectError, MAX_BACKENDS,
+};
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+const GB: u64 = 1_000_000_000;
+const NONE: ExcludeSet = ExcludeSet::new();
+
+fn rules() -> HealthRules {
+    HealthRules {
+        fail_threshold: 3,
+        cooldown_ns: 1_000_000,
+    }
+}
+
+fn caps(max_xor_sources: u32, align: u32) -> Caps {
+    Caps {
+        ops: OpSet::ALL,
+        max_xor_sources,
+        max_len: u64::MAX,
+        align,
+    }
+}
+
+/// A DMA engine: all operations, 8 xor sources, no alignment.
+fn engine(bandwidth: u64, cost_ns: u64) -> BackendDesc {
+    BackendDesc {
+        caps: caps(8, 1),
+        bandwidth,
+        request_cost_ns: cost_ns,
+        is_cpu: false,
+    }
+}
+
+/// The CPU backend: all operations, 16 xor sources, no alignment.
+fn cpu(bandwidth: u64, cost_ns: u64) -> BackendDesc {
+    BackendDesc {
+        caps: caps(16, 1),
+        is_cpu: true,
+        ..engine(bandwidth, cost_ns)
+    }
+}
+
+fn copy(len: u64) -> Request {
+    Request {
+        op: Op::Copy,
+        len,
+        sources: 1,
+        align: 4096,
+    }
+}
+
+fn xor(len: u64, sources: u32) -> Request {
+    Request {
+        op: Op::Xor,
+        len,
+        sources,
+        ..copy(len)
+    }
+}
+
+fn table(descs: &[BackendDesc]) -> (BackendTable, Vec<BackendId>) {
+    let mut t = BackendTable::new(rules());
+    let ids = descs
+        .iter()
+        .map(|d| t.register(*d).expect("registered"))
+        .collect();
+    (t, ids)
+}
+
+/// Selects and accounts the submission, as the request state machine does.
+fn submit(t: &mut BackendTable, req: &Request) -> BackendId {
+    let id = t.select(req, &NONE, 0).expect("a backend");
+    t.on_submit(id, req.len).expect("accounted");
+    id
+}
+
+fn fail(t: &mut BackendTable, id: BackendId, now: u64) {
+    t.on_submit(id, 1).unwrap();
+    t.on_complete(id, 1, false, 10, now).unwrap();
+}
+
+#[test]
+fn small_buffers_go_to_the_cpu_when_its_request_cost_is_lower() {
+    let (mut t, ids) = table(&[engine(10 * GB, 2_000), cpu(2 * GB, 100)]);
+    assert_eq!(t.select(&copy(64), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
+}
+
+#[test]
+fn crossover_follows_the_estimate() {
+    // CPU: 100 + n/2 ns; engine: 2000 + n/10 ns: equal at n = 4750.
+    let (mut t, ids) = table(&[engine(10 * GB, 2_000), cpu(2 * GB, 100)]);
+    assert_eq!(t.select(&copy(4_700), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.select(&copy(4_800), &NONE, 0), Some(ids[0]));
+}
+
+#[test]
+fn large_requests_spread_over_engines_by_bandwidth_left() {
+    let (mut t, ids) = table(&[engine(8 * GB, 1_000), engine(2 * GB, 1_000)]);
+    let mut counts = [0u32; 2];
+    for _ in 0..100 {
+        let id = submit(&mut t, &copy(MIB));
+        counts[ids.iter().position(|&i| i == id).unwrap()] += 1;
+    }
+    assert!(
+        (79..=81).contains(&counts[0]),
+        "4:1 bandwidth split 100 requests as {counts:?}"
+    );
+}
+
+#[test]
+fn queued_bytes_delay_a_faster_engine() {
+    let (mut t, ids) = table(&[engine(8 * GB, 1_000), engine(2 * GB, 1_000)]);
+    t.on_submit(ids[0], 64 * MIB).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[1]));
+    t.on_complete(ids[0], 64 * MIB, true, 8_000_000, 0).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
+}
+
+#[test]
+fn ties_go_to_fewer_queued_bytes_then_to_the_lower_slot() {
+    // Same estimate: A has 1 GB/s and 1000 queued bytes, B 0.5 GB/s and 500.
+    let (mut t, ids) = table(&[engine(GB, 0), engine(GB / 2, 0), engine(GB / 2, 0)]);
+    t.on_submit(ids[0], 1_000).unwrap();
+    t.on_submit(ids[1], 500).unwrap();
+    t.on_submit(ids[2], 500).unwrap();
+    assert_eq!(t.select(&copy(0), &NONE, 0), Some(ids[1]));
+    let (mut t, ids) = table(&[engine(GB, 50), engine(GB, 50)]);
+    assert_eq!(t.select(&copy(4096), &NONE, 0), Some(ids[0]));
+}
+
+#[test]
+fn xor_with_more_sources_than_an_engine_supports_never_goes_there() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), cpu(GB, 10_000)]);
+    for sources in 1..=16 {
+        let want = if sources <= 8 { ids[0] } else { ids[1] };
+        assert_eq!(
+            t.select(&xor(MIB, sources), &NONE, 0),
+            Some(want),
+            "{sources} sources"
+        );
+    }
+    assert_eq!(t.select(&xor(MIB, 17), &NONE, 0), None);
+    assert_eq!(t.select(&xor(MIB, 0), &NONE, 0), None, "xor of no source");
+}
+
+#[test]
+fn operations_not_offered_are_never_chosen() {
+    let mut d = engine(100 * GB, 0);
+    d.caps.ops = OpSet::COPY.with(OpSet::FILL);
+    let (mut t, ids) = table(&[d, cpu(GB, 10_000)]);
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
+    let fill = Request {
+        op: Op::Fill,
+        ..copy(MIB)
+    };
+    assert_eq!(t.select(&fill, &NONE, 0), Some(ids[0]));
+    let val = Request {
+        op: Op::XorVal,
+        ..xor(MIB, 4)
+    };
+    assert_eq!(t.select(&xor(MIB, 4), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.select(&val, &NONE, 0), Some(ids[1]));
+}
+
+#[test]
+fn requests_longer_than_max_len_are_not_given_to_that_backend() {
+    let mut d = engine(100 * GB, 0);
+    d.caps.max_len = MIB;
+    let (mut t, ids) = table(&[d, cpu(GB, 10_000)]);
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
+    assert_eq!(t.select(&copy(MIB + 1), &NONE, 0), Some(ids[1]));
+}
+
+#[test]
+fn buffers_must_be_aligned_as_the_backend_requires() {
+    let mut d = engine(100 * GB, 0);
+    d.caps.align = 64;
+    let (mut t, ids) = table(&[d, cpu(GB, 10_000)]);
+    let at = |align| Request { align, ..copy(MIB) };
+    assert_eq!(t.select(&at(64), &NONE, 0), Some(ids[0]));
+    assert_eq!(t.select(&at(4096), &NONE, 0), Some(ids[0]));
+    assert_eq!(t.select(&at(32), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.select(&at(0), &NONE, 0), Some(ids[1]));
+    assert_eq!(Request::align_of(0x1000_0040 | 0x2000_0100), 64);
+    assert_eq!(Request::align_of(0x1003), 1);
+    assert_eq!(Request::align_of(0), 1 << 31);
+}
+
+#[test]
+fn descriptors_are_checked_and_the_table_holds_sixteen() {
+    let mut t = BackendTable::new(rules());
+    let mut bad = engine(GB, 0);
+    bad.caps.align = 48;
+    assert_eq!(t.register(bad), Err(SelectError::Invalid));
+    assert_eq!(t.register(engine(0, 0)), Err(SelectError::Invalid));
+    assert_eq!(t.generation(), 0, "a refused registration bumps nothing");
+    for _ in 0..MAX_BACKENDS {
+        t.register(engine(GB, 0)).unwrap();
+    }
+    assert_eq!(t.register(engine(GB, 0)), Err(SelectError::Full));
+    assert_eq!(t.generation(), MAX_BACKENDS as u64);
+    assert_eq!(SelectError::Full.errno(), 28);
+    assert_eq!(SelectError::Invalid.errno(), 22);
+    assert_eq!(SelectError::Stale.errno(), 2);
+}
+
+#[test]
+fn k_consecutive_failures_degrade_and_degraded_backends_are_skipped() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), engine(GB, 0)]);
+    fail(&mut t, ids[0], 5);
+    fail(&mut t, ids[0], 6);
+    assert_eq!(t.status(ids[0]).unwrap().health, Health::Healthy);
+    assert_eq!(t.select(&copy(MIB), &NONE, 7), Some(ids[0]));
+    fail(&mut t, ids[0], 7);
+    assert_eq!(
+        t.status(ids[0]).unwrap().health,
+        Health::Degraded { since_ns: 7 }
+    );
+    assert_eq!(t.select(&copy(MIB), &NONE, 8), Some(ids[1]));
+}
+
+#[test]
+fn a_success_between_failures_resets_the_count() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), engine(GB, 0)]);
+    fail(&mut t, ids[0], 1);
+    fail(&mut t, ids[0], 2);
+    t.on_submit(ids[0], 10).unwrap();
+    t.on_complete(ids[0], 10, true, 10, 3).unwrap();
+    fail(&mut t, ids[0], 4);
+    fail(&mut t, ids[0], 5);
+    assert_eq!(t.status(ids[0]).unwrap().failures, 2);
+    assert_eq!(t.status(ids[0]).unwrap().health, Health::Healthy);
+}
+
+#[test]
+fn a_degraded_backend_is_used_when_it_is_the_only_capable_one() {
+    let mut small = engine(GB, 0);
+    small.caps.max_xor_sources = 2;
+    let (mut t, ids) = table(&[engine(GB, 0), small]);
+    for now in 0..3 {
+        fail(&mut t, ids[0], now);
+    }
+    assert_eq!(t.select(&xor(KIB, 2), &NONE, 3), Some(ids[1]));
+    assert_eq!(t.select(&xor(KIB, 4), &NONE, 3), Some(ids[0]));
+    let mut only = NONE;
+    t.exclude(&mut only, ids[1]);
+    assert_eq!(t.select(&xor(KIB, 2), &only, 3), Some(ids[0]));
+}
+
+#[test]
+fn a_probe_success_makes_a_degraded_backend_healthy() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), engine(GB, 0)]);
+    for now in 0..3 {
+        fail(&mut t, ids[0], now);
+    }
+    assert_eq!(t.select(&copy(MIB), &NONE, 10), Some(ids[1]));
+    t.probe_result(ids[0], false, 10).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 11), Some(ids[1]));
+    t.probe_result(ids[0], true, 11).unwrap();
+    assert_eq!(t.status(ids[0]).unwrap().failures, 0);
+    assert_eq!(t.select(&copy(MIB), &NONE, 12), Some(ids[0]));
+}
+
+#[test]
+fn a_degraded_backend_recovers_after_the_cool_down() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), engine(GB, 0)]);
+    for now in 0..3 {
+        fail(&mut t, ids[0], 1_000 + now);
+    }
+    let back = 1_002 + rules().cooldown_ns;
+    assert_eq!(t.select(&copy(MIB), &NONE, back - 1), Some(ids[1]));
+    assert_eq!(t.select(&copy(MIB), &NONE, back), Some(ids[0]));
+    assert_eq!(t.status(ids[0]).unwrap().health, Health::Healthy);
+    assert_eq!(t.status(ids[0]).unwrap().failures, 0);
+}
+
+#[test]
+fn a_zero_threshold_never_degrades() {
+    let mut t = BackendTable::new(HealthRules {
+        fail_threshold: 0,
+        cooldown_ns: 1,
+    });
+    let a = t.register(engine(100 * GB, 0)).unwrap();
+    t.register(engine(GB, 0)).unwrap();
+    for now in 0..100 {
+        fail(&mut t, a, now);
+    }
+    assert_eq!(t.select(&copy(MIB), &NONE, 100), Some(a));
+}
+
+#[test]
+fn round_robin_cycles_over_capable_healthy_backends() {
+    let mut two = engine(GB, 0);
+    two.caps.max_xor_sources = 2;
+    let (mut t, ids) = table(&[engine(GB, 0), two, engine(100 * GB, 0), cpu(GB, 0)]);
+    t.set_policy(Policy::RoundRobin);
+    assert_eq!(t.policy(), Policy::RoundRobin);
+    let picks: Vec<_> = (0..8)
+        .map(|_| t.select(&xor(KIB, 4), &NONE, 0).unwrap())
+        .collect();
+    let want = [ids[0], ids[2], ids[3]];
+    assert_eq!(
+        picks,
+        want.iter().cycle().take(8).copied().collect::<Vec<_>>()
+    );
+    for now in 0..3 {
+        fail(&mut t, ids[2], now);
+    }
+    let picks: Vec<_> = (0..4)
+        .map(|_| t.select(&xor(KIB, 4), &NONE, 3).unwrap())
+        .collect();
+    assert!(!picks.contains(&ids[2]), "degraded backend used: {picks:?}");
+}
+
+#[test]
+fn cpu_only_uses_only_cpu_backends() {
+    let mut small = cpu(GB, 0);
+    small.caps.max_xor_sources = 2;
+    let (mut t, ids) = table(&[engine(100 * GB, 0), small]);
+    t.set_policy(Policy::CpuOnly);
+    assert_eq!(t.select(&copy(64 * MIB), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.select(&xor(KIB, 4), &NONE, 0), None);
+    t.set_policy(Policy::EarliestCompletion);
+    assert_eq!(t.select(&xor(KIB, 4), &NONE, 0), Some(ids[0]));
+}
+
+#[test]
+fn excluded_backends_are_not_chosen() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), engine(10 * GB, 0), cpu(GB, 0)]);
+    let mut tried = NONE;
+    t.exclude(&mut tried, ids[0]);
+    assert_eq!(t.select(&copy(MIB), &tried, 0), Some(ids[1]));
+    t.exclude(&mut tried, ids[1]);
+    assert!(t.excludes(&tried, ids[1]));
+    assert_eq!(t.select(&copy(MIB), &tried, 0), Some(ids[2]));
+    t.exclude(&mut tried, ids[2]);
+    assert_eq!(t.select(&copy(MIB), &tried, 0), None);
+}
+
+#[test]
+fn a_slot_registered_again_is_no_longer_excluded() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), cpu(GB, 0)]);
+    let mut tried = NONE;
+    t.exclude(&mut tried, ids[0]);
+    t.unregister(ids[0]).unwrap();
+    let new = t.register(engine(100 * GB, 0)).unwrap();
+    assert_eq!(new.slot(), ids[0].slot());
+    assert_ne!(new, ids[0]);
+    assert!(!t.excludes(&tried, new));
+    assert_eq!(t.select(&copy(MIB), &tried, 0), Some(new));
+    // Still not excluded after a later, unrelated exclusion.
+    t.exclude(&mut tried, ids[1]);
+    assert_eq!(t.select(&copy(MIB), &tried, 0), Some(new));
+    // A stale identifier adds nothing.
+    let before = tried;
+    t.exclude(&mut tried, ids[0]);
+    assert_eq!(tried.mask(), before.mask());
+}
+
+#[test]
+fn generation_bumps_invalidate_a_candidate_cache() {
+    let (mut t, ids) = table(&[engine(GB, 0)]);
+    let mut cache = CandidateCache::new(xor(MIB, 12));
+    assert!(cache.is_stale(&t));
+    assert_eq!(cache.candidates(&t), 0);
+    assert_eq!(cache.generation(), Some(1));
+    assert!(!cache.is_stale(&t));
+    let c = t.register(cpu(GB, 0)).unwrap();
+    assert_eq!(t.generation(), 2);
+    assert!(cache.is_stale(&t));
+    assert_eq!(cache.candidates(&t), 1 << c.slot());
+    t.unregister(ids[0]).unwrap();
+    assert_eq!(t.generation(), 3);
+    assert!(cache.is_stale(&t));
+    let mask = cache.candidates(&t);
+    assert_eq!(t.select_in(&xor(MIB, 12), mask, &NONE, 0), Some(c));
+    assert_eq!(t.select_in(&xor(MIB, 12), 0, &NONE, 0), None);
+}
+
+#[test]
+fn unregistered_identifiers_are_stale() {
+    let (mut t, ids) = table(&[engine(GB, 0)]);
+    t.on_submit(ids[0], 4096).unwrap();
+    assert_eq!(t.unregister(ids[0]), Ok(4096));
+    assert_eq!(t.unregister(ids[0]), Err(SelectError::Stale));
+    assert_eq!(t.on_submit(ids[0], 1), Err(SelectError::Stale));
+    assert_eq!(
+        t.on_complete(ids[0], 1, true, 1, 0),
+        Err(SelectError::Stale)
+    );
+    assert_eq!(t.release(ids[0], 1), Err(SelectError::Stale));
+    assert_eq!(t.probe_result(ids[0], true, 0), Err(SelectError::Stale));
+    assert_eq!(t.set_bandwidth(ids[0], 1), Err(SelectError::Stale));
+    assert!(!t.is_registered(ids[0]));
+    assert!(!t.capable(ids[0], &copy(1)));
+    assert_eq!(t.id_at(ids[0].slot()), None);
+    assert_eq!(t.generation(), 2);
+}
+
+#[test]
+fn queued_bytes_are_exact_and_over_completion_is_refused() {
+    let (mut t, ids) = table(&[engine(GB, 0)]);
+    t.on_submit(ids[0], 100).unwrap();
+    t.on_submit(ids[0], 50).unwrap();
+    assert_eq!(
+        t.on_complete(ids[0], 151, true, 1, 0),
+        Err(SelectError::Invalid)
+    );
+    assert_eq!(t.status(ids[0]).unwrap().queued, 150);
+    t.release(ids[0], 50).unwrap();
+    t.on_complete(ids[0], 100, true, 100, 0).unwrap();
+    assert_eq!(t.status(ids[0]).unwrap().queued, 0);
+    assert_eq!(t.on_submit(ids[0], u64::MAX), Ok(()));
+    assert_eq!(t.on_submit(ids[0], 1), Err(SelectError::Invalid));
+}
+
+#[test]
+fn bandwidth_estimate_moves_an_eighth_towards_each_sample() {
+    let (mut t, ids) = table(&[engine(GB, 0)]);
+    let done = |t: &mut BackendTable, bytes, ns| {
+        t.on_submit(ids[0], bytes).unwrap();
+        t.on_complete(ids[0], bytes, true, ns, 0).unwrap();
+    };
+    // 9 GB/s measured: 1 GB/s + (9 - 1) / 8 GB/s.
+    done(&mut t, 9_000, 1_000);
+    assert_eq!(t.status(ids[0]).unwrap().bandwidth, 2 * GB);
+    // Failures and zero-time samples do not move it.
+    fail(&mut t, ids[0], 0);
+    done(&mut t, 9_000, 0);
+    assert_eq!(t.status(ids[0]).unwrap().bandwidth, 2 * GB);
+    for _ in 0..200 {
+        done(&mut t, 500, 1_000);
+    }
+    let bw = t.status(ids[0]).unwrap().bandwidth;
+    assert!((GB / 2 - 8..=GB / 2 + 8).contains(&bw), "converged to {bw}");
+    // Huge transfers saturate instead of overflowing.
+    done(&mut t, u64::MAX, 1);
+    t.set_bandwidth(ids[0], 0).unwrap();
+    assert_eq!(t.status(ids[0]).unwrap().bandwidth, 1);
+    assert_eq!(t.desc(ids[0]).unwrap().bandwidth, GB);
+}
+
+#[test]
+fn estimates_saturate_instead_of_overflowing() {
+    let (mut t, ids) = table(&[engine(1, u64::MAX), engine(1, 0)]);
+    t.on_submit(ids[1], u64::MAX).unwrap();
+    assert!(t.select(&copy(u64::MAX), &NONE, 0).is_some());
+}
