@@ -22,12 +22,19 @@ timeout_s=${LBDX_VM_TIMEOUT:-$([ "$mode" = check ] && echo 1200 || echo 300)}
 # The devices of each run: one model instance each, in PCI slot order.
 devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 # check adds an HLB with non-default totals, so sysfs is seen to follow the
-# device rather than the DLB 2.0 defaults, and a DXE of a major version the
-# driver does not implement, which it must refuse.
+# device rather than the DLB 2.0 defaults, and devices the driver must
+# refuse, each with the message it must log ("DEVICE|MESSAGE"): a DXE of a
+# major version the driver does not implement, and one whose every
+# descriptor fails, so the probe-time DMA self-test does.
 refused=()
+declare -A refused_why
 if [ "$mode" = check ]; then
 	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=16,ldb-credits=1024,dir-credits=512,hist-list=1024)
-	refused+=(dxe:dxe9,version=2.0)
+	for r in "dxe:dxe9,version=2.0|version 2.0 not supported" \
+		"dxe:dxe8,faults=error-every=1|DMA self-test: completion status 0x14"; do
+		refused+=("${r%%|*}")
+		refused_why[${r%%|*}]=${r#*|}
+	done
 fi
 FIRST_SLOT=16
 
@@ -64,7 +71,7 @@ for d in "${devices[@]}" "${refused[@]}"; do
 	qemu_devs+=(-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$sockdir/$name.sock\",\"type\":\"unix\"},\"addr\":\"$(printf '0x%x' $slot)\"}")
 	printf '%s 0000:00:%02x.0\n' "$name" $slot >>"$sockdir/slots"
 	case " ${refused[*]} " in
-	*" $d "*) printf '0000:00:%02x.0 %s\n' $slot "$kind" >>"$results/refused" ;;
+	*" $d "*) printf '0000:00:%02x.0 %s %s\n' $slot "$kind" "${refused_why[$d]}" >>"$results/refused" ;;
 	esac
 	slot=$((slot + 1))
 done

@@ -12,6 +12,7 @@ use crate::hw::{dxe_regs, hlb_regs};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     device::{Bound, Core},
+    dma::{Device as _, DmaMask},
     io::{poll::read_poll_timeout, Io},
     irq::{self, IrqReturn},
     pci,
@@ -166,11 +167,14 @@ impl core::fmt::Display for Version {
 
 /// Enables the device, maps BAR0, checks identity and version, and resets
 /// the device. Refuses (`ENODEV`) a device that is not what `ident` says.
-/// Enables memory decoding and bus mastering of `pdev`, the step of
-/// bring-up that needs the probe-only `Core` context.
+/// Enables memory decoding and bus mastering of `pdev` and sets its 64-bit
+/// DMA mask: the steps of bring-up that need the probe-only `Core` context.
 pub(crate) fn enable<'b>(pdev: &'b pci::Device<Core<'_>>) -> Result<&'b pci::Device<Bound>> {
     pdev.enable_device_mem()?;
     pdev.set_master();
+    // SAFETY: Called at the start of probe, before any DMA allocation or
+    // mapping for this device, so nothing runs concurrently with it.
+    unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<64>())? };
     Ok(pdev)
 }
 

@@ -3,11 +3,13 @@
 //! DXE DMA/XOR engine driver (`lbdx_dxe`).
 //!
 //! `driver.rs` binds the PCI function; `caps.rs` holds what the engine
-//! reports it can do; `sysfs.rs` shows it. Register map: `hw/dxe_regs.rs`,
+//! reports it can do; `selftest.rs` proves DMA works before binding;
+//! `sysfs.rs` shows it. Register map: `hw/dxe_regs.rs`,
 //! specified in `Documentation/hw/dxe.rst`.
 
 mod caps;
 mod driver;
+mod selftest;
 mod sysfs;
 
 pub(crate) use driver::DxeDriver;

@@ -4,7 +4,7 @@
 //! the engine's capabilities and publishes them in sysfs; unbind undoes it
 //! all by dropping [`Dxe`].
 
-use super::{caps::Caps, sysfs::DeviceAttrs};
+use super::{caps::Caps, selftest, sysfs::DeviceAttrs};
 use crate::{
     bringup::{self, Function, Identity},
     hw::dxe_regs::{self, write_caps},
@@ -46,10 +46,14 @@ impl<'b> Dxe<'b> {
                 // SAFETY: `function` is initialized above and drops after
                 // this borrow's last use (in this block).
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
-                let caps = Caps::read(f.bar().access(pdev.as_ref())?).map_err(|why| {
+                let bar = f.bar().access(pdev.as_ref())?;
+                let caps = Caps::read(bar).map_err(|why| {
                     dev_err!(pdev, "DXE capabilities invalid ({}); not binding\n", why);
                     ENODEV
                 })?;
+                if caps.ops & dxe_regs::CAP_COPY != 0 {
+                    selftest::dma_selftest(pdev, bar)?;
+                }
                 DeviceAttrs { version: f.version(), caps, irq_vectors: f.irq_vectors() }
             },
             attrs_group: {
@@ -71,10 +75,15 @@ impl<'b> Dxe<'b> {
         let mut out = Formatter::new(&mut buf);
         write_caps(c.ops, &mut out).map_err(|_| EINVAL)?;
         let len = out.bytes_written();
+        let dma_test = if c.ops & dxe_regs::CAP_COPY != 0 {
+            "passed"
+        } else {
+            "skipped (no copy)"
+        };
         let ops = core::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or("?");
         dev_info!(
             pdev,
-            "DXE {}.{}: {} channels, ops {}, up to {} xor sources, {} bytes per descriptor, nominal {} MiB/s, {} MSI-X vectors, interrupt self-test passed\n",
+            "DXE {}.{}: {} channels, ops {}, up to {} xor sources, {} bytes per descriptor, nominal {} MiB/s, {} MSI-X vectors, interrupt self-test passed, DMA self-test {}\n",
             self.attrs.version.major,
             self.attrs.version.minor,
             c.channels,
@@ -82,7 +91,8 @@ impl<'b> Dxe<'b> {
             c.max_xor_srcs,
             c.max_xfer,
             c.nominal_bw,
-            self.attrs.irq_vectors
+            self.attrs.irq_vectors,
+            dma_test
         );
         Ok(())
     }

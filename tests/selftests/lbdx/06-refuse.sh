@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# A device whose identity or version the driver does not implement is
-# refused with a clear message, stays unbound, refuses a manual bind, and
-# keeps nothing allocated.
+# A device the driver must not bind (a version it does not implement, an
+# engine failing its DMA self-test) is refused with a clear message, stays
+# unbound, refuses a manual bind, and keeps nothing allocated.
+# $LBDX_SHARE/refused lists them: "BDF KIND MESSAGE...".
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
@@ -14,12 +15,12 @@ if [ "$n" -eq 0 ]; then
 	exit 0
 fi
 plan $((n * 3))
-while read -r bdf kind; do
+while read -r bdf kind why; do
 	dev=/sys/bus/pci/devices/$bdf
 	[ -e "$dev" ] && [ ! -e "$dev/driver" ]
 	check $? "$bdf ($kind) is present but not bound"
-	dmesg | grep -q "lbdx_$kind $bdf: .* not supported (this driver supports [0-9]*\.x); not binding"
-	check $? "$bdf refusal logged with the reason"
+	dmesg | grep -qF "lbdx_$kind $bdf: " && dmesg | grep "lbdx_$kind $bdf: " | grep -qF "$why"
+	check $? "$bdf refusal logged with the reason ($why)"
 	! echo "$bdf" >"/sys/bus/pci/drivers/lbdx_$kind/bind" 2>/dev/null &&
 		[ ! -e "$dev/driver" ] && [ -z "$(ls "$dev/msi_irqs" 2>/dev/null)" ] &&
 		[ ! -e "$dev/version" ]
