@@ -329,49 +329,26 @@ fn add_objects_dir(
     domain: Handle,
     kind: ObjectKind,
 ) -> Result {
+    let name = match kind {
+        ObjectKind::LdbQueue => c"queues",
+        ObjectKind::LdbPort => c"ldb_ports",
+        ObjectKind::DirPort => c"dir_ports",
+    };
     let dir = ObjectsDir {
         ctl: ctl.clone(),
         domain,
         kind,
     };
-    match kind {
-        ObjectKind::LdbQueue => {
-            let t = configfs_attrs! {
-                container: configfs::Group<ObjectsDir>,
-                data: ObjectsDir,
-                child: ObjectDir,
-                attributes: [],
-            };
-            add_default(
-                parent,
-                configfs::Group::new(c"queues".try_into()?, t, Ok::<_, Error>(dir)),
-            )
-        }
-        ObjectKind::LdbPort => {
-            let t = configfs_attrs! {
-                container: configfs::Group<ObjectsDir>,
-                data: ObjectsDir,
-                child: ObjectDir,
-                attributes: [],
-            };
-            add_default(
-                parent,
-                configfs::Group::new(c"ldb_ports".try_into()?, t, Ok::<_, Error>(dir)),
-            )
-        }
-        ObjectKind::DirPort => {
-            let t = configfs_attrs! {
-                container: configfs::Group<ObjectsDir>,
-                data: ObjectsDir,
-                child: ObjectDir,
-                attributes: [],
-            };
-            add_default(
-                parent,
-                configfs::Group::new(c"dir_ports".try_into()?, t, Ok::<_, Error>(dir)),
-            )
-        }
-    }
+    let item_type = configfs_attrs! {
+        container: configfs::Group<ObjectsDir>,
+        data: ObjectsDir,
+        child: ObjectDir,
+        attributes: [],
+    };
+    add_default(
+        parent,
+        configfs::Group::new(name.try_into()?, item_type, Ok::<_, Error>(dir)),
+    )
 }
 
 /// `<domain>/`: a domain's reservation and lifecycle.

@@ -104,6 +104,15 @@ mod tests {
         Ok(d)
     }
 
+    /// In domain `d`: a committed queue "q" and LDB port "p".
+    fn queue_and_port(ctl: &HlbCtl, d: u32) -> Result<(u32, u32)> {
+        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
+        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
+        ctl.commit_object(q, true)?;
+        ctl.commit_object(p, true)?;
+        Ok((q, p))
+    }
+
     fn avail_is_total(ctl: &HlbCtl) -> bool {
         ctl.with_pool(|p| p.available()) == TOTALS.counts()
     }
@@ -151,10 +160,7 @@ mod tests {
     fn started_domain_is_frozen() -> Result {
         let (ctl, dev) = setup()?;
         let d = committed_domain(&ctl)?;
-        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
-        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
-        ctl.commit_object(q, true)?;
-        ctl.commit_object(p, true)?;
+        let (q, p) = queue_and_port(&ctl, d)?;
         ctl.start_domain(d, true)?;
         assert!(ctl.domain(d)?.1 == State::Started);
         let calls = dev.calls.load(Ordering::Relaxed);
@@ -179,10 +185,7 @@ mod tests {
     fn linked_queue_is_busy_until_its_port_goes() -> Result {
         let (ctl, _) = setup()?;
         let d = committed_domain(&ctl)?;
-        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
-        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
-        ctl.commit_object(q, true)?;
-        ctl.commit_object(p, true)?;
+        let (q, p) = queue_and_port(&ctl, d)?;
         assert_eq!(ctl.link(p, b"nosuch", Some(0)), Err(ENOENT));
         assert_eq!(ctl.link(p, b"q", Some(8)), Err(EINVAL));
         ctl.link(p, b"q", Some(3))?;
@@ -201,10 +204,7 @@ mod tests {
     fn reset_returns_everything() -> Result {
         let (ctl, _) = setup()?;
         let d = committed_domain(&ctl)?;
-        let q = ctl.new_object(d, ObjectKind::LdbQueue, c"q")?;
-        let p = ctl.new_object(d, ObjectKind::LdbPort, c"p")?;
-        ctl.commit_object(q, true)?;
-        ctl.commit_object(p, true)?;
+        let (q, p) = queue_and_port(&ctl, d)?;
         ctl.link(p, b"q", Some(0))?;
         ctl.start_domain(d, true)?;
         ctl.reset_domain(d)?;
