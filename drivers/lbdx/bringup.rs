@@ -143,6 +143,11 @@ impl<'b> Function<'b> {
         self.vectors.len()
     }
 
+    /// The MSI-X vectors (vector 0 has the control handler).
+    pub(crate) fn vectors(&self) -> &pci::IrqVectorRegistration<'b> {
+        &self.vectors
+    }
+
     /// Control-vector cause bits other than the self-test seen since probe.
     pub(crate) fn other_causes(&self) -> u32 {
         self.control_irq

@@ -52,7 +52,8 @@ impl<'b> Dxe<'b> {
                     ENODEV
                 })?;
                 if caps.ops & dxe_regs::CAP_COPY != 0 {
-                    selftest::dma_selftest(pdev, bar)?;
+                    let intr = caps.ops & dxe_regs::CAP_INTR != 0;
+                    selftest::dma_selftest(pdev, bar, f.vectors(), intr)?;
                 }
                 DeviceAttrs { version: f.version(), caps, irq_vectors: f.irq_vectors() }
             },

@@ -2,18 +2,22 @@
 
 //! Probe-time DMA self-test of a DXE engine, in the spirit of ioatdma's:
 //! one copy descriptor on channel 0, through a two-entry ring in coherent
-//! memory, completion polled in memory. It proves that the ring, the
-//! doorbell, the completion record and DMA both ways work before the engine
-//! is offered to anyone; a device that fails it is not bound.
+//! memory, completion polled in memory and, if the engine has completion
+//! interrupts, signalled on channel 0's vector. It proves that the ring,
+//! the doorbell, the completion record, the channel vector and DMA both
+//! ways work before the engine is offered to anyone; a device that fails
+//! it is not bound.
 
 use crate::{
     bringup::Bar0,
     hw::dxe_regs::{self as regs, chan_reg, Completion, CompletionStatus, Descriptor, Opcode},
 };
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     device::Bound,
     dma::{Coherent, CoherentBox},
     io::{io_read, poll::read_poll_timeout, Io},
+    irq::{self, IrqReturn},
     pci,
     prelude::*,
     time::Delta,
@@ -31,10 +35,45 @@ fn pattern(i: usize) -> u8 {
     (i as u8) ^ 0xa5
 }
 
+/// Counts the interrupts of one channel vector.
+struct ChannelIrq {
+    count: AtomicU32,
+}
+
+impl irq::Handler for ChannelIrq {
+    fn handle(&self) -> IrqReturn {
+        self.count.fetch_add(1, Ordering::Release);
+        IrqReturn::Handled
+    }
+}
+
 /// Copies `LEN` bytes on channel 0 and checks the copy and the completion
-/// record. Leaves channel 0 reset (disabled, indices zero).
-pub(crate) fn dma_selftest(pdev: &pci::Device<Bound>, bar: &Bar0<'_>) -> Result {
+/// record, and with `intr` that channel 0's vector (vector 1 of `vectors`)
+/// fired. Leaves channel 0 reset (disabled, indices zero).
+pub(crate) fn dma_selftest(
+    pdev: &pci::Device<Bound>,
+    bar: &Bar0<'_>,
+    vectors: &pci::IrqVectorRegistration<'_>,
+    intr: bool,
+) -> Result {
     let dev = pdev.as_ref();
+    let irq = if intr {
+        let handler = ChannelIrq {
+            count: AtomicU32::new(0),
+        };
+        // SAFETY: The registration is dropped at the end of this function.
+        let reg = unsafe {
+            irq::Registration::new(
+                vectors.index(1)?.into(),
+                irq::Flags::TRIGGER_NONE,
+                c"lbdx_dxe_selftest",
+                Ok::<_, Error>(handler),
+            )
+        };
+        Some(KBox::pin_init(reg, GFP_KERNEL)?)
+    } else {
+        None
+    };
 
     let mut src = CoherentBox::<[u8]>::zeroed_slice(dev, LEN, GFP_KERNEL)?;
     for (i, b) in src.iter_mut().enumerate() {
@@ -46,7 +85,7 @@ pub(crate) fn dma_selftest(pdev: &pci::Device<Bound>, bar: &Bar0<'_>) -> Result 
         CoherentBox::<[u8]>::zeroed_slice(dev, regs::COMPLETION_SIZE, GFP_KERNEL)?.into();
     let desc = Descriptor {
         opcode: Opcode::Copy as u8,
-        flags: 0,
+        flags: if intr { regs::DESC_FLAG_INTR } else { 0 },
         nsrc: 0,
         len: LEN as u32,
         dst: dst.dma_address(),
@@ -83,6 +122,21 @@ pub(crate) fn dma_selftest(pdev: &pci::Device<Bound>, bar: &Bar0<'_>) -> Result 
             halted
         );
         return Err(EIO);
+    }
+    if let Some(irq) = &irq {
+        let count = &irq.handler().count;
+        read_poll_timeout(
+            || Ok(count.load(Ordering::Acquire)),
+            |n| *n != 0,
+            Delta::from_millis(1),
+            Delta::from_millis(1000),
+        )
+        .inspect_err(|_| {
+            dev_err!(
+                pdev,
+                "DMA self-test: no interrupt on channel 0's vector within 1 s\n"
+            )
+        })?;
     }
 
     let mut rec = [0u8; regs::COMPLETION_SIZE];
