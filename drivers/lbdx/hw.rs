@@ -3,7 +3,7 @@
 //! Hardware definitions of the lbdx devices, kernel-free.
 //!
 //! The files under `hw/` use `core` only and are also compiled into the
-//! device models and host tests (`tools/lbdx-hw`), so driver and model read
+//! device models and host tests (`tools/lbdx-logic`), so driver and model read
 //! one transcription of `Documentation/hw/`. Each is the whole register map;
 //! the driver does not use every item of it yet, the model does.
 

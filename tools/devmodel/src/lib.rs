@@ -22,4 +22,4 @@ pub mod serve;
 pub mod sync;
 pub mod transport;
 
-pub use lbdx_hw::{dxe_regs, hlb_regs};
+pub use lbdx_logic::hw::{dxe_regs, hlb_regs};

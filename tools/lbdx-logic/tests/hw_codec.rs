@@ -3,10 +3,10 @@
 //! Round trips and reserved-byte rules of the DXE descriptor and
 //! completion-record codecs, and sanity of the register maps.
 
-use lbdx_hw::dxe_regs::{
+use lbdx_logic::hw::dxe_regs::{
     chan_reg, Completion, CompletionStatus, Descriptor, Opcode, COMPLETION_SIZE, DESC_SIZE,
 };
-use lbdx_hw::{dxe_regs, hlb_regs};
+use lbdx_logic::hw::{dxe_regs, hlb_regs};
 use proptest::prelude::*;
 
 fn any_desc() -> impl Strategy<Value = Descriptor> {
