@@ -94,7 +94,7 @@ pub(crate) fn unpin(item: ItemRef) {
 
 /// The `config_item` of a group.
 fn item_of<T>(group: &configfs::Group<T>) -> ItemRef {
-    let cg = parent_group(group);
+    let cg = raw_group(group);
     // SAFETY: `cg` points to the group's embedded `config_group`, so the
     // address of its `cg_item` field is valid and not null.
     ItemRef(unsafe { NonNull::new_unchecked(&raw mut (*cg).cg_item) })
@@ -118,7 +118,8 @@ fn add_default<C: 'static>(
     Ok(())
 }
 
-fn parent_group<T>(g: &configfs::Group<T>) -> *mut bindings::config_group {
+/// The `config_group` a `Group` embeds.
+fn raw_group<T>(g: &configfs::Group<T>) -> *mut bindings::config_group {
     // SAFETY: `g` is a valid `Group<T>`.
     unsafe { <configfs::Group<T> as HasGroup<T>>::group(g) }.cast_mut()
 }
@@ -127,7 +128,7 @@ fn parent_group<T>(g: &configfs::Group<T>) -> *mut bindings::config_group {
 fn remove_defaults<T>(child: ArcBorrow<'_, configfs::Group<T>>) {
     // SAFETY: `child` is a group whose default groups were added by
     // `add_default`; configfs has unlinked them already.
-    unsafe { bindings::configfs_remove_default_groups(parent_group(&child)) };
+    unsafe { bindings::configfs_remove_default_groups(raw_group(&child)) };
 }
 
 // ---------------------------------------------------------------------------
@@ -241,7 +242,7 @@ impl configfs::GroupOperations for Registry {
                 attributes: [],
             };
             add_default(
-                parent_group(&g),
+                raw_group(&g),
                 configfs::Group::new(
                     c"domains".try_into()?,
                     domains_type,
@@ -305,7 +306,7 @@ impl configfs::GroupOperations for DomainsDir {
         Ok(
             configfs::Group::new(name, item_type, Ok::<_, Error>(dir)).pin_chain(move |g| {
                 ctl.set_item(handle, item_of(&g));
-                let parent = parent_group(&g);
+                let parent = raw_group(&g);
                 let added = add_objects_dir(parent, &ctl, handle, ObjectKind::LdbQueue)
                     .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::LdbPort))
                     .and_then(|()| add_objects_dir(parent, &ctl, handle, ObjectKind::DirPort));
