@@ -120,9 +120,11 @@ pub enum AlarmCode {
     /// No alarm.
     None = 0,
     /// An object, domain, group or link slot number beyond what the device
-    /// has (writes to such registers' offsets).
+    /// has: a write to such a register, or such a number in the group field
+    /// of `LQ_SN` or the queue field of a link.
     BadId = 0x01,
-    /// Assignment to a domain that is not valid.
+    /// Assignment to a domain that is not valid, or `DOM_CTRL.STARTED` set
+    /// without `DOM_CTRL.VALID`.
     BadDomain = 0x02,
     /// Assignment of an object that already belongs to a domain.
     Owned = 0x03,
@@ -145,7 +147,8 @@ pub enum AlarmCode {
     /// mode change while queues use the group.
     SnConflict = 0x0a,
     /// Releasing a domain (clearing `DOM_CTRL.VALID`) that still owns
-    /// objects.
+    /// objects, or unassigning a queue that a port links or a port that has
+    /// links.
     InUse = 0x0b,
 }
 
