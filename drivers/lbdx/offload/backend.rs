@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What a backend of the async-offload layer implements, and what it gets.
+//!
+//! A backend (a DXE engine, the CPU, or a C driver through
+//! `lbdx_backend_register()`) registers with a [`Desc`] and a
+//! [`Backend`] implementation, receives [`Job`]s through
+//! [`Backend::submit`], and reports each accepted job exactly once with
+//! [`super::complete`] and the job's [`Ticket`]. The optional methods have
+//! documented defaults; `submit` is the one a backend must provide.
+
+use super::backend_select::{Caps, Op};
+use kernel::{device::Device, prelude::*, sync::aref::ARef};
+
+/// Longest backend name, in bytes.
+pub(crate) const NAME_LEN: usize = 31;
+
+/// Identifies one attempt of one request: what a backend hands back with
+/// its completion. Copyable and meaningless to the backend; a ticket whose
+/// attempt is over (failed over, unplugged) is ignored by the layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ticket(pub(crate) u64);
+
+/// The buffers of a job, as addresses the backend can use: DMA addresses
+/// for the backend's device if it registered one, kernel virtual addresses
+/// otherwise.
+pub(crate) struct Job<'a> {
+    /// The operation.
+    pub(crate) op: Op,
+    /// Bytes.
+    pub(crate) len: u32,
+    /// Destination (copy, fill, xor); 0 for xor-validate.
+    pub(crate) dst: u64,
+    /// Sources: one for copy, 2.. for xor and xor-validate, none for fill.
+    pub(crate) srcs: &'a [u64],
+    /// Fill pattern, 8 bytes little endian; 0 otherwise.
+    pub(crate) pattern: u64,
+    /// Hand back to [`super::complete`].
+    pub(crate) ticket: Ticket,
+}
+
+/// How an accepted job ended, as its backend reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Done. `xor_nonzero` is the xor-validate answer (false otherwise).
+    Done {
+        /// The sources did not xor to zero.
+        xor_nonzero: bool,
+    },
+    /// The backend failed it (counts against the backend's health).
+    Failed,
+    /// The backend gave up waiting for it (counts against its health).
+    TimedOut,
+    /// Aborted through no fault of the job or the backend's health (a
+    /// channel reset caused by another job, an unplug): failed over
+    /// without counting a failure.
+    Aborted,
+}
+
+/// Why a backend refused a job in [`Backend::submit`]. A refused job is
+/// never reported with [`super::complete`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// No room now (ring full).
+    Busy,
+    /// The backend is going away or is dead.
+    Gone,
+}
+
+/// A backend's operations. `submit` is required; the rest have defaults.
+pub(crate) trait Backend: Send + Sync {
+    /// Queues `job`; on `Ok` the backend reports it exactly once with
+    /// [`super::complete`], from any context but NMI, possibly before
+    /// `submit` returns. Must not sleep and must not call other layer
+    /// functions than [`super::complete`].
+    fn submit(&self, job: &Job<'_>) -> Result<(), Refusal>;
+
+    /// Runs `job` now, in the caller's thread, and returns how it ended;
+    /// `None` if this backend cannot (then the layer calls
+    /// [`Backend::submit`]). Called only in task context with interrupts
+    /// enabled, never under a layer lock; may take as long as the work.
+    ///
+    /// Default: `None` (the backend only queues).
+    fn run_inline(&self, _job: &Job<'_>) -> Option<Outcome> {
+        None
+    }
+
+    /// Whether the backend can take work now. The layer skips a backend
+    /// that says no as long as another capable one is left.
+    ///
+    /// Default: `true` (health is judged by completions alone).
+    fn healthy(&self) -> bool {
+        true
+    }
+}
+
+/// A backend at registration.
+pub(crate) struct Desc {
+    /// Unique name, 1 to [`NAME_LEN`] bytes of `[a-z0-9_.:-]`: the name of
+    /// its sysfs directory.
+    pub(crate) name: KVec<u8>,
+    /// The device to map buffers for; `None` for a backend that takes
+    /// kernel virtual addresses.
+    pub(crate) dev: Option<ARef<Device>>,
+    /// Capabilities.
+    pub(crate) caps: Caps,
+    /// Initial bandwidth estimate, bytes per second (at least 1).
+    pub(crate) bandwidth: u64,
+    /// Fixed cost of one job, nanoseconds.
+    pub(crate) request_cost_ns: u64,
+    /// Whether this is the CPU software backend (the one the `cpu-only`
+    /// policy uses).
+    pub(crate) is_cpu: bool,
+}

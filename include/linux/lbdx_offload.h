@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lbdx async-offload layer: copy, fill, xor and xor-validate requests that
+ * the layer runs, one by one, on the backend it picks (a DXE engine or the
+ * CPU), failing over to another backend when one fails or disappears.
+ *
+ * Guide: Documentation/driver-api/lbdx-offload.rst. Implementation:
+ * drivers/lbdx/offload/ (Rust) behind the exports of
+ * drivers/lbdx/lbdx_offload_glue.c.
+ *
+ * Every symbol here starts with lbdx_ so that it never collides with
+ * Linux's own async_tx (async_memcpy(), async_xor(), ...), which may be
+ * loaded at the same time.
+ */
+#ifndef _LINUX_LBDX_OFFLOAD_H
+#define _LINUX_LBDX_OFFLOAD_H
+
+#include <linux/types.h>
+
+struct device;
+
+/* ---- Consumers ----------------------------------------------------------- */
+
+/**
+ * struct lbdx_tx - one request: opaque, reference counted.
+ *
+ * Every function below that returns a request returns it with one
+ * reference, which the caller drops with lbdx_tx_put() (also after a
+ * callback ran). On bad arguments they return ERR_PTR(-EINVAL); without
+ * memory, ERR_PTR(-ENOMEM). Such a request never existed: no callback runs.
+ */
+struct lbdx_tx;
+
+/* Most sources of one lbdx_async_xor() / lbdx_async_xor_val(). */
+#define LBDX_MAX_XOR_SRCS	64
+/* Most bytes of one request. */
+#define LBDX_MAX_LEN		(1U << 30)
+
+/* Result of a successful lbdx_async_xor_val(). */
+#define LBDX_XOR_VAL_ZERO	0	/* the sources xor to zero */
+#define LBDX_XOR_VAL_NONZERO	1	/* they do not */
+
+/**
+ * typedef lbdx_callback_t - completion callback.
+ * @param: lbdx_submit.callback_param.
+ * @status: 0 on success; -EIO when every capable backend failed or none
+ *	    exists; -ECANCELED when the request depended on one that did
+ *	    not succeed.
+ * @result: for xor-validate with @status 0, LBDX_XOR_VAL_ZERO or
+ *	    LBDX_XOR_VAL_NONZERO; 0 otherwise.
+ *
+ * Runs exactly once per request, in the context that completed it: the
+ * submitter's own (before lbdx_async_*() returns, when the CPU ran the
+ * request inline), a worker thread or an engine's threaded interrupt
+ * handler. It must not sleep. It may submit new requests.
+ */
+typedef void (*lbdx_callback_t)(void *param, int status, u32 result);
+
+/* lbdx_submit.flags */
+/*
+ * The caller waits for the request right after submitting it (as
+ * lbdx_tx_wait() does): when the layer picks the CPU, it runs the request
+ * in the caller's thread at once, whatever its size.
+ */
+#define LBDX_SUBMIT_WILL_WAIT	(1U << 0)
+
+/**
+ * struct lbdx_submit - how to run a request; may be NULL (no dependency,
+ *			no callback, no flags).
+ * @depend: start only once this earlier request completed successfully;
+ *	    if it fails, this one completes with -ECANCELED. The layer takes
+ *	    its own reference; the caller keeps its own. NULL: none.
+ * @callback: called once at completion; NULL: none.
+ * @callback_param: passed to @callback.
+ * @flags: LBDX_SUBMIT_*.
+ */
+struct lbdx_submit {
+	struct lbdx_tx *depend;
+	lbdx_callback_t callback;
+	void *callback_param;
+	unsigned int flags;
+};
+
+/*
+ * Buffers are kernel virtual addresses of the linear map (kmalloc(),
+ * page_address() of a lowmem page, __get_free_pages()), not vmalloc() or
+ * stack memory; any alignment; 1 to LBDX_MAX_LEN bytes. The layer maps them
+ * for DMA for the backend it picks. The caller must not touch a destination
+ * (nor change a source) until the request completed.
+ *
+ * Submission does not sleep: callable from any context but hard interrupt
+ * context and NMI.
+ */
+
+/* Copies @len bytes from @src to @dst (they must not overlap). */
+struct lbdx_tx *lbdx_async_memcpy(void *dst, const void *src, size_t len,
+				  const struct lbdx_submit *submit);
+/* Fills @len bytes at @dst with the 8 bytes of @pattern, little endian. */
+struct lbdx_tx *lbdx_async_fill(void *dst, u64 pattern, size_t len,
+				const struct lbdx_submit *submit);
+/* dst[i] = srcs[0][i] ^ ... ^ srcs[src_cnt - 1][i]; 2 <= src_cnt. */
+struct lbdx_tx *lbdx_async_xor(void *dst, void *const *srcs,
+			       unsigned int src_cnt, size_t len,
+			       const struct lbdx_submit *submit);
+/* Whether srcs[0] ^ ... ^ srcs[src_cnt - 1] is all zero; the answer is
+ * the callback's or lbdx_tx_wait()'s result, not an error. */
+struct lbdx_tx *lbdx_async_xor_val(void *const *srcs, unsigned int src_cnt,
+				   size_t len,
+				   const struct lbdx_submit *submit);
+
+/*
+ * Sleeps until @tx completed; returns its status and, if @result is not
+ * NULL, stores its result. Process context only.
+ */
+int lbdx_tx_wait(struct lbdx_tx *tx, u32 *result);
+/* -EINPROGRESS until @tx completed, then its status. Does not sleep. */
+int lbdx_tx_status(struct lbdx_tx *tx);
+/* Drops the caller's reference to @tx. NULL and ERR_PTR() are ignored. */
+void lbdx_tx_put(struct lbdx_tx *tx);
+
+/* ---- Backends ------------------------------------------------------------ */
+
+/* Operations, as bits of lbdx_backend_desc.ops_mask and values of
+ * lbdx_job.op. */
+enum lbdx_op {
+	LBDX_OP_COPY = 0,
+	LBDX_OP_FILL = 1,
+	LBDX_OP_XOR = 2,
+	LBDX_OP_XOR_VAL = 3,
+};
+
+/**
+ * struct lbdx_job - one attempt at a request, as a backend gets it.
+ * @op: the operation.
+ * @src_cnt: sources in @srcs (1 for copy, 0 for fill).
+ * @len: bytes.
+ * @dst: destination (copy, fill, xor).
+ * @srcs: source addresses; valid only during lbdx_backend_ops.submit().
+ * @pattern: fill pattern.
+ * @ticket: hand back to lbdx_backend_complete().
+ *
+ * Addresses are DMA addresses for lbdx_backend_desc.dev when it is set,
+ * kernel virtual addresses when it is NULL.
+ */
+struct lbdx_job {
+	enum lbdx_op op;
+	unsigned int src_cnt;
+	u32 len;
+	u64 dst;
+	const u64 *srcs;
+	u64 pattern;
+	u64 ticket;
+};
+
+/**
+ * struct lbdx_backend_ops - what the layer calls.
+ * @submit: required. Queue @job and return 0, then report it exactly once
+ *	    with lbdx_backend_complete(); or refuse it at once with -EBUSY
+ *	    (full) or -ENODEV (going away) and never report it. Must not
+ *	    sleep or call back into the layer.
+ * @healthy: optional; whether the backend can take work now. Missing: the
+ *	     layer judges by completions alone.
+ */
+struct lbdx_backend_ops {
+	int (*submit)(void *priv, const struct lbdx_job *job);
+	bool (*healthy)(void *priv);
+};
+
+/**
+ * struct lbdx_backend_desc - a backend, at registration.
+ * @name: unique, at most 31 characters of [a-z0-9_.:-].
+ * @dev: device to map buffers for, or NULL for a backend that takes
+ *	 kernel virtual addresses.
+ * @ops_mask: BIT(LBDX_OP_*) of the operations offered (not 0).
+ * @max_xor_srcs: most sources of an xor or xor-validate (>= 2 if offered).
+ * @max_len: most bytes of one job (>= 1).
+ * @align: alignment every buffer address needs, a power of two (0: none).
+ * @bandwidth: initial estimate, bytes per second (>= 1).
+ * @request_cost_ns: fixed cost of one job, nanoseconds.
+ * @ops: the ops table; registration fails with -EINVAL without ->submit.
+ * @priv: passed to the ops.
+ */
+struct lbdx_backend_desc {
+	const char *name;
+	struct device *dev;
+	u32 ops_mask;
+	u32 max_xor_srcs;
+	u32 max_len;
+	u32 align;
+	u64 bandwidth;
+	u64 request_cost_ns;
+	const struct lbdx_backend_ops *ops;
+	void *priv;
+};
+
+struct lbdx_backend;
+
+/*
+ * Registers a backend (process context). Returns ERR_PTR(-EINVAL) for a
+ * bad descriptor, ERR_PTR(-EEXIST) for a name in use, ERR_PTR(-ENOSPC) when
+ * the layer is full.
+ */
+struct lbdx_backend *lbdx_backend_register(const struct lbdx_backend_desc *desc);
+/*
+ * Unregisters (process context): no job is submitted to the backend once
+ * this starts; every job it still holds is failed over to another backend
+ * (never dropped) and later reports of those jobs are ignored. The backend
+ * must stop touching their buffers before calling this.
+ */
+void lbdx_backend_unregister(struct lbdx_backend *backend);
+/*
+ * Reports the end of the job with @ticket: @status 0 (done; @result is the
+ * xor-validate answer), -ETIMEDOUT (the backend gave up on it), -ECANCELED
+ * (aborted through no fault of the job, e.g. a channel reset: not counted
+ * as a failure), any other negative errno (failed). Any context but NMI.
+ */
+void lbdx_backend_complete(u64 ticket, int status, u32 result);
+/* Replaces the backend's bandwidth estimate (bytes per second, >= 1). */
+void lbdx_backend_set_bandwidth(struct lbdx_backend *backend, u64 bandwidth);
+
+#endif /* _LINUX_LBDX_OFFLOAD_H */
