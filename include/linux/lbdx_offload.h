@@ -118,6 +118,13 @@ int lbdx_tx_status(struct lbdx_tx *tx);
 /* Drops the caller's reference to @tx. NULL and ERR_PTR() are ignored. */
 void lbdx_tx_put(struct lbdx_tx *tx);
 
+/*
+ * Selects the policy by its sysfs name ("earliest-completion",
+ * "round-robin", "cpu-only"), as writing
+ * /sys/kernel/lbdx_offload/policy does. Returns 0 or -EINVAL.
+ */
+int lbdx_offload_set_policy(const char *name);
+
 /* ---- Backends ------------------------------------------------------------ */
 
 /* Operations, as bits of lbdx_backend_desc.ops_mask and values of
