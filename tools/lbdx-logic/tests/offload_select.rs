@@ -337,6 +337,20 @@ fn cpu_only_uses_only_cpu_backends() {
 }
 
 #[test]
+fn unavailable_backends_are_not_chosen_until_available_again() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), cpu(GB, 0)]);
+    t.set_available(ids[0], false).unwrap();
+    assert!(!t.status(ids[0]).unwrap().available);
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[1]));
+    t.set_available(ids[1], false).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), None);
+    t.set_available(ids[0], true).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
+    t.unregister(ids[1]).unwrap();
+    assert_eq!(t.set_available(ids[1], true), Err(SelectError::Stale));
+}
+
+#[test]
 fn excluded_backends_are_not_chosen() {
     let (mut t, ids) = table(&[engine(100 * GB, 0), engine(10 * GB, 0), cpu(GB, 0)]);
     let mut tried = NONE;
