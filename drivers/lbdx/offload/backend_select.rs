@@ -359,6 +359,7 @@ struct Backend {
     failures: u32,
     degraded_since: Option<u64>,
     available: bool,
+    last_done_ns: u64,
 }
 
 impl Backend {
@@ -372,6 +373,7 @@ impl Backend {
             failures: 0,
             degraded_since: None,
             available: true,
+            last_done_ns: 0,
         };
         b.set_bandwidth(desc.bandwidth);
         b
@@ -639,8 +641,25 @@ impl BackendTable {
         Ok(())
     }
 
+    /// The service time of a request of `id` submitted at `submitted_ns`
+    /// and done at `now_ns`: the time since its submission or since the
+    /// backend's previous completion, whichever is later, so that time a
+    /// request spent queued behind others does not count. Records `now_ns`
+    /// as the backend's latest completion; 0 for a stale `id`.
+    ///
+    /// A backend working on several requests at once (channels) thus
+    /// measures its aggregate rate.
+    pub fn service_ns(&mut self, id: BackendId, submitted_ns: u64, now_ns: u64) -> u64 {
+        let Ok(b) = self.get_mut(id) else {
+            return 0;
+        };
+        let start = submitted_ns.max(b.last_done_ns);
+        b.last_done_ns = b.last_done_ns.max(now_ns);
+        now_ns.saturating_sub(start)
+    }
+
     /// Accounts the completion of `bytes` on `id` after `elapsed_ns` of
-    /// service: queued bytes drop, a success feeds the bandwidth estimate
+    /// service (see [`BackendTable::service_ns`]): queued bytes drop, a success feeds the bandwidth estimate
     /// and makes the backend healthy, a failure counts towards degraded.
     ///
     /// `Stale`, `Invalid` (more bytes than queued).

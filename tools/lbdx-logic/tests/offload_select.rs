@@ -467,6 +467,22 @@ fn bandwidth_estimate_moves_an_eighth_towards_each_sample() {
 }
 
 #[test]
+fn service_time_excludes_time_spent_queued_behind_others() {
+    let (mut t, ids) = table(&[engine(GB, 0)]);
+    // Three requests submitted at 0, done at 10, 20 and 30: 10 each.
+    assert_eq!(t.service_ns(ids[0], 0, 10), 10);
+    assert_eq!(t.service_ns(ids[0], 0, 20), 10);
+    assert_eq!(t.service_ns(ids[0], 0, 30), 10);
+    // After an idle gap, from its own submission.
+    assert_eq!(t.service_ns(ids[0], 100, 105), 5);
+    // A completion reported out of order does not move the clock back.
+    assert_eq!(t.service_ns(ids[0], 90, 104), 0);
+    assert_eq!(t.service_ns(ids[0], 104, 110), 5);
+    t.unregister(ids[0]).unwrap();
+    assert_eq!(t.service_ns(ids[0], 0, 200), 0);
+}
+
+#[test]
 fn estimates_saturate_instead_of_overflowing() {
     let (mut t, ids) = table(&[engine(1, u64::MAX), engine(1, 0)]);
     t.on_submit(ids[1], u64::MAX).unwrap();
