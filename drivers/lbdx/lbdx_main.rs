@@ -23,6 +23,7 @@ mod hlb;
 mod hw;
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
+mod offload;
 mod pci_id;
 mod sysfs;
 
