@@ -69,17 +69,24 @@ impl Drop for Running {
 
 /// A bound DXE engine.
 ///
-/// Teardown, in `unbind` and then in field declaration order: the sysfs
-/// files go; `running` stops the engine (every submit is refused with
-/// `Gone`, the watchdog ends, the device is reset so it touches no buffer
-/// any more, and every job still in a ring is reported aborted); the
-/// offload registration drops (the layer fails over whatever it still
-/// holds and ignores later reports); the channel interrupt handlers are
-/// freed; then the function (error vector, vectors, BAR). The rings are
-/// freed with the last reference to the engine, held by `attrs`, last.
-/// `unbind` also detaches the engine from the error vector, before all
-/// that. A failed probe drops the fields it initialized in the same
-/// order.
+/// Teardown order (`unbind`, then the fields in declaration order):
+///
+/// 1. the engine is detached from the error vector: no halt recovery runs
+///    any more;
+/// 2. `running` stops the engine: every submit is refused with `Gone`,
+///    the watchdog ends, the device is reset so that it touches no buffer
+///    any more, and every job still in a ring is reported aborted;
+/// 3. the sysfs files go;
+/// 4. the offload registration drops: the layer fails over whatever it
+///    still holds and ignores later reports;
+/// 5. the channel interrupt handlers are freed;
+/// 6. the function goes: error vector, MSI-X vectors, BAR;
+/// 7. the rings are freed with the last reference to the engine, which
+///    `attrs` holds.
+///
+/// A failed probe drops the fields it initialized in the same order,
+/// `running` stopping the engine (a recovery already under way on the
+/// error vector then finds it closed).
 #[pin_data]
 pub(crate) struct Dxe<'b> {
     attrs_group: AttrGroup<'b, DeviceAttrs>,
@@ -203,8 +210,8 @@ impl pci::Driver for DxeDriver {
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
-        this.running.stop();
         this.function.set_control_notifier(None);
+        this.running.stop();
         let causes = this.function.other_causes();
         if causes != 0 {
             dev_info!(

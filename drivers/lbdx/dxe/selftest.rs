@@ -121,6 +121,14 @@ impl Test<'_> {
         );
         match r {
             Ok((_, None, _)) => Ok(()),
+            Ok((_, Some((chan, 0)), _)) => {
+                dev_err!(
+                    self.pdev,
+                    "DMA self-test: a job on channel {} never completed (timed out or aborted)\n",
+                    chan
+                );
+                Err(EIO)
+            }
             Ok((_, Some((chan, status)), _)) => {
                 dev_err!(
                     self.pdev,
