@@ -225,6 +225,8 @@ impl Channel {
     pub(crate) fn start(&self, bar: &Bar0<'_>) {
         let mut s = self.slots.lock();
         self.write_reg(bar, regs::CH_CTRL, regs::CH_CTRL_RESET);
+        // INVARIANT: The ring is empty (probe) and the reset zeroed the
+        // device's indices.
         s.head = 0;
         s.tail = 0;
         self.program(bar);
@@ -302,6 +304,8 @@ impl Channel {
             s.progress = Instant::now();
         }
         s.queued += u64::from(job.len);
+        // INVARIANT: `used` was below the ring size; the new slot holds the
+        // job, written above.
         s.tail = index.wrapping_add(1);
         self.occupancy.store(used + 1, Ordering::Relaxed);
         // The descriptor and its zeroed record reach memory before the
@@ -311,7 +315,8 @@ impl Channel {
         Ok(())
     }
 
-    /// Retires the job at `head` with `outcome` into `out`.
+    /// Retires the job at `head` (`head != tail`) with `outcome` into
+    /// `out`.
     fn retire(&self, s: &mut Slots, out: &mut KVec<Finished>, outcome: Outcome, status: u8) {
         let slot = s.head & (self.ring.slots() - 1);
         let job = s.jobs.get(slot as usize).copied().unwrap_or(NO_JOB);
@@ -324,6 +329,7 @@ impl Channel {
             status,
         });
         s.queued = s.queued.saturating_sub(u64::from(job.len));
+        // INVARIANT: Only called with `head != tail`.
         s.head = s.head.wrapping_add(1);
         s.progress = Instant::now();
         self.occupancy

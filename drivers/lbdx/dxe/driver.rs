@@ -143,7 +143,7 @@ impl<'b> Dxe<'b> {
                 // SAFETY: `attrs` is initialized above.
                 let engine = unsafe { &(*core::ptr::addr_of!((*this.as_ptr()).attrs)).engine };
                 let cost = selftest::run(pdev, engine)?;
-                engine.open();
+                engine.open(cost);
                 offload::Registration::new(backend::desc(pdev, engine, cost)?, engine.clone())?
             },
             attrs_group: {
@@ -168,7 +168,7 @@ impl<'b> Dxe<'b> {
         let ops = core::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or("?");
         dev_info!(
             pdev,
-            "DXE {}.{}: {} channels, ops {}, up to {} xor sources, {} bytes per descriptor, nominal {} MiB/s, {} MSI-X vectors, interrupt self-test passed, DMA self-test passed on every channel, {}-descriptor rings\n",
+            "DXE {}.{}: {} channels, ops {}, up to {} xor sources, {} bytes per descriptor, nominal {} MiB/s, {} MSI-X vectors, interrupt self-test passed, DMA self-test passed on every channel, {}-descriptor rings, {} us per job\n",
             self.attrs.version.major,
             self.attrs.version.minor,
             c.channels,
@@ -177,7 +177,8 @@ impl<'b> Dxe<'b> {
             c.max_xfer,
             c.nominal_bw,
             self.attrs.irq_vectors,
-            self.attrs.engine.ring_slots()
+            self.attrs.engine.ring_slots(),
+            self.attrs.engine.job_cost_ns() / 1000
         );
         Ok(())
     }

@@ -84,6 +84,8 @@ pub(crate) struct Engine {
     slots: u32,
     /// Jobs come from the offload layer (the self-test is over); set once.
     layer_jobs: AtomicBool,
+    /// Fixed cost of one job as the self-test measured it, nanoseconds.
+    job_cost_ns: AtomicU64,
     /// Descriptors ask for completion interrupts (`CAPS.INTR`).
     intr: bool,
     state: AtomicU8,
@@ -134,6 +136,7 @@ impl Engine {
                 channels,
                 slots,
                 layer_jobs: AtomicBool::new(false),
+                job_cost_ns: AtomicU64::new(0),
                 intr: caps.ops & regs::CAP_INTR != 0,
                 state: AtomicU8::new(SELF_TEST),
                 stats: Stats::default(),
@@ -191,9 +194,15 @@ impl Engine {
         self.state.load(Ordering::Acquire) == OPEN
     }
 
-    /// Ends the self-test: from now on jobs come from, and are reported
-    /// to, the offload layer.
-    pub(crate) fn open(&self) {
+    /// Fixed cost of one job as the self-test measured it, nanoseconds.
+    pub(crate) fn job_cost_ns(&self) -> u64 {
+        self.job_cost_ns.load(Ordering::Relaxed)
+    }
+
+    /// Ends the self-test, which measured `job_cost_ns`: from now on jobs
+    /// come from, and are reported to, the offload layer.
+    pub(crate) fn open(&self, job_cost_ns: u64) {
+        self.job_cost_ns.store(job_cost_ns, Ordering::Relaxed);
         self.layer_jobs.store(true, Ordering::Release);
         let _ = self
             .state
