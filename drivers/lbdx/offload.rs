@@ -119,6 +119,7 @@ impl Offload {
         // SAFETY: Called once, from module init, before anything else of
         // the layer.
         unsafe { layer::init() };
+        capi::init_done_handles()?;
         let root = sysfs::Dir::new(None, c"lbdx_offload", sysfs::Root)?;
         let backends = sysfs::Dir::new(Some(root.raw()), c"backends", sysfs::Backends)?;
         BACKENDS_DIR.store(backends.raw(), Ordering::Release);
@@ -157,5 +158,6 @@ impl Drop for Offload {
         BACKENDS_DIR.store(core::ptr::null_mut(), Ordering::Release);
         drop(self.backends.take());
         drop(self.root.take());
+        capi::drop_done_handles();
     }
 }
