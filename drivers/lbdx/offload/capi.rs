@@ -108,7 +108,11 @@ unsafe fn submit_req(
     });
     let flags = s.map_or(0, |s| s.flags);
     let depend = s.map_or(core::ptr::null(), |s| s.depend);
-    if is_err_or_null(depend) {
+    if !depend.is_null() && is_err_or_null(depend) {
+        // An error pointer: the submission it came from failed.
+        return err_ptr(EINVAL);
+    }
+    if depend.is_null() {
         let shape = layer::Shape {
             op,
             len: len as u32,

@@ -22,7 +22,10 @@
 
 use super::{
     backend::{Backend, Desc, Job, Outcome, Ticket, NAME_LEN},
-    backend_select::{BackendDesc, BackendId, BackendTable, HealthRules, Policy, MAX_BACKENDS},
+    backend_select::{
+        BackendDesc, BackendId, BackendTable, CandidateCache, HealthRules, Op, Policy, Request,
+        SlotMask, MAX_BACKENDS,
+    },
     glue,
     mapping::{Addrs, Mapping},
     request::{Finish, Req, ReqMut, SUBMIT_WILL_WAIT},
@@ -112,6 +115,9 @@ struct Flight {
 /// What the layer's lock guards.
 pub(crate) struct Inner {
     table: BackendTable,
+    // Per operation, the backends offering it; rebuilt when the table's
+    // generation moves (a backend registered or unregistered).
+    caches: [CandidateCache; 4],
     slots: [Option<Slot>; MAX_BACKENDS],
     // INVARIANT: `free` lists exactly the `None` entries of `flights`.
     flights: KVec<Option<Flight>>,
@@ -155,6 +161,16 @@ pub(super) struct Submit {
     dev: Option<ARef<Device>>,
 }
 
+/// The smallest request of `op`: what every backend offering `op` can do.
+const fn template(op: Op) -> Request {
+    Request {
+        op,
+        len: 1,
+        sources: 2,
+        align: 1 << 31,
+    }
+}
+
 fn ticket(index: u32, stamp: u32) -> Ticket {
     Ticket((u64::from(index) << 32) | u64::from(stamp))
 }
@@ -166,11 +182,28 @@ impl Inner {
                 fail_threshold: 3,
                 cooldown_ns: 1_000_000_000,
             }),
+            caches: [
+                CandidateCache::new(template(Op::Copy)),
+                CandidateCache::new(template(Op::Fill)),
+                CandidateCache::new(template(Op::Xor)),
+                CandidateCache::new(template(Op::XorVal)),
+            ],
             slots: [const { None }; MAX_BACKENDS],
             flights: KVec::new(),
             free: KVec::new(),
             stamp: 0,
         }
+    }
+
+    /// The backends that offer `op` at all.
+    fn candidates(&mut self, op: Op) -> SlotMask {
+        let i = match op {
+            Op::Copy => 0,
+            Op::Fill => 1,
+            Op::Xor => 2,
+            Op::XorVal => 3,
+        };
+        self.caches[i].candidates(&self.table)
     }
 
     fn slot_mut(&mut self, id: BackendId) -> Option<&mut Slot> {
@@ -291,8 +324,9 @@ fn start_step(req: &Arc<Req>) -> Step {
     let now = glue::now_ns();
     let mut g = LAYER.lock();
     g.refresh();
+    let candidates = g.candidates(req.op);
     let mut rm = req.inner.lock();
-    let action = rm.state.start(&mut g.table, now);
+    let action = rm.state.start_in(&mut g.table, candidates, now);
     g.apply(req, &mut rm, action, now)
 }
 
@@ -321,12 +355,11 @@ fn complete_step(t: Ticket, outcome: Outcome) -> Step {
         let mapping = rm.mapping.take();
         let action = match outcome {
             Outcome::Done { xor_nonzero } => {
-                rm.result = u32::from(xor_nonzero);
+                rm.result = u32::from(xor_nonzero && f.req.op == Op::XorVal);
                 rm.state.complete(&mut g.table, f.attempt, true, now)
             }
-            Outcome::Failed | Outcome::TimedOut => {
-                rm.state.complete(&mut g.table, f.attempt, false, now)
-            }
+            Outcome::Failed => rm.state.complete(&mut g.table, f.attempt, false, now),
+            Outcome::TimedOut => rm.state.timeout(&mut g.table, f.attempt, now),
             Outcome::Aborted => rm.state.unplug(&mut g.table, f.attempt.backend, now),
         };
         (g.apply(&f.req, &mut rm, action, now), mapping)
@@ -438,7 +471,7 @@ pub(super) fn run(first: Step, inline_ok: bool) {
 /// path needs.
 pub(crate) struct Shape<'a> {
     /// Operation.
-    pub(crate) op: super::backend_select::Op,
+    pub(crate) op: Op,
     /// Bytes.
     pub(crate) len: u32,
     /// Destination (kernel virtual address), 0 for xor-validate.
@@ -464,11 +497,11 @@ pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
         .srcs
         .iter()
         .fold(shape.dst as u64, |a, s| a | *s as u64);
-    let req = super::backend_select::Request {
+    let req = Request {
         op: shape.op,
         len: shape.len.into(),
         sources: shape.srcs.len() as u32,
-        align: super::backend_select::Request::align_of(addr_or),
+        align: Request::align_of(addr_or),
     };
     let start = glue::now_ns();
     let (id, ops) = {
@@ -478,7 +511,8 @@ pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
         }
         g.refresh();
         let none = super::backend_select::ExcludeSet::new();
-        let id = g.table.select(&req, &none, start)?;
+        let candidates = g.candidates(shape.op);
+        let id = g.table.select_in(&req, candidates, &none, start)?;
         if !g.table.desc(id).is_ok_and(|d| d.is_cpu) || g.table.on_submit(id, req.len).is_err() {
             return None;
         }
@@ -527,7 +561,7 @@ pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
     match outcome {
         Some(Outcome::Done { xor_nonzero }) => Some(Finish {
             status: 0,
-            result: u32::from(xor_nonzero),
+            result: u32::from(xor_nonzero && shape.op == Op::XorVal),
         }),
         // Run again on the normal path, with failover.
         _ => None,
@@ -535,8 +569,9 @@ pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
 }
 
 /// Starts `req` once `depend` (if any) completed successfully; cancels it
-/// if `depend` failed. Inline execution is allowed for a request without a
-/// dependency whose submitter may run work.
+/// if `depend` failed. If `depend` already succeeded (or there is none),
+/// the request starts in the caller's thread and may run there (see
+/// [`Submit::run`]).
 pub(crate) fn submit(req: Arc<Req>, depend: Option<&Arc<Req>>) -> Result {
     if let Some(d) = depend {
         let mut dm = d.inner.lock();
