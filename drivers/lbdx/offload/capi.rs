@@ -10,8 +10,9 @@
 use super::{
     backend::{Backend, Desc, Job, Refusal, Ticket},
     backend_select::{Caps, Op, OpSet, Policy},
-    glue, layer,
+    fast_path, flow, glue,
     mapping::MAX_SRCS,
+    registry,
     request::{Callback, Finish, Notify, Req},
     Outcome, Registration,
 };
@@ -113,7 +114,7 @@ unsafe fn submit_req(
         return err_ptr(EINVAL);
     }
     if depend.is_null() {
-        let shape = layer::Shape {
+        let shape = fast_path::Shape {
             op,
             len: len as u32,
             dst,
@@ -121,7 +122,7 @@ unsafe fn submit_req(
             pattern,
             flags,
         };
-        if let Some(fin) = layer::try_inline(&shape) {
+        if let Some(fin) = fast_path::try_inline(&shape) {
             if let Some(n) = &notify {
                 // SAFETY: The caller's callback, called once, here.
                 unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
@@ -141,7 +142,7 @@ unsafe fn submit_req(
     // reference the caller holds) or null.
     let depend = (!is_err_or_null(depend)).then(|| unsafe { Arc::from_raw(depend) });
     let handle = req.clone();
-    let r = layer::submit(req, depend.as_ref());
+    let r = flow::submit(req, depend.as_ref());
     // The caller's reference to `depend` stays the caller's.
     if let Some(d) = depend {
         let _ = Arc::into_raw(d);
@@ -404,7 +405,7 @@ pub(super) unsafe extern "C" fn lbdx_offload_set_policy(name: *const c_char) -> 
     let name = unsafe { CStr::from_char_ptr(name) };
     match Policy::parse(name.to_bytes()) {
         Some(p) => {
-            layer::set_policy(p);
+            registry::set_policy(p);
             0
         }
         None => EINVAL.to_errno(),
