@@ -110,7 +110,8 @@ impl DomainConfig {
         let depth_ok = |d: u32| d == 0 || (d.is_power_of_two() && (8..=1024).contains(&d));
         for q in &self.queues {
             let sn_ok = q.sn_count == 0 || regs::SN_MODES.contains(&q.sn_count);
-            let comp_ok = q.lock_id_comp == 0 || regs::LOCK_ID_COMP_LEVELS.contains(&q.lock_id_comp);
+            let comp_ok =
+                q.lock_id_comp == 0 || regs::LOCK_ID_COMP_LEVELS.contains(&q.lock_id_comp);
             if !sn_ok || !comp_ok {
                 return Err(ConfigError::BadQueue);
             }

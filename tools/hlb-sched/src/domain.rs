@@ -285,7 +285,11 @@ impl Domain {
             .collect();
         let mut flow_table = vec![Flow::default(); flows as usize];
         for (i, q) in queues.iter().enumerate() {
-            let n = if q.atomic_limit == 0 { 0 } else { q.flow_mask + 1 };
+            let n = if q.atomic_limit == 0 {
+                0
+            } else {
+                q.flow_mask + 1
+            };
             for f in &mut flow_table[q.flow_base as usize..(q.flow_base + n) as usize] {
                 f.queue = i as u16;
             }
@@ -488,7 +492,11 @@ impl Domain {
             return Err(AlarmCode::BadQe);
         }
         let enqueues = matches!(cmd, QeCommand::New | QeCommand::Forward);
-        let dest = if enqueues { Some(self.destination(qe)?) } else { None };
+        let dest = if enqueues {
+            Some(self.destination(qe)?)
+        } else {
+            None
+        };
         let tokens = u32::from(qe.token)
             + if cmd == QeCommand::ReturnTokens {
                 u32::from(qe.flow)
@@ -847,7 +855,14 @@ impl Domain {
     }
 
     /// Moves the candidate `take` at `prio` of link `li` to LDB port `p`.
-    fn deliver_ldb<S: CqSink>(&mut self, p: usize, li: usize, prio: usize, take: Take, sink: &mut S) {
+    fn deliver_ldb<S: CqSink>(
+        &mut self,
+        p: usize,
+        li: usize,
+        prio: usize,
+        take: Take,
+        sink: &mut S,
+    ) {
         let qi = self.links[li].queue as usize;
         let (e, aux) = match take {
             Take::Fifo => {
