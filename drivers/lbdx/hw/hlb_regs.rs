@@ -512,6 +512,7 @@ pub struct BadQe;
 impl Qe {
     /// Encodes the QE in its little-endian layout. Out-of-range fields are
     /// truncated to their bits.
+    #[inline]
     pub fn to_bytes(self) -> [u8; QE_SIZE] {
         let mut b = [0u8; QE_SIZE];
         b[0..8].copy_from_slice(&self.data.to_le_bytes());
@@ -525,6 +526,7 @@ impl Qe {
 
     /// Decodes a QE; reserved bits (byte 11 bits 7:5, byte 14, byte 15
     /// bits 7:5) must be zero and the command known.
+    #[inline]
     pub fn from_bytes(b: &[u8; QE_SIZE]) -> Result<Self, BadQe> {
         if b[11] & 0xe0 != 0 || b[14] != 0 || b[15] & 0xe0 != 0 {
             return Err(BadQe);
@@ -545,6 +547,7 @@ impl Qe {
     }
 
     /// The decoded command (`None` for an unknown code).
+    #[inline]
     pub const fn command(&self) -> Option<QeCommand> {
         QeCommand::from_u8(self.cmd)
     }
@@ -558,6 +561,7 @@ impl Qe {
 /// Depth level of a queue relative to its depth threshold `t`, reported in
 /// every CQ entry: 0 if `t` is 0 or the depth is at most `t / 2`, 1 up to
 /// `3 * t / 4`, 2 up to `t`, 3 beyond.
+#[inline]
 pub const fn depth_level(depth: u32, t: u32) -> u8 {
     let (d, t) = (depth as u64 * 4, t as u64);
     if t == 0 || d <= 2 * t {
@@ -597,6 +601,7 @@ pub struct CqEntry {
 
 impl CqEntry {
     /// Encodes the entry in its little-endian layout.
+    #[inline]
     pub fn to_bytes(self) -> [u8; QE_SIZE] {
         let mut b = [0u8; QE_SIZE];
         b[0..8].copy_from_slice(&self.data.to_le_bytes());
@@ -610,6 +615,7 @@ impl CqEntry {
     }
 
     /// Decodes an entry (reserved bits are ignored).
+    #[inline]
     pub fn from_bytes(b: &[u8; QE_SIZE]) -> Self {
         Self {
             data: u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
@@ -625,6 +631,7 @@ impl CqEntry {
 
     /// Generation bit of the entry written at free-running index `index` of
     /// a ring of `depth` entries: 1 on even laps, 0 on odd ones.
+    #[inline]
     pub const fn gen_for(index: u32, depth: u32) -> bool {
         (index / depth) & 1 == 0
     }

@@ -58,8 +58,9 @@ impl MemCqs {
         if depth == 0 {
             return None;
         }
-        let e = CqEntry::from_bytes(&cq.slots[(cq.read % depth) as usize]);
-        if e.gen != CqEntry::gen_for(cq.read, depth) {
+        // Depths are powers of two: masks instead of `%` and `gen_for`.
+        let e = CqEntry::from_bytes(&cq.slots[(cq.read & (depth - 1)) as usize]);
+        if e.gen != (cq.read & depth == 0) {
             return None;
         }
         cq.read = cq.read.wrapping_add(1);
@@ -76,7 +77,7 @@ impl CqSink for MemCqs {
     fn write(&mut self, port: usize, index: u32, entry: &CqEntry) {
         let cq = &mut self.cqs[port];
         let depth = cq.slots.len() as u32;
-        cq.slots[(index % depth) as usize] = entry.to_bytes();
+        cq.slots[(index & (depth - 1)) as usize] = entry.to_bytes();
     }
 
     fn interrupt(&mut self, port: usize) {

@@ -753,7 +753,11 @@ impl Domain {
             let mut best = 0;
             let mut key = (u32::MAX, u32::MAX);
             for (i, &p) in active.iter().enumerate() {
-                let rank = (p + nports - self.rotor) % nports;
+                let rank = if p >= self.rotor {
+                    p - self.rotor
+                } else {
+                    p + nports - self.rotor
+                };
                 let k = (self.cqs[p as usize].occupancy, rank);
                 if k < key {
                     key = k;
@@ -763,7 +767,11 @@ impl Domain {
             let p = active[best] as usize;
             if self.serve_ldb(p, sink) {
                 n += 1;
-                self.rotor = (p as u32 + 1) % nports;
+                self.rotor = if p as u32 + 1 == nports {
+                    0
+                } else {
+                    p as u32 + 1
+                };
                 if !self.has_room(p) {
                     active.swap_remove(best);
                 }
@@ -798,10 +806,14 @@ impl Domain {
         for (g, &(first, count)) in port.groups.iter().enumerate() {
             let start = port.rr[g];
             for j in 0..count {
-                let k = (start + j) % count;
+                let k = if start + j >= count {
+                    start + j - count
+                } else {
+                    start + j
+                };
                 let li = first + k;
                 if let Some((prio, take)) = self.candidate(li as usize) {
-                    self.ldb_ports[p].rr[g] = (k + 1) % count;
+                    self.ldb_ports[p].rr[g] = if k + 1 == count { 0 } else { k + 1 };
                     self.deliver_ldb(p, li as usize, prio, take, sink);
                     return true;
                 }
@@ -966,7 +978,8 @@ impl Domain {
             priority: ent.prio,
             flow: ent.flow,
             depth_level: level,
-            gen: CqEntry::gen_for(index, c.depth),
+            // Depths are powers of two: this is `CqEntry::gen_for`.
+            gen: index & c.depth == 0,
         };
         c.written = index.wrapping_add(1);
         c.occupancy += 1;
