@@ -5,7 +5,9 @@
 # from busybox-static, tests/guest/, tests/selftests/lbdx/, the module and
 # the offload sample and test modules built with it, and
 # the device lists in directory DATA (files "expected" and "refused"), and
-# the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl).
+# the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl), and the guest
+# kernel's own modules lbdx needs (xor_gen) or is compared with (async_tx),
+# listed in load order in /lib/modules/kernel/order.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,6 +29,13 @@ install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
 # The offload layer's consumers, built next to lbdx.ko (see Kbuild).
 for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko; do
 	install -m 0644 "$(dirname "$module")/$m" "$root/lib/modules/"
+done
+kdir=$("$LBDX_TOP/scripts/build-kernel.sh")
+mkdir -p "$root/lib/modules/kernel"
+for ko in lib/raid/xor/xor.ko crypto/async_tx/async_tx.ko \
+	crypto/async_tx/async_memcpy.ko crypto/async_tx/async_xor.ko; do
+	install -m 0644 "$kdir/$ko" "$root/lib/modules/kernel/"
+	basename "$ko" >>"$root/lib/modules/kernel/order"
 done
 install -m 0644 "$data/expected" "$data/refused" "$root/usr/share/lbdx/"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
