@@ -24,13 +24,15 @@ saved=$(policy_now)
 for p in $POLICIES; do
 	for op in $OPS; do
 		otest op=$op policy=$p min_size=1 size=1048576 misalign=-1 \
-			sources=4 threads=2 inflight=4 count=48
+			sources=4 threads=2 inflight=4 count=32
 		check $? "$op, $p, 1 B..1 MiB, random offsets: $otest_summary"
 	done
 done
 echo round-robin >"$OFFLOAD/policy"
 for s in $SIZES; do
-	otest op=mix size=$s misalign=-1 sources=3 threads=2 inflight=8 count=64
+	c=64
+	[ "$s" -gt 65536 ] && c=12
+	otest op=mix size=$s misalign=-1 sources=3 threads=2 inflight=4 count=$c
 	check $? "mix of $s bytes, random offsets: $otest_summary"
 done
 for o in $OFFSETS; do

@@ -166,6 +166,8 @@ stats_delta() {
 # kmsg_mark TEXT: a line in the kernel log to find what follows it.
 _mark=0
 kmsg_mark() {
+	# Writes to /dev/kmsg are rate-limited by default: marks must not be.
+	echo on >/proc/sys/kernel/printk_devkmsg
 	_mark=$((_mark + 1))
 	mark="lbdx-selftest #$$.$_mark: $1"
 	echo "$mark" >/dev/kmsg
