@@ -513,6 +513,8 @@ static void finish_one(struct test_slot *s)
 		return;
 	}
 	st->bytes += s->len;
+	if (!verify)
+		return;
 	if (s->op == LBDX_OP_XOR_VAL) {
 		if (s->want_zero)
 			st->xor_val_zero++;
@@ -526,8 +528,6 @@ static void finish_one(struct test_slot *s)
 			       s->flip_src, s->flip);
 		}
 	}
-	if (!verify)
-		return;
 	for (k = 0; k < s->src_cnt; k++) {
 		bad = check_source(s, k);
 		if (bad >= 0) {
