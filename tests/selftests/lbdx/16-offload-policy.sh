@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The offload layer's sysfs (/sys/kernel/lbdx_offload):
+#  - the backends are the CPU and one per DXE engine, named dxe:<bdf>;
 #  - policy lists the three policies with the current one in brackets and
 #    takes each; bad input is EINVAL and changes nothing; generation is
 #    read-only; a backend's enabled takes only 0 and 1;
@@ -17,8 +18,12 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only"
-plan 15
+plan 16
 saved=$(policy_now)
+
+want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
+[ "$(backends | sort)" = "$want" ]
+check $? "the backends are the CPU and every DXE: $(echo $want)" "registered: $(backends | tr '\n' ' ')"
 
 all=$(cat "$OFFLOAD/policy")
 missing=
