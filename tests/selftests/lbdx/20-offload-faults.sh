@@ -26,7 +26,7 @@ if ! grep -q 'lbdx\.devset=faults' /proc/cmdline; then
 	ok "# SKIP needs the fault device set (LBDX_DEVSET=faults scripts/vm.sh check)"
 	exit 0
 fi
-plan 9
+plan 10
 # shellcheck disable=SC2046
 set -- $(expected_bdfs dxe)
 err_bdf=$1 halt_bdf=$2 gone_bdf=$3
