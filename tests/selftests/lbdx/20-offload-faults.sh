@@ -26,7 +26,7 @@ if ! grep -q 'lbdx\.devset=faults' /proc/cmdline; then
 	ok "# SKIP needs the fault device set (LBDX_DEVSET=faults scripts/vm.sh check)"
 	exit 0
 fi
-plan 10
+plan 11
 # shellcheck disable=SC2046
 set -- $(expected_bdfs dxe)
 err_bdf=$1 halt_bdf=$2 gone_bdf=$3
@@ -78,6 +78,10 @@ check $? "the engine failing 1% of its descriptors counted errors (${e:-none}), 
 h=$(bstat "dxe:$halt_bdf" health)
 [ -z "$h" ] || [ "$h" != healthy ]
 check $? "the halted and hung engine is out of service (health ${h:-unregistered})"
+dev=/sys/bus/pci/devices/$halt_bdf
+halts=$(cat "$dev/channel_halts" 2>/dev/null) state=$(cat "$dev/engine_state" 2>/dev/null)
+[ "${halts:-0}" -ge 1 ] && [ "$state" = dead ]
+check $? "it recovered a channel halt ($halts) before it hung (engine_state ${state:-?})"
 [ ! -e "$OFFLOAD/backends/dxe:$gone_bdf" ] && [ ! -e "/sys/bus/pci/devices/$gone_bdf" ] &&
 	[ "$(cat "$OFFLOAD/generation")" -gt "$gen0" ]
 check $? "the removed engine's backend is gone and generation moved ($gen0 -> $(cat "$OFFLOAD/generation"))"
