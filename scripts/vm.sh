@@ -33,7 +33,7 @@ devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 # Seed 7 fails no descriptor among the first 170 (the probe-time self-test).
 if [ "$devset" = faults ]; then
 	devices=("dxe:dxe0,rate=1G,faults=error-rate=0.01@${LBDX_FAULT_SEED:-7}"
-		"dxe:dxe1,rate=512M,channels=2,faults=halt=1@1500;hang@${LBDX_HANG_AT:-6000}"
+		"dxe:dxe1,rate=512M,channels=2,faults=halt=0@500;halt=1@100;hang@${LBDX_HANG_AT:-6000}"
 		dxe:dxe2,rate=1G)
 fi
 # check adds an HLB with non-default totals, so sysfs is seen to follow the

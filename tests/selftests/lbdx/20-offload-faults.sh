@@ -6,8 +6,9 @@
 # 100000 requests of 512 B..16 KiB (all operations, 2..4 sources, random
 # offsets) spread by round-robin over the CPU and three engines while
 #  - the first engine fails 1% of its descriptors (error-rate),
-#  - the second halts channel 1 after 1500 descriptors, then stops
-#    answering altogether (hang),
+#  - the second halts each channel once (channel 0 after 500 descriptors,
+#    channel 1 after 100), then stops answering altogether after 6000
+#    (hang),
 #  - the third is removed through sysfs mid-run,
 # every request completes exactly once with its data right (failed over to
 # a working backend), the broken engines are seen as such, and the test
