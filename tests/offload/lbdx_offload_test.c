@@ -140,6 +140,8 @@ struct test_stats {
 	u64 lost;		/* of those, still without a callback at the end */
 	u64 doubled;		/* more than one callback */
 	u64 stray;		/* callback for a refused request */
+	u64 api_checks;		/* invalid calls made */
+	u64 api_errors;		/* of those, not refused with -EINVAL */
 };
 
 struct test_thread;
@@ -691,6 +693,83 @@ static void add_stats(struct test_stats *sum, const struct test_stats *st)
 		s[i] += a[i];
 }
 
+static atomic_t api_callbacks;
+
+static void api_callback(void *param, int status, u32 result)
+{
+	atomic_inc(&api_callbacks);
+}
+
+/* One invalid call: it must return ERR_PTR(-EINVAL). */
+static void api_expect_einval(struct test_stats *st, const char *what,
+			      struct lbdx_tx *tx)
+{
+	st->api_checks++;
+	if (PTR_ERR_OR_ZERO(tx) == -EINVAL)
+		return;
+	st->api_errors++;
+	pr_err("API check: %s returned %pe, want -EINVAL\n", what, tx);
+	/* A request was made after all: wait for it before the buffers go. */
+	if (!IS_ERR_OR_NULL(tx)) {
+		lbdx_tx_wait(tx, NULL);
+		lbdx_tx_put(tx);
+	}
+}
+
+/*
+ * The API's argument checks: each invalid request is refused with -EINVAL
+ * and never calls back; a NULL or error request can be put.
+ */
+static void api_checks(struct test_stats *st)
+{
+	struct lbdx_submit submit = { .callback = api_callback };
+	void *srcs[LBDX_MAX_XOR_SRCS + 1];
+	u8 *buf;
+	int i, n;
+
+	buf = kzalloc(64, GFP_KERNEL);
+	if (!buf) {
+		st->api_errors++;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(srcs); i++)
+		srcs[i] = buf + 32;
+	atomic_set(&api_callbacks, 0);
+	api_expect_einval(st, "copy of 0 bytes",
+			  lbdx_async_memcpy(buf, buf + 32, 0, &submit));
+	api_expect_einval(st, "copy of LBDX_MAX_LEN + 1 bytes",
+			  lbdx_async_memcpy(buf, buf + 32, LBDX_MAX_LEN + 1ULL,
+					    &submit));
+	api_expect_einval(st, "fill of 0 bytes",
+			  lbdx_async_fill(buf, 0, 0, &submit));
+	api_expect_einval(st, "xor of 1 source",
+			  lbdx_async_xor(buf, srcs, 1, 8, &submit));
+	api_expect_einval(st, "xor of LBDX_MAX_XOR_SRCS + 1 sources",
+			  lbdx_async_xor(buf, srcs, LBDX_MAX_XOR_SRCS + 1, 8,
+					 &submit));
+	api_expect_einval(st, "xor of 0 bytes",
+			  lbdx_async_xor(buf, srcs, 2, 0, &submit));
+	api_expect_einval(st, "xor_val of 0 sources",
+			  lbdx_async_xor_val(srcs, 0, 8, &submit));
+	api_expect_einval(st, "xor_val of LBDX_MAX_XOR_SRCS + 1 sources",
+			  lbdx_async_xor_val(srcs, LBDX_MAX_XOR_SRCS + 1, 8,
+					     &submit));
+	st->api_checks++;
+	if (lbdx_offload_set_policy("no-such-policy") != -EINVAL) {
+		st->api_errors++;
+		pr_err("API check: policy \"no-such-policy\" not refused\n");
+	}
+	lbdx_tx_put(NULL);
+	lbdx_tx_put(ERR_PTR(-EINVAL));
+	st->api_checks++;
+	n = atomic_read(&api_callbacks);
+	if (n) {
+		st->api_errors++;
+		pr_err("API check: %d callbacks for refused requests\n", n);
+	}
+	kfree(buf);
+}
+
 static int check_params(void)
 {
 	int m = match_string(mode_names, ARRAY_SIZE(mode_names), test_op);
@@ -740,6 +819,7 @@ static int __init lbdx_offload_test_init(void)
 		test_op, min_size ? min_size : size, size, min_sources,
 		sources, threads, count, inflight, misalign, verify, seed);
 
+	api_checks(&sum);
 	thr = kcalloc(threads, sizeof(*thr), GFP_KERNEL);
 	if (!thr)
 		return -ENOMEM;
@@ -772,19 +852,21 @@ static int __init lbdx_offload_test_init(void)
 	failures = sum.refused + sum.status_eio + sum.status_canceled +
 		   sum.status_other + sum.status_mismatch + sum.data_errors +
 		   sum.source_errors + sum.guard_errors + sum.xor_val_errors +
-		   sum.timed_out + sum.doubled + sum.stray;
+		   sum.timed_out + sum.doubled + sum.stray + sum.api_errors;
 	if (ret)
 		failures++;
 	iops = div64_u64(sum.completed * 1000, ms);
 	kbps = div64_u64(sum.bytes * 1000, ms * 1024);
 	pr_info("%llu tests, %llu failures, %llu iops, %llu KB/s\n",
-		sum.submitted + sum.refused, failures, iops, kbps);
-	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); %llu bytes in %llu ms\n",
+		sum.submitted + sum.refused + sum.api_checks, failures, iops,
+		kbps);
+	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); API checks %llu, failed %llu; %llu bytes in %llu ms\n",
 		sum.submitted, sum.refused, sum.completed, sum.timed_out, sum.lost,
 		sum.doubled, sum.stray, sum.status_eio, sum.status_canceled,
 		sum.status_other, sum.status_mismatch, sum.data_errors,
 		sum.source_errors, sum.guard_errors, sum.xor_val_errors,
-		sum.xor_val_zero, sum.xor_val_nonzero, sum.bytes, ms);
+		sum.xor_val_zero, sum.xor_val_nonzero, sum.api_checks,
+		sum.api_errors, sum.bytes, ms);
 
 	if (missing) {
 		/*
