@@ -13,12 +13,14 @@
 #    the test submitted, no errors, in_flight back to 0, all healthy;
 #  - a backend with enabled=0 gets no requests;
 #  - unbinding an engine removes its backend and bumps generation, binding
-#    it brings both back.
+#    it brings both back;
+#  - requests stay right while an engine is unbound and bound, and the
+#    other and the CPU disabled and enabled, again and again.
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only"
-plan 16
+plan 17
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -138,6 +140,37 @@ echo "$bdf" >/sys/bus/pci/drivers/lbdx_dxe/bind
 gen2=$(cat "$OFFLOAD/generation")
 [ -e "$OFFLOAD/backends/$e" ] && [ "$gen2" -gt "$gen1" ] && otest op=mix size=4096 count=100
 check $? "binding it again brings $e back ($gen1 -> $gen2) and requests pass: $otest_summary"
+
+# Backends coming and going under load: one engine unbound and bound again,
+# the other and the CPU disabled and enabled, over and over.
+set -- $(expected_bdfs dxe)
+(
+	otest op=mix min_size=512 size=65536 sources=4 misalign=-1 threads=2 inflight=8 \
+		count=1500 policy=round-robin
+	echo $? >/tmp/churn.rc
+	echo "$otest_summary" >/tmp/churn.sum
+) &
+pid=$!
+cycles=0 bind_failures=0
+while kill -0 $pid 2>/dev/null; do
+	echo "$1" >/sys/bus/pci/drivers/lbdx_dxe/unbind
+	echo 0 >"$OFFLOAD/backends/dxe:$2/enabled"
+	usleep 100000
+	# A failed probe is the engine driver's business (04-rebind); retry.
+	for _ in 1 2 3; do
+		echo "$1" >/sys/bus/pci/drivers/lbdx_dxe/bind 2>/dev/null && break
+		bind_failures=$((bind_failures + 1))
+	done
+	echo 1 >"$OFFLOAD/backends/dxe:$2/enabled"
+	echo 0 >"$OFFLOAD/backends/cpu/enabled"
+	usleep 100000
+	echo 1 >"$OFFLOAD/backends/cpu/enabled"
+	cycles=$((cycles + 1))
+done
+wait $pid
+[ "$bind_failures" -eq 0 ] || echo "# $bind_failures binds of $1 failed during the churn (see dmesg)"
+[ "$(cat /tmp/churn.rc)" = 0 ] && [ $cycles -ge 2 ] && bound_to "$1" lbdx_dxe
+check $? "3000 requests verified while $1 was unbound and bound $cycles times and dxe:$2 and the CPU disabled and enabled: $(cat /tmp/churn.sum)"
 
 echo "$saved" >"$OFFLOAD/policy"
 finish
