@@ -106,6 +106,11 @@ static ulong seed;
 module_param(seed, ulong, 0444);
 MODULE_PARM_DESC(seed, "Random seed (default: 0, pick one and print it)");
 
+static int expect_status;
+module_param(expect_status, int, 0444);
+MODULE_PARM_DESC(expect_status,
+		 "Status every request must complete with, e.g. -5 (-EIO) with every backend disabled (default: 0; data checked only then)");
+
 static unsigned int timeout = 60000;
 module_param(timeout, uint, 0444);
 MODULE_PARM_DESC(timeout,
@@ -504,6 +509,8 @@ static void finish_one(struct test_slot *s)
 	s->tx = NULL;
 	s->req = NULL;
 
+	if (req->status == expect_status && expect_status)
+		return;
 	if (req->status) {
 		if (req->status == -EIO)
 			st->status_eio++;
@@ -512,6 +519,11 @@ static void finish_one(struct test_slot *s)
 		else
 			st->status_other++;
 		report(thr, s, req, "status %d", req->status);
+		return;
+	}
+	if (expect_status) {
+		st->status_other++;
+		report(thr, s, req, "status 0, want %d", expect_status);
 		return;
 	}
 	st->bytes += s->len;
@@ -785,8 +797,9 @@ static int check_params(void)
 	    !threads || threads > 64 || !inflight || inflight > 256 ||
 	    misalign < -1 || misalign >= TEST_MAX_OFFSET ||
 	    sources < 2 || sources > LBDX_MAX_XOR_SRCS ||
-	    min_sources < 2 || min_sources > sources || !timeout) {
-		pr_err("bad parameters: size 1..%u, min_size <= size, count >= 1, threads 1..64, inflight 1..256, misalign -1..%u, 2 <= min_sources <= sources <= %u, timeout >= 1\n",
+	    min_sources < 2 || min_sources > sources || !timeout ||
+	    expect_status > 0) {
+		pr_err("bad parameters: size 1..%u, min_size <= size, count >= 1, threads 1..64, inflight 1..256, misalign -1..%u, 2 <= min_sources <= sources <= %u, timeout >= 1, expect_status <= 0\n",
 		       TEST_MAX_SIZE, TEST_MAX_OFFSET - 1, LBDX_MAX_XOR_SRCS);
 		return -EINVAL;
 	}

@@ -11,7 +11,8 @@
 #  - per-backend statistics follow the work: under round-robin every
 #    backend gets requests, the requests and bytes add up to at least what
 #    the test submitted, no errors, in_flight back to 0, all healthy;
-#  - a backend with enabled=0 gets no requests;
+#  - a backend with enabled=0 gets no requests; with none enabled every
+#    request completes with -EIO;
 #  - unbinding an engine removes its backend and bumps generation, binding
 #    it brings both back;
 #  - requests stay right while an engine is unbound and bound, and the
@@ -20,7 +21,7 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only"
-plan 17
+plan 18
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -140,6 +141,14 @@ echo "$bdf" >/sys/bus/pci/drivers/lbdx_dxe/bind
 gen2=$(cat "$OFFLOAD/generation")
 [ -e "$OFFLOAD/backends/$e" ] && [ "$gen2" -gt "$gen1" ] && otest op=mix size=4096 count=100
 check $? "binding it again brings $e back ($gen1 -> $gen2) and requests pass: $otest_summary"
+
+# No backend in selection: every request completes, once, with -EIO.
+for b in $(backends); do echo 0 >"$OFFLOAD/backends/$b/enabled"; done
+otest op=mix size=4096 threads=2 inflight=8 count=50 expect_status=-5
+rc=$?
+for b in $(backends); do echo 1 >"$OFFLOAD/backends/$b/enabled"; done
+[ $rc -eq 0 ] && otest op=mix size=4096 count=50
+check $? "with every backend disabled each request completes once with -EIO; enabled again, they run: $otest_summary"
 
 # Backends coming and going under load: one engine unbound and bound again,
 # the other and the CPU disabled and enabled, over and over.
