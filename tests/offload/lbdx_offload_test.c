@@ -106,6 +106,11 @@ static ulong seed;
 module_param(seed, ulong, 0444);
 MODULE_PARM_DESC(seed, "Random seed (default: 0, pick one and print it)");
 
+static bool depend;
+module_param(depend, bool, 0444);
+MODULE_PARM_DESC(depend,
+		 "Each request depends on the thread's previous one while that is outstanding (default: 0)");
+
 static int expect_status;
 module_param(expect_status, int, 0444);
 MODULE_PARM_DESC(expect_status,
@@ -145,6 +150,8 @@ struct test_stats {
 	u64 lost;		/* of those, still without a callback at the end */
 	u64 doubled;		/* more than one callback */
 	u64 stray;		/* callback for a refused request */
+	u64 dependents;		/* requests submitted with a dependency */
+	u64 order_errors;	/* called back before their dependency */
 	u64 api_checks;		/* invalid calls made */
 	u64 api_errors;		/* of those, not refused with -EINVAL */
 };
@@ -154,6 +161,8 @@ struct test_thread;
 /* One request: what its callback touches, never reused. */
 struct test_req {
 	struct test_slot *slot;
+	struct test_req *dep;		/* the request this one depends on */
+	u64 seq;			/* order of the first callback */
 	atomic_t callbacks;
 	int status;
 	u32 result;
@@ -189,12 +198,14 @@ struct test_thread {
 	struct completion exited;
 	wait_queue_head_t wq;
 	struct test_slot *slots;
+	struct test_slot *last;		/* of the latest submission */
 	struct test_req *reqs;
 	unsigned int reports;
 	struct test_stats stats;
 };
 
 static enum test_mode mode;
+static atomic64_t callback_seq;
 
 /* splitmix64: the module's random numbers and data streams. */
 static u64 mix64(u64 z)
@@ -384,6 +395,7 @@ static void test_callback(void *param, int status, u32 result)
 		return;
 	req->status = status;
 	req->result = result;
+	req->seq = atomic64_inc_return(&callback_seq);
 	/* Under the lock so that the thread never frees under our feet. */
 	spin_lock_irqsave(&thr->wq.lock, flags);
 	/* Publishes status and result; pairs with slot_done(). */
@@ -445,6 +457,12 @@ static bool submit_one(struct test_slot *s, u32 idx)
 		}
 	}
 
+	/* The previous request, if the thread still holds it. */
+	if (depend && thr->last && thr->last->req) {
+		submit.depend = thr->last->tx;
+		req->dep = thr->last->req;
+	}
+	thr->last = s;
 	req->slot = s;
 	s->req = req;
 	s->done = 0;
@@ -466,6 +484,7 @@ static bool submit_one(struct test_slot *s, u32 idx)
 	}
 	if (IS_ERR(tx)) {
 		req->submitted = false;
+		req->dep = NULL;
 		s->req = NULL;
 		thr->stats.refused++;
 		if (thr->reports++ < TEST_MAX_REPORTS)
@@ -475,6 +494,8 @@ static bool submit_one(struct test_slot *s, u32 idx)
 	}
 	s->tx = tx;
 	thr->stats.submitted++;
+	if (req->dep)
+		thr->stats.dependents++;
 	return true;
 }
 
@@ -668,6 +689,7 @@ static int alloc_thread(struct test_thread *thr, unsigned int id)
 /* Callback accounting of every request; true if any is still missing. */
 static bool count_callbacks(struct test_thread *thr, struct test_stats *st)
 {
+	struct test_req *dep;
 	unsigned int i, n;
 	bool missing = false;
 
@@ -690,6 +712,13 @@ static bool count_callbacks(struct test_thread *thr, struct test_stats *st)
 			if (st->doubled <= TEST_MAX_REPORTS)
 				pr_err("thread %u request %u: %u callbacks\n",
 				       thr->id, i, n);
+		}
+		dep = thr->reqs[i].dep;
+		if (n && dep && dep->seq > thr->reqs[i].seq) {
+			st->order_errors++;
+			if (st->order_errors <= TEST_MAX_REPORTS)
+				pr_err("thread %u request %u: called back before request %td it depends on\n",
+				       thr->id, i, dep - thr->reqs);
 		}
 	}
 	return missing;
@@ -828,9 +857,10 @@ static int __init lbdx_offload_test_init(void)
 	}
 	if (!seed)
 		seed = get_random_u64();
-	pr_info("op %s, size %u..%u, sources %u..%u, %u threads x %u requests, %u in flight each, misalign %d, verify %d, seed %lu\n",
+	pr_info("op %s, size %u..%u, sources %u..%u, %u threads x %u requests, %u in flight each, misalign %d, verify %d, depend %d, seed %lu\n",
 		test_op, min_size ? min_size : size, size, min_sources,
-		sources, threads, count, inflight, misalign, verify, seed);
+		sources, threads, count, inflight, misalign, verify, depend,
+		seed);
 
 	api_checks(&sum);
 	thr = kcalloc(threads, sizeof(*thr), GFP_KERNEL);
@@ -865,7 +895,8 @@ static int __init lbdx_offload_test_init(void)
 	failures = sum.refused + sum.status_eio + sum.status_canceled +
 		   sum.status_other + sum.status_mismatch + sum.data_errors +
 		   sum.source_errors + sum.guard_errors + sum.xor_val_errors +
-		   sum.timed_out + sum.doubled + sum.stray + sum.api_errors;
+		   sum.timed_out + sum.doubled + sum.stray + sum.order_errors +
+		   sum.api_errors;
 	if (ret)
 		failures++;
 	iops = div64_u64(sum.completed * 1000, ms);
@@ -873,12 +904,13 @@ static int __init lbdx_offload_test_init(void)
 	pr_info("%llu tests, %llu failures, %llu iops, %llu KB/s\n",
 		sum.submitted + sum.refused + sum.api_checks, failures, iops,
 		kbps);
-	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); API checks %llu, failed %llu; %llu bytes in %llu ms\n",
+	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); dependents %llu, out of order %llu; API checks %llu, failed %llu; %llu bytes in %llu ms\n",
 		sum.submitted, sum.refused, sum.completed, sum.timed_out, sum.lost,
 		sum.doubled, sum.stray, sum.status_eio, sum.status_canceled,
 		sum.status_other, sum.status_mismatch, sum.data_errors,
 		sum.source_errors, sum.guard_errors, sum.xor_val_errors,
-		sum.xor_val_zero, sum.xor_val_nonzero, sum.api_checks,
+		sum.xor_val_zero, sum.xor_val_nonzero, sum.dependents,
+		sum.order_errors, sum.api_checks,
 		sum.api_errors, sum.bytes, ms);
 
 	if (missing) {

@@ -15,13 +15,14 @@
 #    request completes with -EIO;
 #  - unbinding an engine removes its backend and bumps generation, binding
 #    it brings both back;
+#  - chains of dependent requests complete in order;
 #  - requests stay right while an engine is unbound and bound, and the
 #    other and the CPU disabled and enabled, again and again.
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only"
-plan 18
+plan 19
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -141,6 +142,11 @@ echo "$bdf" >/sys/bus/pci/drivers/lbdx_dxe/bind
 gen2=$(cat "$OFFLOAD/generation")
 [ -e "$OFFLOAD/backends/$e" ] && [ "$gen2" -gt "$gen1" ] && otest op=mix size=4096 count=100
 check $? "binding it again brings $e back ($gen1 -> $gen2) and requests pass: $otest_summary"
+
+# Chains: each request depends on the one before it.
+otest op=mix min_size=1 size=65536 sources=4 misalign=-1 threads=2 inflight=8 count=500 \
+	depend=1 policy=round-robin
+check $? "1000 requests, each depending on the previous: called back in order, data right: $otest_summary ($(otest_field dependents) dependents)"
 
 # No backend in selection: every request completes, once, with -EIO.
 for b in $(backends); do echo 0 >"$OFFLOAD/backends/$b/enabled"; done
