@@ -151,7 +151,8 @@ struct test_stats {
 	u64 doubled;		/* more than one callback */
 	u64 stray;		/* callback for a refused request */
 	u64 dependents;		/* requests submitted with a dependency */
-	u64 order_errors;	/* called back before their dependency */
+	u64 order_errors;	/* called back before their dependency completed */
+	u64 early_callbacks;	/* called back before their dependency's callback */
 	u64 api_checks;		/* invalid calls made */
 	u64 api_errors;		/* of those, not refused with -EINVAL */
 };
@@ -162,6 +163,9 @@ struct test_thread;
 struct test_req {
 	struct test_slot *slot;
 	struct test_req *dep;		/* the request this one depends on */
+	struct lbdx_tx *tx;		/* depend: held until the dependent ended */
+	unsigned int holds;		/* depend: finish_one() calls still to see tx */
+	int dep_status;			/* the dependency's, at our callback */
 	u64 seq;			/* order of the first callback */
 	atomic_t callbacks;
 	int status;
@@ -396,6 +400,9 @@ static void test_callback(void *param, int status, u32 result)
 	req->status = status;
 	req->result = result;
 	req->seq = atomic64_inc_return(&callback_seq);
+	/* Its dependency's request is held until this one was checked. */
+	if (req->dep)
+		req->dep_status = lbdx_tx_status(req->dep->tx);
 	/* Under the lock so that the thread never frees under our feet. */
 	spin_lock_irqsave(&thr->wq.lock, flags);
 	/* Publishes status and result; pairs with slot_done(). */
@@ -493,6 +500,12 @@ static bool submit_one(struct test_slot *s, u32 idx)
 		return false;
 	}
 	s->tx = tx;
+	if (depend) {
+		req->tx = tx;
+		req->holds = 1;
+		if (req->dep)
+			req->dep->holds++;
+	}
 	thr->stats.submitted++;
 	if (req->dep)
 		thr->stats.dependents++;
@@ -508,6 +521,15 @@ static bool submit_one(struct test_slot *s, u32 idx)
 			       op_names[(s)->op], (s)->len, (s)->src_cnt, \
 			       ##__VA_ARGS__);				\
 	} while (0)
+
+/* depend: drops one hold of @req's request, the reference with the last. */
+static void release_tx(struct test_req *req)
+{
+	if (--req->holds)
+		return;
+	lbdx_tx_put(req->tx);
+	req->tx = NULL;
+}
 
 /* Checks the completed request in slot @s and frees the slot. */
 static void finish_one(struct test_slot *s)
@@ -526,7 +548,20 @@ static void finish_one(struct test_slot *s)
 		report(thr, s, req, "lbdx_tx_status() %d, callback status %d",
 		       status, req->status);
 	}
-	lbdx_tx_put(s->tx);
+	if (req->dep) {
+		if (req->dep_status) {
+			st->order_errors++;
+			report(thr, s, req, "called back while request %td it depends on had status %d",
+			       req->dep - thr->reqs, req->dep_status);
+		}
+		/* The dependency's request was held for the check above. */
+		release_tx(req->dep);
+	}
+	/* With depend, also held for the dependent's callback. */
+	if (depend)
+		release_tx(req);
+	else
+		lbdx_tx_put(s->tx);
 	s->tx = NULL;
 	s->req = NULL;
 
@@ -643,8 +678,15 @@ static void free_thread(struct test_thread *thr)
 {
 	unsigned int i, k;
 
+	/* Requests still held: timed out, or (depend) kept for a dependent. */
+	if (depend && thr->reqs) {
+		for (i = 0; i < count; i++)
+			lbdx_tx_put(thr->reqs[i].tx);
+	}
 	if (thr->slots) {
 		for (i = 0; i < inflight; i++) {
+			if (!depend)
+				lbdx_tx_put(thr->slots[i].tx);
 			kfree(thr->slots[i].dst_buf);
 			for (k = 0; k < LBDX_MAX_XOR_SRCS; k++)
 				kfree(thr->slots[i].src_buf[k]);
@@ -713,13 +755,10 @@ static bool count_callbacks(struct test_thread *thr, struct test_stats *st)
 				pr_err("thread %u request %u: %u callbacks\n",
 				       thr->id, i, n);
 		}
+		/* Allowed by the API, but worth knowing: see the docs. */
 		dep = thr->reqs[i].dep;
-		if (n && dep && dep->seq > thr->reqs[i].seq) {
-			st->order_errors++;
-			if (st->order_errors <= TEST_MAX_REPORTS)
-				pr_err("thread %u request %u: called back before request %td it depends on\n",
-				       thr->id, i, dep - thr->reqs);
-		}
+		if (n && dep && dep->seq > thr->reqs[i].seq)
+			st->early_callbacks++;
 	}
 	return missing;
 }
@@ -904,13 +943,13 @@ static int __init lbdx_offload_test_init(void)
 	pr_info("%llu tests, %llu failures, %llu iops, %llu KB/s\n",
 		sum.submitted + sum.refused + sum.api_checks, failures, iops,
 		kbps);
-	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); dependents %llu, out of order %llu; API checks %llu, failed %llu; %llu bytes in %llu ms\n",
+	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); dependents %llu, out of order %llu, called back before their dependency %llu; API checks %llu, failed %llu; %llu bytes in %llu ms\n",
 		sum.submitted, sum.refused, sum.completed, sum.timed_out, sum.lost,
 		sum.doubled, sum.stray, sum.status_eio, sum.status_canceled,
 		sum.status_other, sum.status_mismatch, sum.data_errors,
 		sum.source_errors, sum.guard_errors, sum.xor_val_errors,
 		sum.xor_val_zero, sum.xor_val_nonzero, sum.dependents,
-		sum.order_errors, sum.api_checks,
+		sum.order_errors, sum.early_callbacks, sum.api_checks,
 		sum.api_errors, sum.bytes, ms);
 
 	if (missing) {

@@ -15,7 +15,8 @@
 #    request completes with -EIO;
 #  - unbinding an engine removes its backend and bumps generation, binding
 #    it brings both back;
-#  - chains of dependent requests complete in order;
+#  - in chains of dependent requests each is called back after the one
+#    it depends on completed;
 #  - requests stay right while an engine is unbound and bound, and the
 #    other and the CPU disabled and enabled, again and again.
 
@@ -146,7 +147,7 @@ check $? "binding it again brings $e back ($gen1 -> $gen2) and requests pass: $o
 # Chains: each request depends on the one before it.
 otest op=mix min_size=1 size=65536 sources=4 misalign=-1 threads=2 inflight=8 count=500 \
 	depend=1 policy=round-robin
-check $? "1000 requests, each depending on the previous: called back in order, data right: $otest_summary ($(otest_field dependents) dependents)"
+check $? "1000 requests, each depending on the previous: called back after it completed, data right: $otest_summary ($(otest_field dependents) dependents, $(otest_field dependency) called back before their dependency's callback)"
 
 # No backend in selection: every request completes, once, with -EIO.
 for b in $(backends); do echo 0 >"$OFFLOAD/backends/$b/enabled"; done

@@ -77,7 +77,7 @@ done
 # Chains over the engine still failing 1%: dependents wait for failovers.
 otest op=mix min_size=512 size=16384 sources=4 misalign=-1 threads=2 inflight=8 count=5000 \
 	depend=1 policy=round-robin
-check $? "10000 requests in dependency chains over the failing engine: $otest_summary ($(otest_field dependents) dependents)"
+check $? "10000 requests in dependency chains over the failing engine: $otest_summary ($(otest_field dependents) dependents, $(otest_field dependency) called back before their dependency's callback)"
 
 e=$(bstat "dxe:$err_bdf" errors)
 [ "${e:-0}" -ge 1 ]

@@ -164,12 +164,13 @@ stats_delta() {
 }
 
 # kmsg_mark TEXT: a line in the kernel log to find what follows it.
-_mark=0
 kmsg_mark() {
 	# Writes to /dev/kmsg are rate-limited by default: marks must not be.
 	echo on >/proc/sys/kernel/printk_devkmsg
-	_mark=$((_mark + 1))
-	mark="lbdx-selftest #$$.$_mark: $1"
+	# Numbered through a file: unique in subshells too.
+	_mark=$(($(cat /tmp/lbdx-selftest.mark 2>/dev/null || echo 0) + 1))
+	echo $_mark >/tmp/lbdx-selftest.mark
+	mark="lbdx-selftest #$_mark: $1"
 	echo "$mark" >/dev/kmsg
 }
 
@@ -180,15 +181,20 @@ since_mark() { dmesg | awk -v m="$mark" 'f { print } index($0, m) { f = 1 }'; }
 # rmmod after a pass); 0 if it passed. Sets $otest_summary ("N tests, M
 # failures, X iops, Y KB/s"), $otest_detail (the breakdown line) and, on
 # failure, prints its first error lines as TAP diagnostics.
+# busybox insmod runs a module whose init failed a second time (it falls
+# back from finit_module() to init_module() on any error): so every
+# summary since the mark counts, not insmod's exit status alone.
 otest() {
-	local rc
+	local rc runs
 	kmsg_mark "lbdx_offload_test $*"
 	insmod "$MODDIR/lbdx_offload_test.ko" "$@" 2>/tmp/otest.err
 	rc=$?
 	otest_log=$(since_mark | grep 'lbdx_offload_test: ')
-	otest_summary=$(echo "$otest_log" | sed -n 's/.*lbdx_offload_test: \([0-9]* tests, .*\)/\1/p' | tail -n 1)
-	otest_detail=$(echo "$otest_log" | sed -n 's/.*lbdx_offload_test: \(submitted .*\)/\1/p' | tail -n 1)
+	otest_summary=$(echo "$otest_log" | sed -n 's/.*lbdx_offload_test: \([0-9]* tests, .*\)/\1/p' | head -n 1)
+	otest_detail=$(echo "$otest_log" | sed -n 's/.*lbdx_offload_test: \(submitted .*\)/\1/p' | head -n 1)
+	runs=$(echo "$otest_log" | grep -c ' tests, [0-9]* failures,')
 	[ $rc -eq 0 ] && { rmmod lbdx_offload_test || rc=1; }
+	[ "$runs" -eq 1 ] || rc=1
 	case $otest_summary in *" 0 failures,"*) ;; *) rc=1 ;; esac
 	if [ $rc -ne 0 ]; then
 		echo "# lbdx_offload_test $*: insmod: $(cat /tmp/otest.err)"
