@@ -5,7 +5,9 @@
 #
 #   host    cargo test of the device models and kernel-free logic (tools/)
 #   style   rustfmt of driver and tools, clippy of the module and the tools
-#   guest   KUnit suites and selftests in a VM (scripts/vm.sh check): each
+#   guest   KUnit suites and selftests in a VM (scripts/vm.sh check), then
+#           the offload fault tests in a second boot with the fault device
+#           set (LBDX_DEVSET=faults): each
 #           TAP "ok"/"not ok" line counts; so do "the guest finished
 #           cleanly" (no timeout, no dead device model, no oops/WARN/BUG),
 #           "every selftest ran its whole plan" and "the device models
@@ -60,30 +62,41 @@ rc=$?
 result $? "clippy: module builds warning-free (make CLIPPY=1)"
 log "phase style: $(($(date +%s) - t0)) s"
 
-# --- guest --------------------------------------------------------------
-t0=$(date +%s)
-"$LBDX_TOP/scripts/vm.sh" check 2>&1 | tee "$results/vm.log" | grep -E 'FAIL|phase|finished'
-result "${PIPESTATUS[0]}" "guest finished cleanly (no timeout, dead model, oops, WARN or BUG)"
-vmdir=$LBDX_TOP/build/vm-check
-alarms=$(grep -c ': alarm ' "$vmdir/devmodel.log" 2>/dev/null)
-[ "${alarms:-0}" -eq 0 ]
-result $? "the device models raised no alarm ($(grep -m 3 ': alarm ' "$vmdir/devmodel.log" 2>/dev/null | tr '\n' ' '))"
-tap=$vmdir/tap.log
-if [ -f "$tap" ]; then
-	tr -d '\r' <"$tap" >"$results/tap.log"
-	grep -E '^not ok' "$results/tap.log" | sed 's/^/  guest: /'
-	passed=$((passed + $(grep -cE '^ok ' "$results/tap.log")))
-	failed=$((failed + $(grep -cE '^not ok' "$results/tap.log")))
-	# Every selftest printed as many results as its plan announced.
-	awk '/^# selftest:/ { if (name != "" && got != want) bad = bad " " name; name = $3; want = -1; got = 0 }
-	     /^1\.\.[0-9]+$/ { want = substr($0, 4) + 0 }
-	     /^(ok|not ok) [0-9]/ { got++ }
-	     /^# selftests done/ { if (name != "" && got != want) bad = bad " " name; done = 1 }
-	     END { if (!done) bad = bad " (runner did not finish)"; if (bad != "") { print "incomplete:" bad; exit 1 } }' \
-		"$results/tap.log"
-	result $? "every selftest ran its whole plan"
-else
-	fail "guest produced no TAP output"
-fi
-log "phase guest-tests: $(($(date +%s) - t0)) s"
+# --- guest ---------------------------------------------------------------
+# guest DEVSET: one VM boot (scripts/vm.sh check) with that device set,
+# its TAP counted. The fault-injection set gets a boot of its own because
+# fault plans count from model start.
+guest() {
+	local devset=$1 vmdir tap out sfx=
+	[ "$devset" = main ] || sfx=-$devset
+	vmdir=$LBDX_TOP/build/vm-check$sfx
+	out=$results${sfx:+/$devset}
+	mkdir -p "$out"
+	t0=$(date +%s)
+	LBDX_DEVSET=$devset "$LBDX_TOP/scripts/vm.sh" check 2>&1 | tee "$out/vm.log" | grep -E 'FAIL|phase|finished'
+	result "${PIPESTATUS[0]}" "guest ($devset devices) finished cleanly (no timeout, dead model, oops, WARN or BUG)"
+	alarms=$(grep -c ': alarm ' "$vmdir/devmodel.log" 2>/dev/null)
+	[ "${alarms:-0}" -eq 0 ]
+	result $? "the device models ($devset) raised no alarm ($(grep -m 3 ': alarm ' "$vmdir/devmodel.log" 2>/dev/null | tr '\n' ' '))"
+	tap=$vmdir/tap.log
+	if [ -f "$tap" ]; then
+		tr -d '\r' <"$tap" >"$out/tap.log"
+		grep -E '^not ok' "$out/tap.log" | sed "s/^/  guest ($devset): /"
+		passed=$((passed + $(grep -cE '^ok ' "$out/tap.log")))
+		failed=$((failed + $(grep -cE '^not ok' "$out/tap.log")))
+		# Every selftest printed as many results as its plan announced.
+		awk '/^# selftest:/ { if (name != "" && got != want) bad = bad " " name; name = $3; want = -1; got = 0 }
+		     /^1\.\.[0-9]+$/ { want = substr($0, 4) + 0 }
+		     /^(ok|not ok) [0-9]/ { got++ }
+		     /^# selftests done/ { if (name != "" && got != want) bad = bad " " name; done = 1 }
+		     END { if (!done) bad = bad " (runner did not finish)"; if (bad != "") { print "incomplete:" bad; exit 1 } }' \
+			"$out/tap.log"
+		result $? "every selftest ($devset) ran its whole plan"
+	else
+		fail "guest ($devset) produced no TAP output"
+	fi
+	log "phase guest-tests-$devset: $(($(date +%s) - t0)) s"
+}
+guest main
+guest faults
 summary

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # mkinitramfs.sh OUT MODULE DATA: build the guest's initramfs (gzip cpio)
-# from busybox-static, tests/guest/, tests/selftests/lbdx/, the module, and
+# from busybox-static, tests/guest/, tests/selftests/lbdx/, the module and
+# the offload sample and test modules built with it, and
 # the device lists in directory DATA (files "expected" and "refused"), and
 # the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl), and the guest
 # kernel's own modules lbdx needs (xor_gen) or is compared with (async_tx),
@@ -25,6 +26,10 @@ install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/self
 install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
 install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
+# The offload layer's consumers, built next to lbdx.ko (see Kbuild).
+for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko; do
+	install -m 0644 "$(dirname "$module")/$m" "$root/lib/modules/"
+done
 kdir=$("$LBDX_TOP/scripts/build-kernel.sh")
 mkdir -p "$root/lib/modules/kernel"
 for ko in lib/raid/xor/xor.ko crypto/async_tx/async_tx.ko \

@@ -132,3 +132,82 @@ mkobj() {
 # snap: every avail_resources value of the device at /sys/bus/pci/devices
 # path $sys (set by the caller), for before/after comparisons.
 snap() { cat "$sys"/avail_resources/*; }
+
+# --- offload layer helpers (selftests 13-16 and the fault boot's 20) ---
+
+OFFLOAD=/sys/kernel/lbdx_offload
+MODDIR=/lib/modules
+
+# The current policy: the bracketed word of $OFFLOAD/policy.
+policy_now() { sed -n 's/.*\[\([a-z-]*\)\].*/\1/p' "$OFFLOAD/policy"; }
+
+# The registered backends' names, one per line.
+backends() { ls "$OFFLOAD/backends" 2>/dev/null; }
+
+# bstat NAME STAT: a backend's statistic (empty if it is not there).
+bstat() { cat "$OFFLOAD/backends/$1/$2" 2>/dev/null; }
+
+# stats_snap FILE: "NAME requests bytes errors failovers in_flight" per
+# backend, for before/after comparisons with stats_delta.
+stats_snap() {
+	local b
+	for b in $(backends); do
+		echo "$b $(bstat "$b" requests) $(bstat "$b" bytes) $(bstat "$b" errors) $(bstat "$b" failovers) $(bstat "$b" in_flight)"
+	done >"$1"
+}
+
+# stats_delta BEFORE AFTER: "NAME d_requests d_bytes d_errors d_failovers
+# in_flight" for every backend in AFTER (a backend new in AFTER counts from 0).
+stats_delta() {
+	awk 'NR == FNR { r[$1] = $2; b[$1] = $3; e[$1] = $4; f[$1] = $5; next }
+	     { print $1, $2 - r[$1], $3 - b[$1], $4 - e[$1], $5 - f[$1], $6 }' "$1" "$2"
+}
+
+# kmsg_mark TEXT: a line in the kernel log to find what follows it.
+kmsg_mark() {
+	# Writes to /dev/kmsg are rate-limited by default: marks must not be.
+	echo on >/proc/sys/kernel/printk_devkmsg
+	# Numbered through a file: unique in subshells too.
+	_mark=$(($(cat /tmp/lbdx-selftest.mark 2>/dev/null || echo 0) + 1))
+	echo $_mark >/tmp/lbdx-selftest.mark
+	mark="lbdx-selftest #$_mark: $1"
+	echo "$mark" >/dev/kmsg
+}
+
+# since_mark: the kernel log after the last kmsg_mark.
+since_mark() { dmesg | awk -v m="$mark" 'f { print } index($0, m) { f = 1 }'; }
+
+# otest PARAM=VALUE...: runs lbdx_offload_test (insmod runs the whole test,
+# rmmod after a pass); 0 if it passed. Sets $otest_summary ("N tests, M
+# failures, X iops, Y KB/s"), $otest_detail (the breakdown line) and, on
+# failure, prints its first error lines as TAP diagnostics.
+# busybox insmod runs a module whose init failed a second time (it falls
+# back from finit_module() to init_module() on any error): so every
+# summary since the mark counts, not insmod's exit status alone.
+otest() {
+	local rc runs
+	kmsg_mark "lbdx_offload_test $*"
+	insmod "$MODDIR/lbdx_offload_test.ko" "$@" 2>/tmp/otest.err
+	rc=$?
+	otest_log=$(since_mark | grep 'lbdx_offload_test: ')
+	otest_summary=$(echo "$otest_log" | sed -n 's/.*lbdx_offload_test: \([0-9]* tests, .*\)/\1/p' | head -n 1)
+	otest_detail=$(echo "$otest_log" | sed -n 's/.*lbdx_offload_test: \(submitted .*\)/\1/p' | head -n 1)
+	runs=$(echo "$otest_log" | grep -c ' tests, [0-9]* failures,')
+	[ $rc -eq 0 ] && { rmmod lbdx_offload_test || rc=1; }
+	[ "$runs" -eq 1 ] || rc=1
+	case $otest_summary in *" 0 failures,"*) ;; *) rc=1 ;; esac
+	if [ $rc -ne 0 ]; then
+		echo "# lbdx_offload_test $*: insmod: $(cat /tmp/otest.err)"
+		echo "# ${otest_summary:-no summary}"
+		echo "$otest_log" | grep -v ' tests, \|op \|submitted ' | head -n 5 | sed 's/^/# /'
+	fi
+	return $rc
+}
+
+# otest_field NAME: the number after NAME in the last breakdown line, e.g.
+# "otest_field submitted".
+otest_field() { echo "$otest_detail" | sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
+
+# otest_count_of NAME: the number before NAME in the breakdown line, e.g.
+# "otest_count_of nonzero".
+otest_count_of() { echo "$otest_detail" | sed -n "s/.* \([0-9]*\) $1.*/\1/p"; }
