@@ -52,7 +52,10 @@ struct lbdx_tx;
  * Runs exactly once per request, in the context that completed it: the
  * submitter's own (before lbdx_async_*() returns, when the CPU ran the
  * request inline), a worker thread or an engine's threaded interrupt
- * handler. It must not sleep. It may submit new requests.
+ * handler. It must not sleep. It may submit new requests. A request's
+ * callback returns before any request depending on it starts, and before
+ * lbdx_tx_wait() on it returns or lbdx_tx_status() stops answering
+ * -EINPROGRESS.
  */
 typedef void (*lbdx_callback_t)(void *param, int status, u32 result);
 

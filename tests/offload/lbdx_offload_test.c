@@ -755,7 +755,7 @@ static bool count_callbacks(struct test_thread *thr, struct test_stats *st)
 				pr_err("thread %u request %u: %u callbacks\n",
 				       thr->id, i, n);
 		}
-		/* Allowed by the API, but worth knowing: see the docs. */
+		/* The API runs callbacks in chain order: a failure. */
 		dep = thr->reqs[i].dep;
 		if (n && dep && dep->seq > thr->reqs[i].seq)
 			st->early_callbacks++;
@@ -935,7 +935,7 @@ static int __init lbdx_offload_test_init(void)
 		   sum.status_other + sum.status_mismatch + sum.data_errors +
 		   sum.source_errors + sum.guard_errors + sum.xor_val_errors +
 		   sum.timed_out + sum.doubled + sum.stray + sum.order_errors +
-		   sum.api_errors;
+		   sum.early_callbacks + sum.api_errors;
 	if (ret)
 		failures++;
 	iops = div64_u64(sum.completed * 1000, ms);

@@ -129,19 +129,24 @@ impl Req {
         Ok(r)
     }
 
-    /// Completes the request: records `fin`, runs the callback, wakes the
-    /// waiters. Returns the requests that waited for it. Called once.
+    /// Completes the request: runs the callback, then records `fin` and
+    /// wakes the waiters. Returns the requests that waited for it. Called
+    /// once.
+    ///
+    /// The callback runs before `fin` is recorded, so that a dependent
+    /// submitted meanwhile still waits (and is returned here), and no
+    /// dependent's callback can overtake this one's.
     pub(super) fn finish(&self, fin: Finish) -> KVec<Arc<Req>> {
-        let dependents = {
-            let mut m = self.inner.lock();
-            m.finished = Some(fin);
-            core::mem::take(&mut m.dependents)
-        };
         if let Some(n) = &self.notify {
             // SAFETY: The submitter gave a valid callback and promised it
             // runs in any context; it is called exactly once, here.
             unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
         }
+        let dependents = {
+            let mut m = self.inner.lock();
+            m.finished = Some(fin);
+            core::mem::take(&mut m.dependents)
+        };
         self.done.complete_all();
         dependents
     }
