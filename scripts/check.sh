@@ -32,7 +32,7 @@ summary() {
 
 phase setup "$LBDX_TOP/scripts/setup.sh" || { fail "setup"; summary; }
 phase kernel "$LBDX_TOP/scripts/build-kernel.sh" >/dev/null || { fail "guest kernel build"; summary; }
-export CARGO_TARGET_DIR=$LBDX_CACHE/target
+export CARGO_TARGET_DIR=$LBDX_CARGO_TARGET
 results=$LBDX_TOP/build/check
 mkdir -p "$results"
 

@@ -6,6 +6,11 @@ LBDX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything slow to make (toolchain pieces, kernel source and builds, the
 # QEMU root) lives here, outside the work tree, and is reused across clones.
 LBDX_CACHE=${LBDX_CACHE:-/var/cache/lbdx}
+# Cargo's target directory for the host build of tools/. Work trees of the
+# same repository that build at the same time need one each
+# (LBDX_CARGO_TARGET=...): cargo takes a crate of another tree's target for
+# up to date.
+export LBDX_CARGO_TARGET=${LBDX_CARGO_TARGET:-$LBDX_CACHE/target}
 BINDGEN_VERSION=0.73.2
 LLVM_VERSION=19
 export LIBCLANG_PATH=/usr/lib/llvm-${LLVM_VERSION}/lib

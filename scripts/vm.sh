@@ -56,7 +56,7 @@ FIRST_SLOT=16
 phase setup "$LBDX_TOP/scripts/setup.sh"
 kdir=$(phase kernel "$LBDX_TOP/scripts/build-kernel.sh")
 ko=$(phase module "$LBDX_TOP/scripts/build-module.sh")
-export CARGO_TARGET_DIR=$LBDX_CACHE/target
+export CARGO_TARGET_DIR=$LBDX_CARGO_TARGET
 phase devmodel-build cargo build --release --quiet --manifest-path "$LBDX_TOP/tools/Cargo.toml" -p devmodel
 devmodel=$CARGO_TARGET_DIR/release/lbdx-devmodel
 # Guest tools: static, for the busybox guest.
