@@ -8,7 +8,8 @@
  * every one as it completes:
  *
  *  - its callback ran exactly once (none: lost; more: double completion);
- *    lbdx_tx_status() agrees with the callback's status;
+ *    lbdx_tx_wait() (which returns once the callback returned) agrees with
+ *    the callback's status;
  *  - its status is 0;
  *  - the sources read as they were written;
  *  - the destination holds the right bytes over the whole range, and the
@@ -139,7 +140,7 @@ struct test_stats {
 	u64 status_eio;
 	u64 status_canceled;
 	u64 status_other;
-	u64 status_mismatch;	/* lbdx_tx_status() differs from the callback */
+	u64 status_mismatch;	/* lbdx_tx_wait() differs from the callback */
 	u64 data_errors;	/* destination bytes wrong */
 	u64 source_errors;	/* a source changed */
 	u64 guard_errors;	/* bytes outside the destination changed */
@@ -542,10 +543,11 @@ static void finish_one(struct test_slot *s)
 	s64 bad;
 
 	st->completed++;
-	status = lbdx_tx_status(s->tx);
+	/* The callback may still be running: wait until it returned. */
+	status = lbdx_tx_wait(s->tx, NULL);
 	if (status != req->status) {
 		st->status_mismatch++;
-		report(thr, s, req, "lbdx_tx_status() %d, callback status %d",
+		report(thr, s, req, "lbdx_tx_wait() %d, callback status %d",
 		       status, req->status);
 	}
 	if (req->dep) {
