@@ -23,5 +23,9 @@ install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/self
 install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
 install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
+# Test modules built with it (tests/offload/: the offload benchmarks).
+for ko in "$LBDX_TOP"/tests/offload/*.ko; do
+	if [ -e "$ko" ]; then install -m 0644 "$ko" "$root/lib/modules/"; fi
+done
 install -m 0644 "$data/expected" "$data/refused" "$root/usr/share/lbdx/"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh run|check|shell: build everything, start the device models, boot the
-# guest kernel under QEMU with one vfio-user-pci device per model instance,
-# load lbdx and do what the mode says (see tests/guest/init).
+# vm.sh run|check|shell|bench: build everything, start the device models,
+# boot the guest kernel under QEMU with one vfio-user-pci device per model
+# instance, load lbdx and do what the mode says (see tests/guest/init).
 #
 # LBDX_ONLY=PATTERN runs only the selftests matching it (e.g. "0[79]*").
 # Results go to build/vm-MODE/ (or $LBDX_RESULTS): console.log (kernel and init), tap.log
@@ -15,9 +15,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh run|check|shell}
-case $mode in run | check | shell) ;; *) die "unknown mode $mode" ;; esac
-timeout_s=${LBDX_VM_TIMEOUT:-$([ "$mode" = check ] && echo 1200 || echo 300)}
+mode=${1:?usage: vm.sh run|check|shell|bench}
+case $mode in run | check | shell | bench) ;; *) die "unknown mode $mode" ;; esac
+timeout_s=${LBDX_VM_TIMEOUT:-$(case $mode in check) echo 1200 ;; bench) echo 900 ;; *) echo 300 ;; esac)}
 
 # The devices of each run: one model instance each, in PCI slot order.
 devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
@@ -36,6 +36,8 @@ if [ "$mode" = check ]; then
 		refused_why[${r%%|*}]=${r#*|}
 	done
 fi
+# bench (scripts/bench.sh): a fast and a slow engine, nothing else.
+if [ "$mode" = bench ]; then devices=(dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2); fi
 FIRST_SLOT=16
 
 phase setup "$LBDX_TOP/scripts/setup.sh"
@@ -108,7 +110,7 @@ shell)
 	qemu_system "${qemu_args[@]}" -serial mon:stdio
 	exit 0
 	;;
-run)
+run | bench)
 	qemu_system "${qemu_args[@]}" -serial stdio >"$results/console.log" 2>&1 &
 	qemu_pid=$!
 	;;
