@@ -4,7 +4,9 @@
 # mkinitramfs.sh OUT MODULE DATA: build the guest's initramfs (gzip cpio)
 # from busybox-static, tests/guest/, tests/selftests/lbdx/, the module, and
 # the device lists in directory DATA (files "expected" and "refused"), and
-# the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl).
+# the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl), and the guest
+# kernel's own modules lbdx needs (xor_gen) or is compared with (async_tx),
+# listed in load order in /lib/modules/kernel/order.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,6 +25,13 @@ install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/self
 install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
 install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
+kdir=$("$LBDX_TOP/scripts/build-kernel.sh")
+mkdir -p "$root/lib/modules/kernel"
+for ko in lib/raid/xor/xor.ko crypto/async_tx/async_tx.ko \
+	crypto/async_tx/async_memcpy.ko crypto/async_tx/async_xor.ko; do
+	install -m 0644 "$kdir/$ko" "$root/lib/modules/kernel/"
+	basename "$ko" >>"$root/lib/modules/kernel/order"
+done
 # Test modules built with it (tests/offload/: the offload benchmarks).
 for ko in "$LBDX_TOP"/tests/offload/*.ko; do
 	if [ -e "$ko" ]; then install -m 0644 "$ko" "$root/lib/modules/"; fi

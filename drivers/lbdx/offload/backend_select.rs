@@ -10,7 +10,8 @@
 //! calls in here for every choice and every piece of accounting.
 //!
 //! Rules, in order, for [`BackendTable::select`]:
-//! 1. Candidates are the registered backends that can do the request
+//! 1. Candidates are the registered, available
+//!    ([`BackendTable::set_available`]) backends that can do the request
 //!    ([`Caps::allows`]), are not in its [`ExcludeSet`], and, under
 //!    [`Policy::CpuOnly`], are flagged as the CPU backend.
 //! 2. Healthy candidates are preferred; degraded ones are used only when no
@@ -276,6 +277,8 @@ pub struct BackendStatus {
     pub health: Health,
     /// Consecutive failures.
     pub failures: u32,
+    /// Whether selection may pick it (see [`BackendTable::set_available`]).
+    pub available: bool,
 }
 
 /// Backends already tried by one request, as seen by the table.
@@ -355,6 +358,8 @@ struct Backend {
     queued: u64,
     failures: u32,
     degraded_since: Option<u64>,
+    available: bool,
+    last_done_ns: u64,
 }
 
 impl Backend {
@@ -367,6 +372,8 @@ impl Backend {
             queued: 0,
             failures: 0,
             degraded_since: None,
+            available: true,
+            last_done_ns: 0,
         };
         b.set_bandwidth(desc.bandwidth);
         b
@@ -538,7 +545,18 @@ impl BackendTable {
                 Some(since_ns) => Health::Degraded { since_ns },
             },
             failures: b.failures,
+            available: b.available,
         })
+    }
+
+    /// Takes `id` out of selection (`false`: disabled by the operator, or
+    /// the backend says it cannot take work) or puts it back (`true`, the
+    /// state at registration). Its queued bytes stay accounted.
+    ///
+    /// `Stale`.
+    pub fn set_available(&mut self, id: BackendId, available: bool) -> Result<(), SelectError> {
+        self.get_mut(id)?.available = available;
+        Ok(())
     }
 
     /// Sets the bandwidth estimate of `id` (bytes per second; 0 counts as
@@ -602,7 +620,9 @@ impl BackendTable {
         let cpu_only = self.policy == Policy::CpuOnly;
         let eligible = candidates
             & !self.effective_exclusions(exclude)
-            & self.mask_where(|b| b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only));
+            & self.mask_where(|b| {
+                b.available && b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only)
+            });
         let healthy = eligible & self.mask_where(Backend::healthy);
         let pool = if healthy != 0 { healthy } else { eligible };
         let slot = match self.policy {
@@ -621,8 +641,25 @@ impl BackendTable {
         Ok(())
     }
 
+    /// The service time of a request of `id` submitted at `submitted_ns`
+    /// and done at `now_ns`: the time since its submission or since the
+    /// backend's previous completion, whichever is later, so that time a
+    /// request spent queued behind others does not count. Records `now_ns`
+    /// as the backend's latest completion; 0 for a stale `id`.
+    ///
+    /// A backend working on several requests at once (channels) thus
+    /// measures its aggregate rate.
+    pub fn service_ns(&mut self, id: BackendId, submitted_ns: u64, now_ns: u64) -> u64 {
+        let Ok(b) = self.get_mut(id) else {
+            return 0;
+        };
+        let start = submitted_ns.max(b.last_done_ns);
+        b.last_done_ns = b.last_done_ns.max(now_ns);
+        now_ns.saturating_sub(start)
+    }
+
     /// Accounts the completion of `bytes` on `id` after `elapsed_ns` of
-    /// service: queued bytes drop, a success feeds the bandwidth estimate
+    /// service (see [`BackendTable::service_ns`]): queued bytes drop, a success feeds the bandwidth estimate
     /// and makes the backend healthy, a failure counts towards degraded.
     ///
     /// `Stale`, `Invalid` (more bytes than queued).

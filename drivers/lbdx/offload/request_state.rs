@@ -137,7 +137,7 @@ impl RequestState {
         if !self.is_current(attempt) {
             return Action::Ignore;
         }
-        let elapsed = now_ns.saturating_sub(self.submitted_ns);
+        let elapsed = table.service_ns(attempt.backend, self.submitted_ns, now_ns);
         // A stale backend is unregistered: its bytes are gone with it.
         let _ = table.on_complete(attempt.backend, self.req.len, ok, elapsed, now_ns);
         if ok {

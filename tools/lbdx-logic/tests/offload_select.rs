@@ -337,6 +337,20 @@ fn cpu_only_uses_only_cpu_backends() {
 }
 
 #[test]
+fn unavailable_backends_are_not_chosen_until_available_again() {
+    let (mut t, ids) = table(&[engine(100 * GB, 0), cpu(GB, 0)]);
+    t.set_available(ids[0], false).unwrap();
+    assert!(!t.status(ids[0]).unwrap().available);
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[1]));
+    t.set_available(ids[1], false).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), None);
+    t.set_available(ids[0], true).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
+    t.unregister(ids[1]).unwrap();
+    assert_eq!(t.set_available(ids[1], true), Err(SelectError::Stale));
+}
+
+#[test]
 fn excluded_backends_are_not_chosen() {
     let (mut t, ids) = table(&[engine(100 * GB, 0), engine(10 * GB, 0), cpu(GB, 0)]);
     let mut tried = NONE;
@@ -450,6 +464,22 @@ fn bandwidth_estimate_moves_an_eighth_towards_each_sample() {
     t.set_bandwidth(ids[0], 0).unwrap();
     assert_eq!(t.status(ids[0]).unwrap().bandwidth, 1);
     assert_eq!(t.desc(ids[0]).unwrap().bandwidth, GB);
+}
+
+#[test]
+fn service_time_excludes_time_spent_queued_behind_others() {
+    let (mut t, ids) = table(&[engine(GB, 0)]);
+    // Three requests submitted at 0, done at 10, 20 and 30: 10 each.
+    assert_eq!(t.service_ns(ids[0], 0, 10), 10);
+    assert_eq!(t.service_ns(ids[0], 0, 20), 10);
+    assert_eq!(t.service_ns(ids[0], 0, 30), 10);
+    // After an idle gap, from its own submission.
+    assert_eq!(t.service_ns(ids[0], 100, 105), 5);
+    // A completion reported out of order does not move the clock back.
+    assert_eq!(t.service_ns(ids[0], 90, 104), 0);
+    assert_eq!(t.service_ns(ids[0], 104, 110), 5);
+    t.unregister(ids[0]).unwrap();
+    assert_eq!(t.service_ns(ids[0], 0, 200), 0);
 }
 
 #[test]
