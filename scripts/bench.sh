@@ -51,7 +51,7 @@ crossover=$(cat "$out/crossover")
 	echo "set datafile missing '?'"
 	if [ "$crossover" != none ]; then
 		echo "set arrow from $crossover, graph 0 to $crossover, graph 1 nohead dt 2 lc rgb 'gray40'"
-		echo "set label 'CPU stops winning' at $crossover, graph 0.95 offset 0.5,0 tc rgb 'gray30'"
+		echo "set label 'CPU stops winning ' at $crossover, graph 0.05 right tc rgb 'gray30'"
 	fi
 	echo "plot '$out/sweep.dat' using 1:2 with linespoints lw 2 title 'CPU alone', \\"
 	echo "  '' using 1:3 with linespoints lw 2 title 'fast DXE alone (rate=1G)', \\"

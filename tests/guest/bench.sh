@@ -53,7 +53,7 @@ snap() {
 # share TAG: counter deltas between /tmp/snap.0 and /tmp/snap.1.
 share() {
 	awk -v tag="$1" 'NR == FNR { r[$1] = $2; b[$1] = $3; e[$1] = $4; f[$1] = $5; next }
-		{ printf "lbdx_bench: share tag=%s backend=%s requests=%d bytes=%d errors=%d failovers=%d\n",
+		{ printf "lbdx_bench: share tag=%s backend=%s requests=%.0f bytes=%.0f errors=%.0f failovers=%.0f\n",
 			tag, $1, $2 - r[$1], $3 - b[$1], $4 - e[$1], $5 - f[$1] }' /tmp/snap.0 /tmp/snap.1
 }
 

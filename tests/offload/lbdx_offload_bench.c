@@ -397,6 +397,7 @@ struct bench_slot {
 	struct bench_stream *st;
 	void *src;
 	void *dst;
+	bool used;			/* submitted at this size */
 };
 
 /* One submitting kthread and its window of buffers. */
@@ -411,7 +412,7 @@ struct bench_stream {
 	struct bench_slot *slots;
 	unsigned int nslots;
 	size_t len;
-	u64 deadline;
+	unsigned long deadline;		/* jiffies: cheaper than a clock read */
 	u64 end;			/* when the last request completed */
 	bool stuck;			/* requests never completed: leak */
 	struct completion exited;
@@ -456,7 +457,7 @@ static int bench_stream_thread(void *data)
 	struct lbdx_tx *tx;
 	unsigned long flags;
 
-	while (ktime_get_ns() < st->deadline) {
+	while (time_before(jiffies, st->deadline)) {
 		if (!wait_event_timeout(st->wq, bench_stream_has_free(st, 1),
 					BENCH_DRAIN)) {
 			st->stuck = true;
@@ -467,6 +468,7 @@ static int bench_stream_thread(void *data)
 		spin_unlock_irqrestore(&st->lock, flags);
 
 		sub.callback_param = slot;
+		slot->used = true;
 		tx = lbdx_async_memcpy(slot->dst, slot->src, st->len, &sub);
 		if (IS_ERR(tx)) {
 			spin_lock_irqsave(&st->lock, flags);
@@ -544,6 +546,7 @@ static int bench_stream_size(struct bench_stream **sts, size_t len, u8 fill)
 
 		for (i = 0; i < st->nslots; i++) {
 			memset(st->slots[i].src, fill, len);
+			st->slots[i].used = false;
 			st->free[i] = i;
 		}
 		st->nfree = st->nslots;
@@ -556,7 +559,7 @@ static int bench_stream_size(struct bench_stream **sts, size_t len, u8 fill)
 	for (t = 0; t < threads; t++) {
 		struct task_struct *task;
 
-		sts[t]->deadline = start + (u64)ms * NSEC_PER_MSEC;
+		sts[t]->deadline = jiffies + msecs_to_jiffies(ms);
 		task = kthread_run(bench_stream_thread, sts[t], "lbdx_bench/%u", t);
 		if (IS_ERR(task)) {
 			/* The threads already started stop at the deadline. */
@@ -574,7 +577,8 @@ static int bench_stream_size(struct bench_stream **sts, size_t len, u8 fill)
 		done += st->done;
 		status = status ?: st->status;
 		for (i = 0; i < st->nslots; i++)
-			bad |= memcmp(st->slots[i].dst, st->slots[i].src, len);
+			bad |= st->slots[i].used &&
+			       memcmp(st->slots[i].dst, st->slots[i].src, len);
 	}
 	ns = end > start ? end - start : 1;
 	pr_info("stream tag=%s op=copy size=%zu threads=%u window=%u reqs=%llu bytes=%llu ns=%llu mbps=%llu errors=%d verify=%s\n",
