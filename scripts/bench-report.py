@@ -96,7 +96,7 @@ def main():
             p2[(r["op"], r["impl"])].append(
                 int(r["bytes"]) * int(r["iters"]) * 1000 / max(int(r["ns"]), 1))
     p2_len = next((int(r["bytes"]) for r in records if r["kind"] == "p2"
-                   and "bytes" in r), 0)
+                   and "bytes" in r), 1 << 20)
     for op, text, bases in (("copy", "copy", ["memcpy"]),
                             ("xor", "4-source xor", ["xor_gen_copy",
                                                      "xor_gen_zero"])):
