@@ -11,6 +11,7 @@
 //!   interrupt self-test.
 //! - [`hlb`]: the load balancer.
 //! - [`dxe`]: the DMA/XOR engine.
+//! - [`offload`]: the async-offload layer over the engines and the CPU.
 //! - [`sysfs`]: read-only sysfs attribute groups (over the C glue).
 
 use kernel::{driver, pci, prelude::*, InPlaceModule};
@@ -23,6 +24,7 @@ mod hlb;
 mod hw;
 #[cfg(CONFIG_KUNIT)]
 mod kunit_tests;
+mod offload;
 mod pci_id;
 mod sysfs;
 
@@ -34,6 +36,8 @@ struct LbdxModule {
     _hlb: driver::Registration<pci::Adapter<hlb::HlbDriver>>,
     #[pin]
     _dxe: driver::Registration<pci::Adapter<dxe::DxeDriver>>,
+    // Declared last to drop last: after the engines unregistered.
+    _offload: offload::Offload,
 }
 
 impl InPlaceModule for LbdxModule {
@@ -41,6 +45,8 @@ impl InPlaceModule for LbdxModule {
         // SAFETY: Called once, here, before the HLB driver registers.
         unsafe { hlb::configfs::init_registry() };
         try_pin_init!(Self {
+            // Initialized first: engines register with it as they probe.
+            _offload: offload::Offload::new()?,
             _configfs <- hlb::configfs::subsystem(),
             _hlb <- driver::Registration::new(c"lbdx_hlb", module),
             _dxe <- driver::Registration::new(c"lbdx_dxe", module),

@@ -191,6 +191,27 @@ pub enum Policy {
     CpuOnly,
 }
 
+impl Policy {
+    /// Every policy, in the order sysfs lists them.
+    pub const ALL: [Self; 3] = [Self::EarliestCompletion, Self::RoundRobin, Self::CpuOnly];
+
+    /// The policy's name in sysfs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::EarliestCompletion => "earliest-completion",
+            Self::RoundRobin => "round-robin",
+            Self::CpuOnly => "cpu-only",
+        }
+    }
+
+    /// The policy named `s` (one trailing newline allowed, as `echo`
+    /// writes it); `None` for any other input.
+    pub fn parse(s: &[u8]) -> Option<Self> {
+        let s = s.strip_suffix(b"\n").unwrap_or(s);
+        Self::ALL.into_iter().find(|p| p.name().as_bytes() == s)
+    }
+}
+
 /// When a backend is degraded and when it recovers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HealthRules {

@@ -351,6 +351,25 @@ fn unavailable_backends_are_not_chosen_until_available_again() {
 }
 
 #[test]
+fn policies_parse_from_their_names_only() {
+    for p in Policy::ALL {
+        assert_eq!(Policy::parse(p.name().as_bytes()), Some(p));
+        let line = format!("{}\n", p.name());
+        assert_eq!(Policy::parse(line.as_bytes()), Some(p));
+    }
+    for bad in [
+        &b""[..],
+        b"\n",
+        b"round-robin\n\n",
+        b" cpu-only",
+        b"CPU-ONLY",
+        b"fastest",
+    ] {
+        assert_eq!(Policy::parse(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
 fn excluded_backends_are_not_chosen() {
     let (mut t, ids) = table(&[engine(100 * GB, 0), engine(10 * GB, 0), cpu(GB, 0)]);
     let mut tried = NONE;

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The async-offload layer: copy, fill, xor and xor-validate requests run,
+//! one by one, on the backend picked for each (DXE engines, the CPU, any
+//! driver that registers), with failover when one fails or disappears.
+//!
+//! - `backend.rs`: what a backend implements ([`Backend`]) and gets.
+//! - `backend_select.rs`, `request_state.rs`: the kernel-free choice and
+//!   failover rules, host-tested in `tools/lbdx-logic`.
+//! - `layer.rs`: the shared state and a request's life in the kernel.
+//! - `request.rs`, `mapping.rs`: a request, and its buffers mapped for DMA.
+//! - `cpu.rs`: the CPU backend.
+//! - `sysfs.rs`: `/sys/kernel/lbdx_offload`.
+//! - `capi.rs`: the C API of `include/linux/lbdx_offload.h`.
+//! - `glue.rs`: wrappers over `offload_glue.c`.
+//!
+//! Guide: `Documentation/driver-api/lbdx-offload.rst`.
+
+mod backend;
+#[allow(
+    unreachable_pub,
+    dead_code,
+    reason = "kernel-free, shared with host tests"
+)]
+mod backend_select;
+mod capi;
+mod cpu;
+mod glue;
+mod layer;
+mod mapping;
+mod request;
+#[allow(
+    unreachable_pub,
+    dead_code,
+    reason = "kernel-free, shared with host tests"
+)]
+mod request_state;
+mod sysfs;
+
+use backend_select::{BackendId, Caps, OpSet};
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::{prelude::*, sync::Arc};
+
+pub(crate) use backend::{Backend, Desc, Outcome};
+#[allow(unused_imports, reason = "the engine driver's interface")]
+pub(crate) use backend::{Job, Refusal, Ticket};
+pub(crate) use layer::complete;
+
+/// `backends/` of the layer's sysfs directory; null while it does not
+/// exist.
+static BACKENDS_DIR: AtomicPtr<sysfs::RawDir> = AtomicPtr::new(core::ptr::null_mut());
+
+/// A registered backend; dropping it unregisters the backend (process
+/// context): no job is submitted to it any more, and every job it still
+/// holds fails over to another backend. The backend must have stopped
+/// touching the buffers of its jobs before.
+pub(crate) struct Registration {
+    // Dropped first: no sysfs file of the backend runs afterwards.
+    dir: Option<sysfs::Dir<sysfs::BackendDir>>,
+    id: BackendId,
+}
+
+impl Registration {
+    /// Registers `backend` as `desc` says.
+    pub(crate) fn new(desc: Desc, backend: Arc<dyn Backend>) -> Result<Self> {
+        let (id, name) = layer::register(desc, backend)?;
+        let parent = BACKENDS_DIR.load(Ordering::Acquire);
+        let dir = if parent.is_null() {
+            None
+        } else {
+            match sysfs::Dir::new(Some(parent), name.as_cstr(), sysfs::BackendDir { id }) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    layer::unregister(id);
+                    return Err(e);
+                }
+            }
+        };
+        Ok(Self { dir, id })
+    }
+
+    /// Replaces the backend's bandwidth estimate (bytes per second).
+    pub(crate) fn set_bandwidth(&self, bytes_per_sec: u64) {
+        layer::set_bandwidth(self.id, bytes_per_sec);
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        drop(self.dir.take());
+        layer::unregister(self.id);
+    }
+}
+
+/// The layer for the module's lifetime: its sysfs directories and the CPU
+/// backend. Created before the engine driver registers, dropped after it
+/// unregistered.
+pub(crate) struct Offload {
+    cpu_reg: Option<Registration>,
+    cpu: Arc<cpu::Cpu>,
+    backends: Option<sysfs::Dir<sysfs::Backends>>,
+    root: Option<sysfs::Dir<sysfs::Root>>,
+}
+
+/// Fixed cost of a CPU job, nanoseconds: a hand-off to a worker thread.
+const CPU_REQUEST_COST_NS: u64 = 2_000;
+/// CPU bandwidth estimate when calibration fails, bytes per second.
+const CPU_DEFAULT_BW: u64 = 1 << 30;
+
+impl Offload {
+    /// Sets the layer up: sysfs, then the CPU backend.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Called once, from module init, before anything else of
+        // the layer.
+        unsafe { layer::init() };
+        let root = sysfs::Dir::new(None, c"lbdx_offload", sysfs::Root)?;
+        let backends = sysfs::Dir::new(Some(root.raw()), c"backends", sysfs::Backends)?;
+        BACKENDS_DIR.store(backends.raw(), Ordering::Release);
+        let cpu = cpu::Cpu::new()?;
+        let mut name = KVec::new();
+        name.extend_from_slice(b"cpu", GFP_KERNEL)?;
+        let desc = Desc {
+            name,
+            dev: None,
+            caps: Caps {
+                ops: OpSet::ALL,
+                max_xor_sources: mapping::MAX_SRCS as u32,
+                max_len: 1 << 30,
+                align: 1,
+            },
+            bandwidth: cpu::Cpu::calibrate().unwrap_or(CPU_DEFAULT_BW),
+            request_cost_ns: CPU_REQUEST_COST_NS,
+            is_cpu: true,
+        };
+        let mut this = Self {
+            cpu_reg: None,
+            cpu: cpu.clone(),
+            backends: Some(backends),
+            root: Some(root),
+        };
+        this.cpu_reg = Some(Registration::new(desc, cpu)?);
+        Ok(this)
+    }
+}
+
+impl Drop for Offload {
+    fn drop(&mut self) {
+        // The CPU stops touching buffers before it unregisters.
+        self.cpu.shut_down();
+        drop(self.cpu_reg.take());
+        BACKENDS_DIR.store(core::ptr::null_mut(), Ordering::Release);
+        drop(self.backends.take());
+        drop(self.root.take());
+    }
+}

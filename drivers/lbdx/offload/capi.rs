@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The layer's C API, `include/linux/lbdx_offload.h`: consumer calls
+//! (`lbdx_async_*`, `lbdx_tx_*`, `lbdx_offload_set_policy`) and backend
+//! registration for C drivers (`lbdx_backend_*`). The glue exports these
+//! symbols; this file checks every argument, turns C types into the
+//! layer's and back, and is the only place a `struct lbdx_tx *` is made or
+//! taken apart (`Arc::into_raw` / `Arc::from_raw` of a [`Req`]).
+
+use super::{
+    backend::{Backend, Desc, Job, Refusal, Ticket},
+    backend_select::{Caps, Op, OpSet, Policy},
+    glue, layer,
+    mapping::MAX_SRCS,
+    request::{Callback, Notify, Req},
+    Outcome, Registration,
+};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
+use kernel::{bindings, device::Device, prelude::*, sync::Arc};
+
+/// `LBDX_MAX_LEN`.
+const MAX_LEN: usize = 1 << 30;
+
+/// `struct lbdx_submit`.
+#[repr(C)]
+pub(super) struct LbdxSubmit {
+    depend: *const Req,
+    callback: Option<Callback>,
+    callback_param: *mut c_void,
+    flags: c_uint,
+}
+
+/// `struct lbdx_job`.
+#[repr(C)]
+pub(super) struct LbdxJob {
+    op: c_uint,
+    src_cnt: c_uint,
+    len: u32,
+    dst: u64,
+    srcs: *const u64,
+    pattern: u64,
+    ticket: u64,
+}
+
+/// `struct lbdx_backend_ops`.
+#[repr(C)]
+pub(super) struct LbdxBackendOps {
+    submit: Option<unsafe extern "C" fn(*mut c_void, *const LbdxJob) -> c_int>,
+    healthy: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
+}
+
+/// `struct lbdx_backend_desc`.
+#[repr(C)]
+pub(super) struct LbdxBackendDesc {
+    name: *const c_char,
+    dev: *mut bindings::device,
+    ops_mask: u32,
+    max_xor_srcs: u32,
+    max_len: u32,
+    align: u32,
+    bandwidth: u64,
+    request_cost_ns: u64,
+    ops: *const LbdxBackendOps,
+    priv_: *mut c_void,
+}
+
+fn err_ptr<T>(e: Error) -> *mut T {
+    e.to_errno() as isize as *mut T
+}
+
+fn is_err_or_null<T>(p: *const T) -> bool {
+    p.is_null() || (p as isize) < 0 && (p as isize) >= -4095
+}
+
+/// Checks the common arguments, builds the request and submits it.
+///
+/// # Safety
+///
+/// `submit` is null or valid; its `depend` is null or a live request
+/// handle.
+unsafe fn submit_req(
+    op: Op,
+    len: usize,
+    dst: usize,
+    srcs: KVec<usize>,
+    pattern: u64,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    let bufs_ok =
+        (dst == 0 || glue::is_linear(dst, len)) && srcs.iter().all(|s| glue::is_linear(*s, len));
+    if len == 0 || len > MAX_LEN || !bufs_ok {
+        return err_ptr(EINVAL);
+    }
+    // SAFETY: By the function's safety requirements.
+    let s = unsafe { submit.as_ref() };
+    let notify = s.and_then(|s| {
+        s.callback.map(|func| Notify {
+            func,
+            param: s.callback_param as usize,
+        })
+    });
+    let flags = s.map_or(0, |s| s.flags);
+    let depend = s.map_or(core::ptr::null(), |s| s.depend);
+    let req = match Req::new(op, len as u32, dst, srcs, pattern, flags, notify) {
+        Ok(r) => r,
+        Err(e) => return err_ptr(e),
+    };
+    // SAFETY: `depend` is a live handle (an `Arc::into_raw` of a `Req` whose
+    // reference the caller holds) or null.
+    let depend = (!is_err_or_null(depend)).then(|| unsafe { Arc::from_raw(depend) });
+    let handle = req.clone();
+    let r = layer::submit(req, depend.as_ref());
+    // The caller's reference to `depend` stays the caller's.
+    if let Some(d) = depend {
+        let _ = Arc::into_raw(d);
+    }
+    match r {
+        Ok(()) => Arc::into_raw(handle).cast_mut(),
+        Err(e) => err_ptr(e),
+    }
+}
+
+/// Collects `src_cnt` source pointers from `srcs`.
+///
+/// # Safety
+///
+/// `srcs` is null or valid for `src_cnt` pointers.
+unsafe fn sources(srcs: *const *mut c_void, src_cnt: c_uint) -> Result<KVec<usize>> {
+    let n = src_cnt as usize;
+    if srcs.is_null() || !(2..=MAX_SRCS).contains(&n) {
+        return Err(EINVAL);
+    }
+    // SAFETY: By the function's safety requirements.
+    let s = unsafe { core::slice::from_raw_parts(srcs, n) };
+    let mut v = KVec::with_capacity(n, GFP_ATOMIC)?;
+    for p in s {
+        if p.is_null() {
+            return Err(EINVAL);
+        }
+        v.push(*p as usize, GFP_ATOMIC)?;
+    }
+    Ok(v)
+}
+
+/// `lbdx_async_memcpy()`.
+///
+/// # Safety
+///
+/// As the header says: linear-map buffers of `len` bytes kept until
+/// completion; `submit` null or valid.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_async_memcpy(
+    dst: *mut c_void,
+    src: *const c_void,
+    len: usize,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    if dst.is_null() || src.is_null() {
+        return err_ptr(EINVAL);
+    }
+    let d = dst as usize;
+    let s = src as usize;
+    if d < s.saturating_add(len) && s < d.saturating_add(len) {
+        return err_ptr(EINVAL);
+    }
+    let mut srcs = KVec::new();
+    if let Err(e) = srcs.push(s, GFP_ATOMIC) {
+        return err_ptr(e.into());
+    }
+    // SAFETY: Forwarded from the caller.
+    unsafe { submit_req(Op::Copy, len, d, srcs, 0, submit) }
+}
+
+/// `lbdx_async_fill()`.
+///
+/// # Safety
+///
+/// As for [`lbdx_async_memcpy`].
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_async_fill(
+    dst: *mut c_void,
+    pattern: u64,
+    len: usize,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    if dst.is_null() {
+        return err_ptr(EINVAL);
+    }
+    // SAFETY: Forwarded from the caller.
+    unsafe { submit_req(Op::Fill, len, dst as usize, KVec::new(), pattern, submit) }
+}
+
+/// `lbdx_async_xor()`.
+///
+/// # Safety
+///
+/// As for [`lbdx_async_memcpy`]; `srcs` valid for `src_cnt` pointers.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_async_xor(
+    dst: *mut c_void,
+    srcs: *const *mut c_void,
+    src_cnt: c_uint,
+    len: usize,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    // SAFETY: Forwarded from the caller.
+    let v = match unsafe { sources(srcs, src_cnt) } {
+        Ok(v) => v,
+        Err(e) => return err_ptr(e),
+    };
+    let d = dst as usize;
+    // The destination may be the first source, and overlap no other.
+    let overlaps = v
+        .iter()
+        .skip(1)
+        .any(|s| d < s.saturating_add(len) && *s < d.saturating_add(len));
+    let first_partial = v
+        .first()
+        .is_some_and(|s| *s != d && d < s.saturating_add(len) && *s < d.saturating_add(len));
+    if dst.is_null() || overlaps || first_partial {
+        return err_ptr(EINVAL);
+    }
+    // SAFETY: Forwarded from the caller.
+    unsafe { submit_req(Op::Xor, len, d, v, 0, submit) }
+}
+
+/// `lbdx_async_xor_val()`.
+///
+/// # Safety
+///
+/// As for [`lbdx_async_xor`].
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_async_xor_val(
+    srcs: *const *mut c_void,
+    src_cnt: c_uint,
+    len: usize,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    // SAFETY: Forwarded from the caller.
+    match unsafe { sources(srcs, src_cnt) } {
+        // SAFETY: Forwarded from the caller.
+        Ok(v) => unsafe { submit_req(Op::XorVal, len, 0, v, 0, submit) },
+        Err(e) => err_ptr(e),
+    }
+}
+
+/// # Safety
+///
+/// `tx` is null, an error pointer or a live handle.
+unsafe fn handle<'a>(tx: *const Req) -> Option<&'a Req> {
+    if is_err_or_null(tx) {
+        return None;
+    }
+    // SAFETY: A live handle holds a reference.
+    Some(unsafe { &*tx })
+}
+
+/// `lbdx_tx_wait()`.
+///
+/// # Safety
+///
+/// `tx` a live handle; `result` null or valid. Process context.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_tx_wait(tx: *const Req, result: *mut u32) -> c_int {
+    // SAFETY: By the function's safety requirements.
+    let Some(req) = (unsafe { handle(tx) }) else {
+        return EINVAL.to_errno();
+    };
+    let fin = req.wait();
+    if !result.is_null() {
+        // SAFETY: By the function's safety requirements.
+        unsafe { *result = fin.result };
+    }
+    fin.status
+}
+
+/// `lbdx_tx_status()`.
+///
+/// # Safety
+///
+/// `tx` a live handle.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_tx_status(tx: *const Req) -> c_int {
+    // SAFETY: By the function's safety requirements.
+    match unsafe { handle(tx) } {
+        Some(req) => req.finished().map_or(EINPROGRESS.to_errno(), |f| f.status),
+        None => EINVAL.to_errno(),
+    }
+}
+
+/// `lbdx_tx_put()`.
+///
+/// # Safety
+///
+/// `tx` null, an error pointer, or a live handle whose reference the caller
+/// gives up.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_tx_put(tx: *const Req) {
+    if !is_err_or_null(tx) {
+        // SAFETY: By the function's safety requirements.
+        drop(unsafe { Arc::from_raw(tx) });
+    }
+}
+
+/// `lbdx_offload_set_policy()`.
+///
+/// # Safety
+///
+/// `name` null or a NUL-terminated string.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_offload_set_policy(name: *const c_char) -> c_int {
+    if name.is_null() {
+        return EINVAL.to_errno();
+    }
+    // SAFETY: By the function's safety requirements.
+    let name = unsafe { CStr::from_char_ptr(name) };
+    match Policy::parse(name.to_bytes()) {
+        Some(p) => {
+            layer::set_policy(p);
+            0
+        }
+        None => EINVAL.to_errno(),
+    }
+}
+
+/// A backend registered from C: its ops table.
+struct CBackend {
+    submit: unsafe extern "C" fn(*mut c_void, *const LbdxJob) -> c_int,
+    healthy: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
+    priv_: usize,
+}
+
+impl Backend for CBackend {
+    fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+        let c = LbdxJob {
+            op: match job.op {
+                Op::Copy => 0,
+                Op::Fill => 1,
+                Op::Xor => 2,
+                Op::XorVal => 3,
+            },
+            src_cnt: job.srcs.len() as c_uint,
+            len: job.len,
+            dst: job.dst,
+            srcs: job.srcs.as_ptr(),
+            pattern: job.pattern,
+            ticket: job.ticket.0,
+        };
+        // SAFETY: The driver registered this function for `priv_`; `c` is
+        // valid for the call.
+        match unsafe { (self.submit)(self.priv_ as *mut c_void, &c) } {
+            0 => Ok(()),
+            e if e == EBUSY.to_errno() => Err(Refusal::Busy),
+            _ => Err(Refusal::Gone),
+        }
+    }
+
+    fn healthy(&self) -> bool {
+        // SAFETY: As for `submit`.
+        self.healthy
+            .is_none_or(|f| unsafe { f(self.priv_ as *mut c_void) })
+    }
+}
+
+/// Checks a C descriptor and turns it into the layer's.
+///
+/// # Safety
+///
+/// `d` valid; its pointers null or valid.
+unsafe fn c_desc(d: &LbdxBackendDesc) -> Result<(Desc, CBackend)> {
+    // SAFETY: By the function's safety requirements.
+    let ops = unsafe { d.ops.as_ref() }.ok_or(EINVAL)?;
+    let submit = ops.submit.ok_or(EINVAL)?;
+    if d.name.is_null()
+        || d.ops_mask == 0
+        || d.ops_mask & !0xf != 0
+        || d.max_len == 0
+        || d.bandwidth == 0
+        || (d.align != 0 && !d.align.is_power_of_two())
+        || (d.ops_mask & 0xc != 0 && !(2..=MAX_SRCS as u32).contains(&d.max_xor_srcs))
+    {
+        return Err(EINVAL);
+    }
+    // SAFETY: By the function's safety requirements.
+    let name = unsafe { CStr::from_char_ptr(d.name) }.to_bytes();
+    let mut n = KVec::new();
+    n.extend_from_slice(name, GFP_KERNEL)?;
+    let dev = if d.dev.is_null() {
+        None
+    } else {
+        // SAFETY: A valid device; `get_device` takes a reference.
+        Some(unsafe { Device::get_device(d.dev) })
+    };
+    let desc = Desc {
+        name: n,
+        dev,
+        caps: Caps {
+            ops: OpSet(d.ops_mask as u8),
+            max_xor_sources: d.max_xor_srcs,
+            max_len: d.max_len.into(),
+            align: d.align,
+        },
+        bandwidth: d.bandwidth,
+        request_cost_ns: d.request_cost_ns,
+        is_cpu: false,
+    };
+    let b = CBackend {
+        submit,
+        healthy: ops.healthy,
+        priv_: d.priv_ as usize,
+    };
+    Ok((desc, b))
+}
+
+/// `lbdx_backend_register()`.
+///
+/// # Safety
+///
+/// `desc` null or valid, as the header says. Process context.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_backend_register(
+    desc: *const LbdxBackendDesc,
+) -> *mut Registration {
+    // SAFETY: By the function's safety requirements.
+    let Some(d) = (unsafe { desc.as_ref() }) else {
+        return err_ptr(EINVAL);
+    };
+    // SAFETY: By the function's safety requirements.
+    let r = unsafe { c_desc(d) }.and_then(|(desc, b)| {
+        let b: Arc<dyn Backend> = Arc::new(b, GFP_KERNEL)?;
+        let reg = Registration::new(desc, b)?;
+        Ok(KBox::new(reg, GFP_KERNEL)?)
+    });
+    match r {
+        Ok(reg) => KBox::into_raw(reg),
+        Err(e) => err_ptr(e),
+    }
+}
+
+/// `lbdx_backend_unregister()`.
+///
+/// # Safety
+///
+/// `backend` a registration from [`lbdx_backend_register`], not used again.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_backend_unregister(backend: *mut Registration) {
+    if !is_err_or_null(backend) {
+        // SAFETY: By the function's safety requirements.
+        drop(unsafe { KBox::from_raw(backend) });
+    }
+}
+
+/// `lbdx_backend_complete()`.
+#[no_mangle]
+pub(super) extern "C" fn lbdx_backend_complete(ticket: u64, status: c_int, result: u32) {
+    let outcome = match status {
+        0 => Outcome::Done {
+            xor_nonzero: result != 0,
+        },
+        s if s == ETIMEDOUT.to_errno() => Outcome::TimedOut,
+        s if s == ECANCELED.to_errno() => Outcome::Aborted,
+        _ => Outcome::Failed,
+    };
+    super::complete(Ticket(ticket), outcome);
+}
+
+/// `lbdx_backend_set_bandwidth()`.
+///
+/// # Safety
+///
+/// `backend` a live registration.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_backend_set_bandwidth(
+    backend: *const Registration,
+    bandwidth: u64,
+) {
+    // SAFETY: By the function's safety requirements.
+    if let Some(r) = unsafe { backend.as_ref() } {
+        r.set_bandwidth(bandwidth);
+    }
+}

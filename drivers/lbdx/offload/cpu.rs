@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The CPU software backend: a backend like any other, registered as
+//! `cpu`, doing copy and fill with the kernel's `memcpy()`, xor and
+//! xor-validate with the kernel's fastest xor routine (`xor_gen()`, chosen
+//! at boot by `lib/raid/xor`) where buffers allow, and plain word loops
+//! elsewhere.
+//!
+//! It runs a job in the submitter's thread when the layer allows
+//! ([`Backend::run_inline`]), and otherwise on the unbound system
+//! workqueue, one work item per job, so that it competes with the engines
+//! as a device with its own queue. Its bandwidth estimate starts from a
+//! calibration copy at registration.
+
+use super::{
+    backend::{Backend, Job, Outcome, Refusal, Ticket},
+    backend_select::Op,
+    glue,
+    mapping::MAX_SRCS,
+};
+use core::{
+    ffi::c_void,
+    ptr,
+    sync::atomic::{AtomicBool, AtomicU32, Ordering},
+};
+use kernel::{
+    impl_has_work, new_work,
+    prelude::*,
+    sync::Arc,
+    time::{delay::fsleep, Delta},
+    workqueue::{self, Work, WorkItem},
+};
+
+/// Block of `xor_gen()`: lengths must be multiples of it.
+const XOR_BLOCK: usize = 512;
+/// Alignment `xor_gen()` needs.
+const XOR_ALIGN: u64 = 64;
+
+/// Jobs queued on the workqueue and not finished.
+struct Pending {
+    count: AtomicU32,
+}
+
+/// The CPU backend.
+pub(crate) struct Cpu {
+    pending: Arc<Pending>,
+    closed: AtomicBool,
+}
+
+impl Cpu {
+    /// A CPU backend.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        let pending = Arc::new(
+            Pending {
+                count: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(Arc::new(
+            Self {
+                pending,
+                closed: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Refuses new jobs and waits until the queued ones ran (process
+    /// context): after this, no work item of this backend is left.
+    pub(crate) fn shut_down(&self) {
+        self.closed.store(true, Ordering::Release);
+        while self.pending.count.load(Ordering::Acquire) != 0 {
+            fsleep(Delta::from_millis(1));
+        }
+    }
+
+    /// Bytes per second of `memcpy()` here, measured by copying a 64 KiB
+    /// buffer a few times; `None` if it cannot be measured.
+    pub(crate) fn calibrate() -> Option<u64> {
+        const LEN: usize = 64 * 1024;
+        const ROUNDS: u64 = 8;
+        let src = KVec::<u8>::from_elem(0x5a, LEN, GFP_KERNEL).ok()?;
+        let mut dst = KVec::<u8>::from_elem(0, LEN, GFP_KERNEL).ok()?;
+        let start = glue::now_ns();
+        for _ in 0..ROUNDS {
+            dst.copy_from_slice(&src);
+        }
+        let ns = glue::now_ns().saturating_sub(start).max(1);
+        Some((LEN as u64 * ROUNDS).saturating_mul(1_000_000_000) / ns)
+    }
+}
+
+/// A job the CPU backend runs on the workqueue.
+#[pin_data]
+struct CpuJob {
+    op: Op,
+    len: u32,
+    dst: u64,
+    srcs: [u64; MAX_SRCS],
+    n: usize,
+    pattern: u64,
+    ticket: Ticket,
+    pending: Arc<Pending>,
+    #[pin]
+    work: Work<CpuJob>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for CpuJob { self.work }
+}
+
+impl WorkItem for CpuJob {
+    type Pointer = Arc<CpuJob>;
+
+    fn run(this: Arc<CpuJob>) {
+        let srcs = this.srcs.get(..this.n).unwrap_or(&[]);
+        // SAFETY: The layer gave these addresses in a job of this backend,
+        // which takes kernel virtual addresses; the buffers stay valid
+        // until the job is reported, below.
+        let outcome = unsafe { execute(this.op, this.len as usize, this.dst, srcs, this.pattern) };
+        super::complete(this.ticket, outcome);
+        this.pending.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Backend for Cpu {
+    fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Refusal::Gone);
+        }
+        let mut srcs = [0u64; MAX_SRCS];
+        let n = job.srcs.len().min(MAX_SRCS);
+        srcs[..n].copy_from_slice(&job.srcs[..n]);
+        let item = Arc::pin_init(
+            pin_init!(CpuJob {
+                op: job.op,
+                len: job.len,
+                dst: job.dst,
+                srcs,
+                n,
+                pattern: job.pattern,
+                ticket: job.ticket,
+                pending: self.pending.clone(),
+                work <- new_work!("lbdx_offload::CpuJob::work"),
+            }),
+            GFP_ATOMIC,
+        )
+        .map_err(|_| Refusal::Busy)?;
+        self.pending.count.fetch_add(1, Ordering::AcqRel);
+        // A fresh item cannot be queued already.
+        let _ = workqueue::system_unbound().enqueue(item);
+        Ok(())
+    }
+
+    fn run_inline(&self, job: &Job<'_>) -> Option<Outcome> {
+        // SAFETY: As in `CpuJob::run`; the layer calls this only with a
+        // job of this backend, before the job is reported.
+        Some(unsafe { execute(job.op, job.len as usize, job.dst, job.srcs, job.pattern) })
+    }
+}
+
+/// Runs one job.
+///
+/// # Safety
+///
+/// `dst` (unless xor-validate) and every source must be kernel virtual
+/// addresses of `len` valid bytes; `dst` must not overlap a source except
+/// by being equal to the first one (xor).
+unsafe fn execute(op: Op, len: usize, dst: u64, srcs: &[u64], pattern: u64) -> Outcome {
+    let d = dst as usize as *mut u8;
+    let s = |i: usize| {
+        srcs.get(i)
+            .map_or(ptr::null(), |a| *a as usize as *const u8)
+    };
+    match op {
+        Op::Copy => {
+            if s(0).is_null() {
+                return Outcome::Failed;
+            }
+            // SAFETY: By the function's safety requirements.
+            unsafe { ptr::copy_nonoverlapping(s(0), d, len) };
+        }
+        // SAFETY: By the function's safety requirements.
+        Op::Fill => unsafe { fill(d, len, pattern) },
+        Op::Xor => {
+            if srcs.len() < 2 {
+                return Outcome::Failed;
+            }
+            // SAFETY: By the function's safety requirements.
+            unsafe { xor(d, srcs, len) };
+        }
+        Op::XorVal => {
+            if srcs.len() < 2 {
+                return Outcome::Failed;
+            }
+            // SAFETY: By the function's safety requirements.
+            let nonzero = unsafe { xor_nonzero(srcs, len) };
+            return Outcome::Done {
+                xor_nonzero: nonzero,
+            };
+        }
+    }
+    Outcome::Done { xor_nonzero: false }
+}
+
+/// Fills `len` bytes at `d` with `pattern` (little endian): one pattern,
+/// then copies doubling the filled prefix.
+///
+/// # Safety
+///
+/// `d` must be valid for `len` bytes.
+unsafe fn fill(d: *mut u8, len: usize, pattern: u64) {
+    let bytes = pattern.to_le_bytes();
+    let first = len.min(bytes.len());
+    // SAFETY: `first <= len`.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), d, first) };
+    let mut filled = first;
+    while filled < len {
+        let n = filled.min(len - filled);
+        // SAFETY: `[0, filled)` and `[filled, filled + n)` are disjoint parts
+        // of the buffer; `filled` is a multiple of 8 here, so the pattern
+        // continues.
+        unsafe { ptr::copy_nonoverlapping(d, d.add(filled), n) };
+        filled += n;
+    }
+}
+
+/// `d[i] = s0[i] ^ ... ^ sn[i]`.
+///
+/// # Safety
+///
+/// As for [`execute`].
+unsafe fn xor(d: *mut u8, srcs: &[u64], len: usize) {
+    let first = srcs[0] as usize as *const u8;
+    if first != d.cast_const() {
+        // SAFETY: Disjoint by the safety requirements.
+        unsafe { ptr::copy_nonoverlapping(first, d, len) };
+    }
+    let rest = &srcs[1..];
+    let fast = if aligned(d as u64, rest) && glue::may_run_work() {
+        len - len % XOR_BLOCK
+    } else {
+        0
+    };
+    if fast != 0 {
+        let mut ptrs = [ptr::null_mut::<c_void>(); MAX_SRCS];
+        for (p, a) in ptrs.iter_mut().zip(rest) {
+            *p = *a as usize as *mut c_void;
+        }
+        // SAFETY: Aligned, in task context, `fast` a non-zero multiple of
+        // 512 within the buffers.
+        unsafe { glue::xor_gen(d, &mut ptrs[..rest.len()], fast as u32) };
+    }
+    for a in rest {
+        // SAFETY: The tail `[fast, len)` of valid buffers.
+        unsafe {
+            xor_into(
+                d.add(fast),
+                (*a as usize as *const u8).add(fast),
+                len - fast,
+            )
+        };
+    }
+}
+
+/// Whether the sources xor to anything but zero, computed block by block
+/// in a scratch buffer, stopping at the first non-zero block.
+///
+/// # Safety
+///
+/// As for [`execute`].
+unsafe fn xor_nonzero(srcs: &[u64], len: usize) -> bool {
+    #[repr(C, align(64))]
+    struct Scratch([u8; XOR_BLOCK]);
+    let mut scratch = Scratch([0; XOR_BLOCK]);
+    let mut off = 0;
+    while off < len {
+        let n = XOR_BLOCK.min(len - off);
+        let mut ptrs = [0u64; MAX_SRCS];
+        for (p, a) in ptrs.iter_mut().zip(srcs) {
+            *p = a + off as u64;
+        }
+        let sp = scratch.0.as_mut_ptr();
+        // SAFETY: `n` bytes at `off` of valid sources into the scratch
+        // block; the scratch is not a source.
+        unsafe { xor(sp, &ptrs[..srcs.len()], n) };
+        if scratch.0[..n].iter().any(|b| *b != 0) {
+            return true;
+        }
+        off += n;
+    }
+    false
+}
+
+fn aligned(d: u64, srcs: &[u64]) -> bool {
+    srcs.iter().fold(d, |a, s| a | s) % XOR_ALIGN == 0
+}
+
+/// `d[i] ^= s[i]` for `i < len`, a word at a time.
+///
+/// # Safety
+///
+/// `d` and `s` valid for `len` bytes, not overlapping unless equal.
+unsafe fn xor_into(d: *mut u8, s: *const u8, len: usize) {
+    const W: usize = core::mem::size_of::<u64>();
+    let words = len / W;
+    for i in 0..words {
+        // SAFETY: Within the buffers; unaligned accesses are allowed.
+        unsafe {
+            let dp = d.add(i * W).cast::<u64>();
+            let v = dp.read_unaligned() ^ s.add(i * W).cast::<u64>().read_unaligned();
+            dp.write_unaligned(v);
+        }
+    }
+    for i in words * W..len {
+        // SAFETY: Within the buffers.
+        unsafe { *d.add(i) ^= *s.add(i) };
+    }
+}

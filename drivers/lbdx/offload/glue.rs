@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe wrappers over `offload_glue.c`: streaming DMA mapping, buffer and
+//! context checks, the kernel's `xor_gen()`, and the clock. The sysfs
+//! directories of the same glue are wrapped in `sysfs.rs`.
+
+use core::ffi::c_void;
+use kernel::{device::Device, prelude::*};
+
+/// `dev` as the C `struct device *` (`Device` wraps it transparently),
+/// passed untyped: its Rust binding is not FFI-safe.
+fn raw(dev: &Device) -> *mut c_void {
+    core::ptr::from_ref(dev).cast::<c_void>().cast_mut()
+}
+
+extern "C" {
+    fn lbdx_glue_dma_map(
+        dev: *mut c_void,
+        va: *const c_void,
+        len: usize,
+        to_device: bool,
+        addr: *mut u64,
+    ) -> i32;
+    fn lbdx_glue_dma_unmap(dev: *mut c_void, addr: u64, len: usize, to_device: bool);
+    fn lbdx_glue_linear(va: *const c_void, len: usize) -> bool;
+    fn lbdx_glue_may_run_work() -> bool;
+    fn lbdx_glue_xor_gen(dest: *mut c_void, srcs: *mut *mut c_void, src_cnt: u32, bytes: u32);
+    fn ktime_get_mono_fast_ns() -> u64;
+}
+
+/// Maps `len` bytes at kernel virtual address `va` for DMA by `dev`, towards
+/// the device if `to_device`, from it otherwise.
+///
+/// # Safety
+///
+/// `[va, va + len)` must lie in the linear map ([`is_linear`]) and stay
+/// allocated until [`dma_unmap`] of the returned address.
+pub(super) unsafe fn dma_map(dev: &Device, va: usize, len: usize, to_device: bool) -> Result<u64> {
+    let mut addr = 0u64;
+    // SAFETY: `dev` is a valid device; the buffer is valid by the caller's
+    // guarantee; `addr` is a valid place to write.
+    let ret =
+        unsafe { lbdx_glue_dma_map(raw(dev), va as *const c_void, len, to_device, &mut addr) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(addr)
+}
+
+/// Undoes [`dma_map`].
+///
+/// # Safety
+///
+/// `addr`, `len` and `to_device` must be those of a mapping for `dev` made by
+/// [`dma_map`] and not yet unmapped.
+pub(super) unsafe fn dma_unmap(dev: &Device, addr: u64, len: usize, to_device: bool) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { lbdx_glue_dma_unmap(raw(dev), addr, len, to_device) }
+}
+
+/// Whether the `len` bytes at `va` lie in the kernel's linear map (and not
+/// on a stack): the buffers the layer accepts.
+pub(super) fn is_linear(va: usize, len: usize) -> bool {
+    // SAFETY: Only the address is examined, never dereferenced.
+    unsafe { lbdx_glue_linear(va as *const c_void, len) }
+}
+
+/// Whether the current context may run a request itself: task context
+/// with interrupts and bottom halves enabled.
+pub(super) fn may_run_work() -> bool {
+    // SAFETY: No arguments; reads the current context only.
+    unsafe { lbdx_glue_may_run_work() }
+}
+
+/// `dest[i] ^= srcs[0][i] ^ ... ^ srcs[n - 1][i]` for `i < bytes`, by the
+/// kernel's fastest xor routine.
+///
+/// # Safety
+///
+/// [`may_run_work`] must hold; `dest` and every source must be 64-byte
+/// aligned and valid for `bytes` bytes, `bytes` a non-zero multiple of 512;
+/// `srcs` must not be empty.
+pub(super) unsafe fn xor_gen(dest: *mut u8, srcs: &mut [*mut c_void], bytes: u32) {
+    // SAFETY: By the function's safety requirements.
+    unsafe { lbdx_glue_xor_gen(dest.cast(), srcs.as_mut_ptr(), srcs.len() as u32, bytes) }
+}
+
+/// Nanoseconds of the monotonic clock.
+pub(super) fn now_ns() -> u64 {
+    // SAFETY: Callable from any context, NMI included.
+    unsafe { ktime_get_mono_fast_ns() }
+}

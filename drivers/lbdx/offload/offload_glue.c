@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C glue of the lbdx async-offload layer: what the 7.3 kernel crate has no
+ * Rust abstraction for.
+ *
+ * - EXPORT_SYMBOL_GPL of the C API (include/linux/lbdx_offload.h), whose
+ *   functions are defined in Rust (offload/capi.rs);
+ * - streaming DMA mapping of one linear buffer (dma_map_single());
+ * - whether a buffer lies in the linear map, and whether the caller's
+ *   context may run work such as xor_gen();
+ * - kobject directories with show/store attributes under /sys/kernel.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/hardirq.h>
+#include <linux/kobject.h>
+#include <linux/lbdx_offload.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/raid/xor.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "offload_glue.h"
+
+EXPORT_SYMBOL_GPL(lbdx_async_memcpy);
+EXPORT_SYMBOL_GPL(lbdx_async_fill);
+EXPORT_SYMBOL_GPL(lbdx_async_xor);
+EXPORT_SYMBOL_GPL(lbdx_async_xor_val);
+EXPORT_SYMBOL_GPL(lbdx_tx_wait);
+EXPORT_SYMBOL_GPL(lbdx_tx_status);
+EXPORT_SYMBOL_GPL(lbdx_tx_put);
+EXPORT_SYMBOL_GPL(lbdx_offload_set_policy);
+EXPORT_SYMBOL_GPL(lbdx_backend_register);
+EXPORT_SYMBOL_GPL(lbdx_backend_unregister);
+EXPORT_SYMBOL_GPL(lbdx_backend_complete);
+EXPORT_SYMBOL_GPL(lbdx_backend_set_bandwidth);
+
+int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
+		      bool to_device, u64 *addr)
+{
+	dma_addr_t a = dma_map_single(dev, (void *)va, len,
+				      to_device ? DMA_TO_DEVICE :
+						  DMA_FROM_DEVICE);
+
+	if (dma_mapping_error(dev, a))
+		return -ENOMEM;
+	*addr = a;
+	return 0;
+}
+
+void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
+			 bool to_device)
+{
+	dma_unmap_single(dev, addr, len,
+			 to_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+}
+
+/* Whether [va, va + len) lies in the linear map (hence is physically
+ * contiguous and DMA-mappable with dma_map_single()). */
+bool lbdx_glue_linear(const void *va, size_t len)
+{
+	return len && virt_addr_valid(va) &&
+	       virt_addr_valid((const char *)va + len - 1) &&
+	       !object_is_on_stack(va);
+}
+
+/* Whether the caller may run a request itself: task context, interrupts
+ * and bottom halves enabled (as xor_gen() requires). */
+bool lbdx_glue_may_run_work(void)
+{
+	return !in_interrupt() && !irqs_disabled();
+}
+
+void lbdx_glue_xor_gen(void *dest, void **srcs, unsigned int src_cnt,
+		       unsigned int bytes)
+{
+	xor_gen(dest, srcs, src_cnt, bytes);
+}
+
+/* A sysfs directory whose attributes call back into Rust. */
+struct lbdx_kdir {
+	struct kobject kobj;
+	const void *ctx;
+	lbdx_kdir_show_t show;
+	lbdx_kdir_store_t store;
+	struct attribute_group group;
+	struct attribute **attrs;
+	struct kobj_attribute *kattrs;
+};
+
+static void lbdx_kdir_release(struct kobject *kobj)
+{
+	struct lbdx_kdir *d = container_of(kobj, struct lbdx_kdir, kobj);
+
+	kfree(d->attrs);
+	kfree(d->kattrs);
+	kfree(d);
+}
+
+static const struct kobj_type lbdx_kdir_ktype = {
+	.release = lbdx_kdir_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+};
+
+static ssize_t lbdx_kdir_show(struct kobject *kobj, struct kobj_attribute *a,
+			      char *buf)
+{
+	struct lbdx_kdir *d = container_of(kobj, struct lbdx_kdir, kobj);
+
+	return d->show(d->ctx, a - d->kattrs, buf);
+}
+
+static ssize_t lbdx_kdir_store(struct kobject *kobj, struct kobj_attribute *a,
+			       const char *buf, size_t len)
+{
+	struct lbdx_kdir *d = container_of(kobj, struct lbdx_kdir, kobj);
+
+	return d->store(d->ctx, a - d->kattrs, buf, len);
+}
+
+/*
+ * Creates directory @name under @parent (NULL: /sys/kernel) with @n
+ * attributes called @names (mode 0644 where @writable, else 0444), shown
+ * through @show(@ctx, index) and stored through @store(@ctx, index, ...).
+ * The names must outlive the directory.
+ */
+int lbdx_kdir_create(struct lbdx_kdir *parent, const char *name,
+		     const char *const *names, const bool *writable,
+		     unsigned int n, const void *ctx, lbdx_kdir_show_t show,
+		     lbdx_kdir_store_t store, struct lbdx_kdir **out)
+{
+	struct lbdx_kdir *d;
+	unsigned int i;
+	int ret;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->attrs = kcalloc(n + 1, sizeof(*d->attrs), GFP_KERNEL);
+	d->kattrs = kcalloc(n, sizeof(*d->kattrs), GFP_KERNEL);
+	if (!d->attrs || !d->kattrs) {
+		kfree(d->attrs);
+		kfree(d->kattrs);
+		kfree(d);
+		return -ENOMEM;
+	}
+	d->ctx = ctx;
+	d->show = show;
+	d->store = store;
+	for (i = 0; i < n; i++) {
+		struct kobj_attribute *ka = &d->kattrs[i];
+
+		sysfs_attr_init(&ka->attr);
+		ka->attr.name = names[i];
+		ka->attr.mode = writable[i] ? 0644 : 0444;
+		ka->show = lbdx_kdir_show;
+		ka->store = writable[i] ? lbdx_kdir_store : NULL;
+		d->attrs[i] = &ka->attr;
+	}
+	d->group.attrs = d->attrs;
+
+	ret = kobject_init_and_add(&d->kobj, &lbdx_kdir_ktype,
+				   parent ? &parent->kobj : kernel_kobj, "%s",
+				   name);
+	if (ret)
+		goto put;
+	ret = sysfs_create_group(&d->kobj, &d->group);
+	if (ret)
+		goto put;
+	*out = d;
+	return 0;
+put:
+	kobject_put(&d->kobj);
+	return ret;
+}
+
+/* Removes @dir; no show or store runs once this returns. */
+void lbdx_kdir_destroy(struct lbdx_kdir *dir)
+{
+	sysfs_remove_group(&dir->kobj, &dir->group);
+	kobject_del(&dir->kobj);
+	kobject_put(&dir->kobj);
+}

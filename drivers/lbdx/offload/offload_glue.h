@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Interface of offload_glue.c, the C glue of the async-offload layer; its
+ * Rust mirror is the `extern "C"` block in offload/glue.rs.
+ */
+#ifndef LBDX_OFFLOAD_GLUE_H
+#define LBDX_OFFLOAD_GLUE_H
+
+#include <linux/types.h>
+
+struct device;
+struct lbdx_kdir;
+
+int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
+		      bool to_device, u64 *addr);
+void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
+			 bool to_device);
+bool lbdx_glue_linear(const void *va, size_t len);
+bool lbdx_glue_may_run_work(void);
+void lbdx_glue_xor_gen(void *dest, void **srcs, unsigned int src_cnt,
+		       unsigned int bytes);
+
+typedef ssize_t (*lbdx_kdir_show_t)(const void *ctx, unsigned int id,
+				    char *buf);
+typedef ssize_t (*lbdx_kdir_store_t)(const void *ctx, unsigned int id,
+				     const char *buf, size_t len);
+
+int lbdx_kdir_create(struct lbdx_kdir *parent, const char *name,
+		     const char *const *names, const bool *writable,
+		     unsigned int n, const void *ctx, lbdx_kdir_show_t show,
+		     lbdx_kdir_store_t store, struct lbdx_kdir **out);
+void lbdx_kdir_destroy(struct lbdx_kdir *dir);
+
+#endif /* LBDX_OFFLOAD_GLUE_H */

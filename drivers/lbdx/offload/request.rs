@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One request of the async-offload layer as the kernel holds it: the
+//! operation and its buffers (immutable), its failover state and
+//! dependents (under its lock), and the completion its waiters sleep on.
+//!
+//! `layer.rs` drives it; `capi.rs` hands it to C as `struct lbdx_tx *`.
+
+use super::{
+    backend_select::{Op, Request},
+    mapping::Mapping,
+    request_state::RequestState,
+};
+use core::ffi::c_void;
+use kernel::{
+    new_spinlock_irq,
+    prelude::*,
+    sync::{Arc, Completion, SpinLockIrq},
+};
+
+/// A completion callback: `lbdx_callback_t`.
+pub(crate) type Callback = unsafe extern "C" fn(param: *mut c_void, status: i32, result: u32);
+
+/// Who to tell when the request completes.
+pub(crate) struct Notify {
+    /// The function.
+    pub(crate) func: Callback,
+    /// Its argument, an opaque pointer kept as an integer.
+    pub(crate) param: usize,
+}
+
+/// How a request ended: the status and result the callback and waiters see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Finish {
+    /// 0, or a negative errno (`EIO`: no backend left; `ECANCELED`: its
+    /// dependency failed).
+    pub(crate) status: i32,
+    /// The xor-validate answer (`LBDX_XOR_VAL_*`) when `status` is 0.
+    pub(crate) result: u32,
+}
+
+/// The part of a request that changes, under [`Req::inner`].
+pub(crate) struct ReqMut {
+    /// Failover state; changed only with the layer lock held too.
+    pub(super) state: RequestState,
+    /// DMA mapping of the current attempt, if its backend needs one.
+    pub(super) mapping: Option<Mapping>,
+    /// Requests waiting for this one.
+    pub(super) dependents: KVec<Arc<Req>>,
+    /// The xor-validate answer of the successful attempt.
+    pub(super) result: u32,
+    /// Set once, when the request completed.
+    pub(super) finished: Option<Finish>,
+}
+
+/// A request.
+#[pin_data]
+pub(crate) struct Req {
+    /// Operation.
+    pub(crate) op: Op,
+    /// Bytes of the destination and of each source.
+    pub(crate) len: u32,
+    /// Destination, a kernel virtual address (0 for xor-validate).
+    pub(crate) dst: usize,
+    /// Sources, kernel virtual addresses.
+    pub(crate) srcs: KVec<usize>,
+    /// Fill pattern.
+    pub(crate) pattern: u64,
+    /// `LBDX_SUBMIT_*` flags.
+    pub(crate) flags: u32,
+    /// Completion callback.
+    pub(crate) notify: Option<Notify>,
+    #[pin]
+    pub(super) inner: SpinLockIrq<ReqMut>,
+    #[pin]
+    done: Completion,
+}
+
+/// `LBDX_SUBMIT_WILL_WAIT`.
+pub(crate) const SUBMIT_WILL_WAIT: u32 = 1 << 0;
+
+impl Req {
+    /// A new, pending request. `srcs` are its sources (one for a copy).
+    pub(crate) fn new(
+        op: Op,
+        len: u32,
+        dst: usize,
+        srcs: KVec<usize>,
+        pattern: u64,
+        flags: u32,
+        notify: Option<Notify>,
+    ) -> Result<Arc<Self>> {
+        let addr_or = srcs.iter().fold(dst as u64, |a, s| a | *s as u64);
+        let shape = Request {
+            op,
+            len: len.into(),
+            sources: srcs.len() as u32,
+            align: Request::align_of(addr_or),
+        };
+        Arc::pin_init(
+            pin_init!(Self {
+                op,
+                len,
+                dst,
+                srcs,
+                pattern,
+                flags,
+                notify,
+                inner <- new_spinlock_irq!(ReqMut {
+                    state: RequestState::new(shape),
+                    mapping: None,
+                    dependents: KVec::new(),
+                    result: 0,
+                    finished: None,
+                }),
+                done <- Completion::new(),
+            }),
+            GFP_ATOMIC,
+        )
+    }
+
+    /// Completes the request: records `fin`, runs the callback, wakes the
+    /// waiters. Returns the requests that waited for it. Called once.
+    pub(super) fn finish(&self, fin: Finish) -> KVec<Arc<Req>> {
+        let dependents = {
+            let mut m = self.inner.lock();
+            m.finished = Some(fin);
+            core::mem::take(&mut m.dependents)
+        };
+        if let Some(n) = &self.notify {
+            // SAFETY: The submitter gave a valid callback and promised it
+            // runs in any context; it is called exactly once, here.
+            unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
+        }
+        self.done.complete_all();
+        dependents
+    }
+
+    /// How it ended, or `None` while it runs.
+    pub(crate) fn finished(&self) -> Option<Finish> {
+        self.inner.lock().finished
+    }
+
+    /// Sleeps until it completed; returns how it ended.
+    pub(crate) fn wait(&self) -> Finish {
+        self.done.wait_for_completion();
+        // `finished` is set before `done` completes.
+        self.finished().unwrap_or(Finish {
+            status: EIO.to_errno(),
+            result: 0,
+        })
+    }
+}
