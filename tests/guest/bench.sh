@@ -123,7 +123,7 @@ if want p1; then
 	run_ko p1 run=p1 policy=cpu-only reps=11 p1_reqs=20000
 fi
 if want p2; then
-	run_ko p2 run=p2 policy=cpu-only reps=11 p2_iters=16
+	run_ko p2 run=p2 policy=cpu-only reps=21 p2_iters=8
 fi
 if want p3; then
 	for rep in $(seq $P3_REPS); do

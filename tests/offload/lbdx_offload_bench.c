@@ -216,6 +216,40 @@ static int p1_async_tx(struct page *dst, struct page *src, bool burst,
 	return 0;
 }
 
+/*
+ * Untimed diagnosis of ours: where a request's time goes (submission,
+ * wait, put; clock read around each) and how many had completed by the
+ * time lbdx_async_memcpy() returned, i.e. ran in the submitter's thread.
+ */
+static int p1_diag(void *dst, void *src, bool burst, unsigned int n)
+{
+	struct lbdx_submit sub = { .flags = burst ? 0 : LBDX_SUBMIT_WILL_WAIT };
+	u64 t0, t1, t2, t3, submit_ns = 0, wait_ns = 0, put_ns = 0;
+	unsigned int i, at_return = 0;
+	struct lbdx_tx *tx;
+	int ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		t0 = ktime_get_ns();
+		tx = lbdx_async_memcpy(dst, src, P1_LEN, &sub);
+		t1 = ktime_get_ns();
+		if (IS_ERR(tx))
+			return PTR_ERR(tx);
+		at_return += lbdx_tx_status(tx) != -EINPROGRESS;
+		t2 = ktime_get_ns();
+		ret = lbdx_tx_wait(tx, NULL);
+		t3 = ktime_get_ns();
+		lbdx_tx_put(tx);
+		submit_ns += t1 - t0;
+		wait_ns += t3 - t2;
+		put_ns += ktime_get_ns() - t3;
+	}
+	pr_info("p1diag tag=%s mode=%s reqs=%u completed_at_return=%u submit_ns=%llu wait_ns=%llu put_ns=%llu\n",
+		tag, burst ? "burst" : "wait", n, at_return,
+		div_u64(submit_ns, n), div_u64(wait_ns, n), div_u64(put_ns, n));
+	return ret;
+}
+
 static int bench_p1(void)
 {
 	static const char *const impl[] = { "lbdx", "async_tx" };
@@ -233,6 +267,8 @@ static int bench_p1(void)
 		ret = p1_lbdx(dst, src, burst, 64);
 		if (!ret)
 			ret = p1_async_tx(virt_to_page(dst), virt_to_page(src), burst, 64);
+		if (!ret)
+			ret = p1_diag(dst, src, burst, 1000);
 		if (ret)
 			goto out;
 		for (rep = 0; rep < reps; rep++) {
