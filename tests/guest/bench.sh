@@ -69,6 +69,15 @@ run_ko() {
 	share "$tag"
 }
 
+# present NAME: whether configuration NAME's backend exists.
+present() {
+	case $1 in
+	fast) [ -n "$fast" ] ;;
+	slow) [ -n "$slow" ] ;;
+	*) true ;;
+	esac
+}
+
 # configure NAME: enable the backends of configuration NAME, others off;
 # sets $pol to its policy.
 configure() {
@@ -128,6 +137,7 @@ fi
 if want p3; then
 	for rep in $(seq $P3_REPS); do
 		for c in ec rr cpu fast slow; do
+			present $c || continue
 			configure $c
 			run_ko "p3/$c/$rep" run=stream policy=$pol sizes=$P3_SIZE ms=1000 threads=2 window=8
 		done
@@ -136,6 +146,7 @@ fi
 if want sweep; then
 	for rep in $(seq $SWEEP_REPS); do
 		for c in cpu fast slow ec rr; do
+			present $c || continue
 			configure $c
 			run_ko "sweep/$c/$rep" run=stream policy=$pol sizes=$SIZES ms=200 threads=2 window=8
 		done
