@@ -129,10 +129,10 @@ say "roles cpu=cpu fast=${fast:-none} slow=${slow:-none} p3_size=$P3_SIZE"
 
 configure ec
 if want p1; then
-	run_ko p1 run=p1 policy=cpu-only reps=11 p1_reqs=20000
+	run_ko p1 run=p1 policy=cpu-only reps=15 p1_reqs=2000
 fi
 if want p2; then
-	run_ko p2 run=p2 policy=cpu-only reps=21 p2_iters=8
+	run_ko p2 run=p2 policy=cpu-only reps=11 p2_iters=8
 fi
 if want p3; then
 	for rep in $(seq $P3_REPS); do
