@@ -220,8 +220,8 @@ def main():
                 f"{r.get('channels')} channels")
     say("  P1, P2: policy cpu-only, in the insmod thread; baselines async_memcpy()"
         " (no DMA channel: synchronous memcpy), memcpy(), xor_gen()")
-    say(f"  P3, sweep: 2 kthreads x 8 copies in flight, callback-counted; "
-        "configurations:")
+    say(f"  P3, sweep: {roles.get('threads', '?')} kthreads x {roles.get('window', '?')}"
+        " copies in flight, callback-counted; configurations:")
     for c in CONFIGS:
         say(f"    {c:5} {CONFIG_TEXT[c]}")
     if p3_size:

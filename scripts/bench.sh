@@ -40,7 +40,7 @@ crossover=$(cat "$out/crossover")
 {
 	echo "set terminal pngcairo size 1000,650 font ',10'"
 	echo "set output '$out/throughput.png'"
-	echo "set title 'lbdx offload: copy throughput vs size (QEMU TCG guest; 2 kthreads x 8 in flight; medians)'"
+	echo "set title 'lbdx offload: copy throughput vs size (QEMU TCG guest; see results.txt for depth; medians)'"
 	echo "set logscale x 2"
 	echo "set logscale y 10"
 	echo "set format x '%.0b%B'"

@@ -20,11 +20,15 @@
 OFF=/sys/kernel/lbdx_offload
 KO=/lib/modules/lbdx_offload_bench.ko
 SIZES=64,128,256,512,1024,2048,4096,8192,16384,32768,65536,131072,262144,524288,1048576
-P3_SIZE=${P3_SIZE:-262144}
-P3_REPS=5
-SWEEP_REPS=3
+# Knobs, from the command line (LBDX_BENCH_ARGS): lbdx.NAME=VALUE.
+arg() { v=$(sed -n "s/.*lbdx\\.$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline); echo "${v:-$2}"; }
+P3_SIZE=$(arg p3_size 262144)
+P3_REPS=$(arg p3_reps 7)
+SWEEP_REPS=$(arg sweep_reps 5)
+THREADS=$(arg threads 1)
+WINDOW=$(arg window 16)
 
-only=$(sed -n 's/.*lbdx\.only=\([^ ]*\).*/\1/p' /proc/cmdline)
+only=$(arg only "")
 
 say() { echo "lbdx_bench: $*"; }
 
@@ -124,7 +128,7 @@ for b in "$OFF"/backends/dxe:*; do
 		slow=$name slow_bw=$bw
 	fi
 done
-say "roles cpu=cpu fast=${fast:-none} slow=${slow:-none} p3_size=$P3_SIZE"
+say "roles cpu=cpu fast=${fast:-none} slow=${slow:-none} p3_size=$P3_SIZE threads=$THREADS window=$WINDOW"
 [ -n "$fast" ] && [ -n "$slow" ] || say "error need two DXE backends"
 
 configure ec
@@ -139,7 +143,7 @@ if want p3; then
 		for c in ec rr cpu fast slow; do
 			present $c || continue
 			configure $c
-			run_ko "p3/$c/$rep" run=stream policy=$pol sizes=$P3_SIZE ms=1000 threads=2 window=8
+			run_ko "p3/$c/$rep" run=stream policy=$pol sizes=$P3_SIZE ms=1000 threads=$THREADS window=$WINDOW
 		done
 	done
 fi
@@ -148,7 +152,7 @@ if want sweep; then
 		for c in cpu fast slow ec rr; do
 			present $c || continue
 			configure $c
-			run_ko "sweep/$c/$rep" run=stream policy=$pol sizes=$SIZES ms=200 threads=2 window=8
+			run_ko "sweep/$c/$rep" run=stream policy=$pol sizes=$SIZES ms=200 threads=$THREADS window=$WINDOW
 		done
 	done
 fi
