@@ -37,10 +37,11 @@ console=$out/vm/console.log
 python3 "$LBDX_TOP/scripts/bench-report.py" "$console" "$out"
 
 crossover=$(cat "$out/crossover")
+depth=$(sed -n 's/.*lbdx_bench: roles .*threads=\([0-9]*\) window=\([0-9]*\).*/\1 kthread(s) x \2 in flight/p' "$console" | head -n 1)
 {
 	echo "set terminal pngcairo size 1000,650 font ',10'"
 	echo "set output '$out/throughput.png'"
-	echo "set title 'lbdx offload: copy throughput vs size (QEMU TCG guest; see results.txt for depth; medians)'"
+	echo "set title 'lbdx offload: copy throughput vs size (QEMU TCG guest; ${depth:-?}; medians)'"
 	echo "set logscale x 2"
 	echo "set logscale y 10"
 	echo "set format x '%.0b%B'"
