@@ -28,6 +28,8 @@ mod cpu;
 mod glue;
 mod layer;
 mod mapping;
+#[cfg(CONFIG_KUNIT)]
+mod offload_kunit;
 mod request;
 #[allow(
     unreachable_pub,
@@ -77,6 +79,12 @@ impl Registration {
             }
         };
         Ok(Self { dir, id })
+    }
+
+    /// The backend's identifier in the layer.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn id(&self) -> BackendId {
+        self.id
     }
 
     /// Replaces the backend's bandwidth estimate (bytes per second).

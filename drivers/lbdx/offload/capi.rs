@@ -24,10 +24,10 @@ const MAX_LEN: usize = 1 << 30;
 /// `struct lbdx_submit`.
 #[repr(C)]
 pub(super) struct LbdxSubmit {
-    depend: *const Req,
-    callback: Option<Callback>,
-    callback_param: *mut c_void,
-    flags: c_uint,
+    pub(super) depend: *const Req,
+    pub(super) callback: Option<Callback>,
+    pub(super) callback_param: *mut c_void,
+    pub(super) flags: c_uint,
 }
 
 /// `struct lbdx_job`.

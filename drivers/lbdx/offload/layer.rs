@@ -521,6 +521,17 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
     })
 }
 
+/// The backend registered as `name`.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn find(name: &[u8]) -> Option<BackendId> {
+    let g = LAYER.lock();
+    g.slots
+        .iter()
+        .flatten()
+        .find(|s| s.name.as_bytes() == name)
+        .map(|s| s.id)
+}
+
 /// Sets the operator's `enabled` switch of backend `id`.
 pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
     let mut g = LAYER.lock();

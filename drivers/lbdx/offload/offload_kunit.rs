@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the async-offload layer as the kernel runs it: every
+//! operation on the CPU backend through the C API, failover from a backend
+//! that fails every job, unregistration of a backend holding jobs (each
+//! request completes exactly once, late reports ignored), dependencies,
+//! and refusal of bad arguments. They run while the module's other
+//! backends (engines) are registered and restore the policy they change.
+
+#[kernel::macros::kunit_tests(lbdx_offload)]
+mod tests {
+    use crate::offload::{
+        backend::{Backend, Desc, Job, Outcome, Refusal, Ticket},
+        backend_select::{Caps, OpSet, Policy},
+        capi::{self, LbdxSubmit},
+        layer,
+        request::{Req, SUBMIT_WILL_WAIT},
+        Registration,
+    };
+    use core::{
+        ffi::c_void,
+        ptr,
+        sync::atomic::{AtomicU32, Ordering},
+    };
+    use kernel::{new_spinlock_irq, prelude::*, sync::Arc, sync::SpinLockIrq};
+
+    /// Callbacks seen, and the last status.
+    struct Seen {
+        calls: AtomicU32,
+        status: AtomicU32,
+    }
+
+    /// # Safety
+    ///
+    /// `param` is a live [`Seen`].
+    unsafe extern "C" fn count(param: *mut c_void, status: i32, _result: u32) {
+        // SAFETY: The tests pass a live `Seen`.
+        let seen = unsafe { &*param.cast::<Seen>() };
+        seen.status.store(status as u32, Ordering::Relaxed);
+        seen.calls.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn seen() -> KBox<Seen> {
+        KBox::new(
+            Seen {
+                calls: AtomicU32::new(0),
+                status: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )
+        .expect("memory")
+    }
+
+    fn with_callback(s: &Seen) -> LbdxSubmit {
+        LbdxSubmit {
+            depend: ptr::null(),
+            callback: Some(count),
+            callback_param: ptr::from_ref(s).cast_mut().cast(),
+            flags: 0,
+        }
+    }
+
+    fn buf(len: usize, seed: u8) -> KVec<u8> {
+        let mut v = KVec::with_capacity(len, GFP_KERNEL).expect("memory");
+        for i in 0..len {
+            let _ = v.push((i as u8).wrapping_mul(31) ^ seed, GFP_KERNEL);
+        }
+        v
+    }
+
+    fn zeros(len: usize) -> KVec<u8> {
+        KVec::from_elem(0, len, GFP_KERNEL).unwrap_or_default()
+    }
+
+    /// Whether `p` is NULL or an `ERR_PTR()`.
+    fn is_err(p: *mut Req) -> bool {
+        p.is_null() || (-4095..0).contains(&(p as isize))
+    }
+
+    /// Waits for `tx`, drops it, returns status and result; `EFAULT` for an
+    /// error pointer (helpers must not panic: only the test bodies' asserts
+    /// are KUnit's).
+    fn wait(tx: *mut Req) -> (i32, u32) {
+        if is_err(tx) {
+            return (EFAULT.to_errno(), 0);
+        }
+        let mut result = 0u32;
+        // SAFETY: A live handle from the API; dropped right after.
+        let status = unsafe { capi::lbdx_tx_wait(tx, &mut result) };
+        // SAFETY: As above.
+        unsafe { capi::lbdx_tx_put(tx) };
+        (status, result)
+    }
+
+    const SYNC: LbdxSubmit = LbdxSubmit {
+        depend: ptr::null(),
+        callback: None,
+        callback_param: ptr::null_mut(),
+        flags: SUBMIT_WILL_WAIT,
+    };
+
+    #[test]
+    fn cpu_backend_does_every_operation() {
+        let saved = layer::policy();
+        layer::set_policy(Policy::CpuOnly);
+        // Copy, misaligned, longer than the inline limit.
+        let src = buf(9001, 1);
+        let mut dst = buf(9003, 0);
+        // SAFETY: kmalloc buffers of the right length, kept until the wait.
+        let tx = unsafe {
+            capi::lbdx_async_memcpy(
+                dst.as_mut_ptr().add(1).cast(),
+                src.as_ptr().add(1).cast(),
+                9000,
+                ptr::null(),
+            )
+        };
+        assert_eq!(wait(tx).0, 0);
+        assert_eq!(&dst[1..9001], &src[1..9001]);
+        assert_eq!(dst[0], 0u8.wrapping_mul(31));
+        assert_eq!(dst[9001], (9001usize as u8).wrapping_mul(31));
+
+        // Fill with a pattern, odd length.
+        let mut f = buf(1003, 0);
+        // SAFETY: As above.
+        let tx = unsafe {
+            capi::lbdx_async_fill(f.as_mut_ptr().cast(), 0x0807_0605_0403_0201, 1003, &SYNC)
+        };
+        assert_eq!(wait(tx).0, 0);
+        assert!(f.iter().enumerate().all(|(i, b)| *b == (i % 8) as u8 + 1));
+
+        // Xor of 3 aligned sources (the kernel's xor_gen) plus a tail, and
+        // of 5 misaligned ones.
+        for (len, n, off) in [(8192 + 100, 3usize, 0usize), (777, 5, 3)] {
+            let srcs: KVec<KVec<u8>> =
+                (0..n)
+                    .map(|k| buf(len + 64, k as u8 + 7))
+                    .fold(KVec::new(), |mut v, b| {
+                        let _ = v.push(b, GFP_KERNEL);
+                        v
+                    });
+            let mut ptrs = [ptr::null_mut::<c_void>(); 8];
+            for (p, s) in ptrs.iter_mut().zip(srcs.iter()) {
+                // SAFETY: Within the buffer.
+                *p = unsafe { s.as_ptr().add(off) }.cast_mut().cast();
+            }
+            let mut d = buf(len + 64, 0);
+            // SAFETY: As above.
+            let tx = unsafe {
+                capi::lbdx_async_xor(
+                    d.as_mut_ptr().add(off).cast(),
+                    ptrs.as_ptr(),
+                    n as u32,
+                    len,
+                    &SYNC,
+                )
+            };
+            assert_eq!(wait(tx).0, 0);
+            for i in 0..len {
+                let want = srcs.iter().fold(0u8, |a, s| a ^ s[off + i]);
+                assert_eq!(d[off + i], want);
+            }
+            // Validate: the sources and their xor give zero; the sources
+            // alone do not.
+            ptrs[n] = d.as_mut_ptr().wrapping_add(off).cast();
+            // SAFETY: As above.
+            let tx = unsafe { capi::lbdx_async_xor_val(ptrs.as_ptr(), n as u32 + 1, len, &SYNC) };
+            assert_eq!(wait(tx), (0, 0));
+            // SAFETY: As above.
+            let tx = unsafe { capi::lbdx_async_xor_val(ptrs.as_ptr(), n as u32, len, &SYNC) };
+            assert_eq!(wait(tx), (0, 1));
+        }
+        layer::set_policy(saved);
+    }
+
+    /// Fails every job at once.
+    struct Failing;
+
+    impl Backend for Failing {
+        fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+            crate::offload::complete(job.ticket, Outcome::Failed);
+            Ok(())
+        }
+    }
+
+    /// Keeps every job and never runs it.
+    struct Holding {
+        tickets: Pin<KBox<SpinLockIrq<KVec<Ticket>>>>,
+    }
+
+    impl Backend for Holding {
+        fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+            self.tickets
+                .lock()
+                .push(job.ticket, GFP_ATOMIC)
+                .map_err(|_| Refusal::Busy)
+        }
+    }
+
+    /// A backend faster than anything, so that it is picked first.
+    fn fake_desc(name: &[u8]) -> Desc {
+        let mut n = KVec::new();
+        let _ = n.extend_from_slice(name, GFP_KERNEL);
+        Desc {
+            name: n,
+            dev: None,
+            caps: Caps {
+                ops: OpSet::ALL,
+                max_xor_sources: 64,
+                max_len: 1 << 30,
+                align: 1,
+            },
+            bandwidth: 1 << 50,
+            request_cost_ns: 0,
+            is_cpu: false,
+        }
+    }
+
+    #[test]
+    fn failures_fail_over_and_degrade_the_backend() {
+        let saved = layer::policy();
+        layer::set_policy(Policy::EarliestCompletion);
+        let ops: Arc<dyn Backend> = Arc::new(Failing, GFP_KERNEL).expect("memory");
+        let reg = Registration::new(fake_desc(b"kunit-failing"), ops).expect("registered");
+        let src = buf(65536, 3);
+        for _ in 0..4 {
+            let mut dst = buf(65536, 0);
+            // SAFETY: As above.
+            let tx = unsafe {
+                capi::lbdx_async_memcpy(dst.as_mut_ptr().cast(), src.as_ptr().cast(), 65536, &SYNC)
+            };
+            assert_eq!(wait(tx).0, 0);
+            assert!(dst == src);
+        }
+        let r = layer::report(reg.id()).expect("registered");
+        assert!(r.stats.errors >= 3);
+        assert_eq!(r.stats.errors, r.stats.failovers);
+        assert_eq!(r.stats.in_flight, 0);
+        assert_eq!(r.health, "degraded");
+        drop(reg);
+        layer::set_policy(saved);
+    }
+
+    #[test]
+    fn unregistering_fails_held_jobs_over_exactly_once() {
+        let saved = layer::policy();
+        layer::set_policy(Policy::RoundRobin);
+        let tickets = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL).expect("memory");
+        let holding = Arc::new(Holding { tickets }, GFP_KERNEL).expect("memory");
+        let ops: Arc<dyn Backend> = holding.clone();
+        let reg = Registration::new(fake_desc(b"kunit-holding"), ops).expect("registered");
+        let s = seen();
+        let sub = with_callback(&s);
+        let src = buf(8192, 5);
+        let mut dsts = KVec::new();
+        let mut txs = KVec::new();
+        for _ in 0..16 {
+            let mut d = buf(8192, 0);
+            // SAFETY: As above; `d` is kept in `dsts` until the end.
+            let tx = unsafe {
+                capi::lbdx_async_memcpy(d.as_mut_ptr().cast(), src.as_ptr().cast(), 8192, &sub)
+            };
+            assert!(!is_err(tx));
+            let _ = dsts.push(d, GFP_KERNEL);
+            let _ = txs.push(tx, GFP_KERNEL);
+        }
+        let held: KVec<Ticket> = core::mem::take(&mut *holding.tickets.lock());
+        assert!(!held.is_empty());
+        // Those held are not done (others may still be queued on the CPU).
+        // SAFETY: A live handle.
+        let pending = txs
+            .iter()
+            .filter(|t| unsafe { capi::lbdx_tx_status(**t) } != 0);
+        assert!(pending.count() >= held.len());
+        drop(reg);
+        for tx in txs {
+            assert_eq!(wait(tx).0, 0);
+        }
+        // Late reports of the jobs the backend held change nothing.
+        for t in held {
+            crate::offload::complete(t, Outcome::Done { xor_nonzero: true });
+        }
+        assert_eq!(s.calls.load(Ordering::Acquire), 16);
+        assert!(dsts.iter().all(|d| *d == src));
+        layer::set_policy(saved);
+    }
+
+    #[test]
+    fn dependents_start_after_success_and_cancel_after_failure() {
+        let saved = layer::policy();
+        let a = buf(4096, 9);
+        let mut b = buf(4096, 0);
+        let mut c = buf(4096, 0);
+        // b = a, then c = b: the second depends on the first.
+        // SAFETY: As above.
+        let t1 = unsafe {
+            capi::lbdx_async_memcpy(b.as_mut_ptr().cast(), a.as_ptr().cast(), 4096, ptr::null())
+        };
+        let dep = LbdxSubmit { depend: t1, ..SYNC };
+        // SAFETY: As above.
+        let t2 = unsafe {
+            capi::lbdx_async_memcpy(c.as_mut_ptr().cast(), b.as_ptr().cast(), 4096, &dep)
+        };
+        assert_eq!(wait(t2).0, 0);
+        assert_eq!(wait(t1).0, 0);
+        assert!(c == a);
+
+        // With no backend allowed, a request fails with EIO and its
+        // dependent is cancelled without running.
+        let cpu = layer::find(b"cpu").expect("the CPU backend");
+        layer::set_policy(Policy::CpuOnly);
+        assert!(layer::set_enabled(cpu, false).is_ok());
+        let mut d = zeros(64);
+        // SAFETY: As above.
+        let t3 = unsafe { capi::lbdx_async_fill(d.as_mut_ptr().cast(), 1, 64, ptr::null()) };
+        let s = seen();
+        let dep = LbdxSubmit {
+            depend: t3,
+            ..with_callback(&s)
+        };
+        // SAFETY: As above.
+        let t4 = unsafe { capi::lbdx_async_fill(d.as_mut_ptr().cast(), 2, 64, &dep) };
+        assert!(layer::set_enabled(cpu, true).is_ok());
+        assert_eq!(wait(t3).0, EIO.to_errno());
+        assert_eq!(wait(t4).0, ECANCELED.to_errno());
+        assert_eq!(s.calls.load(Ordering::Acquire), 1);
+        assert!(d.iter().all(|x| *x == 0));
+        layer::set_policy(saved);
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_and_change_nothing() {
+        let saved = layer::policy();
+        let a = buf(256, 1);
+        let mut b = zeros(256);
+        let einval = EINVAL.to_errno() as isize;
+        let on_stack = [0u8; 64];
+        let ap = a.as_ptr().cast::<c_void>();
+        let bp = b.as_mut_ptr().cast::<c_void>();
+        let srcs = [ap.cast_mut(), ap.cast_mut()];
+        let too_many = [ap.cast_mut(); 65];
+        // SAFETY: Every call has at least one bad argument and is refused
+        // before any buffer is touched.
+        let refused = unsafe {
+            [
+                capi::lbdx_async_memcpy(bp, ap, 0, ptr::null()),
+                capi::lbdx_async_memcpy(ptr::null_mut(), ap, 16, ptr::null()),
+                capi::lbdx_async_memcpy(
+                    bp,
+                    bp.cast_const().cast::<u8>().add(8).cast(),
+                    16,
+                    ptr::null(),
+                ),
+                capi::lbdx_async_memcpy(bp, on_stack.as_ptr().cast(), 64, ptr::null()),
+                capi::lbdx_async_memcpy(bp, ap, (1 << 30) + 1, ptr::null()),
+                capi::lbdx_async_xor(bp, srcs.as_ptr(), 1, 64, ptr::null()),
+                capi::lbdx_async_xor(bp, too_many.as_ptr(), 65, 64, ptr::null()),
+                capi::lbdx_async_xor(ap.cast_mut(), srcs.as_ptr(), 2, 64, ptr::null()),
+                capi::lbdx_async_xor_val(ptr::null(), 2, 64, ptr::null()),
+            ]
+        };
+        for (i, p) in refused.iter().enumerate() {
+            assert_eq!((i, *p as isize), (i, einval));
+        }
+        assert!(b.iter().all(|x| *x == 0));
+        // SAFETY: A valid C string.
+        let r = unsafe { capi::lbdx_offload_set_policy(c"fastest".as_char_ptr()) };
+        assert_eq!(r, EINVAL.to_errno());
+        assert_eq!(layer::policy(), saved);
+    }
+}
