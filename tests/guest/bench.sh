@@ -26,7 +26,7 @@ P3_SIZE=$(arg p3_size 262144)
 P3_REPS=$(arg p3_reps 7)
 SWEEP_REPS=$(arg sweep_reps 5)
 THREADS=$(arg threads 1)
-WINDOW=$(arg window 16)
+WINDOW=$(arg window 64)
 
 only=$(arg only "")
 
