@@ -2,7 +2,9 @@
 
 //! Bring-up steps both lbdx devices share: BAR0 mapping, identity and
 //! version check, device reset, and the control vector (vector 0) with its
-//! interrupt self-test.
+//! interrupt self-test. Cause bits of the control vector other than the
+//! self-test are passed on, in the vector's interrupt thread, to the
+//! [`ControlNotifier`] the function's owner may set.
 //!
 //! Both register maps start with the same header (`ID`, `VERSION`, `CTRL`,
 //! `STATUS`, `IRQ_TEST`, `IRQ_CAUSE`, `IRQ_TEST_COUNT`, `NUM_VECTORS` at the
@@ -14,10 +16,10 @@ use kernel::{
     device::{Bound, Core},
     dma::{Device as _, DmaMask},
     io::{poll::read_poll_timeout, Io},
-    irq::{self, IrqReturn},
-    pci,
+    irq::{self, IrqReturn, ThreadedIrqReturn},
+    new_mutex, pci,
     prelude::*,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::Delta,
 };
 
@@ -73,7 +75,7 @@ const MAX_VECTORS: u32 = 256;
 #[pin_data]
 pub(crate) struct Function<'b> {
     #[pin]
-    control_irq: irq::Registration<'b, ControlIrq>,
+    control_irq: irq::ThreadedRegistration<'b, ControlIrq>,
     vectors: pci::IrqVectorRegistration<'b>,
     version: Version,
     bar: SharedBar0,
@@ -155,6 +157,22 @@ impl<'b> Function<'b> {
             .other_causes
             .load(Ordering::Relaxed)
     }
+
+    /// Sets (or, with `None`, removes) who is told about control-vector
+    /// causes. On return no call to the previous notifier is in progress.
+    pub(crate) fn set_control_notifier(&self, notifier: Option<Arc<dyn ControlNotifier>>) {
+        let old = core::mem::replace(&mut *self.control_irq.handler().notifier.lock(), notifier);
+        self.control_irq.synchronize();
+        drop(old);
+    }
+}
+
+/// Told about the control vector's cause bits (other than the self-test),
+/// after the handler acknowledged them.
+pub(crate) trait ControlNotifier: Send + Sync {
+    /// `causes` (`IRQ_CAUSE` bits) were seen. Called in the vector's
+    /// interrupt thread: process context, may sleep.
+    fn control_causes(&self, causes: u32);
 }
 
 /// Device version read from `VERSION`.
@@ -228,13 +246,20 @@ fn map_and_reset<'b>(pdev: &'b pci::Device<Bound>, ident: &Identity) -> Result<B
 }
 
 /// Handler of vector 0, the control vector: the HLB's alarm vector and the
-/// DXE's error vector. Acknowledges every cause it finds in `IRQ_CAUSE`.
+/// DXE's error vector. Acknowledges every cause it finds in `IRQ_CAUSE`;
+/// its thread passes causes other than the self-test to the notifier.
+#[pin_data]
 struct ControlIrq {
     bar: SharedBar0,
     /// Self-test interrupts seen.
     self_tests: AtomicU32,
     /// Cause bits other than the self-test, accumulated since probe.
     other_causes: AtomicU32,
+    /// Cause bits the thread has not passed on yet.
+    pending: AtomicU32,
+    /// Who is told about causes, if anyone.
+    #[pin]
+    notifier: Mutex<Option<Arc<dyn ControlNotifier>>>,
 }
 
 impl ControlIrq {
@@ -247,43 +272,55 @@ impl ControlIrq {
         vectors: &'b pci::IrqVectorRegistration<'b>,
         bar: SharedBar0,
         name: &'static CStr,
-    ) -> impl PinInit<irq::Registration<'b, Self>, Error> + 'b {
-        let handler = Self {
+    ) -> impl PinInit<irq::ThreadedRegistration<'b, Self>, Error> + 'b {
+        let handler = try_pin_init!(Self {
             bar,
             self_tests: AtomicU32::new(0),
             other_causes: AtomicU32::new(0),
-        };
+            pending: AtomicU32::new(0),
+            notifier <- new_mutex!(None),
+        }? Error);
         pin_init::pin_init_scope(move || {
             let request = vectors.index(0)?.into();
             // SAFETY: Forwarded to our caller.
             Ok(unsafe {
-                irq::Registration::new(
-                    request,
-                    irq::Flags::TRIGGER_NONE,
-                    name,
-                    Ok::<_, Error>(handler),
-                )
+                irq::ThreadedRegistration::new(request, irq::Flags::TRIGGER_NONE, name, handler)
             })
         })
     }
 }
 
-impl irq::Handler for ControlIrq {
-    fn handle(&self) -> IrqReturn {
+impl irq::ThreadedHandler for ControlIrq {
+    fn handle(&self) -> ThreadedIrqReturn {
         let Some(bar) = self.bar.try_access() else {
-            return IrqReturn::None;
+            return ThreadedIrqReturn::None;
         };
         let cause = bar.read32(IRQ_CAUSE);
         if cause == 0 || cause == u32::MAX {
             // Not ours, or the device is gone (reads all ones).
-            return IrqReturn::None;
+            return ThreadedIrqReturn::None;
         }
         bar.write32(cause, IRQ_CAUSE);
         if cause & IRQ_CAUSE_TEST != 0 {
             self.self_tests.fetch_add(1, Ordering::Release);
         }
-        self.other_causes
-            .fetch_or(cause & !IRQ_CAUSE_TEST, Ordering::Relaxed);
+        let other = cause & !IRQ_CAUSE_TEST;
+        if other == 0 {
+            return ThreadedIrqReturn::Handled;
+        }
+        self.other_causes.fetch_or(other, Ordering::Relaxed);
+        self.pending.fetch_or(other, Ordering::Release);
+        ThreadedIrqReturn::WakeThread
+    }
+
+    fn handle_threaded(&self) -> IrqReturn {
+        let causes = self.pending.swap(0, Ordering::Acquire);
+        let notifier = self.notifier.lock().clone();
+        if let Some(n) = notifier {
+            if causes != 0 {
+                n.control_causes(causes);
+            }
+        }
         IrqReturn::Handled
     }
 }
@@ -293,7 +330,7 @@ impl irq::Handler for ControlIrq {
 fn irq_selftest(
     pdev: &pci::Device<Bound>,
     bar: &Bar0<'_>,
-    irq: &irq::Registration<'_, ControlIrq>,
+    irq: &irq::ThreadedRegistration<'_, ControlIrq>,
 ) -> Result {
     let h = irq.handler();
     let before = h.self_tests.load(Ordering::Acquire);

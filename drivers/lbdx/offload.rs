@@ -22,7 +22,7 @@ mod backend;
     dead_code,
     reason = "kernel-free, shared with host tests"
 )]
-mod backend_select;
+pub(crate) mod backend_select;
 mod capi;
 mod cpu;
 mod glue;
@@ -43,9 +43,7 @@ use backend_select::{BackendId, Caps, OpSet};
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
-pub(crate) use backend::{Backend, Desc, Outcome};
-#[allow(unused_imports, reason = "the engine driver's interface")]
-pub(crate) use backend::{Job, Refusal, Ticket};
+pub(crate) use backend::{Backend, Desc, Job, Outcome, Refusal, Ticket};
 pub(crate) use layer::complete;
 
 /// `backends/` of the layer's sysfs directory; null while it does not

@@ -1,171 +1,287 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Probe-time DMA self-test of a DXE engine, in the spirit of ioatdma's:
-//! one copy descriptor on channel 0, through a two-entry ring in coherent
-//! memory, completion polled in memory and, if the engine has completion
-//! interrupts, signalled on channel 0's vector. It proves that the ring,
-//! the doorbell, the completion record, the channel vector and DMA both
-//! ways work before the engine is offered to anyone; a device that fails
-//! it is not bound.
+//! Probe-time DMA self-test of a DXE engine, in the spirit of ioatdma's,
+//! run through the engine's own rings, doorbells and completion
+//! interrupts before the engine is offered to anyone:
+//!
+//! 1. on every channel, one copy on its own, timed: the average is the
+//!    engine's fixed cost of a job that the offload layer is told;
+//! 2. a burst of copies on every channel at once;
+//! 3. on channel 0, if the engine offers them: a fill of an odd length, an
+//!    xor of two sources and two xor-validates, one whose sources xor to
+//!    zero and one whose do not.
+//!
+//! Every completion, every byte written and (with `CAPS.INTR`) every
+//! channel's vector is checked; a device that fails is not bound.
 
+use super::engine::Engine;
 use crate::{
-    bringup::Bar0,
-    hw::dxe_regs::{self as regs, chan_reg, Completion, CompletionStatus, Descriptor, Opcode},
+    hw::dxe_regs as regs,
+    offload::{backend_select::Op, Job, Ticket},
 };
-use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     device::Bound,
     dma::{Coherent, CoherentBox},
-    io::{io_read, poll::read_poll_timeout, Io},
-    irq::{self, IrqReturn},
+    io::{io_read, poll::read_poll_timeout},
     pci,
     prelude::*,
-    time::Delta,
+    time::{Delta, Instant, Monotonic},
 };
 
-/// Bytes the self-test copies.
-const LEN: usize = 4096;
-/// Descriptors in the self-test ring (the smallest ring allowed).
-const RING: usize = 2;
-/// Cookie of the self-test descriptor.
-const COOKIE: u64 = 0x5e1f_7e57;
+/// Bytes of one copy.
+const CHUNK: usize = 4096;
+/// Copies per channel in the burst (at most the ring size).
+const BURST: usize = 8;
+/// Longest wait for the jobs of one step.
+const TIMEOUT_MS: i64 = 2000;
+/// Fill pattern.
+const FILL: u64 = 0x0123_4567_89ab_cdef;
+/// Tickets of the xor-validates whose sources xor to zero, and not.
+const XOR_VAL_ZERO: u64 = 0;
+const XOR_VAL_NONZERO: u64 = 1;
 
 /// The byte the source holds at offset `i`.
 fn pattern(i: usize) -> u8 {
-    (i as u8) ^ 0xa5
+    (i as u8) ^ ((i >> 8) as u8) ^ 0xa5
 }
 
-/// Counts the interrupts of one channel vector.
-struct ChannelIrq {
-    count: AtomicU32,
+/// A job of `len` bytes.
+fn job(op: Op, len: usize, dst: u64, srcs: &[u64], pattern: u64, ticket: u64) -> Result<Job<'_>> {
+    Ok(Job {
+        op,
+        len: u32::try_from(len)?,
+        dst,
+        srcs,
+        pattern,
+        ticket: Ticket(ticket),
+    })
 }
 
-impl irq::Handler for ChannelIrq {
-    fn handle(&self) -> IrqReturn {
-        self.count.fetch_add(1, Ordering::Release);
-        IrqReturn::Handled
+/// Resets the device if the self-test ends early, so that nothing it
+/// queued still runs when its buffers are freed.
+struct ResetOnExit<'a> {
+    engine: &'a Engine,
+    armed: bool,
+}
+
+impl Drop for ResetOnExit<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.engine.reset_device();
+        }
     }
 }
 
-/// Copies `LEN` bytes on channel 0 and checks the copy and the completion
-/// record, and with `intr` that channel 0's vector (vector 1 of `vectors`)
-/// fired. Leaves channel 0 reset (disabled, indices zero).
-pub(crate) fn dma_selftest(
-    pdev: &pci::Device<Bound>,
-    bar: &Bar0<'_>,
-    vectors: &pci::IrqVectorRegistration<'_>,
-    intr: bool,
-) -> Result {
-    let dev = pdev.as_ref();
-    let irq = if intr {
-        let handler = ChannelIrq {
-            count: AtomicU32::new(0),
-        };
-        // SAFETY: The registration is dropped at the end of this function.
-        let reg = unsafe {
-            irq::Registration::new(
-                vectors.index(1)?.into(),
-                irq::Flags::TRIGGER_NONE,
-                c"lbdx_dxe_selftest",
-                Ok::<_, Error>(handler),
-            )
-        };
-        Some(KBox::pin_init(reg, GFP_KERNEL)?)
-    } else {
-        None
-    };
+/// The self-test's buffers and progress.
+struct Test<'a> {
+    pdev: &'a pci::Device<Bound>,
+    engine: &'a Engine,
+    src: Coherent<[u8]>,
+    dst: Coherent<[u8]>,
+    submitted: u32,
+}
 
-    let mut src = CoherentBox::<[u8]>::zeroed_slice(dev, LEN, GFP_KERNEL)?;
+impl Test<'_> {
+    /// Queues `job` on channel `chan`.
+    fn submit(&mut self, chan: usize, job: Result<Job<'_>>) -> Result {
+        self.engine.submit_self_test(chan, &job?).map_err(|why| {
+            dev_err!(
+                self.pdev,
+                "DMA self-test: channel {} refused a job ({:?})\n",
+                chan,
+                why
+            );
+            EIO
+        })?;
+        self.submitted += 1;
+        Ok(())
+    }
+
+    fn src_at(&self, off: usize) -> u64 {
+        self.src.dma_address() + off as u64
+    }
+
+    fn dst_at(&self, off: usize) -> u64 {
+        self.dst.dma_address() + off as u64
+    }
+
+    /// Waits until every job submitted so far finished, and succeeded.
+    fn wait(&self) -> Result {
+        let engine = self.engine;
+        let channels = engine.channels().count();
+        let r = read_poll_timeout(
+            || {
+                // Polled as well, for engines without completion interrupts.
+                (0..channels).for_each(|c| engine.reap(c));
+                Ok(engine.self_test_tally())
+            },
+            |(finished, bad, _)| *finished >= self.submitted || bad.is_some(),
+            Delta::from_micros(20),
+            Delta::from_millis(TIMEOUT_MS),
+        );
+        match r {
+            Ok((_, None, _)) => Ok(()),
+            Ok((_, Some((chan, 0)), _)) => {
+                dev_err!(
+                    self.pdev,
+                    "DMA self-test: a job on channel {} never completed (timed out or aborted)\n",
+                    chan
+                );
+                Err(EIO)
+            }
+            Ok((_, Some((chan, status)), _)) => {
+                dev_err!(
+                    self.pdev,
+                    "DMA self-test: completion status {:#x} on channel {}\n",
+                    status,
+                    chan
+                );
+                Err(EIO)
+            }
+            Err(_) => {
+                dev_err!(
+                    self.pdev,
+                    "DMA self-test: no completion within {} ms ({} of {} jobs finished)\n",
+                    TIMEOUT_MS,
+                    engine.self_test_tally().0,
+                    self.submitted
+                );
+                Err(EIO)
+            }
+        }
+    }
+
+    /// Checks that `len` bytes at `dst` of the destination are `want(i)`.
+    fn check(&self, what: &str, dst: usize, len: usize, want: impl Fn(usize) -> u8) -> Result {
+        for i in 0..len {
+            let got = io_read!(&self.dst, [try: dst + i]);
+            if got != want(i) {
+                dev_err!(
+                    self.pdev,
+                    "DMA self-test: {}: byte {} is {:#x}, not {:#x}\n",
+                    what,
+                    i,
+                    got,
+                    want(i)
+                );
+                return Err(EIO);
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 1: one copy per channel, alone; returns the mean time one
+    /// took, in nanoseconds.
+    fn single_copies(&mut self) -> Result<u64> {
+        let channels = self.engine.channels().count();
+        let mut total: u64 = 0;
+        for c in 0..channels {
+            let (from, to) = ((BURST - 1) * CHUNK, c * BURST * CHUNK);
+            let start = Instant::<Monotonic>::now();
+            let src = self.src_at(from);
+            self.submit(c, job(Op::Copy, CHUNK, self.dst_at(to), &[src], 0, 2))?;
+            self.wait()?;
+            total += u64::try_from(start.elapsed().as_nanos()).unwrap_or(0);
+            self.check("single copy", to, CHUNK, |i| pattern(from + i))?;
+        }
+        Ok(total / channels.max(1) as u64)
+    }
+
+    /// Step 2: `burst` copies on every channel at once.
+    fn burst(&mut self, burst: usize) -> Result {
+        let channels = self.engine.channels().count();
+        for k in 0..burst {
+            for c in 0..channels {
+                let (from, to) = (k * CHUNK, (c * BURST + k) * CHUNK);
+                let src = self.src_at(from);
+                self.submit(c, job(Op::Copy, CHUNK, self.dst_at(to), &[src], 0, 2))?;
+            }
+        }
+        self.wait()?;
+        for c in 0..channels {
+            for k in 0..burst {
+                let (from, to) = (k * CHUNK, (c * BURST + k) * CHUNK);
+                self.check("burst copy", to, CHUNK, |i| pattern(from + i))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 3: the other operations the engine offers, on channel 0.
+    fn other_ops(&mut self, ops: u32) -> Result {
+        let (s0, s1) = (self.src_at(0), self.src_at(CHUNK));
+        if ops & regs::CAP_FILL != 0 {
+            let len = CHUNK - 3;
+            self.submit(0, job(Op::Fill, len, self.dst_at(2 * CHUNK), &[], FILL, 2))?;
+            self.wait()?;
+            let bytes = FILL.to_le_bytes();
+            self.check("fill", 2 * CHUNK, len, |i| bytes[i % 8])?;
+        }
+        if ops & regs::CAP_XOR != 0 {
+            self.submit(0, job(Op::Xor, CHUNK, self.dst_at(CHUNK), &[s0, s1], 0, 2))?;
+            self.wait()?;
+            self.check("xor", CHUNK, CHUNK, |i| pattern(i) ^ pattern(CHUNK + i))?;
+        }
+        if ops & regs::CAP_XOR_VAL != 0 {
+            self.submit(0, job(Op::XorVal, CHUNK, 0, &[s0, s0], 0, XOR_VAL_ZERO))?;
+            self.submit(0, job(Op::XorVal, CHUNK, 0, &[s0, s1], 0, XOR_VAL_NONZERO))?;
+            self.wait()?;
+            let nonzero = self.engine.self_test_tally().2;
+            if nonzero & (1 << XOR_VAL_ZERO) != 0 || nonzero & (1 << XOR_VAL_NONZERO) == 0 {
+                dev_err!(
+                    self.pdev,
+                    "DMA self-test: xor-validate answered {:#x} (want bit 1 only)\n",
+                    nonzero
+                );
+                return Err(EIO);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the self-test on `engine` (still in its self-test state); returns
+/// the measured fixed cost of one job, in nanoseconds.
+pub(crate) fn run(pdev: &pci::Device<Bound>, engine: &Engine) -> Result<u64> {
+    let dev = pdev.as_ref();
+    let channels = engine.channels().count();
+    let mut src = CoherentBox::<[u8]>::zeroed_slice(dev, BURST * CHUNK, GFP_KERNEL)?;
     for (i, b) in src.iter_mut().enumerate() {
         *b = pattern(i);
     }
-    let src: Coherent<[u8]> = src.into();
-    let dst: Coherent<[u8]> = CoherentBox::<[u8]>::zeroed_slice(dev, LEN, GFP_KERNEL)?.into();
-    let comp: Coherent<[u8]> =
-        CoherentBox::<[u8]>::zeroed_slice(dev, regs::COMPLETION_SIZE, GFP_KERNEL)?.into();
-    let desc = Descriptor {
-        opcode: Opcode::Copy as u8,
-        flags: if intr { regs::DESC_FLAG_INTR } else { 0 },
-        nsrc: 0,
-        len: LEN as u32,
-        dst: dst.dma_address(),
-        src: src.dma_address(),
-        completion: comp.dma_address(),
-        cookie: COOKIE,
+    let dst = CoherentBox::<[u8]>::zeroed_slice(dev, channels * BURST * CHUNK, GFP_KERNEL)?;
+    let mut t = Test {
+        pdev,
+        engine,
+        src: src.into(),
+        dst: dst.into(),
+        submitted: 0,
     };
-    let mut ring = CoherentBox::<[u8]>::zeroed_slice(dev, RING * regs::DESC_SIZE, GFP_KERNEL)?;
-    ring.get_mut(..regs::DESC_SIZE)
-        .ok_or(EINVAL)?
-        .copy_from_slice(&desc.to_bytes());
-    let ring: Coherent<[u8]> = ring.into();
+    let mut guard = ResetOnExit {
+        engine,
+        armed: true,
+    };
 
-    let base = ring.dma_address();
-    bar.try_write32(base as u32, chan_reg(0, regs::CH_RING_BASE_LO))?;
-    bar.try_write32((base >> 32) as u32, chan_reg(0, regs::CH_RING_BASE_HI))?;
-    bar.try_write32(RING as u32, chan_reg(0, regs::CH_RING_SIZE))?;
-    bar.try_write32(regs::CH_CTRL_ENABLE, chan_reg(0, regs::CH_CTRL))?;
-    bar.try_write32(1, chan_reg(0, regs::CH_TAIL))?;
-
-    let done = read_poll_timeout(
-        || Ok(io_read!(comp, [try: 0])),
-        |status| *status != CompletionStatus::Pending as u8,
-        Delta::from_millis(1),
-        Delta::from_millis(1000),
-    );
-    let halted = bar.try_read32(chan_reg(0, regs::CH_STATUS))? & regs::CH_STATUS_HALTED != 0;
-    // Reset the channel whatever happened: no descriptor stays queued.
-    bar.try_write32(regs::CH_CTRL_RESET, chan_reg(0, regs::CH_CTRL))?;
-    if done.is_err() || halted {
-        dev_err!(
-            pdev,
-            "DMA self-test: no completion within 1 s (channel halted: {})\n",
-            halted
-        );
-        return Err(EIO);
+    let ops = engine.caps().ops;
+    let mut mean = 0;
+    if ops & regs::CAP_COPY != 0 {
+        mean = t.single_copies()?;
+        t.burst(BURST.min(engine.ring_slots() as usize))?;
     }
-    if let Some(irq) = &irq {
-        let count = &irq.handler().count;
-        read_poll_timeout(
-            || Ok(count.load(Ordering::Acquire)),
-            |n| *n != 0,
-            Delta::from_millis(1),
-            Delta::from_millis(1000),
-        )
-        .inspect_err(|_| {
+    t.other_ops(ops)?;
+    if ops & regs::CAP_INTR != 0 {
+        if let Some(ch) = engine.channels().find(|c| c.interrupts() == 0) {
             dev_err!(
                 pdev,
-                "DMA self-test: no interrupt on channel 0's vector within 1 s\n"
-            )
-        })?;
-    }
-
-    let mut rec = [0u8; regs::COMPLETION_SIZE];
-    for (i, b) in rec.iter_mut().enumerate() {
-        *b = io_read!(comp, [try: i]);
-    }
-    let c = Completion::from_bytes(&rec);
-    if c.status != CompletionStatus::Success as u8 || c.cookie != COOKIE || c.bytes != LEN as u32 {
-        dev_err!(
-            pdev,
-            "DMA self-test: completion status {:#x}, cookie {:#x}, {} bytes\n",
-            c.status,
-            c.cookie,
-            c.bytes
-        );
-        return Err(EIO);
-    }
-    for i in 0..LEN {
-        let got = io_read!(dst, [try: i]);
-        if got != pattern(i) {
-            dev_err!(
-                pdev,
-                "DMA self-test: byte {} of the copy is {:#x}, not {:#x}\n",
-                i,
-                got,
-                pattern(i)
+                "DMA self-test: no interrupt on channel {}'s vector\n",
+                ch.index()
             );
             return Err(EIO);
         }
     }
-    Ok(())
+    guard.armed = false;
+    // What the engine needs beyond moving the bytes: doorbell, completion
+    // write, interrupt, wake-up.
+    let transfer = CHUNK as u64 * 1_000_000_000 / engine.bandwidth().max(1);
+    Ok(mean.saturating_sub(transfer).max(1000))
 }

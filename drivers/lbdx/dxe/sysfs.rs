@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The DXE's sysfs attributes, in the PCI device's directory (ABI:
-//! `Documentation/ABI/testing/sysfs-driver-lbdx-dxe`).
+//! `Documentation/ABI/testing/sysfs-driver-lbdx-dxe`): what the engine
+//! reports it is, and its engine's state and event counters.
 
-use super::caps::Caps;
+use super::{caps::Caps, engine::Engine};
 use crate::{bringup::Version, hw::dxe_regs::write_caps, sysfs::AttrSource};
-use core::fmt::Write;
-use kernel::{prelude::*, str::Formatter};
+use core::{fmt::Write, sync::atomic::Ordering};
+use kernel::{prelude::*, str::Formatter, sync::Arc};
 
 /// Everything the DXE shows in sysfs.
 pub(crate) struct DeviceAttrs {
     pub(crate) version: Version,
     pub(crate) caps: Caps,
     pub(crate) irq_vectors: usize,
+    pub(crate) engine: Arc<Engine>,
 }
 
 impl AttrSource for DeviceAttrs {
@@ -25,6 +27,12 @@ impl AttrSource for DeviceAttrs {
         c"max_ring_size",
         c"nominal_bw",
         c"irq_vectors",
+        c"engine_state",
+        c"jobs_completed",
+        c"jobs_failed",
+        c"jobs_aborted",
+        c"channel_halts",
+        c"channel_timeouts",
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
@@ -37,7 +45,19 @@ impl AttrSource for DeviceAttrs {
             4 => write!(out, "{}", c.max_xfer),
             5 => write!(out, "{}", c.max_ring_size),
             6 => write!(out, "{}", c.nominal_bw),
-            _ => write!(out, "{}", self.irq_vectors),
+            7 => write!(out, "{}", self.irq_vectors),
+            8 => out.write_str(self.engine.state_name()),
+            _ => {
+                let st = self.engine.stats();
+                let n = match id {
+                    9 => &st.completed,
+                    10 => &st.failed,
+                    11 => &st.aborted,
+                    12 => &st.halts,
+                    _ => &st.timeouts,
+                };
+                write!(out, "{}", n.load(Ordering::Relaxed))
+            }
         }
     }
 }

@@ -29,7 +29,13 @@ use crate::pci::{PciFunction, PciIdentity};
 use crate::sync::lock;
 
 /// State shared between the transport and the worker.
+///
+/// Lock order: `dma` before `core`. The worker holds `dma` (and not
+/// `core`) while it moves a descriptor's data; a reset takes `dma` first,
+/// so once the resetting write returns no abandoned descriptor touches
+/// memory any more.
 pub(crate) struct Shared {
+    pub(crate) dma: Mutex<()>,
     pub(crate) core: Mutex<DxeCore>,
     pub(crate) wake: Condvar,
     pub(crate) stop: AtomicBool,
@@ -63,6 +69,7 @@ impl Dxe {
         };
         let rate = config.rate;
         let shared = Arc::new(Shared {
+            dma: Mutex::new(()),
             core: Mutex::new(DxeCore::new(name, config)),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -100,14 +107,26 @@ impl PciFunction for Dxe {
         let Ok(off) = usize::try_from(offset) else {
             return;
         };
+        // A reset waits for the data movement in progress (see `Shared`).
+        let _dma = is_reset(off, value).then(|| lock(&self.shared.dma));
         lock(&self.shared.core).write(off, value, &*self.shared.irq);
         self.shared.wake.notify_all();
     }
 
     fn reset(&self) {
+        let _dma = lock(&self.shared.dma);
         lock(&self.shared.core).function_reset();
         self.shared.wake.notify_all();
     }
+}
+
+/// Whether writing `value` at BAR0 offset `off` resets the device or a
+/// channel.
+fn is_reset(off: usize, value: u32) -> bool {
+    let chan_ctrl =
+        off >= regs::CHAN_BASE && (off - regs::CHAN_BASE) % regs::CHAN_STRIDE == regs::CH_CTRL;
+    (off == regs::CTRL && value & regs::CTRL_RESET != 0)
+        || (chan_ctrl && value & regs::CH_CTRL_RESET != 0)
 }
 
 impl Drop for Dxe {

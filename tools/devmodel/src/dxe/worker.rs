@@ -60,12 +60,27 @@ fn pace(shared: &Shared, job: &Job, until: Instant) -> bool {
     }
 }
 
+/// Moves the data of a valid descriptor, holding `dma` so that a reset
+/// waits for it; `None` if a reset abandoned the job before it started.
+fn execute(shared: &Shared, job: &Job, v: &engine::Valid) -> Option<engine::Outcome> {
+    let _dma = lock(&shared.dma);
+    let core = lock(&shared.core);
+    if core.is_hung() || core.generation(job.chan) != Some(job.generation) {
+        return None;
+    }
+    drop(core);
+    Some(engine::execute(&*shared.mem, v))
+}
+
 fn run(shared: &Shared, rate: u64) {
     let mut pacer = Pacer::new(rate);
     while let Some(job) = next_job(shared) {
         let outcome = match job.work {
             Work::Done(o) => o,
-            Work::Execute(v) => engine::execute(&*shared.mem, &v),
+            Work::Execute(v) => match execute(shared, &job, &v) {
+                Some(o) => o,
+                None => continue,
+            },
         };
         let until = pacer.account(Instant::now(), u64::from(outcome.bytes));
         if !pace(shared, &job, until) {

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The DXE watchdog: every 100 ms, on the system workqueue, one
+//! [`Engine::check`] pass (stuck channels, a device that stopped
+//! answering, completions no interrupt announced). It ends by itself when
+//! the engine is closed or dead, or when stopped.
+
+use super::engine::Engine;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::{
+    impl_has_delayed_work, new_delayed_work,
+    prelude::*,
+    sync::{Arc, Completion},
+    time::msecs_to_jiffies,
+    workqueue::{self, DelayedWork, WorkItem},
+};
+
+/// Time between two checks, in milliseconds.
+const PERIOD_MS: u32 = 100;
+
+/// The watchdog of one engine.
+#[pin_data]
+pub(crate) struct Watchdog {
+    engine: Arc<Engine>,
+    /// Asked to stop.
+    stopping: AtomicBool,
+    /// Completed when the watchdog will not run again.
+    #[pin]
+    stopped: Completion,
+    #[pin]
+    work: DelayedWork<Watchdog>,
+}
+
+impl_has_delayed_work! {
+    impl HasDelayedWork<Self> for Watchdog { self.work }
+}
+
+impl Watchdog {
+    /// Starts watching `engine`.
+    pub(crate) fn start(engine: Arc<Engine>) -> Result<Arc<Self>> {
+        let this = Arc::pin_init(
+            pin_init!(Self {
+                engine,
+                stopping: AtomicBool::new(false),
+                stopped <- Completion::new(),
+                work <- new_delayed_work!("lbdx_dxe_watchdog"),
+            }),
+            GFP_KERNEL,
+        )?;
+        Self::schedule(this.clone());
+        Ok(this)
+    }
+
+    fn schedule(this: Arc<Self>) {
+        let delay = msecs_to_jiffies(PERIOD_MS);
+        if let Err(this) = workqueue::system().enqueue_delayed(this, delay) {
+            // Cannot happen (only the watchdog queues itself); never
+            // leave `stop` waiting.
+            this.stopped.complete_all();
+        }
+    }
+
+    /// Stops the watchdog and waits (up to one period) until it no longer
+    /// runs. Process context; may be called more than once.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.stopped.wait_for_completion();
+    }
+}
+
+impl WorkItem for Watchdog {
+    type Pointer = Arc<Self>;
+
+    fn run(this: Arc<Self>) {
+        if this.stopping.load(Ordering::Acquire) || !this.engine.check() {
+            this.stopped.complete_all();
+            return;
+        }
+        Self::schedule(this);
+    }
+}
