@@ -183,10 +183,14 @@ def main():
         if all(engine_wins(t) for t in sizes[i:]):
             crossover = s
             break
+    first = next((t for t in sizes if sweep[("cpu", t)] is not None and
+                  max(sweep[("fast", t)] or 0, sweep[("slow", t)] or 0) > sweep[("cpu", t)]),
+                 None)
     if sizes:
-        row("Crossover: smallest copy an engine alone beats the CPU alone",
+        row("Crossover: an engine alone beats the CPU alone from this size on",
             human(crossover) if crossover else "none up to " + human(sizes[-1]),
-            "-", None, "-", None)
+            "first beats it at " + (human(first) if first else "no size"),
+            None, "-", None)
 
     # The table.
     reps = max([len(v) for v in p1.values()] + [len(v) for v in p2.values()] + [0])
