@@ -68,9 +68,9 @@ def main():
 
     def row(figure, ours, base, ratio, target, within, noisy=None):
         rows.append((figure, ours, base,
-                     "n/a" if ratio is None else f"{ratio:.2f}x", target,
+                     "n/a" if ratio is None else f"{ratio:.3g}x", target,
                      "-" if within is None else ("yes" if within else "NO"),
-                     "-" if noisy is None else f"{noisy:.2f}x"))
+                     "-" if noisy is None else f"{noisy:.3g}x"))
 
     errors = [r for r in records if r["kind"] == "error"]
     bad = [r for r in records if r.get("verify") == "bad"]
