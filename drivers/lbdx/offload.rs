@@ -7,7 +7,10 @@
 //! - `backend.rs`: what a backend implements ([`Backend`]) and gets.
 //! - `backend_select.rs`, `request_state.rs`: the kernel-free choice and
 //!   failover rules, host-tested in `tools/lbdx-logic`.
-//! - `layer.rs`: the shared state and a request's life in the kernel.
+//! - `layer.rs`: the shared state under one lock; `flow.rs`: a request's
+//!   life (selection, submission, completion, failover, dependents);
+//!   `fast_path.rs`: small requests run on the CPU without allocating;
+//!   `registry.rs`: backends registering and leaving, what sysfs shows.
 //! - `request.rs`, `mapping.rs`: a request, and its buffers mapped for DMA.
 //! - `cpu.rs`: the CPU backend.
 //! - `sysfs.rs`: `/sys/kernel/lbdx_offload`.
@@ -25,11 +28,14 @@ mod backend;
 pub(crate) mod backend_select;
 mod capi;
 mod cpu;
+mod fast_path;
+mod flow;
 mod glue;
 mod layer;
 mod mapping;
 #[cfg(CONFIG_KUNIT)]
 mod offload_kunit;
+mod registry;
 mod request;
 #[allow(
     unreachable_pub,
@@ -44,7 +50,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 pub(crate) use backend::{Backend, Desc, Job, Outcome, Refusal, Ticket};
-pub(crate) use layer::complete;
+pub(crate) use flow::complete;
 
 /// `backends/` of the layer's sysfs directory; null while it does not
 /// exist.
@@ -63,7 +69,7 @@ pub(crate) struct Registration {
 impl Registration {
     /// Registers `backend` as `desc` says.
     pub(crate) fn new(desc: Desc, backend: Arc<dyn Backend>) -> Result<Self> {
-        let (id, name) = layer::register(desc, backend)?;
+        let (id, name) = registry::register(desc, backend)?;
         let parent = BACKENDS_DIR.load(Ordering::Acquire);
         let dir = if parent.is_null() {
             None
@@ -71,7 +77,7 @@ impl Registration {
             match sysfs::Dir::new(Some(parent), name.as_cstr(), sysfs::BackendDir { id }) {
                 Ok(d) => Some(d),
                 Err(e) => {
-                    layer::unregister(id);
+                    registry::unregister(id);
                     return Err(e);
                 }
             }
@@ -87,14 +93,14 @@ impl Registration {
 
     /// Replaces the backend's bandwidth estimate (bytes per second).
     pub(crate) fn set_bandwidth(&self, bytes_per_sec: u64) {
-        layer::set_bandwidth(self.id, bytes_per_sec);
+        registry::set_bandwidth(self.id, bytes_per_sec);
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         drop(self.dir.take());
-        layer::unregister(self.id);
+        registry::unregister(self.id);
     }
 }
 
@@ -119,6 +125,7 @@ impl Offload {
         // SAFETY: Called once, from module init, before anything else of
         // the layer.
         unsafe { layer::init() };
+        capi::init_done_handles()?;
         let root = sysfs::Dir::new(None, c"lbdx_offload", sysfs::Root)?;
         let backends = sysfs::Dir::new(Some(root.raw()), c"backends", sysfs::Backends)?;
         BACKENDS_DIR.store(backends.raw(), Ordering::Release);
@@ -157,5 +164,6 @@ impl Drop for Offload {
         BACKENDS_DIR.store(core::ptr::null_mut(), Ordering::Release);
         drop(self.backends.take());
         drop(self.root.take());
+        capi::drop_done_handles();
     }
 }

@@ -6,7 +6,7 @@
  *
  * Guide: Documentation/driver-api/lbdx-offload.rst. Implementation:
  * drivers/lbdx/offload/ (Rust) behind the exports of
- * drivers/lbdx/lbdx_offload_glue.c.
+ * drivers/lbdx/offload/offload_glue.c.
  *
  * Every symbol here starts with lbdx_ so that it never collides with
  * Linux's own async_tx (async_memcpy(), async_xor(), ...), which may be
@@ -69,7 +69,8 @@ typedef void (*lbdx_callback_t)(void *param, int status, u32 result);
  *			no callback, no flags).
  * @depend: start only once this earlier request completed successfully;
  *	    if it fails, this one completes with -ECANCELED. The layer takes
- *	    its own reference; the caller keeps its own. NULL: none.
+ *	    its own reference; the caller keeps its own. NULL: none; an
+ *	    ERR_PTR() (a failed submission) is refused with -EINVAL.
  * @callback: called once at completion; NULL: none.
  * @callback_param: passed to @callback.
  * @flags: LBDX_SUBMIT_*.
@@ -162,11 +163,15 @@ struct lbdx_job {
 /**
  * struct lbdx_backend_ops - what the layer calls.
  * @submit: required. Queue @job and return 0, then report it exactly once
- *	    with lbdx_backend_complete(); or refuse it at once with -EBUSY
- *	    (full) or -ENODEV (going away) and never report it. Must not
- *	    sleep or call back into the layer.
- * @healthy: optional; whether the backend can take work now. Missing: the
- *	     layer judges by completions alone.
+ *	    with lbdx_backend_complete() (possibly before ->submit returns);
+ *	    or refuse it at once with -EBUSY (full) or any other negative
+ *	    errno (going away, dead) and never report it. Must not sleep or
+ *	    call any other layer function.
+ * @healthy: optional; whether the backend can take work now: a backend
+ *	     that says no is never selected. Called under the layer's
+ *	     spinlock with interrupts off, at every selection and completion:
+ *	     cheap, no sleeping, no call into the layer. Missing: always yes
+ *	     (the layer judges by completions alone).
  */
 struct lbdx_backend_ops {
 	int (*submit)(void *priv, const struct lbdx_job *job);
@@ -209,17 +214,21 @@ struct lbdx_backend;
  */
 struct lbdx_backend *lbdx_backend_register(const struct lbdx_backend_desc *desc);
 /*
- * Unregisters (process context): no job is submitted to the backend once
- * this starts; every job it still holds is failed over to another backend
- * (never dropped) and later reports of those jobs are ignored. The backend
- * must stop touching their buffers before calling this.
+ * Unregisters (process context): selection stops picking the backend and
+ * ->submit calls already under way are waited for; then every job it still
+ * holds is failed over to another backend (never dropped) and later
+ * reports of those jobs are ignored. The backend must stop touching their
+ * buffers, and refuse new jobs, before calling this.
  */
 void lbdx_backend_unregister(struct lbdx_backend *backend);
 /*
- * Reports the end of the job with @ticket: @status 0 (done; @result is the
- * xor-validate answer), -ETIMEDOUT (the backend gave up on it), -ECANCELED
- * (aborted through no fault of the job, e.g. a channel reset: not counted
- * as a failure), any other negative errno (failed). Any context but NMI.
+ * Reports the end of the job with @ticket, once the backend no longer
+ * touches its buffers (the layer unmaps them and may run the request
+ * elsewhere at once): @status 0 (done; @result is the xor-validate answer,
+ * ignored for other operations), -ETIMEDOUT (the backend gave up on it),
+ * -ECANCELED (aborted through no fault of the job, e.g. a channel reset:
+ * not counted as a failure), any other value (failed). Any context but
+ * hard interrupt and NMI: failover and callbacks run in the caller's.
  */
 void lbdx_backend_complete(u64 ticket, int status, u32 result);
 /* Replaces the backend's bandwidth estimate (bytes per second, >= 1). */

@@ -70,9 +70,12 @@ pub(crate) enum Refusal {
 /// A backend's operations. `submit` is required; the rest have defaults.
 pub(crate) trait Backend: Send + Sync {
     /// Queues `job`; on `Ok` the backend reports it exactly once with
-    /// [`super::complete`], from any context but NMI, possibly before
-    /// `submit` returns. Must not sleep and must not call other layer
-    /// functions than [`super::complete`].
+    /// [`super::complete`], from any context but hard interrupt and NMI,
+    /// possibly before `submit` returns, and only once it no longer touches
+    /// the job's buffers. Must not sleep and must not call other layer
+    /// functions than [`super::complete`]. May still be called while the
+    /// backend unregisters (unregistration waits for such calls); a backend
+    /// that stopped refuses with [`Refusal::Gone`].
     fn submit(&self, job: &Job<'_>) -> Result<(), Refusal>;
 
     /// Runs `job` now, in the caller's thread, and returns how it ended;
@@ -85,8 +88,10 @@ pub(crate) trait Backend: Send + Sync {
         None
     }
 
-    /// Whether the backend can take work now. The layer skips a backend
-    /// that says no as long as another capable one is left.
+    /// Whether the backend can take work now. The layer never selects a
+    /// backend that says no. Called under the layer's spinlock with
+    /// interrupts off, at every selection and completion: must be cheap
+    /// and must not sleep or call into the layer.
     ///
     /// Default: `true` (health is judged by completions alone).
     fn healthy(&self) -> bool {

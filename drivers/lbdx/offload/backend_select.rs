@@ -24,8 +24,8 @@
 //!    completion rule among CPU backends.
 //!
 //! Health: `K` consecutive failures ([`HealthRules::fail_threshold`]) make
-//! a backend degraded; a success (a probe or a real request) or a cool-down
-//! of [`HealthRules::cooldown_ns`] on the caller's monotonic clock makes it
+//! a backend degraded; a success or a cool-down of
+//! [`HealthRules::cooldown_ns`] on the caller's monotonic clock makes it
 //! healthy again.
 //!
 //! Kernel-free (`core` only, no allocation, no floating point, no 128-bit
@@ -711,26 +711,6 @@ impl BackendTable {
     pub fn release(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
-        Ok(())
-    }
-
-    /// Records the result of a health probe of `id`: success makes it
-    /// healthy, failure counts like a failed request.
-    ///
-    /// `Stale`.
-    pub fn probe_result(
-        &mut self,
-        id: BackendId,
-        ok: bool,
-        now_ns: u64,
-    ) -> Result<(), SelectError> {
-        let rules = self.rules;
-        let b = self.get_mut(id)?;
-        if ok {
-            b.recover();
-        } else {
-            b.fail(&rules, now_ns);
-        }
         Ok(())
     }
 

@@ -10,13 +10,20 @@
 use super::{
     backend::{Backend, Desc, Job, Refusal, Ticket},
     backend_select::{Caps, Op, OpSet, Policy},
-    glue, layer,
+    fast_path, flow, glue,
     mapping::MAX_SRCS,
-    request::{Callback, Notify, Req},
+    registry,
+    request::{Callback, Finish, Notify, Req},
     Outcome, Registration,
 };
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
-use kernel::{bindings, device::Device, prelude::*, sync::Arc};
+use kernel::{
+    bindings,
+    device::Device,
+    prelude::*,
+    sync::{Arc, ArcBorrow},
+};
 
 /// `LBDX_MAX_LEN`.
 const MAX_LEN: usize = 1 << 30;
@@ -72,7 +79,8 @@ fn is_err_or_null<T>(p: *const T) -> bool {
     p.is_null() || (p as isize) < 0 && (p as isize) >= -4095
 }
 
-/// Checks the common arguments, builds the request and submits it.
+/// Checks the common arguments, then runs the request on the fast path
+/// (CPU, in the caller's thread, no allocation) or builds it and submits it.
 ///
 /// # Safety
 ///
@@ -82,7 +90,7 @@ unsafe fn submit_req(
     op: Op,
     len: usize,
     dst: usize,
-    srcs: KVec<usize>,
+    srcs: &[usize],
     pattern: u64,
     submit: *const LbdxSubmit,
 ) -> *mut Req {
@@ -101,7 +109,32 @@ unsafe fn submit_req(
     });
     let flags = s.map_or(0, |s| s.flags);
     let depend = s.map_or(core::ptr::null(), |s| s.depend);
-    let req = match Req::new(op, len as u32, dst, srcs, pattern, flags, notify) {
+    if !depend.is_null() && is_err_or_null(depend) {
+        // An error pointer: the submission it came from failed.
+        return err_ptr(EINVAL);
+    }
+    if depend.is_null() {
+        let shape = fast_path::Shape {
+            op,
+            len: len as u32,
+            dst,
+            srcs,
+            pattern,
+            flags,
+        };
+        if let Some(fin) = fast_path::try_inline(&shape) {
+            if let Some(n) = &notify {
+                // SAFETY: The caller's callback, called once, here.
+                unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
+            }
+            return done_handle(fin.result != 0);
+        }
+    }
+    let mut v = KVec::new();
+    if let Err(e) = v.extend_from_slice(srcs, GFP_ATOMIC) {
+        return err_ptr(e.into());
+    }
+    let req = match Req::new(op, len as u32, dst, v, pattern, flags, notify) {
         Ok(r) => r,
         Err(e) => return err_ptr(e),
     };
@@ -109,7 +142,7 @@ unsafe fn submit_req(
     // reference the caller holds) or null.
     let depend = (!is_err_or_null(depend)).then(|| unsafe { Arc::from_raw(depend) });
     let handle = req.clone();
-    let r = layer::submit(req, depend.as_ref());
+    let r = flow::submit(req, depend.as_ref());
     // The caller's reference to `depend` stays the caller's.
     if let Some(d) = depend {
         let _ = Arc::into_raw(d);
@@ -120,26 +153,85 @@ unsafe fn submit_req(
     }
 }
 
+/// Handles of requests that completed successfully on the fast path, by
+/// xor-validate result: shared, pre-completed requests (see
+/// [`init_done_handles`]).
+static DONE: [AtomicPtr<Req>; 2] = [
+    AtomicPtr::new(core::ptr::null_mut()),
+    AtomicPtr::new(core::ptr::null_mut()),
+];
+
+/// Creates the shared handles of fast-path requests.
+pub(super) fn init_done_handles() -> Result {
+    for (i, slot) in DONE.iter().enumerate() {
+        let fin = Finish {
+            status: 0,
+            result: i as u32,
+        };
+        let r = Req::done(Op::Copy, fin)?;
+        slot.store(Arc::into_raw(r).cast_mut(), Ordering::Release);
+    }
+    Ok(())
+}
+
+/// Drops the shared handles (module exit, when no caller holds one).
+pub(super) fn drop_done_handles() {
+    for slot in &DONE {
+        let p = slot.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !p.is_null() {
+            // SAFETY: Made by `Arc::into_raw` in `init_done_handles`.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+    }
+}
+
+/// A new reference to the shared handle of a fast-path request.
+fn done_handle(nonzero: bool) -> *mut Req {
+    let p = DONE[usize::from(nonzero)].load(Ordering::Acquire);
+    if p.is_null() {
+        return err_ptr(ENOMEM);
+    }
+    // SAFETY: The handle lives until module exit, after every consumer
+    // (which depends on this module) is gone.
+    let r: Arc<Req> = unsafe { ArcBorrow::from_raw(p) }.into();
+    Arc::into_raw(r).cast_mut()
+}
+
 /// Collects `src_cnt` source pointers from `srcs`.
 ///
 /// # Safety
 ///
 /// `srcs` is null or valid for `src_cnt` pointers.
-unsafe fn sources(srcs: *const *mut c_void, src_cnt: c_uint) -> Result<KVec<usize>> {
+unsafe fn sources(srcs: *const *mut c_void, src_cnt: c_uint) -> Result<Sources> {
     let n = src_cnt as usize;
     if srcs.is_null() || !(2..=MAX_SRCS).contains(&n) {
         return Err(EINVAL);
     }
     // SAFETY: By the function's safety requirements.
     let s = unsafe { core::slice::from_raw_parts(srcs, n) };
-    let mut v = KVec::with_capacity(n, GFP_ATOMIC)?;
-    for p in s {
+    let mut v = Sources {
+        addrs: [0; MAX_SRCS],
+        n,
+    };
+    for (a, p) in v.addrs.iter_mut().zip(s) {
         if p.is_null() {
             return Err(EINVAL);
         }
-        v.push(*p as usize, GFP_ATOMIC)?;
+        *a = *p as usize;
     }
     Ok(v)
+}
+
+/// Source addresses of an xor, on the stack.
+struct Sources {
+    addrs: [usize; MAX_SRCS],
+    n: usize,
+}
+
+impl Sources {
+    fn as_slice(&self) -> &[usize] {
+        self.addrs.get(..self.n).unwrap_or(&[])
+    }
 }
 
 /// `lbdx_async_memcpy()`.
@@ -163,12 +255,8 @@ pub(super) unsafe extern "C" fn lbdx_async_memcpy(
     if d < s.saturating_add(len) && s < d.saturating_add(len) {
         return err_ptr(EINVAL);
     }
-    let mut srcs = KVec::new();
-    if let Err(e) = srcs.push(s, GFP_ATOMIC) {
-        return err_ptr(e.into());
-    }
     // SAFETY: Forwarded from the caller.
-    unsafe { submit_req(Op::Copy, len, d, srcs, 0, submit) }
+    unsafe { submit_req(Op::Copy, len, d, &[s], 0, submit) }
 }
 
 /// `lbdx_async_fill()`.
@@ -187,7 +275,7 @@ pub(super) unsafe extern "C" fn lbdx_async_fill(
         return err_ptr(EINVAL);
     }
     // SAFETY: Forwarded from the caller.
-    unsafe { submit_req(Op::Fill, len, dst as usize, KVec::new(), pattern, submit) }
+    unsafe { submit_req(Op::Fill, len, dst as usize, &[], pattern, submit) }
 }
 
 /// `lbdx_async_xor()`.
@@ -209,6 +297,7 @@ pub(super) unsafe extern "C" fn lbdx_async_xor(
         Err(e) => return err_ptr(e),
     };
     let d = dst as usize;
+    let v = v.as_slice();
     // The destination may be the first source, and overlap no other.
     let overlaps = v
         .iter()
@@ -239,7 +328,7 @@ pub(super) unsafe extern "C" fn lbdx_async_xor_val(
     // SAFETY: Forwarded from the caller.
     match unsafe { sources(srcs, src_cnt) } {
         // SAFETY: Forwarded from the caller.
-        Ok(v) => unsafe { submit_req(Op::XorVal, len, 0, v, 0, submit) },
+        Ok(v) => unsafe { submit_req(Op::XorVal, len, 0, v.as_slice(), 0, submit) },
         Err(e) => err_ptr(e),
     }
 }
@@ -316,7 +405,7 @@ pub(super) unsafe extern "C" fn lbdx_offload_set_policy(name: *const c_char) -> 
     let name = unsafe { CStr::from_char_ptr(name) };
     match Policy::parse(name.to_bytes()) {
         Some(p) => {
-            layer::set_policy(p);
+            registry::set_policy(p);
             0
         }
         None => EINVAL.to_errno(),

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The async-offload layer's shared state and the life of every request in
-//! the kernel: registration of backends, selection, submission, completion,
-//! failover and unregistration.
+//! The async-offload layer's shared state: the backend table, the
+//! registered backends and the flights, under one lock, and how a failover
+//! state machine's action becomes a [`Step`]. `flow.rs` carries steps out
+//! (a request's life), `fast_path.rs` runs small requests on the CPU
+//! without allocating, `registry.rs` registers and unregisters backends and
+//! answers sysfs.
 //!
 //! One IRQ-safe spinlock, [`LAYER`], guards the backend table
 //! (`backend_select.rs`), the registered backends and the *flights*: one
@@ -21,23 +24,22 @@
 //! the next attempt of the same request runs.
 
 use super::{
-    backend::{Backend, Desc, Job, Outcome, Ticket, NAME_LEN},
-    backend_select::{BackendDesc, BackendId, BackendTable, HealthRules, Policy, MAX_BACKENDS},
-    glue,
-    mapping::{Addrs, Mapping},
-    request::{Finish, Req, ReqMut, SUBMIT_WILL_WAIT},
+    backend::{Backend, Ticket, NAME_LEN},
+    backend_select::{
+        BackendId, BackendTable, CandidateCache, HealthRules, Op, Request, SlotMask, MAX_BACKENDS,
+    },
+    request::{Finish, Req, ReqMut},
     request_state::{Action, Attempt, Status},
 };
 use kernel::{
     device::Device,
     prelude::*,
     sync::{aref::ARef, Arc},
-    time::{delay::fsleep, Delta},
 };
 
 /// Requests up to this size may run in the submitter's thread when the CPU
 /// is picked; larger ones only with `LBDX_SUBMIT_WILL_WAIT`.
-const INLINE_MAX: u32 = 4096;
+pub(super) const INLINE_MAX: u32 = 4096;
 
 /// Counters of one backend, shown in sysfs.
 #[derive(Clone, Copy, Default)]
@@ -82,41 +84,44 @@ impl Name {
         CStr::from_bytes_with_nul(&self.bytes[..=self.len]).unwrap_or(c"?")
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    pub(super) fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
 }
 
 /// A registered backend.
-struct Slot {
-    id: BackendId,
-    ops: Arc<dyn Backend>,
-    dev: Option<ARef<Device>>,
-    name: Name,
-    stats: Stats,
+pub(super) struct Slot {
+    pub(super) id: BackendId,
+    pub(super) ops: Arc<dyn Backend>,
+    pub(super) dev: Option<ARef<Device>>,
+    pub(super) name: Name,
+    pub(super) stats: Stats,
     // Submissions under way outside the lock; unregistering waits for 0.
-    submitting: u32,
+    pub(super) submitting: u32,
     // Unregistering: never selected again.
-    closing: bool,
+    pub(super) closing: bool,
     // The operator's `enabled` switch.
-    enabled: bool,
+    pub(super) enabled: bool,
 }
 
 /// An attempt a backend holds.
-struct Flight {
-    req: Arc<Req>,
-    attempt: Attempt,
-    stamp: u32,
+pub(super) struct Flight {
+    pub(super) req: Arc<Req>,
+    pub(super) attempt: Attempt,
+    pub(super) stamp: u32,
 }
 
 /// What the layer's lock guards.
 pub(crate) struct Inner {
-    table: BackendTable,
-    slots: [Option<Slot>; MAX_BACKENDS],
+    pub(super) table: BackendTable,
+    // Per operation, the backends offering it; rebuilt when the table's
+    // generation moves (a backend registered or unregistered).
+    pub(super) caches: [CandidateCache; 4],
+    pub(super) slots: [Option<Slot>; MAX_BACKENDS],
     // INVARIANT: `free` lists exactly the `None` entries of `flights`.
-    flights: KVec<Option<Flight>>,
-    free: KVec<u32>,
-    stamp: u32,
+    pub(super) flights: KVec<Option<Flight>>,
+    pub(super) free: KVec<u32>,
+    pub(super) stamp: u32,
 }
 
 kernel::sync::global_lock! {
@@ -148,14 +153,24 @@ pub(super) enum Step {
 /// A job about to be given to a backend. Counted in the backend's
 /// `submitting` until [`Submit::done`].
 pub(super) struct Submit {
-    req: Arc<Req>,
-    ticket: Ticket,
-    id: BackendId,
-    ops: Arc<dyn Backend>,
-    dev: Option<ARef<Device>>,
+    pub(super) req: Arc<Req>,
+    pub(super) ticket: Ticket,
+    pub(super) id: BackendId,
+    pub(super) ops: Arc<dyn Backend>,
+    pub(super) dev: Option<ARef<Device>>,
 }
 
-fn ticket(index: u32, stamp: u32) -> Ticket {
+/// The smallest request of `op`: what every backend offering `op` can do.
+const fn template(op: Op) -> Request {
+    Request {
+        op,
+        len: 1,
+        sources: 2,
+        align: 1 << 31,
+    }
+}
+
+pub(super) fn ticket(index: u32, stamp: u32) -> Ticket {
     Ticket((u64::from(index) << 32) | u64::from(stamp))
 }
 
@@ -166,6 +181,12 @@ impl Inner {
                 fail_threshold: 3,
                 cooldown_ns: 1_000_000_000,
             }),
+            caches: [
+                CandidateCache::new(template(Op::Copy)),
+                CandidateCache::new(template(Op::Fill)),
+                CandidateCache::new(template(Op::Xor)),
+                CandidateCache::new(template(Op::XorVal)),
+            ],
             slots: [const { None }; MAX_BACKENDS],
             flights: KVec::new(),
             free: KVec::new(),
@@ -173,7 +194,18 @@ impl Inner {
         }
     }
 
-    fn slot_mut(&mut self, id: BackendId) -> Option<&mut Slot> {
+    /// The backends that offer `op` at all.
+    pub(super) fn candidates(&mut self, op: Op) -> SlotMask {
+        let i = match op {
+            Op::Copy => 0,
+            Op::Fill => 1,
+            Op::Xor => 2,
+            Op::XorVal => 3,
+        };
+        self.caches[i].candidates(&self.table)
+    }
+
+    pub(super) fn slot_mut(&mut self, id: BackendId) -> Option<&mut Slot> {
         self.slots
             .get_mut(id.slot())
             .and_then(Option::as_mut)
@@ -181,7 +213,7 @@ impl Inner {
     }
 
     /// Tells the table which backends may be selected now.
-    fn refresh(&mut self) {
+    pub(super) fn refresh(&mut self) {
         for s in self.slots.iter().flatten() {
             let available = s.enabled && !s.closing && s.ops.healthy();
             let _ = self.table.set_available(s.id, available);
@@ -189,7 +221,7 @@ impl Inner {
     }
 
     /// Records a flight for `attempt` of `req`; `None` without memory.
-    fn add_flight(&mut self, req: &Arc<Req>, attempt: Attempt) -> Option<Ticket> {
+    pub(super) fn add_flight(&mut self, req: &Arc<Req>, attempt: Attempt) -> Option<Ticket> {
         self.stamp = self.stamp.wrapping_add(1);
         let flight = Flight {
             req: req.clone(),
@@ -215,7 +247,7 @@ impl Inner {
     }
 
     /// Removes and returns the flight of `t`, if it is still there.
-    fn take_flight(&mut self, t: Ticket) -> Option<Flight> {
+    pub(super) fn take_flight(&mut self, t: Ticket) -> Option<Flight> {
         let index = (t.0 >> 32) as u32;
         let stamp = t.0 as u32;
         let entry = self.flights.get_mut(index as usize)?;
@@ -229,7 +261,7 @@ impl Inner {
     }
 
     /// The ticket of a flight of backend `id`, if it holds one.
-    fn any_flight_of(&self, id: BackendId) -> Option<Ticket> {
+    pub(super) fn any_flight_of(&self, id: BackendId) -> Option<Ticket> {
         self.flights.iter().enumerate().find_map(|(i, f)| {
             let f = f.as_ref()?;
             (f.attempt.backend == id).then(|| ticket(i as u32, f.stamp))
@@ -237,7 +269,13 @@ impl Inner {
     }
 
     /// Turns the state machine's `action` for `req` into a [`Step`].
-    fn apply(&mut self, req: &Arc<Req>, rm: &mut ReqMut, mut action: Action, now: u64) -> Step {
+    pub(super) fn apply(
+        &mut self,
+        req: &Arc<Req>,
+        rm: &mut ReqMut,
+        mut action: Action,
+        now: u64,
+    ) -> Step {
         loop {
             match action {
                 Action::Ignore => return Step::None,
@@ -286,328 +324,4 @@ impl Inner {
             }
         }
     }
-}
-
-/// Selects a backend for a pending `req`.
-fn start_step(req: &Arc<Req>) -> Step {
-    let now = glue::now_ns();
-    let mut g = LAYER.lock();
-    g.refresh();
-    let mut rm = req.inner.lock();
-    let action = rm.state.start(&mut g.table, now);
-    g.apply(req, &mut rm, action, now)
-}
-
-/// Ends the attempt of ticket `t` with `outcome`; returns what follows.
-fn complete_step(t: Ticket, outcome: Outcome) -> Step {
-    let now = glue::now_ns();
-    let (step, mapping) = {
-        let mut g = LAYER.lock();
-        let Some(f) = g.take_flight(t) else {
-            return Step::None;
-        };
-        let len = u64::from(f.req.len);
-        if let Some(s) = g.slot_mut(f.attempt.backend) {
-            s.stats.in_flight = s.stats.in_flight.saturating_sub(1);
-            match outcome {
-                Outcome::Done { .. } => s.stats.bytes += len,
-                Outcome::Failed | Outcome::TimedOut => {
-                    s.stats.errors += 1;
-                    s.stats.failovers += 1;
-                }
-                Outcome::Aborted => s.stats.failovers += 1,
-            }
-        }
-        g.refresh();
-        let mut rm = f.req.inner.lock();
-        let mapping = rm.mapping.take();
-        let action = match outcome {
-            Outcome::Done { xor_nonzero } => {
-                rm.result = u32::from(xor_nonzero);
-                rm.state.complete(&mut g.table, f.attempt, true, now)
-            }
-            Outcome::Failed | Outcome::TimedOut => {
-                rm.state.complete(&mut g.table, f.attempt, false, now)
-            }
-            Outcome::Aborted => rm.state.unplug(&mut g.table, f.attempt.backend, now),
-        };
-        (g.apply(&f.req, &mut rm, action, now), mapping)
-    };
-    // Unmap before any next attempt touches the buffers.
-    drop(mapping);
-    step
-}
-
-impl Submit {
-    /// Maps the buffers and gives the job to the backend (or runs it now,
-    /// if `inline_ok` and the backend can); returns what follows.
-    fn run(self, inline_ok: bool) -> Step {
-        let req = &self.req;
-        let addrs = match &self.dev {
-            Some(dev) => match Mapping::new(dev, req) {
-                Ok((m, a)) => {
-                    req.inner.lock().mapping = Some(m);
-                    a
-                }
-                Err(_) => {
-                    let t = self.ticket;
-                    return self.done(complete_step_refused(t));
-                }
-            },
-            None => Addrs::virtual_of(req),
-        };
-        let job = Job {
-            op: req.op,
-            len: req.len,
-            dst: addrs.dst,
-            srcs: addrs.srcs.get(..addrs.n).unwrap_or(&[]),
-            pattern: req.pattern,
-            ticket: self.ticket,
-        };
-        let inline = inline_ok
-            && (req.len <= INLINE_MAX || req.flags & SUBMIT_WILL_WAIT != 0)
-            && glue::may_run_work();
-        let ran = if inline {
-            self.ops.run_inline(&job)
-        } else {
-            None
-        };
-        let step = match ran {
-            Some(outcome) => complete_step(self.ticket, outcome),
-            None => match self.ops.submit(&job) {
-                Ok(()) => Step::None,
-                Err(_) => complete_step_refused(self.ticket),
-            },
-        };
-        self.done(step)
-    }
-
-    /// The submission is over: drops the backend references, then lets an
-    /// unregistration waiting for it go on.
-    fn done(self, step: Step) -> Step {
-        let Self { id, ops, dev, .. } = self;
-        drop(ops);
-        drop(dev);
-        if let Some(s) = LAYER.lock().slot_mut(id) {
-            s.submitting -= 1;
-        }
-        step
-    }
-}
-
-/// A backend refused the job (or it could not be mapped): back to
-/// selection without counting a failure.
-fn complete_step_refused(t: Ticket) -> Step {
-    complete_step(t, Outcome::Aborted)
-}
-
-/// Carries out `first` and everything that follows from it: submissions,
-/// completions, the dependents of completed requests. Only `first`'s own
-/// submissions may run inline (`inline_ok`).
-pub(super) fn run(first: Step, inline_ok: bool) {
-    let mut todo: KVec<Step> = KVec::new();
-    let mut next = Some((first, inline_ok));
-    while let Some((step, inline)) = next.take().or_else(|| todo.pop().map(|s| (s, false))) {
-        match step {
-            Step::None => {}
-            Step::Submit(s) => next = Some((s.run(inline), inline)),
-            Step::Finish(req, fin) => {
-                for dep in req.finish(fin) {
-                    let step = if fin.status == 0 {
-                        start_step(&dep)
-                    } else {
-                        Step::Finish(
-                            dep,
-                            Finish {
-                                status: ECANCELED.to_errno(),
-                                result: 0,
-                            },
-                        )
-                    };
-                    if todo.reserve(1, GFP_ATOMIC).is_err() {
-                        // No memory for the list: go deeper instead.
-                        run(step, false);
-                    } else if let Err(e) = todo.push_within_capacity(step) {
-                        run(e.0, false);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Starts `req` once `depend` (if any) completed successfully; cancels it
-/// if `depend` failed. Inline execution is allowed for a request without a
-/// dependency whose submitter may run work.
-pub(crate) fn submit(req: Arc<Req>, depend: Option<&Arc<Req>>) -> Result {
-    if let Some(d) = depend {
-        let mut dm = d.inner.lock();
-        match dm.finished {
-            Some(f) if f.status == 0 => {}
-            Some(_) => {
-                drop(dm);
-                let fin = Finish {
-                    status: ECANCELED.to_errno(),
-                    result: 0,
-                };
-                run(Step::Finish(req, fin), false);
-                return Ok(());
-            }
-            None => {
-                dm.dependents.push(req, GFP_ATOMIC)?;
-                return Ok(());
-            }
-        }
-    }
-    run(start_step(&req), true);
-    Ok(())
-}
-
-/// A backend reports how the attempt `ticket` ended. Reports of attempts
-/// that are over are ignored.
-pub(crate) fn complete(ticket: Ticket, outcome: Outcome) {
-    run(complete_step(ticket, outcome), false);
-}
-
-/// Sets the selection policy.
-pub(crate) fn set_policy(policy: Policy) {
-    LAYER.lock().table.set_policy(policy);
-}
-
-/// The selection policy.
-pub(crate) fn policy() -> Policy {
-    LAYER.lock().table.policy()
-}
-
-/// The registration generation.
-pub(crate) fn generation() -> u64 {
-    LAYER.lock().table.generation()
-}
-
-/// What sysfs shows about one backend.
-pub(crate) struct Report {
-    /// Counters.
-    pub(crate) stats: Stats,
-    /// Bytes queued.
-    pub(crate) queued: u64,
-    /// Bandwidth estimate, bytes per second.
-    pub(crate) bandwidth: u64,
-    /// Health word.
-    pub(crate) health: &'static str,
-    /// The operator's switch.
-    pub(crate) enabled: bool,
-}
-
-/// The report on backend `id`; `None` once it is gone.
-pub(crate) fn report(id: BackendId) -> Option<Report> {
-    let mut g = LAYER.lock();
-    let st = g.table.status(id).ok()?;
-    let s = g.slot_mut(id)?;
-    let health = if !s.enabled {
-        "disabled"
-    } else if !s.ops.healthy() {
-        "dead"
-    } else if st.health != super::backend_select::Health::Healthy {
-        "degraded"
-    } else {
-        "healthy"
-    };
-    Some(Report {
-        stats: s.stats,
-        queued: st.queued,
-        bandwidth: st.bandwidth,
-        health,
-        enabled: s.enabled,
-    })
-}
-
-/// The backend registered as `name`.
-#[cfg(CONFIG_KUNIT)]
-pub(crate) fn find(name: &[u8]) -> Option<BackendId> {
-    let g = LAYER.lock();
-    g.slots
-        .iter()
-        .flatten()
-        .find(|s| s.name.as_bytes() == name)
-        .map(|s| s.id)
-}
-
-/// Sets the operator's `enabled` switch of backend `id`.
-pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
-    let mut g = LAYER.lock();
-    g.slot_mut(id).ok_or(ENODEV)?.enabled = enabled;
-    g.refresh();
-    Ok(())
-}
-
-/// Registers a backend; returns its identifier.
-pub(crate) fn register(desc: Desc, ops: Arc<dyn Backend>) -> Result<(BackendId, Name)> {
-    let name = Name::new(&desc.name)?;
-    let mut g = LAYER.lock();
-    if g.slots
-        .iter()
-        .flatten()
-        .any(|s| s.name.as_bytes() == name.as_bytes())
-    {
-        return Err(EEXIST);
-    }
-    let id = g
-        .table
-        .register(BackendDesc {
-            caps: desc.caps,
-            bandwidth: desc.bandwidth,
-            request_cost_ns: desc.request_cost_ns,
-            is_cpu: desc.is_cpu,
-        })
-        .map_err(|e| Error::from_errno(-e.errno()))?;
-    let slot = Slot {
-        id,
-        ops,
-        dev: desc.dev,
-        name,
-        stats: Stats::default(),
-        submitting: 0,
-        closing: false,
-        enabled: true,
-    };
-    match g.slots.get_mut(id.slot()) {
-        Some(s) => *s = Some(slot),
-        None => {
-            let _ = g.table.unregister(id);
-            return Err(EINVAL);
-        }
-    }
-    Ok((id, name))
-}
-
-/// Unregisters backend `id` (process context): selection stops picking it,
-/// submissions under way finish, then every attempt it still holds goes
-/// back to selection (or completes with `EIO` if no backend is left).
-pub(crate) fn unregister(id: BackendId) {
-    if let Some(s) = LAYER.lock().slot_mut(id) {
-        s.closing = true;
-    }
-    while LAYER.lock().slot_mut(id).is_some_and(|s| s.submitting != 0) {
-        fsleep(Delta::from_micros(100));
-    }
-    let slot = {
-        let mut g = LAYER.lock();
-        let _ = g.table.unregister(id);
-        g.slots.get_mut(id.slot()).and_then(Option::take)
-    };
-    // Fail over, one at a time, what the backend still holds. The table no
-    // longer knows the backend, so it is never picked again.
-    loop {
-        let Some(t) = LAYER.lock().any_flight_of(id) else {
-            break;
-        };
-        complete(t, Outcome::Aborted);
-    }
-    // The backend's last layer reference goes here, in process context.
-    drop(slot);
-}
-
-/// Replaces the bandwidth estimate of backend `id`.
-pub(crate) fn set_bandwidth(id: BackendId, bytes_per_sec: u64) {
-    let _ = LAYER.lock().table.set_bandwidth(id, bytes_per_sec);
 }

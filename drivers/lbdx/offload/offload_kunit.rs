@@ -13,7 +13,7 @@ mod tests {
         backend::{Backend, Desc, Job, Outcome, Refusal, Ticket},
         backend_select::{Caps, OpSet, Policy},
         capi::{self, LbdxSubmit},
-        layer,
+        registry,
         request::{Req, SUBMIT_WILL_WAIT},
         Registration,
     };
@@ -101,8 +101,8 @@ mod tests {
 
     #[test]
     fn cpu_backend_does_every_operation() {
-        let saved = layer::policy();
-        layer::set_policy(Policy::CpuOnly);
+        let saved = registry::policy();
+        registry::set_policy(Policy::CpuOnly);
         // Copy, misaligned, longer than the inline limit.
         let src = buf(9001, 1);
         let mut dst = buf(9003, 0);
@@ -170,7 +170,7 @@ mod tests {
             let tx = unsafe { capi::lbdx_async_xor_val(ptrs.as_ptr(), n as u32, len, &SYNC) };
             assert_eq!(wait(tx), (0, 1));
         }
-        layer::set_policy(saved);
+        registry::set_policy(saved);
     }
 
     /// Fails every job at once.
@@ -218,8 +218,8 @@ mod tests {
 
     #[test]
     fn failures_fail_over_and_degrade_the_backend() {
-        let saved = layer::policy();
-        layer::set_policy(Policy::EarliestCompletion);
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
         let ops: Arc<dyn Backend> = Arc::new(Failing, GFP_KERNEL).expect("memory");
         let reg = Registration::new(fake_desc(b"kunit-failing"), ops).expect("registered");
         let src = buf(65536, 3);
@@ -232,19 +232,19 @@ mod tests {
             assert_eq!(wait(tx).0, 0);
             assert!(dst == src);
         }
-        let r = layer::report(reg.id()).expect("registered");
+        let r = registry::report(reg.id()).expect("registered");
         assert!(r.stats.errors >= 3);
         assert_eq!(r.stats.errors, r.stats.failovers);
         assert_eq!(r.stats.in_flight, 0);
         assert_eq!(r.health, "degraded");
         drop(reg);
-        layer::set_policy(saved);
+        registry::set_policy(saved);
     }
 
     #[test]
     fn unregistering_fails_held_jobs_over_exactly_once() {
-        let saved = layer::policy();
-        layer::set_policy(Policy::RoundRobin);
+        let saved = registry::policy();
+        registry::set_policy(Policy::RoundRobin);
         let tickets = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL).expect("memory");
         let holding = Arc::new(Holding { tickets }, GFP_KERNEL).expect("memory");
         let ops: Arc<dyn Backend> = holding.clone();
@@ -282,12 +282,12 @@ mod tests {
         }
         assert_eq!(s.calls.load(Ordering::Acquire), 16);
         assert!(dsts.iter().all(|d| *d == src));
-        layer::set_policy(saved);
+        registry::set_policy(saved);
     }
 
     #[test]
     fn dependents_start_after_success_and_cancel_after_failure() {
-        let saved = layer::policy();
+        let saved = registry::policy();
         let a = buf(4096, 9);
         let mut b = buf(4096, 0);
         let mut c = buf(4096, 0);
@@ -307,9 +307,9 @@ mod tests {
 
         // With no backend allowed, a request fails with EIO and its
         // dependent is cancelled without running.
-        let cpu = layer::find(b"cpu").expect("the CPU backend");
-        layer::set_policy(Policy::CpuOnly);
-        assert!(layer::set_enabled(cpu, false).is_ok());
+        let cpu = registry::find(b"cpu").expect("the CPU backend");
+        registry::set_policy(Policy::CpuOnly);
+        assert!(registry::set_enabled(cpu, false).is_ok());
         let mut d = zeros(64);
         // SAFETY: As above.
         let t3 = unsafe { capi::lbdx_async_fill(d.as_mut_ptr().cast(), 1, 64, ptr::null()) };
@@ -320,17 +320,17 @@ mod tests {
         };
         // SAFETY: As above.
         let t4 = unsafe { capi::lbdx_async_fill(d.as_mut_ptr().cast(), 2, 64, &dep) };
-        assert!(layer::set_enabled(cpu, true).is_ok());
+        assert!(registry::set_enabled(cpu, true).is_ok());
         assert_eq!(wait(t3).0, EIO.to_errno());
         assert_eq!(wait(t4).0, ECANCELED.to_errno());
         assert_eq!(s.calls.load(Ordering::Acquire), 1);
         assert!(d.iter().all(|x| *x == 0));
-        layer::set_policy(saved);
+        registry::set_policy(saved);
     }
 
     #[test]
     fn bad_arguments_are_refused_and_change_nothing() {
-        let saved = layer::policy();
+        let saved = registry::policy();
         let a = buf(256, 1);
         let mut b = zeros(256);
         let einval = EINVAL.to_errno() as isize;
@@ -366,6 +366,6 @@ mod tests {
         // SAFETY: A valid C string.
         let r = unsafe { capi::lbdx_offload_set_policy(c"fastest".as_char_ptr()) };
         assert_eq!(r, EINVAL.to_errno());
-        assert_eq!(layer::policy(), saved);
+        assert_eq!(registry::policy(), saved);
     }
 }

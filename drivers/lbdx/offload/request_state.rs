@@ -28,7 +28,7 @@
 //! `tools/lbdx-logic`, whose tests check every rule. The caller serializes
 //! the events of one request together with the calls on the table.
 
-use super::backend_select::{BackendId, BackendTable, ExcludeSet, Request};
+use super::backend_select::{BackendId, BackendTable, ExcludeSet, Request, SlotMask, ALL_SLOTS};
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +81,7 @@ pub struct RequestState {
     // accounted on `a.backend` in the table; `Done` is never left.
     state: State,
     excluded: ExcludeSet,
+    candidates: SlotMask,
     last_seq: u32,
     submitted_ns: u64,
 }
@@ -92,6 +93,7 @@ impl RequestState {
             req,
             state: State::Pending,
             excluded: ExcludeSet::new(),
+            candidates: ALL_SLOTS,
             last_seq: 0,
             submitted_ns: 0,
         }
@@ -119,8 +121,23 @@ impl RequestState {
 
     /// Starts a pending request: selects a backend at `now_ns`.
     pub fn start(&mut self, table: &mut BackendTable, now_ns: u64) -> Action {
+        self.start_in(table, ALL_SLOTS, now_ns)
+    }
+
+    /// Starts a pending request, selecting now and at every failover only
+    /// among the slots of `candidates` (from a
+    /// [`super::backend_select::CandidateCache`]).
+    pub fn start_in(
+        &mut self,
+        table: &mut BackendTable,
+        candidates: SlotMask,
+        now_ns: u64,
+    ) -> Action {
         match self.state {
-            State::Pending => self.reselect(table, now_ns),
+            State::Pending => {
+                self.candidates = candidates;
+                self.reselect(table, now_ns)
+            }
             State::Submitted(_) | State::Done(_) => Action::Ignore,
         }
     }
@@ -184,7 +201,9 @@ impl RequestState {
             return self.finish(Status::NoBackend);
         };
         // Each failed accounting excludes one more backend, so this ends.
-        while let Some(backend) = table.select(&self.req, &self.excluded, now_ns) {
+        while let Some(backend) =
+            table.select_in(&self.req, self.candidates, &self.excluded, now_ns)
+        {
             if table.on_submit(backend, self.req.len).is_err() {
                 table.exclude(&mut self.excluded, backend);
                 continue;

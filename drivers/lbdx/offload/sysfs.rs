@@ -16,7 +16,7 @@
 
 use super::{
     backend_select::{BackendId, Policy},
-    layer,
+    registry,
 };
 use core::{ffi::c_void, fmt::Write, marker::PhantomData};
 use kernel::{prelude::*, str::Formatter};
@@ -173,7 +173,7 @@ impl Source for Root {
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
         let r = match id {
             0 => {
-                let current = layer::policy();
+                let current = registry::policy();
                 Policy::ALL.iter().enumerate().try_for_each(|(i, p)| {
                     let sep = if i == 0 { "" } else { " " };
                     if *p == current {
@@ -183,7 +183,7 @@ impl Source for Root {
                     }
                 })
             }
-            1 => write!(out, "{}", layer::generation()),
+            1 => write!(out, "{}", registry::generation()),
             _ => return Err(EINVAL),
         };
         r.map_err(|_| EOVERFLOW)
@@ -192,7 +192,7 @@ impl Source for Root {
     fn store(&self, id: usize, input: &[u8]) -> Result {
         match id {
             0 => {
-                layer::set_policy(Policy::parse(input).ok_or(EINVAL)?);
+                registry::set_policy(Policy::parse(input).ok_or(EINVAL)?);
                 Ok(())
             }
             _ => Err(EPERM),
@@ -234,7 +234,7 @@ impl Source for BackendDir {
         &[false, false, false, false, false, false, false, false, true];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
-        let r = layer::report(self.id).ok_or(ENODEV)?;
+        let r = registry::report(self.id).ok_or(ENODEV)?;
         let s = &r.stats;
         match id {
             0 => write!(out, "{}", s.requests),
@@ -260,6 +260,6 @@ impl Source for BackendDir {
             b"1" => true,
             _ => return Err(EINVAL),
         };
-        layer::set_enabled(self.id, enabled)
+        registry::set_enabled(self.id, enabled)
     }
 }

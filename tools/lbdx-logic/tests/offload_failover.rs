@@ -9,7 +9,7 @@
 //! goes to a backend that cannot do it or was excluded, and that queued
 //! bytes always equal what is in flight.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use lbdx_logic::offload::backend_select::{
     BackendDesc, BackendId, BackendTable, Caps, HealthRules, Op, OpSet, Policy, Request,
@@ -84,6 +84,21 @@ fn success_completes_once_and_later_events_are_ignored() {
     assert_eq!(r.timeout(&mut t, a, 12), Action::Ignore);
     assert_eq!(r.unplug(&mut t, ids[0], 12), Action::Ignore);
     assert_eq!(queued(&t, ids[0]), 0);
+}
+
+#[test]
+fn a_request_started_among_candidates_never_leaves_them() {
+    let (mut t, ids) = table(&[engine(100 * GB, 16), engine(10 * GB, 16), engine(GB, 16)]);
+    let only = (1 << ids[1].slot()) | (1 << ids[2].slot());
+    let mut r = RequestState::new(copy(1 << 20));
+    let a = submitted(r.start_in(&mut t, only, 0));
+    assert_eq!(a.backend, ids[1]);
+    let b = submitted(r.complete(&mut t, a, false, 1));
+    assert_eq!(b.backend, ids[2]);
+    assert_eq!(
+        r.complete(&mut t, b, false, 2),
+        Action::Complete(Status::NoBackend)
+    );
 }
 
 #[test]
@@ -275,8 +290,8 @@ enum Step {
     Unplug(usize, bool),
     /// A backend registers.
     Register(BackendDesc),
-    /// A backend answers a health probe.
-    Probe(usize, bool),
+    /// A backend is taken out of selection or put back.
+    Available(usize, bool),
     /// The policy changes.
     Policy(Policy),
     /// The clock advances.
@@ -344,7 +359,7 @@ fn any_step() -> impl Strategy<Value = Step> {
         2 => (any::<usize>(), any::<bool>()).prop_map(|(n, ok)| Step::Late(n, ok)),
         1 => (0usize..16, any::<bool>()).prop_map(|(s, early)| Step::Unplug(s, early)),
         1 => any_desc().prop_map(Step::Register),
-        1 => (0usize..16, any::<bool>()).prop_map(|(s, ok)| Step::Probe(s, ok)),
+        1 => (0usize..16, any::<bool>()).prop_map(|(s, ok)| Step::Available(s, ok)),
         1 => any_policy().prop_map(Step::Policy),
         2 => (0u64..2_000_000).prop_map(Step::Advance),
     ]
@@ -371,6 +386,8 @@ struct Sim {
     now: u64,
     /// Registered backends as the test knows them.
     live: BTreeMap<BackendId, BackendDesc>,
+    /// Backends taken out of selection.
+    unavailable: BTreeSet<BackendId>,
     reqs: Vec<RequestState>,
     /// Completions delivered per request.
     done: Vec<u32>,
@@ -397,6 +414,7 @@ impl Sim {
             t,
             now: 0,
             live,
+            unavailable: BTreeSet::new(),
             reqs: Vec::new(),
             done: Vec::new(),
             tried: Vec::new(),
@@ -426,6 +444,10 @@ impl Sim {
                 if self.t.policy() == Policy::CpuOnly {
                     prop_assert!(d.is_cpu, "cpu-only sent request {i} to an engine");
                 }
+                prop_assert!(
+                    !self.unavailable.contains(&a.backend),
+                    "request {i} sent to unavailable {a:?}"
+                );
                 prop_assert_eq!(a.seq, self.reqs[i].attempts());
                 *self.submissions.entry(a.backend).or_default() += 1;
                 self.flight.push((i, a));
@@ -439,6 +461,7 @@ impl Sim {
                         prop_assert!(
                             !can_do(d, &req)
                                 || self.tried[i].contains(id)
+                                || self.unavailable.contains(id)
                                 || (cpu_only && !d.is_cpu),
                             "request {i} {req:?} failed while {id:?} {d:?} could do it"
                         );
@@ -497,9 +520,14 @@ impl Sim {
                     self.live.insert(id, d);
                 }
             }
-            Step::Probe(slot, ok) => {
+            Step::Available(slot, ok) => {
                 if let Some(id) = self.t.id_at(slot) {
-                    self.t.probe_result(id, ok, self.now).unwrap();
+                    self.t.set_available(id, ok).unwrap();
+                    if ok {
+                        self.unavailable.remove(&id);
+                    } else {
+                        self.unavailable.insert(id);
+                    }
                 }
             }
             Step::Policy(p) => self.t.set_policy(p),

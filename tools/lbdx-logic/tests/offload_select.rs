@@ -260,20 +260,6 @@ fn a_degraded_backend_is_used_when_it_is_the_only_capable_one() {
 }
 
 #[test]
-fn a_probe_success_makes_a_degraded_backend_healthy() {
-    let (mut t, ids) = table(&[engine(100 * GB, 0), engine(GB, 0)]);
-    for now in 0..3 {
-        fail(&mut t, ids[0], now);
-    }
-    assert_eq!(t.select(&copy(MIB), &NONE, 10), Some(ids[1]));
-    t.probe_result(ids[0], false, 10).unwrap();
-    assert_eq!(t.select(&copy(MIB), &NONE, 11), Some(ids[1]));
-    t.probe_result(ids[0], true, 11).unwrap();
-    assert_eq!(t.status(ids[0]).unwrap().failures, 0);
-    assert_eq!(t.select(&copy(MIB), &NONE, 12), Some(ids[0]));
-}
-
-#[test]
 fn a_degraded_backend_recovers_after_the_cool_down() {
     let (mut t, ids) = table(&[engine(100 * GB, 0), engine(GB, 0)]);
     for now in 0..3 {
@@ -434,7 +420,6 @@ fn unregistered_identifiers_are_stale() {
         Err(SelectError::Stale)
     );
     assert_eq!(t.release(ids[0], 1), Err(SelectError::Stale));
-    assert_eq!(t.probe_result(ids[0], true, 0), Err(SelectError::Stale));
     assert_eq!(t.set_bandwidth(ids[0], 1), Err(SelectError::Stale));
     assert!(!t.is_registered(ids[0]));
     assert!(!t.capable(ids[0], &copy(1)));

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The life of a request in the kernel: selection, mapping, submission,
+//! completion, failover, finishing and starting dependents. Each function
+//! computes a [`Step`] under [`LAYER`] (`layer.rs`) and carries it out
+//! after dropping the lock; a backend's mapping of an attempt is dropped
+//! (unmapped) before the next attempt of the same request runs.
+
+use super::{
+    backend::{Job, Outcome, Ticket},
+    backend_select::Op,
+    glue,
+    layer::{Step, Submit, INLINE_MAX, LAYER},
+    mapping::{Addrs, Mapping},
+    request::{Finish, Req, SUBMIT_WILL_WAIT},
+};
+use kernel::{prelude::*, sync::Arc};
+
+/// Selects a backend for a pending `req`.
+pub(super) fn start_step(req: &Arc<Req>) -> Step {
+    let now = glue::now_ns();
+    let mut g = LAYER.lock();
+    g.refresh();
+    let candidates = g.candidates(req.op);
+    let mut rm = req.inner.lock();
+    let action = rm.state.start_in(&mut g.table, candidates, now);
+    g.apply(req, &mut rm, action, now)
+}
+
+/// Ends the attempt of ticket `t` with `outcome`; returns what follows.
+pub(super) fn complete_step(t: Ticket, outcome: Outcome) -> Step {
+    let now = glue::now_ns();
+    let (step, mapping) = {
+        let mut g = LAYER.lock();
+        let Some(f) = g.take_flight(t) else {
+            return Step::None;
+        };
+        let len = u64::from(f.req.len);
+        if let Some(s) = g.slot_mut(f.attempt.backend) {
+            s.stats.in_flight = s.stats.in_flight.saturating_sub(1);
+            match outcome {
+                Outcome::Done { .. } => s.stats.bytes += len,
+                Outcome::Failed | Outcome::TimedOut => {
+                    s.stats.errors += 1;
+                    s.stats.failovers += 1;
+                }
+                Outcome::Aborted => s.stats.failovers += 1,
+            }
+        }
+        g.refresh();
+        let mut rm = f.req.inner.lock();
+        let mapping = rm.mapping.take();
+        let action = match outcome {
+            Outcome::Done { xor_nonzero } => {
+                rm.result = u32::from(xor_nonzero && f.req.op == Op::XorVal);
+                rm.state.complete(&mut g.table, f.attempt, true, now)
+            }
+            Outcome::Failed => rm.state.complete(&mut g.table, f.attempt, false, now),
+            Outcome::TimedOut => rm.state.timeout(&mut g.table, f.attempt, now),
+            Outcome::Aborted => rm.state.unplug(&mut g.table, f.attempt.backend, now),
+        };
+        (g.apply(&f.req, &mut rm, action, now), mapping)
+    };
+    // Unmap before any next attempt touches the buffers.
+    drop(mapping);
+    step
+}
+
+impl Submit {
+    /// Maps the buffers and gives the job to the backend (or runs it now,
+    /// if `inline_ok` and the backend can); returns what follows.
+    fn run(self, inline_ok: bool) -> Step {
+        let req = &self.req;
+        let addrs = match &self.dev {
+            Some(dev) => match Mapping::new(dev, req) {
+                Ok((m, a)) => {
+                    req.inner.lock().mapping = Some(m);
+                    a
+                }
+                Err(_) => {
+                    let t = self.ticket;
+                    return self.done(complete_step_refused(t));
+                }
+            },
+            None => Addrs::virtual_of(req),
+        };
+        let job = Job {
+            op: req.op,
+            len: req.len,
+            dst: addrs.dst,
+            srcs: addrs.srcs.get(..addrs.n).unwrap_or(&[]),
+            pattern: req.pattern,
+            ticket: self.ticket,
+        };
+        let inline = inline_ok
+            && (req.len <= INLINE_MAX || req.flags & SUBMIT_WILL_WAIT != 0)
+            && glue::may_run_work();
+        let ran = if inline {
+            self.ops.run_inline(&job)
+        } else {
+            None
+        };
+        let step = match ran {
+            Some(outcome) => complete_step(self.ticket, outcome),
+            None => match self.ops.submit(&job) {
+                Ok(()) => Step::None,
+                Err(_) => complete_step_refused(self.ticket),
+            },
+        };
+        self.done(step)
+    }
+
+    /// The submission is over: drops the backend references, then lets an
+    /// unregistration waiting for it go on.
+    fn done(self, step: Step) -> Step {
+        let Self { id, ops, dev, .. } = self;
+        drop(ops);
+        drop(dev);
+        if let Some(s) = LAYER.lock().slot_mut(id) {
+            s.submitting -= 1;
+        }
+        step
+    }
+}
+
+/// A backend refused the job (or it could not be mapped): back to
+/// selection without counting a failure.
+fn complete_step_refused(t: Ticket) -> Step {
+    complete_step(t, Outcome::Aborted)
+}
+
+/// Carries out `first` and everything that follows from it: submissions,
+/// completions, the dependents of completed requests. Only `first`'s own
+/// submissions may run inline (`inline_ok`).
+pub(super) fn run(first: Step, inline_ok: bool) {
+    let mut todo: KVec<Step> = KVec::new();
+    let mut next = Some((first, inline_ok));
+    while let Some((step, inline)) = next.take().or_else(|| todo.pop().map(|s| (s, false))) {
+        match step {
+            Step::None => {}
+            Step::Submit(s) => next = Some((s.run(inline), inline)),
+            Step::Finish(req, fin) => {
+                for dep in req.finish(fin) {
+                    let step = if fin.status == 0 {
+                        start_step(&dep)
+                    } else {
+                        Step::Finish(
+                            dep,
+                            Finish {
+                                status: ECANCELED.to_errno(),
+                                result: 0,
+                            },
+                        )
+                    };
+                    if todo.reserve(1, GFP_ATOMIC).is_err() {
+                        // No memory for the list: go deeper instead.
+                        run(step, false);
+                    } else if let Err(e) = todo.push_within_capacity(step) {
+                        run(e.0, false);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Starts `req` once `depend` (if any) completed successfully; cancels it
+/// if `depend` failed. If `depend` already succeeded (or there is none),
+/// the request starts in the caller's thread and may run there (see
+/// [`Submit::run`]).
+pub(crate) fn submit(req: Arc<Req>, depend: Option<&Arc<Req>>) -> Result {
+    if let Some(d) = depend {
+        let mut dm = d.inner.lock();
+        match dm.finished {
+            Some(f) if f.status == 0 => {}
+            Some(_) => {
+                drop(dm);
+                let fin = Finish {
+                    status: ECANCELED.to_errno(),
+                    result: 0,
+                };
+                run(Step::Finish(req, fin), false);
+                return Ok(());
+            }
+            None => {
+                dm.dependents.push(req, GFP_ATOMIC)?;
+                return Ok(());
+            }
+        }
+    }
+    run(start_step(&req), true);
+    Ok(())
+}
+
+/// A backend reports how the attempt `ticket` ended. Reports of attempts
+/// that are over are ignored.
+pub(crate) fn complete(ticket: Ticket, outcome: Outcome) {
+    run(complete_step(ticket, outcome), false);
+}
