@@ -150,6 +150,17 @@ pub enum AlarmCode {
     /// objects, or unassigning a queue that a port links or a port that has
     /// links.
     InUse = 0x0b,
+    /// Data plane: a NEW or FORWARD QE while the domain's pool for its
+    /// destination (LDB or DIR credits) is empty.
+    NoCredit = 0x0c,
+    /// Data plane: a QE with a reserved bit set, an unknown command, or a
+    /// destination or scheduling type the domain's queues do not allow.
+    BadQe = 0x0d,
+    /// Data plane: COMPLETE or FORWARD from a port whose history list is
+    /// empty (always for DIR ports).
+    NoHistory = 0x0e,
+    /// Data plane: more CQ tokens returned than the CQ holds.
+    BadToken = 0x0f,
 }
 
 impl AlarmCode {
@@ -168,6 +179,10 @@ impl AlarmCode {
             0x09 => Self::LinkDup,
             0x0a => Self::SnConflict,
             0x0b => Self::InUse,
+            0x0c => Self::NoCredit,
+            0x0d => Self::BadQe,
+            0x0e => Self::NoHistory,
+            0x0f => Self::BadToken,
             _ => return None,
         })
     }
@@ -312,4 +327,312 @@ pub const fn version_minor(v: u32) -> u16 {
 /// Composes a [`VERSION`] value.
 pub const fn version(major: u16, minor: u16) -> u32 {
     ((major as u32) << 16) | minor as u32
+}
+
+// ---------------------------------------------------------------------------
+// Data plane (minor version 1): see "Data plane" in `Documentation/hw/hlb.rst`.
+// ---------------------------------------------------------------------------
+
+/// Minor version that adds the data plane (BAR4 producer ports, CQ rings,
+/// the per-port registers at [`PORT_REGS_BASE`]).
+pub const VERSION_MINOR_DATA_PLANE: u16 = 1;
+
+/// Domain register (RO, data plane): load-balanced credits in the pool.
+pub const DOM_LDB_CREDITS_AVAIL: usize = 0x18;
+/// Domain register (RO, data plane): directed credits in the pool.
+pub const DOM_DIR_CREDITS_AVAIL: usize = 0x1c;
+/// LDB queue (RO, data plane): entries waiting in the queue.
+pub const LQ_DEPTH: usize = 0x18;
+/// DIR port (RO, data plane): entries waiting in its directed queue.
+pub const DQ_DEPTH: usize = 0x0c;
+
+/// Per-port data-plane block of LDB port `p` starts at
+/// `LDB_PP_REGS_BASE + p * PP_REGS_STRIDE`.
+pub const LDB_PP_REGS_BASE: usize = PORT_REGS_BASE;
+/// Per-port data-plane block of DIR port `p` starts at
+/// `DIR_PP_REGS_BASE + p * PP_REGS_STRIDE`.
+pub const DIR_PP_REGS_BASE: usize = 0xa000;
+/// Stride of the per-port data-plane blocks.
+pub const PP_REGS_STRIDE: usize = 0x40;
+/// Port data-plane register (RW): CQ ring address, bits 31:0 (bits 5:0 zero).
+pub const CQ_ADDR_LO: usize = 0x00;
+/// Port data-plane register (RW): CQ ring address, bits 63:32.
+pub const CQ_ADDR_HI: usize = 0x04;
+/// Port data-plane register (RW): MSI-X vector of the CQ interrupt,
+/// 1 to 32 (0: none).
+pub const CQ_VECTOR: usize = 0x08;
+/// Port data-plane register (WO): write 1 to arm the CQ interrupt.
+pub const CQ_ARM: usize = 0x0c;
+/// Port data-plane register (RO): CQ occupancy (written, tokens not returned).
+pub const CQ_OCCUPANCY: usize = 0x10;
+/// Port data-plane register (RO): history-list entries in use (LDB ports).
+pub const HL_USED: usize = 0x14;
+/// Port data-plane register (RO): QEs taken from the producer window since
+/// the domain started (wraps at 2^32).
+pub const PP_CONSUMED: usize = 0x18;
+/// Port data-plane register (RO): entries written to the CQ since the
+/// domain started (wraps at 2^32): the device's CQ write index.
+pub const CQ_WRITTEN: usize = 0x1c;
+/// Largest valid [`CQ_VECTOR`].
+pub const CQ_VECTOR_MAX: u32 = 32;
+
+/// Offset of data-plane register `reg` of LDB port `p`.
+pub const fn ldb_pp_reg(p: u32, reg: usize) -> usize {
+    LDB_PP_REGS_BASE + p as usize * PP_REGS_STRIDE + reg
+}
+
+/// Offset of data-plane register `reg` of DIR port `p`.
+pub const fn dir_pp_reg(p: u32, reg: usize) -> usize {
+    DIR_PP_REGS_BASE + p as usize * PP_REGS_STRIDE + reg
+}
+
+/// BAR holding the producer-port windows.
+pub const PP_BAR: u32 = 4;
+/// Size of the producer-port BAR.
+pub const PP_BAR_SIZE: u64 = 0x20_0000;
+/// Stride of producer-port windows in [`PP_BAR`]: a QE page and a doorbell page.
+pub const PP_WINDOW_STRIDE: usize = 0x2000;
+/// Offset of LDB port `p`'s window in [`PP_BAR`].
+pub const fn ldb_pp_window(p: u32) -> usize {
+    p as usize * PP_WINDOW_STRIDE
+}
+/// Offset of DIR port `p`'s window in [`PP_BAR`].
+pub const fn dir_pp_window(p: u32) -> usize {
+    0x10_0000 + p as usize * PP_WINDOW_STRIDE
+}
+/// Size of the QE page of a window (shared memory, mmap-able).
+pub const PP_QE_PAGE_SIZE: usize = 0x1000;
+/// Offset of the doorbell page in a window (trapped): writing any 32-bit
+/// value at its offset 0 makes the device take the window's QEs now.
+pub const PP_DOORBELL: usize = 0x1000;
+/// QE slots in a window's QE page, used as a ring.
+pub const PP_SLOTS: u32 = (PP_QE_PAGE_SIZE / QE_SIZE) as u32;
+/// Bit 31 of `ALARM_INFO` for a data-plane alarm: bits 30:0 hold the
+/// [`PP_BAR`] offset of the offending QE slot.
+pub const ALARM_INFO_QE: u32 = 1 << 31;
+
+/// Size of a queue entry (QE) and of a CQ entry.
+pub const QE_SIZE: usize = 16;
+
+/// Scheduling type of a QE (byte 11, bits 1:0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum SchedType {
+    /// Load-balanced, one flow on one port at a time.
+    Atomic = 0,
+    /// Load-balanced, any linked port, no order kept.
+    Unordered = 1,
+    /// Load-balanced, any linked port, order restored on forward.
+    Ordered = 2,
+    /// To the directed queue of one DIR port.
+    Directed = 3,
+}
+
+impl SchedType {
+    /// Decodes two bits.
+    pub const fn from_bits(v: u8) -> Self {
+        match v & 3 {
+            0 => Self::Atomic,
+            1 => Self::Unordered,
+            2 => Self::Ordered,
+            _ => Self::Directed,
+        }
+    }
+}
+
+/// Command of a QE (byte 15, bits 3:0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum QeCommand {
+    /// Empty slot: the device has taken the QE (or none was written).
+    None = 0,
+    /// Enqueue a new event.
+    New = 1,
+    /// Complete the port's oldest history-list entry and enqueue this event
+    /// in its place (in sequence order if that entry was ordered).
+    Forward = 2,
+    /// Complete the port's oldest history-list entry.
+    Complete = 3,
+    /// Return `flow` CQ tokens.
+    ReturnTokens = 4,
+    /// Arm the port's CQ interrupt.
+    Arm = 5,
+}
+
+impl QeCommand {
+    /// Decodes a command code.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::None,
+            1 => Self::New,
+            2 => Self::Forward,
+            3 => Self::Complete,
+            4 => Self::ReturnTokens,
+            5 => Self::Arm,
+            _ => return None,
+        })
+    }
+}
+
+/// QE byte 15: mask of the command code.
+pub const QE_CMD_MASK: u8 = 0x0f;
+/// QE byte 15: also return one CQ token.
+pub const QE_CMD_TOKEN: u8 = 1 << 4;
+/// QE byte 11: shift of the priority.
+pub const QE_PRIO_SHIFT: u32 = 2;
+/// Priorities of QEs and links (0 is the highest).
+pub const PRIORITIES: u8 = 8;
+
+/// A queue entry as a producer writes it into its producer-port window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Qe {
+    /// Event payload.
+    pub data: u64,
+    /// Opaque value carried to the consumer.
+    pub opaque: u16,
+    /// Destination: LDB queue number, or DIR port number (directed).
+    pub queue: u8,
+    /// [`SchedType`] as its two bits.
+    pub sched: u8,
+    /// Priority 0 (highest) to 7.
+    pub priority: u8,
+    /// Flow (lock) id; for [`QeCommand::ReturnTokens`] the token count.
+    pub flow: u16,
+    /// [`QeCommand`] code.
+    pub cmd: u8,
+    /// Also return one CQ token ([`QE_CMD_TOKEN`]).
+    pub token: bool,
+}
+
+/// Why a QE cannot be decoded: a reserved bit is set or the command code
+/// is unknown. The device raises `BadQe`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadQe;
+
+impl Qe {
+    /// Encodes the QE in its little-endian layout. Out-of-range fields are
+    /// truncated to their bits.
+    #[inline]
+    pub fn to_bytes(self) -> [u8; QE_SIZE] {
+        let mut b = [0u8; QE_SIZE];
+        b[0..8].copy_from_slice(&self.data.to_le_bytes());
+        b[8..10].copy_from_slice(&self.opaque.to_le_bytes());
+        b[10] = self.queue;
+        b[11] = (self.sched & 3) | ((self.priority & 7) << QE_PRIO_SHIFT);
+        b[12..14].copy_from_slice(&self.flow.to_le_bytes());
+        b[15] = (self.cmd & QE_CMD_MASK) | if self.token { QE_CMD_TOKEN } else { 0 };
+        b
+    }
+
+    /// Decodes a QE; reserved bits (byte 11 bits 7:5, byte 14, byte 15
+    /// bits 7:5) must be zero and the command known.
+    #[inline]
+    pub fn from_bytes(b: &[u8; QE_SIZE]) -> Result<Self, BadQe> {
+        if b[11] & 0xe0 != 0 || b[14] != 0 || b[15] & 0xe0 != 0 {
+            return Err(BadQe);
+        }
+        if QeCommand::from_u8(b[15] & QE_CMD_MASK).is_none() {
+            return Err(BadQe);
+        }
+        Ok(Self {
+            data: u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            opaque: u16::from_le_bytes([b[8], b[9]]),
+            queue: b[10],
+            sched: b[11] & 3,
+            priority: (b[11] >> QE_PRIO_SHIFT) & 7,
+            flow: u16::from_le_bytes([b[12], b[13]]),
+            cmd: b[15] & QE_CMD_MASK,
+            token: b[15] & QE_CMD_TOKEN != 0,
+        })
+    }
+
+    /// The decoded command (`None` for an unknown code).
+    #[inline]
+    pub const fn command(&self) -> Option<QeCommand> {
+        QeCommand::from_u8(self.cmd)
+    }
+
+    /// The decoded scheduling type.
+    pub const fn sched_type(&self) -> SchedType {
+        SchedType::from_bits(self.sched)
+    }
+}
+
+/// Depth level of a queue relative to its depth threshold `t`, reported in
+/// every CQ entry: 0 if `t` is 0 or the depth is at most `t / 2`, 1 up to
+/// `3 * t / 4`, 2 up to `t`, 3 beyond.
+#[inline]
+pub const fn depth_level(depth: u32, t: u32) -> u8 {
+    let (d, t) = (depth as u64 * 4, t as u64);
+    if t == 0 || d <= 2 * t {
+        0
+    } else if d <= 3 * t {
+        1
+    } else if d <= 4 * t {
+        2
+    } else {
+        3
+    }
+}
+
+/// CQ entry byte 15: the generation bit.
+pub const CQ_GEN: u8 = 1 << 0;
+
+/// An entry the device writes into a consumer-queue ring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CqEntry {
+    /// Event payload.
+    pub data: u64,
+    /// Opaque value from the QE.
+    pub opaque: u16,
+    /// Queue the event was scheduled from (LDB queue or DIR port number).
+    pub queue: u8,
+    /// [`SchedType`] as its two bits.
+    pub sched: u8,
+    /// Priority of the QE.
+    pub priority: u8,
+    /// Flow id from the QE (not compressed).
+    pub flow: u16,
+    /// [`depth_level`] of the queue when the entry left it (bits 1:0).
+    pub depth_level: u8,
+    /// Generation bit: 1 on the ring's first lap, then alternating.
+    pub gen: bool,
+}
+
+impl CqEntry {
+    /// Encodes the entry in its little-endian layout.
+    #[inline]
+    pub fn to_bytes(self) -> [u8; QE_SIZE] {
+        let mut b = [0u8; QE_SIZE];
+        b[0..8].copy_from_slice(&self.data.to_le_bytes());
+        b[8..10].copy_from_slice(&self.opaque.to_le_bytes());
+        b[10] = self.queue;
+        b[11] = (self.sched & 3) | ((self.priority & 7) << QE_PRIO_SHIFT);
+        b[12..14].copy_from_slice(&self.flow.to_le_bytes());
+        b[14] = self.depth_level & 3;
+        b[15] = if self.gen { CQ_GEN } else { 0 };
+        b
+    }
+
+    /// Decodes an entry (reserved bits are ignored).
+    #[inline]
+    pub fn from_bytes(b: &[u8; QE_SIZE]) -> Self {
+        Self {
+            data: u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            opaque: u16::from_le_bytes([b[8], b[9]]),
+            queue: b[10],
+            sched: b[11] & 3,
+            priority: (b[11] >> QE_PRIO_SHIFT) & 7,
+            flow: u16::from_le_bytes([b[12], b[13]]),
+            depth_level: b[14] & 3,
+            gen: b[15] & CQ_GEN != 0,
+        }
+    }
+
+    /// Generation bit of the entry written at free-running index `index` of
+    /// a ring of `depth` entries: 1 on even laps, 0 on odd ones.
+    #[inline]
+    pub const fn gen_for(index: u32, depth: u32) -> bool {
+        (index / depth) & 1 == 0
+    }
 }

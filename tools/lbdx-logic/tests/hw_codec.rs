@@ -118,3 +118,143 @@ fn register_maps_are_consistent() {
     assert!((last as u64) + 4 <= dxe_regs::BAR0_SIZE);
     assert_eq!(dxe_regs::CAP_ALL, 0x1f);
 }
+
+// --- HLB data plane: QE and CQ entry codecs ---------------------------------
+
+fn any_qe() -> impl Strategy<Value = hlb_regs::Qe> {
+    (
+        any::<(u64, u16, u8, u16)>(),
+        (0u8..4, 0u8..8, 0u8..6, any::<bool>()),
+    )
+        .prop_map(
+            |((data, opaque, queue, flow), (sched, priority, cmd, token))| hlb_regs::Qe {
+                data,
+                opaque,
+                queue,
+                sched,
+                priority,
+                flow,
+                cmd,
+                token,
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn qe_round_trips(q in any_qe()) {
+        let b = q.to_bytes();
+        prop_assert_eq!(b[14], 0);
+        prop_assert_eq!(hlb_regs::Qe::from_bytes(&b), Ok(q));
+    }
+
+    #[test]
+    fn qe_reserved_bits_are_rejected(q in any_qe(), at in 0usize..3, bit in 0u8..8) {
+        let mut b = q.to_bytes();
+        match at {
+            0 => b[11] |= 0x20 << (bit % 3),
+            1 => b[14] |= 1 << bit,
+            _ => b[15] |= 0x20 << (bit % 3),
+        }
+        prop_assert_eq!(hlb_regs::Qe::from_bytes(&b), Err(hlb_regs::BadQe));
+    }
+
+    #[test]
+    fn qe_unknown_command_is_rejected(q in any_qe(), cmd in 6u8..16) {
+        let mut b = q.to_bytes();
+        b[15] = (b[15] & !hlb_regs::QE_CMD_MASK) | cmd;
+        prop_assert_eq!(hlb_regs::Qe::from_bytes(&b), Err(hlb_regs::BadQe));
+    }
+
+    #[test]
+    fn cq_entry_round_trips(data: u64, opaque: u16, queue: u8, sched in 0u8..4,
+                            priority in 0u8..8, flow: u16, depth_level in 0u8..4, gen: bool) {
+        let e = hlb_regs::CqEntry { data, opaque, queue, sched, priority, flow, depth_level, gen };
+        let b = e.to_bytes();
+        prop_assert_eq!(b[14] & !3, 0);
+        prop_assert_eq!(b[15] & !hlb_regs::CQ_GEN, 0);
+        prop_assert_eq!(hlb_regs::CqEntry::from_bytes(&b), e);
+    }
+
+    #[test]
+    fn depth_level_is_monotonic(d in 0u32..100_000, t in 1u32..=0xffff) {
+        prop_assert!(hlb_regs::depth_level(d, t) <= hlb_regs::depth_level(d + 1, t));
+        prop_assert_eq!(hlb_regs::depth_level(d, 0), 0);
+    }
+}
+
+#[test]
+fn qe_layout_is_little_endian() {
+    let q = hlb_regs::Qe {
+        data: 0x0807_0605_0403_0201,
+        opaque: 0xbbaa,
+        queue: 7,
+        sched: hlb_regs::SchedType::Ordered as u8,
+        priority: 5,
+        flow: 0x3412,
+        cmd: hlb_regs::QeCommand::Forward as u8,
+        token: true,
+    };
+    assert_eq!(
+        q.to_bytes(),
+        [
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+            0xaa,
+            0xbb,
+            7,
+            2 | 5 << 2,
+            0x12,
+            0x34,
+            0,
+            0x12
+        ]
+    );
+    assert_eq!(q.command(), Some(hlb_regs::QeCommand::Forward));
+    assert_eq!(q.sched_type(), hlb_regs::SchedType::Ordered);
+}
+
+#[test]
+fn depth_levels_follow_the_threshold_quarters() {
+    let levels: Vec<u8> = [0, 50, 51, 75, 76, 100, 101]
+        .iter()
+        .map(|&d| hlb_regs::depth_level(d, 100))
+        .collect();
+    assert_eq!(levels, [0, 0, 1, 1, 2, 2, 3]);
+}
+
+#[test]
+fn cq_generation_flips_every_lap() {
+    use hlb_regs::CqEntry;
+    assert!(CqEntry::gen_for(0, 8) && CqEntry::gen_for(7, 8));
+    assert!(!CqEntry::gen_for(8, 8) && !CqEntry::gen_for(15, 8));
+    assert!(CqEntry::gen_for(16, 8));
+}
+
+#[test]
+fn data_plane_map_fits() {
+    use hlb_regs::*;
+    // Per-port blocks: 128 LDB then 128 DIR ports, inside 0x8000..0xc000.
+    assert_eq!(ldb_pp_reg(OBJECTS_MAX, 0), DIR_PP_REGS_BASE);
+    assert!(dir_pp_reg(OBJECTS_MAX - 1, CQ_WRITTEN) + 4 <= 0xc000);
+    const { assert!(CQ_WRITTEN < PP_REGS_STRIDE) };
+    // Producer windows: page-aligned, within BAR4, 256 QE slots each.
+    assert_eq!(ldb_pp_window(OBJECTS_MAX), dir_pp_window(0));
+    assert_eq!(dir_pp_window(OBJECTS_MAX) as u64, PP_BAR_SIZE);
+    assert_eq!(PP_SLOTS, 256);
+    assert_eq!(PP_WINDOW_STRIDE, PP_QE_PAGE_SIZE + 0x1000);
+    // Data-plane alarm codes decode; the map's new read-only registers do
+    // not collide with the control-plane ones.
+    for c in 0x0c..=0x0f {
+        assert_eq!(AlarmCode::from_u32(c).map(|a| a as u32), Some(c));
+    }
+    const { assert!(DOM_DIR_CREDITS_AVAIL < DOMAIN_STRIDE && DOM_LDB_CREDITS_AVAIL > DOM_HL_SIZE) };
+    const { assert!(LQ_DEPTH > LQ_DEPTH_THRESHOLD && LQ_DEPTH < QUEUE_STRIDE) };
+    const { assert!(DQ_DEPTH > PORT_DEPTH_THRESHOLD) };
+}

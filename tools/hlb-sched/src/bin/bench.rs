@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-event cost of the HLB scheduling core against DPDK's software event
+//! device, one thread each, as `../shared/BENCHMARKS.md` asks.
+//!
+//! Loop (both sides): a producer port enqueues a burst of NEW events on one
+//! queue (atomic, ordered or unordered/parallel) with flow ids cycling
+//! over `--flows`; one scheduling pass runs; each of `--workers` worker
+//! ports dequeues up to a burst and completes (releases) what it got. Our
+//! side goes through the real byte formats: each QE is encoded as a
+//! producer writes it and decoded as the device reads it from the window;
+//! each CQ entry is written into a memory ring and read back by the
+//! consumer's generation-bit check; each completion is a COMPLETE QE with
+//! the token bit.
+//!
+//! With `--dpdk PATH` (the `event_sw_bench` program built from
+//! `bench/event_sw_bench.c`), runs alternate ours / DPDK's `--reps` times
+//! per queue type and the table shows medians and their ratio.
+//!
+//! Time is the CPU time of the thread running the loop (both sides): the
+//! machines are shared, and wall time would count other processes.
+//!
+//! Usage: hlb-sched-bench [--events N] [--reps R] [--flows F]
+//!        [--workers W] [--burst B] [--dpdk PATH]
+
+use std::process::Command;
+
+use hlb_sched::{
+    DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, PortId, Qe, QeCommand, QueueConfig,
+    SchedType,
+};
+
+#[derive(Clone, Debug)]
+struct Opts {
+    events: u64,
+    reps: usize,
+    flows: u32,
+    workers: u8,
+    burst: u32,
+    dpdk: Option<String>,
+}
+
+fn parse() -> Result<Opts, String> {
+    let mut o = Opts {
+        events: 2_000_000,
+        reps: 5,
+        flows: 1024,
+        workers: 4,
+        burst: 32,
+        dpdk: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or(format!("{a} needs a value"));
+        let num = |v: String| v.parse::<u64>().map_err(|e| format!("{a}: {e}"));
+        match a.as_str() {
+            "--events" => o.events = num(val()?)?,
+            "--reps" => o.reps = num(val()?)? as usize,
+            "--flows" => o.flows = num(val()?)? as u32,
+            "--workers" => o.workers = num(val()?)? as u8,
+            "--burst" => o.burst = num(val()?)? as u32,
+            "--dpdk" => o.dpdk = Some(val()?),
+            _ => return Err(format!("unknown argument {a}")),
+        }
+    }
+    if o.workers == 0 || o.workers > 16 || o.burst == 0 || o.burst > 128 || o.flows == 0 {
+        return Err("need 1..=16 workers, burst 1..=128, flows >= 1".into());
+    }
+    Ok(o)
+}
+
+/// One queue of `sched` type, `workers` LDB ports linked to it (CQ depth
+/// and history list 128, like event_sw's dequeue depth), one DIR port as
+/// producer, 4096 credits (event_sw's events limit).
+fn domain(sched: SchedType, workers: u8) -> Domain {
+    let cfg = DomainConfig {
+        ldb_credits: 4096,
+        dir_credits: 64,
+        queues: vec![QueueConfig {
+            id: 0,
+            inflight_limit: 0,
+            atomic_inflights: if sched == SchedType::Atomic { 2048 } else { 0 },
+            sn_count: if sched == SchedType::Ordered { 1024 } else { 0 },
+            lock_id_comp: 1024,
+            depth_threshold: 0,
+        }],
+        ldb_ports: (0..workers)
+            .map(|p| LdbPortConfig {
+                id: p,
+                cq_depth: 128,
+                depth_threshold: 0,
+                hl_size: 128,
+                links: vec![(0, 0)],
+            })
+            .collect(),
+        dir_ports: vec![DirPortConfig {
+            id: 0,
+            cq_depth: 8,
+            depth_threshold: 0,
+        }],
+    };
+    Domain::new(&cfg).expect("benchmark configuration is valid")
+}
+
+/// Our loop; returns events per second.
+fn ours(sched: SchedType, o: &Opts) -> f64 {
+    let mut d = domain(sched, o.workers);
+    let mut cqs = MemCqs::new(d.cq_depths());
+    let producer = d.port_index(PortId::Dir(0)).unwrap();
+    let workers: Vec<usize> = (0..o.workers)
+        .map(|p| d.port_index(PortId::Ldb(p)).unwrap())
+        .collect();
+    let complete = Qe {
+        cmd: QeCommand::Complete as u8,
+        token: true,
+        ..Qe::default()
+    }
+    .to_bytes();
+    let (mut sent, mut done) = (0u64, 0u64);
+    let t0 = thread_cpu_seconds();
+    while done < o.events {
+        for i in 0..u64::from(o.burst) {
+            let window = Qe {
+                data: sent + i,
+                opaque: 0,
+                queue: 0,
+                sched: sched as u8,
+                priority: 0,
+                flow: ((sent + i) % u64::from(o.flows)) as u16,
+                cmd: QeCommand::New as u8,
+                token: false,
+            }
+            .to_bytes();
+            let qe = Qe::from_bytes(std::hint::black_box(&window)).unwrap();
+            if d.submit(producer, &qe).is_ok() {
+                sent += 1;
+            }
+        }
+        d.schedule(&mut cqs);
+        for &w in &workers {
+            let mut n = 0;
+            while n < o.burst {
+                match cqs.pop(w) {
+                    Some(e) => {
+                        std::hint::black_box(e.data);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            for _ in 0..n {
+                let qe = Qe::from_bytes(std::hint::black_box(&complete)).unwrap();
+                d.submit(w, &qe).expect("completion accepted");
+            }
+            done += u64::from(n);
+        }
+    }
+    done as f64 / (thread_cpu_seconds() - t0)
+}
+
+/// CPU time consumed by the calling thread.
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// DPDK's loop in the `event_sw_bench` program; returns events per second.
+fn dpdk(path: &str, kind: &str, o: &Opts) -> Result<f64, String> {
+    let out = Command::new(path)
+        .args([
+            kind,
+            &o.events.to_string(),
+            &o.flows.to_string(),
+            &o.workers.to_string(),
+            &o.burst.to_string(),
+        ])
+        .output()
+        .map_err(|e| format!("{path}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with(kind)).ok_or_else(|| {
+        format!(
+            "{path} {kind}: no result ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+    })?;
+    line.split_whitespace()
+        .nth(3)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("{path}: cannot parse {line:?}"))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let o = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("hlb-sched-bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "# one thread, thread CPU time; {} events per run, {} flows, 1 queue, 1 producer + {} worker ports, burst {}, \
+         CQ/dequeue depth 128, 4096 credits/events; medians of {} runs, ours and event_sw alternating",
+        o.events, o.flows, o.workers, o.burst, o.reps
+    );
+    println!(
+        "{:<10} {:>14} {:>14} {:>8}",
+        "queue", "hlb-sched ev/s", "event_sw ev/s", "ratio"
+    );
+    let mut failed = false;
+    for (sched, kind) in [
+        (SchedType::Atomic, "atomic"),
+        (SchedType::Ordered, "ordered"),
+        (SchedType::Unordered, "parallel"),
+    ] {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..o.reps.max(1) {
+            a.push(ours(sched, &o));
+            if let Some(p) = &o.dpdk {
+                match dpdk(p, kind, &o) {
+                    Ok(v) => b.push(v),
+                    Err(e) => {
+                        eprintln!("hlb-sched-bench: {e}");
+                        failed = true;
+                    }
+                }
+            }
+        }
+        let ma = median(&mut a);
+        let name = if kind == "parallel" {
+            "unordered"
+        } else {
+            kind
+        };
+        if b.is_empty() {
+            println!("{name:<10} {ma:>14.0} {:>14} {:>8}", "-", "-");
+        } else {
+            let mb = median(&mut b);
+            println!("{name:<10} {ma:>14.0} {mb:>14.0} {:>7.2}x", ma / mb);
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}

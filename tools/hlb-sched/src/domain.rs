@@ -1,0 +1,1019 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Run-time state of one started domain and the data-plane rules.
+//!
+//! Storage is a handful of tables sized at start:
+//!
+//! * `entries`: every entry the device stores (waiting in a queue or held
+//!   in a reorder buffer). Each one holds one credit, so the table has as
+//!   many slots as the domain has credits and never runs out.
+//! * `flows`: one slot per (atomic-capable queue, lock id). A flow holds
+//!   its waiting entries in order, the port it is pinned to, and how many
+//!   of its entries that port's history list holds. A flow with waiting
+//!   entries sits on exactly one ready list: its queue's unpinned list or
+//!   the pinned list of the link to its port, at the priority of its
+//!   oldest waiting entry.
+//! * per queue and priority: a FIFO of non-atomic entries and the unpinned
+//!   ready flows; per link and priority: the ready flows pinned to that
+//!   port; bit masks of the non-empty ones.
+//! * per LDB port: its history list (a ring of what it was given and has
+//!   not completed); per ordered queue: its reorder buffer (one slot per
+//!   sequence number).
+//!
+//! INVARIANT: `ldb_pool + (entries bound for LDB queues) == ldb_credits`,
+//! likewise for DIR credits; an entry is in exactly one FIFO, flow or
+//! reorder slot.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use lbdx_logic::hw::hlb_regs::{
+    self as regs, AlarmCode, CqEntry, Qe, QeCommand, SchedType, PRIORITIES,
+};
+
+use crate::config::{ConfigError, DomainConfig};
+use crate::cq::CqSink;
+use crate::list::{DLinks, DList, Fifo, NIL};
+
+const NPRIO: usize = PRIORITIES as usize;
+
+/// A port in device numbering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortId {
+    /// Load-balanced port.
+    Ldb(u8),
+    /// Directed port.
+    Dir(u8),
+}
+
+/// A stored event.
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry {
+    data: u64,
+    opaque: u16,
+    flow: u16,
+    queue: u8,
+    sched: SchedBits,
+    prio: u8,
+    /// Enqueue order within the domain (wrapping).
+    stamp: u32,
+    /// Next entry in its FIFO, flow or the free list.
+    next: u32,
+}
+
+type SchedBits = u8;
+const ATOMIC: u8 = SchedType::Atomic as u8;
+const ORDERED: u8 = SchedType::Ordered as u8;
+const DIRECTED: u8 = SchedType::Directed as u8;
+
+/// An atomic flow (one lock id of one queue).
+#[derive(Clone, Copy, Debug)]
+struct Flow {
+    /// Waiting entries, oldest first.
+    waiting: Fifo,
+    /// Ready-list links.
+    prev: u32,
+    next: u32,
+    /// Port index it is pinned to, or `NIL`.
+    pin: u32,
+    /// Index in `links` of the link (pin, queue).
+    pin_link: u32,
+    /// Its entries in the pinned port's history list.
+    inflight: u32,
+    /// Priority of the ready list it is on (if it has waiting entries).
+    list_prio: u8,
+    /// Local queue index.
+    queue: u16,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self {
+            waiting: Fifo::default(),
+            prev: NIL,
+            next: NIL,
+            pin: NIL,
+            pin_link: NIL,
+            inflight: 0,
+            list_prio: 0,
+            queue: 0,
+        }
+    }
+}
+
+impl DLinks for Flow {
+    fn prev(&mut self) -> &mut u32 {
+        &mut self.prev
+    }
+    fn next(&mut self) -> &mut u32 {
+        &mut self.next
+    }
+}
+
+/// An LDB queue.
+#[derive(Clone, Debug)]
+struct Queue {
+    inflight_limit: u32,
+    atomic_limit: u32,
+    depth_threshold: u32,
+    /// Non-atomic entries per priority.
+    fifo: [Fifo; NPRIO],
+    /// Unpinned ready flows per priority.
+    unpinned: [DList; NPRIO],
+    /// Bit `p`: `fifo[p]` or `unpinned[p]` is non-empty.
+    mask: u8,
+    /// Entries waiting (all kinds).
+    depth: u32,
+    inflight: u32,
+    atomic_inflight: u32,
+    /// First flow slot and lock-id mask (atomic-capable queues).
+    flow_base: u32,
+    flow_mask: u32,
+    /// Reorder buffer: first slot in `rob`, sequence numbers (0: not
+    /// ordered), oldest outstanding and next sequence number.
+    rob_base: u32,
+    sn_count: u32,
+    sn_head: u32,
+    sn_next: u32,
+}
+
+/// A queue-to-port link.
+#[derive(Clone, Debug)]
+struct Link {
+    /// Local queue index.
+    queue: u16,
+    /// Ready flows pinned to this port, per priority.
+    pinned: [DList; NPRIO],
+    pinned_mask: u8,
+}
+
+/// What a history-list entry remembers about what its port was given.
+#[derive(Clone, Copy, Debug, Default)]
+struct HlEntry {
+    queue: u16,
+    sched: SchedBits,
+    /// Flow slot (atomic) or sequence number (ordered).
+    aux: u32,
+}
+
+/// A consumer queue's device-side state (both port kinds).
+#[derive(Clone, Copy, Debug, Default)]
+struct Cq {
+    depth: u32,
+    occupancy: u32,
+    written: u32,
+    consumed: u32,
+    armed: bool,
+    /// Occupancy at which an armed interrupt fires.
+    irq_threshold: u32,
+}
+
+/// An LDB port.
+#[derive(Clone, Debug)]
+struct LdbPort {
+    id: u8,
+    /// Its links in `links`, sorted by priority (stable in slot order),
+    /// grouped by priority: (first, count) per group.
+    groups: Vec<(u32, u32)>,
+    /// Round-robin position inside each group.
+    rr: Vec<u32>,
+    hl_base: u32,
+    hl_size: u32,
+    hl_head: u32,
+    hl_len: u32,
+}
+
+/// A DIR port and its directed queue.
+#[derive(Clone, Debug)]
+struct DirPort {
+    id: u8,
+    depth_threshold: u32,
+    fifo: [Fifo; NPRIO],
+    mask: u8,
+    depth: u32,
+}
+
+/// A reorder-buffer slot.
+#[derive(Clone, Copy, Debug)]
+struct RobSlot {
+    done: bool,
+    /// Forwarded entry to release, or `NIL`.
+    fwd: u32,
+}
+
+/// Which candidate a port takes.
+#[derive(Clone, Copy, Debug)]
+enum Take {
+    Fifo,
+    Pinned,
+    Unpinned,
+}
+
+/// Run-time state of one started domain.
+#[derive(Clone, Debug)]
+pub struct Domain {
+    ldb_credits: u32,
+    dir_credits: u32,
+    ldb_pool: u32,
+    dir_pool: u32,
+    entries: Vec<Entry>,
+    free: u32,
+    stamp: u32,
+    flows: Vec<Flow>,
+    queues: Vec<Queue>,
+    links: Vec<Link>,
+    ldb_ports: Vec<LdbPort>,
+    dir_ports: Vec<DirPort>,
+    /// CQs: LDB ports first, then DIR ports (the port index).
+    cqs: Vec<Cq>,
+    hl: Vec<HlEntry>,
+    rob: Vec<RobSlot>,
+    /// Device number to local index (`u16::MAX`: not in the domain).
+    queue_of: [u16; 256],
+    dir_of: [u16; 256],
+    ldb_port_of: [u16; 256],
+    /// Scratch: LDB ports still in the running during a pass.
+    active: Vec<u32>,
+    /// Tie-break rotor among equally occupied LDB ports.
+    rotor: u32,
+    /// Some port was armed since the last pass.
+    arm_pending: bool,
+}
+
+const NO: u16 = u16::MAX;
+
+impl Domain {
+    /// The state of `cfg`'s domain just started: queues and CQs empty,
+    /// pools full.
+    pub fn new(cfg: &DomainConfig) -> Result<Self, ConfigError> {
+        cfg.check()?;
+        let mut queue_of = [NO; 256];
+        let mut flows = 0u32;
+        let mut robs = 0u32;
+        let queues: Vec<Queue> = cfg
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                queue_of[q.id as usize] = i as u16;
+                let nflows = match (q.atomic_inflights, q.lock_id_comp) {
+                    (0, _) => 0,
+                    (_, 0) => 1 << 16,
+                    (_, c) => c,
+                };
+                let queue = Queue {
+                    inflight_limit: q.inflight_limit,
+                    atomic_limit: q.atomic_inflights,
+                    depth_threshold: q.depth_threshold,
+                    fifo: Default::default(),
+                    unpinned: Default::default(),
+                    mask: 0,
+                    depth: 0,
+                    inflight: 0,
+                    atomic_inflight: 0,
+                    flow_base: flows,
+                    flow_mask: nflows.saturating_sub(1),
+                    rob_base: robs,
+                    sn_count: q.sn_count,
+                    sn_head: 0,
+                    sn_next: 0,
+                };
+                flows += nflows;
+                robs += q.sn_count;
+                queue
+            })
+            .collect();
+        let mut flow_table = vec![Flow::default(); flows as usize];
+        for (i, q) in queues.iter().enumerate() {
+            let n = if q.atomic_limit == 0 {
+                0
+            } else {
+                q.flow_mask + 1
+            };
+            for f in &mut flow_table[q.flow_base as usize..(q.flow_base + n) as usize] {
+                f.queue = i as u16;
+            }
+        }
+        let mut links = Vec::new();
+        let mut ldb_port_of = [NO; 256];
+        let mut hl_total = 0u32;
+        let mut cqs = Vec::new();
+        let ldb_ports = cfg
+            .ldb_ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                ldb_port_of[p.id as usize] = i as u16;
+                let mut sorted: Vec<(u8, u8)> = p.links.clone();
+                sorted.sort_by_key(|l| l.1);
+                let mut groups: Vec<(u32, u32)> = Vec::new();
+                let mut last = None;
+                for &(q, prio) in &sorted {
+                    if last == Some(prio) {
+                        groups.last_mut().unwrap().1 += 1;
+                    } else {
+                        groups.push((links.len() as u32, 1));
+                        last = Some(prio);
+                    }
+                    links.push(Link {
+                        queue: queue_of[q as usize],
+                        pinned: Default::default(),
+                        pinned_mask: 0,
+                    });
+                }
+                let hl_size = if p.cq_depth == 0 { 0 } else { p.hl_size };
+                let port = LdbPort {
+                    id: p.id,
+                    rr: vec![0; groups.len()],
+                    groups,
+                    hl_base: hl_total,
+                    hl_size,
+                    hl_head: 0,
+                    hl_len: 0,
+                };
+                hl_total += hl_size;
+                cqs.push(Cq {
+                    depth: if hl_size == 0 { 0 } else { p.cq_depth },
+                    irq_threshold: p.depth_threshold.max(1),
+                    ..Cq::default()
+                });
+                port
+            })
+            .collect();
+        let mut dir_of = [NO; 256];
+        let dir_ports = cfg
+            .dir_ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                dir_of[p.id as usize] = i as u16;
+                cqs.push(Cq {
+                    depth: p.cq_depth,
+                    irq_threshold: 1,
+                    ..Cq::default()
+                });
+                DirPort {
+                    id: p.id,
+                    depth_threshold: p.depth_threshold,
+                    fifo: Default::default(),
+                    mask: 0,
+                    depth: 0,
+                }
+            })
+            .collect();
+        let capacity = cfg.ldb_credits as usize + cfg.dir_credits as usize;
+        let mut entries = vec![Entry::default(); capacity];
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.next = if i + 1 < capacity { i as u32 + 1 } else { NIL };
+        }
+        Ok(Self {
+            ldb_credits: cfg.ldb_credits,
+            dir_credits: cfg.dir_credits,
+            ldb_pool: cfg.ldb_credits,
+            dir_pool: cfg.dir_credits,
+            free: if capacity == 0 { NIL } else { 0 },
+            entries,
+            stamp: 0,
+            flows: flow_table,
+            queues,
+            links,
+            active: Vec::with_capacity(cfg.ldb_ports.len()),
+            ldb_ports,
+            dir_ports,
+            cqs,
+            hl: vec![HlEntry::default(); hl_total as usize],
+            rob: vec![
+                RobSlot {
+                    done: false,
+                    fwd: NIL
+                };
+                robs as usize
+            ],
+            queue_of,
+            dir_of,
+            ldb_port_of,
+            rotor: 0,
+            arm_pending: false,
+        })
+    }
+
+    // --- observation -------------------------------------------------------
+
+    /// The port index of `port` (LDB ports first, then DIR ports, in
+    /// configuration order), if the domain has it.
+    pub fn port_index(&self, port: PortId) -> Option<usize> {
+        let i = match port {
+            PortId::Ldb(p) => self.ldb_port_of[p as usize],
+            PortId::Dir(p) => self.dir_of[p as usize],
+        };
+        if i == NO {
+            return None;
+        }
+        Some(match port {
+            PortId::Ldb(_) => i as usize,
+            PortId::Dir(_) => self.ldb_ports.len() + i as usize,
+        })
+    }
+
+    /// The port at index `i`.
+    pub fn port_id(&self, i: usize) -> PortId {
+        match self.ldb_ports.get(i) {
+            Some(p) => PortId::Ldb(p.id),
+            None => PortId::Dir(self.dir_ports[i - self.ldb_ports.len()].id),
+        }
+    }
+
+    /// Number of ports (LDB and DIR).
+    pub fn ports(&self) -> usize {
+        self.cqs.len()
+    }
+
+    /// CQ depths in port index order (0: the port receives nothing).
+    pub fn cq_depths(&self) -> impl Iterator<Item = u32> + '_ {
+        self.cqs.iter().map(|c| c.depth)
+    }
+
+    /// (LDB, DIR) credits the domain started with.
+    pub fn initial_credits(&self) -> (u32, u32) {
+        (self.ldb_credits, self.dir_credits)
+    }
+
+    /// (LDB, DIR) credits in the pools (`DOM_*_CREDITS_AVAIL`).
+    pub fn credits(&self) -> (u32, u32) {
+        (self.ldb_pool, self.dir_pool)
+    }
+
+    /// Entries waiting in LDB queue `id` (`LQ_DEPTH`), or in the directed
+    /// queue of DIR port `id` (`DQ_DEPTH`).
+    pub fn queue_depth(&self, port_or_queue: PortId) -> u32 {
+        match port_or_queue {
+            PortId::Ldb(q) => self
+                .queues
+                .get(self.queue_of[q as usize] as usize)
+                .map_or(0, |q| q.depth),
+            PortId::Dir(p) => self
+                .dir_ports
+                .get(self.dir_of[p as usize] as usize)
+                .map_or(0, |d| d.depth),
+        }
+    }
+
+    /// `CQ_OCCUPANCY` of port `i`.
+    pub fn cq_occupancy(&self, i: usize) -> u32 {
+        self.cqs[i].occupancy
+    }
+
+    /// `CQ_WRITTEN` of port `i`.
+    pub fn cq_written(&self, i: usize) -> u32 {
+        self.cqs[i].written
+    }
+
+    /// `PP_CONSUMED` of port `i`.
+    pub fn pp_consumed(&self, i: usize) -> u32 {
+        self.cqs[i].consumed
+    }
+
+    /// `HL_USED` of port `i` (0 for DIR ports).
+    pub fn hl_used(&self, i: usize) -> u32 {
+        self.ldb_ports.get(i).map_or(0, |p| p.hl_len)
+    }
+
+    // --- producer side -----------------------------------------------------
+
+    /// Takes one QE that port `port` (an index) wrote into its producer
+    /// window, or refuses it whole (no effect) with the alarm code the
+    /// device raises. Checks, in order: the command and fields
+    /// (`BadQe`), tokens (`BadToken`), the port's history list for
+    /// COMPLETE and FORWARD (`NoHistory`), a credit for NEW and FORWARD
+    /// (`NoCredit`).
+    pub fn submit(&mut self, port: usize, qe: &Qe) -> Result<(), AlarmCode> {
+        let cmd = qe.command().ok_or(AlarmCode::BadQe)?;
+        if qe.priority >= PRIORITIES || qe.sched > DIRECTED {
+            return Err(AlarmCode::BadQe);
+        }
+        let enqueues = matches!(cmd, QeCommand::New | QeCommand::Forward);
+        let dest = if enqueues {
+            Some(self.destination(qe)?)
+        } else {
+            None
+        };
+        let tokens = u32::from(qe.token)
+            + if cmd == QeCommand::ReturnTokens {
+                u32::from(qe.flow)
+            } else {
+                0
+            };
+        let cq = &self.cqs[port];
+        if tokens > cq.occupancy {
+            return Err(AlarmCode::BadToken);
+        }
+        let completes = matches!(cmd, QeCommand::Forward | QeCommand::Complete);
+        if completes && self.hl_used(port) == 0 {
+            return Err(AlarmCode::NoHistory);
+        }
+        if let Some(dir) = dest {
+            let pool = if dir { self.dir_pool } else { self.ldb_pool };
+            if pool == 0 {
+                return Err(AlarmCode::NoCredit);
+            }
+        }
+        // Accepted: apply.
+        let cq = &mut self.cqs[port];
+        cq.occupancy -= tokens;
+        cq.consumed = cq.consumed.wrapping_add(1);
+        let new = dest.map(|dir| {
+            if dir {
+                self.dir_pool -= 1;
+            } else {
+                self.ldb_pool -= 1;
+            }
+            self.alloc(qe)
+        });
+        match cmd {
+            QeCommand::New => self.push(new.unwrap()),
+            QeCommand::Forward | QeCommand::Complete => self.complete(port, new),
+            QeCommand::Arm => {
+                self.cqs[port].armed = true;
+                self.arm_pending = true;
+            }
+            QeCommand::None | QeCommand::ReturnTokens => {}
+        }
+        Ok(())
+    }
+
+    /// Where a NEW or FORWARD QE goes: `Ok(true)` a directed queue,
+    /// `Ok(false)` an LDB queue; `BadQe` if the domain has no such queue
+    /// or the queue does not take its scheduling type.
+    fn destination(&self, qe: &Qe) -> Result<bool, AlarmCode> {
+        if qe.sched == DIRECTED {
+            return match self.dir_of[qe.queue as usize] {
+                NO => Err(AlarmCode::BadQe),
+                _ => Ok(true),
+            };
+        }
+        let q = self
+            .queues
+            .get(self.queue_of[qe.queue as usize] as usize)
+            .ok_or(AlarmCode::BadQe)?;
+        let ok = match qe.sched {
+            ATOMIC => q.atomic_limit != 0,
+            ORDERED => q.sn_count != 0,
+            _ => true,
+        };
+        if ok {
+            Ok(false)
+        } else {
+            Err(AlarmCode::BadQe)
+        }
+    }
+
+    /// Stores `qe` in a free entry (there is one: the caller took a credit).
+    fn alloc(&mut self, qe: &Qe) -> u32 {
+        let i = self.free;
+        let e = &mut self.entries[i as usize];
+        self.free = e.next;
+        *e = Entry {
+            data: qe.data,
+            opaque: qe.opaque,
+            flow: qe.flow,
+            queue: qe.queue,
+            sched: qe.sched,
+            prio: qe.priority,
+            stamp: 0,
+            next: NIL,
+        };
+        i
+    }
+
+    /// Puts stored entry `i` at the back of its destination queue.
+    fn push(&mut self, i: u32) {
+        let stamp = self.stamp;
+        self.stamp = stamp.wrapping_add(1);
+        let e = &mut self.entries[i as usize];
+        e.stamp = stamp;
+        e.next = NIL;
+        let (sched, prio, qid, flow) = (e.sched, e.prio as usize, e.queue, e.flow);
+        if sched == DIRECTED {
+            let d = &mut self.dir_ports[self.dir_of[qid as usize] as usize];
+            fifo_push(&mut self.entries, &mut d.fifo[prio], i);
+            d.mask |= 1 << prio;
+            d.depth += 1;
+            return;
+        }
+        let qi = self.queue_of[qid as usize] as usize;
+        let q = &mut self.queues[qi];
+        q.depth += 1;
+        if sched != ATOMIC {
+            fifo_push(&mut self.entries, &mut q.fifo[prio], i);
+            q.mask |= 1 << prio;
+            return;
+        }
+        let f = q.flow_base + (u32::from(flow) & q.flow_mask);
+        let fl = &mut self.flows[f as usize];
+        let was_idle = fl.waiting.is_empty();
+        fifo_push(&mut self.entries, &mut fl.waiting, i);
+        if was_idle {
+            self.list_flow(f, prio as u8);
+        }
+    }
+
+    /// Puts flow `f`, which has waiting entries and is on no list, on the
+    /// ready list its pin gives, at priority `prio`.
+    fn list_flow(&mut self, f: u32, prio: u8) {
+        let fl = &mut self.flows[f as usize];
+        fl.list_prio = prio;
+        let (pin_link, qi) = (fl.pin_link, fl.queue as usize);
+        if fl.pin == NIL {
+            let q = &mut self.queues[qi];
+            q.unpinned[prio as usize].push_back(&mut self.flows, f);
+            q.mask |= 1 << prio;
+        } else {
+            let l = &mut self.links[pin_link as usize];
+            l.pinned[prio as usize].push_back(&mut self.flows, f);
+            l.pinned_mask |= 1 << prio;
+        }
+    }
+
+    /// Takes flow `f` off its ready list.
+    fn unlist_flow(&mut self, f: u32) {
+        let fl = &self.flows[f as usize];
+        let (prio, pin_link, qi) = (fl.list_prio as usize, fl.pin_link, fl.queue as usize);
+        if fl.pin == NIL {
+            let q = &mut self.queues[qi];
+            q.unpinned[prio].remove(&mut self.flows, f);
+            if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
+                q.mask &= !(1 << prio);
+            }
+        } else {
+            let l = &mut self.links[pin_link as usize];
+            l.pinned[prio].remove(&mut self.flows, f);
+            if l.pinned[prio].is_empty() {
+                l.pinned_mask &= !(1 << prio);
+            }
+        }
+    }
+
+    /// COMPLETE (or FORWARD with `fwd`, a stored entry) from LDB port
+    /// `port`: retires its oldest history-list entry.
+    fn complete(&mut self, port: usize, fwd: Option<u32>) {
+        let p = &mut self.ldb_ports[port];
+        let h = self.hl[(p.hl_base + p.hl_head) as usize];
+        p.hl_head = if p.hl_head + 1 == p.hl_size {
+            0
+        } else {
+            p.hl_head + 1
+        };
+        p.hl_len -= 1;
+        let q = &mut self.queues[h.queue as usize];
+        q.inflight -= 1;
+        match h.sched {
+            ATOMIC => {
+                q.atomic_inflight -= 1;
+                let fl = &mut self.flows[h.aux as usize];
+                fl.inflight -= 1;
+                if fl.inflight == 0 {
+                    // Released: the flow may go to any port again.
+                    let idle = fl.waiting.is_empty();
+                    let prio = fl.list_prio;
+                    if !idle {
+                        self.unlist_flow(h.aux);
+                    }
+                    let fl = &mut self.flows[h.aux as usize];
+                    fl.pin = NIL;
+                    fl.pin_link = NIL;
+                    if !idle {
+                        self.list_flow(h.aux, prio);
+                    }
+                }
+            }
+            ORDERED => {
+                let slot = q.rob_base + (h.aux & (q.sn_count - 1));
+                self.rob[slot as usize] = RobSlot {
+                    done: true,
+                    fwd: fwd.unwrap_or(NIL),
+                };
+                self.release_in_order(h.queue as usize);
+                return;
+            }
+            _ => {}
+        }
+        if let Some(i) = fwd {
+            self.push(i);
+        }
+    }
+
+    /// Releases the done sequence numbers of ordered queue `qi` from the
+    /// oldest on, enqueueing their forwarded entries in sequence order.
+    fn release_in_order(&mut self, qi: usize) {
+        loop {
+            let q = &mut self.queues[qi];
+            if q.sn_head == q.sn_next {
+                return;
+            }
+            let slot = &mut self.rob[(q.rob_base + (q.sn_head & (q.sn_count - 1))) as usize];
+            if !slot.done {
+                return;
+            }
+            let fwd = slot.fwd;
+            *slot = RobSlot {
+                done: false,
+                fwd: NIL,
+            };
+            q.sn_head = q.sn_head.wrapping_add(1);
+            if fwd != NIL {
+                self.push(fwd);
+            }
+        }
+    }
+
+    // --- scheduling ----------------------------------------------------------
+
+    /// Whether LDB port `p` can take one more entry.
+    fn has_room(&self, p: usize) -> bool {
+        let c = &self.cqs[p];
+        let port = &self.ldb_ports[p];
+        c.occupancy < c.depth && port.hl_len < port.hl_size
+    }
+
+    /// Moves entries from queues to CQs until no port with room has an
+    /// eligible entry; writes them (and interrupts) through `sink`.
+    /// Returns the number of entries scheduled.
+    pub fn schedule<S: CqSink>(&mut self, sink: &mut S) -> u32 {
+        let mut n = 0;
+        let nports = self.ldb_ports.len() as u32;
+        let mut active = core::mem::take(&mut self.active);
+        active.clear();
+        for p in 0..self.ldb_ports.len() {
+            if self.has_room(p) && self.may_have_work(p) {
+                active.push(p as u32);
+            }
+        }
+        while !active.is_empty() {
+            // The least occupied port; ties to the first at or after the rotor.
+            let mut best = 0;
+            let mut key = (u32::MAX, u32::MAX);
+            for (i, &p) in active.iter().enumerate() {
+                let rank = if p >= self.rotor {
+                    p - self.rotor
+                } else {
+                    p + nports - self.rotor
+                };
+                let k = (self.cqs[p as usize].occupancy, rank);
+                if k < key {
+                    key = k;
+                    best = i;
+                }
+            }
+            let p = active[best] as usize;
+            if self.serve_ldb(p, sink) {
+                n += 1;
+                self.rotor = if p as u32 + 1 == nports {
+                    0
+                } else {
+                    p as u32 + 1
+                };
+                if !self.has_room(p) {
+                    active.swap_remove(best);
+                }
+            } else {
+                active.swap_remove(best);
+            }
+        }
+        self.active = active;
+        n += self.schedule_dir(sink);
+        if self.arm_pending {
+            self.arm_pending = false;
+            for p in 0..self.cqs.len() {
+                self.check_irq(p, sink);
+            }
+        }
+        n
+    }
+
+    /// Quick filter: a linked queue or pinned list of LDB port `p` holds
+    /// something.
+    fn may_have_work(&self, p: usize) -> bool {
+        self.ldb_ports[p].groups.iter().any(|&(first, count)| {
+            self.links[first as usize..(first + count) as usize]
+                .iter()
+                .any(|l| l.pinned_mask | self.queues[l.queue as usize].mask != 0)
+        })
+    }
+
+    /// Gives LDB port `p` (which has room) its best eligible entry, if any.
+    fn serve_ldb<S: CqSink>(&mut self, p: usize, sink: &mut S) -> bool {
+        let port = &self.ldb_ports[p];
+        for (g, &(first, count)) in port.groups.iter().enumerate() {
+            let start = port.rr[g];
+            for j in 0..count {
+                let k = if start + j >= count {
+                    start + j - count
+                } else {
+                    start + j
+                };
+                let li = first + k;
+                if let Some((prio, take)) = self.candidate(li as usize) {
+                    self.ldb_ports[p].rr[g] = if k + 1 == count { 0 } else { k + 1 };
+                    self.deliver_ldb(p, li as usize, prio, take, sink);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// The eligible entry link `li`'s queue offers its port: highest
+    /// priority first, then the oldest of the non-atomic head, the head of
+    /// the first flow pinned to this port and the head of the first
+    /// unpinned flow.
+    fn candidate(&self, li: usize) -> Option<(usize, Take)> {
+        let l = &self.links[li];
+        let q = &self.queues[l.queue as usize];
+        if q.inflight_limit != 0 && q.inflight >= q.inflight_limit {
+            return None;
+        }
+        let atomic_ok = q.atomic_inflight < q.atomic_limit;
+        let sn_ok = q.sn_next.wrapping_sub(q.sn_head) < q.sn_count;
+        let mut m = q.mask | l.pinned_mask;
+        while m != 0 {
+            let prio = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let mut best: Option<(u32, Take)> = None;
+            let mut consider = |e: u32, t: Take| {
+                let s = self.entries[e as usize].stamp;
+                if best.is_none_or(|(b, _)| (s.wrapping_sub(b) as i32) < 0) {
+                    best = Some((s, t));
+                }
+            };
+            let h = q.fifo[prio].head;
+            if h != NIL && (sn_ok || self.entries[h as usize].sched != ORDERED) {
+                consider(h, Take::Fifo);
+            }
+            if atomic_ok {
+                let f = l.pinned[prio].head;
+                if f != NIL {
+                    consider(self.flows[f as usize].waiting.head, Take::Pinned);
+                }
+                let f = q.unpinned[prio].head;
+                if f != NIL {
+                    consider(self.flows[f as usize].waiting.head, Take::Unpinned);
+                }
+            }
+            if let Some((_, t)) = best {
+                return Some((prio, t));
+            }
+        }
+        None
+    }
+
+    /// Moves the candidate `take` at `prio` of link `li` to LDB port `p`.
+    fn deliver_ldb<S: CqSink>(
+        &mut self,
+        p: usize,
+        li: usize,
+        prio: usize,
+        take: Take,
+        sink: &mut S,
+    ) {
+        let qi = self.links[li].queue as usize;
+        let (e, aux) = match take {
+            Take::Fifo => {
+                let q = &mut self.queues[qi];
+                let e = fifo_pop(&self.entries, &mut q.fifo[prio]);
+                if q.fifo[prio].is_empty() && q.unpinned[prio].is_empty() {
+                    q.mask &= !(1 << prio);
+                }
+                let mut aux = 0;
+                if self.entries[e as usize].sched == ORDERED {
+                    aux = q.sn_next;
+                    q.sn_next = q.sn_next.wrapping_add(1);
+                }
+                (e, aux)
+            }
+            Take::Pinned | Take::Unpinned => {
+                let f = match take {
+                    Take::Pinned => self.links[li].pinned[prio].head,
+                    _ => self.queues[qi].unpinned[prio].head,
+                };
+                self.unlist_flow(f);
+                let fl = &mut self.flows[f as usize];
+                let e = fifo_pop(&self.entries, &mut fl.waiting);
+                fl.pin = p as u32;
+                fl.pin_link = li as u32;
+                fl.inflight += 1;
+                self.queues[qi].atomic_inflight += 1;
+                if !self.flows[f as usize].waiting.is_empty() {
+                    let next = self.flows[f as usize].waiting.head;
+                    let prio = self.entries[next as usize].prio;
+                    self.list_flow(f, prio);
+                }
+                (e, f)
+            }
+        };
+        let q = &mut self.queues[qi];
+        q.depth -= 1;
+        q.inflight += 1;
+        let level = regs::depth_level(q.depth, q.depth_threshold);
+        let ent = self.entries[e as usize];
+        let port = &mut self.ldb_ports[p];
+        let mut slot = port.hl_head + port.hl_len;
+        if slot >= port.hl_size {
+            slot -= port.hl_size;
+        }
+        self.hl[(port.hl_base + slot) as usize] = HlEntry {
+            queue: qi as u16,
+            sched: ent.sched,
+            aux,
+        };
+        port.hl_len += 1;
+        self.ldb_pool += 1;
+        self.free_entry(e);
+        self.write_cq(p, &ent, level, sink);
+    }
+
+    /// Directed queues: each DIR port takes entries, highest priority
+    /// first, while its CQ has room.
+    fn schedule_dir<S: CqSink>(&mut self, sink: &mut S) -> u32 {
+        let mut n = 0;
+        let base = self.ldb_ports.len();
+        for d in 0..self.dir_ports.len() {
+            while self.dir_ports[d].mask != 0 {
+                let c = &self.cqs[base + d];
+                if c.occupancy >= c.depth {
+                    break;
+                }
+                let dp = &mut self.dir_ports[d];
+                let prio = dp.mask.trailing_zeros() as usize;
+                let e = fifo_pop(&self.entries, &mut dp.fifo[prio]);
+                if dp.fifo[prio].is_empty() {
+                    dp.mask &= !(1 << prio);
+                }
+                dp.depth -= 1;
+                let level = regs::depth_level(dp.depth, dp.depth_threshold);
+                let ent = self.entries[e as usize];
+                self.dir_pool += 1;
+                self.free_entry(e);
+                self.write_cq(base + d, &ent, level, sink);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    fn free_entry(&mut self, e: u32) {
+        self.entries[e as usize].next = self.free;
+        self.free = e;
+    }
+
+    /// Writes `ent` into port `p`'s CQ and fires its interrupt if armed
+    /// and due.
+    fn write_cq<S: CqSink>(&mut self, p: usize, ent: &Entry, level: u8, sink: &mut S) {
+        let c = &mut self.cqs[p];
+        let index = c.written;
+        let entry = CqEntry {
+            data: ent.data,
+            opaque: ent.opaque,
+            queue: ent.queue,
+            sched: ent.sched,
+            priority: ent.prio,
+            flow: ent.flow,
+            depth_level: level,
+            // Depths are powers of two: this is `CqEntry::gen_for`.
+            gen: index & c.depth == 0,
+        };
+        c.written = index.wrapping_add(1);
+        c.occupancy += 1;
+        sink.write(p, index, &entry);
+        if c.armed {
+            self.check_irq(p, sink);
+        }
+    }
+
+    /// Fires port `p`'s armed interrupt if its occupancy reached the
+    /// threshold; firing disarms it.
+    fn check_irq<S: CqSink>(&mut self, p: usize, sink: &mut S) {
+        let c = &mut self.cqs[p];
+        if c.armed && c.occupancy >= c.irq_threshold {
+            c.armed = false;
+            sink.interrupt(p);
+        }
+    }
+}
+
+fn fifo_push(entries: &mut [Entry], f: &mut Fifo, i: u32) {
+    if f.tail == NIL {
+        f.head = i;
+    } else {
+        entries[f.tail as usize].next = i;
+    }
+    f.tail = i;
+}
+
+fn fifo_pop(entries: &[Entry], f: &mut Fifo) -> u32 {
+    let i = f.head;
+    f.head = entries[i as usize].next;
+    if f.head == NIL {
+        f.tail = NIL;
+    }
+    i
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Intrusive lists over index-addressed tables: the scheduler's queues are
+//! made of these, so that moving an entry or a flow never allocates.
+//! [`NIL`] is the null index.
+
+/// The null index.
+pub(crate) const NIL: u32 = u32::MAX;
+
+/// A singly linked FIFO of table slots, linked through a `next` field the
+/// caller reads and writes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fifo {
+    pub(crate) head: u32,
+    pub(crate) tail: u32,
+}
+
+impl Default for Fifo {
+    fn default() -> Self {
+        Self {
+            head: NIL,
+            tail: NIL,
+        }
+    }
+}
+
+impl Fifo {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head == NIL
+    }
+}
+
+/// A doubly linked list of table slots (flows), so that a flow can leave
+/// the middle of a list in constant time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DList {
+    pub(crate) head: u32,
+    pub(crate) tail: u32,
+}
+
+impl Default for DList {
+    fn default() -> Self {
+        Self {
+            head: NIL,
+            tail: NIL,
+        }
+    }
+}
+
+/// Links of a [`DList`] member.
+pub(crate) trait DLinks {
+    fn prev(&mut self) -> &mut u32;
+    fn next(&mut self) -> &mut u32;
+}
+
+impl DList {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head == NIL
+    }
+
+    /// Appends `i` (not on any list) at the tail.
+    pub(crate) fn push_back<T: DLinks>(&mut self, t: &mut [T], i: u32) {
+        *t[i as usize].prev() = self.tail;
+        *t[i as usize].next() = NIL;
+        if self.tail == NIL {
+            self.head = i;
+        } else {
+            *t[self.tail as usize].next() = i;
+        }
+        self.tail = i;
+    }
+
+    /// Unlinks `i`, which is on this list.
+    pub(crate) fn remove<T: DLinks>(&mut self, t: &mut [T], i: u32) {
+        let prev = *t[i as usize].prev();
+        let next = *t[i as usize].next();
+        if prev == NIL {
+            self.head = next;
+        } else {
+            *t[prev as usize].next() = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            *t[next as usize].prev() = prev;
+        }
+    }
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One test per data-plane rule of `Documentation/hw/hlb.rst`.
+
+mod common;
+
+use common::*;
+use hlb_sched::{ConfigError, Domain, PortId, QeCommand, QueueConfig, SchedType};
+use PortId::{Dir, Ldb};
+use SchedType::{Atomic, Directed, Ordered, Unordered};
+
+/// Four LDB ports (0..4, CQ depth `depth`) all linked to queue 0 at
+/// priority 0, one DIR port 0 as producer.
+fn four_workers(depth: u32) -> Rig {
+    Rig::new(config(
+        vec![queue(0)],
+        (0..4).map(|p| ldb_port(p, depth, &[(0, 0)])).collect(),
+        vec![dir_port(0, 8)],
+    ))
+}
+
+#[test]
+fn directed_entries_reach_their_port_by_priority_then_in_order() {
+    let mut r = Rig::new(config(vec![], vec![], vec![dir_port(0, 8), dir_port(5, 8)]));
+    for (i, prio) in [3u8, 1, 3, 0].into_iter().enumerate() {
+        r.new_ev(Dir(0), ev(5, Directed, prio, 0, i as u64));
+    }
+    assert_eq!(r.schedule(), 4);
+    assert_eq!(r.data(Dir(5)), [3, 1, 0, 2]);
+    assert!(r.data(Dir(0)).is_empty());
+}
+
+#[test]
+fn unordered_entries_spread_evenly_over_linked_ports() {
+    let mut r = four_workers(16);
+    for i in 0..40 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    r.schedule();
+    let counts: Vec<usize> = (0..4).map(|p| r.drain(Ldb(p)).len()).collect();
+    assert_eq!(counts, [10, 10, 10, 10]);
+}
+
+#[test]
+fn unordered_entries_go_to_the_least_occupied_port() {
+    let mut r = four_workers(16);
+    // Six entries spread 2, 2, 1, 1; port 0 keeps its two (no tokens
+    // returned), the others consume and complete theirs.
+    for i in 0..6 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    r.schedule();
+    for p in 0..4 {
+        let n = r.drain(Ldb(p)).len() as u16;
+        if p != 0 {
+            r.tokens(Ldb(p), n).unwrap();
+            for _ in 0..n {
+                r.complete(Ldb(p)).unwrap();
+            }
+        }
+    }
+    // Occupancies are now 2, 0, 0, 0 (port 0 kept its 2 of 6).
+    for i in 0..10 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, 100 + i));
+    }
+    r.schedule();
+    let occ: Vec<u32> = (0..4).map(|p| r.d.cq_occupancy(p)).collect();
+    assert_eq!(occ.iter().sum::<u32>(), 12);
+    assert!(
+        occ.iter().max().unwrap() - occ.iter().min().unwrap() <= 1,
+        "{occ:?}"
+    );
+}
+
+#[test]
+fn an_atomic_flow_runs_on_one_port_until_its_entries_complete() {
+    let mut r = four_workers(16);
+    for i in 0..4 {
+        r.new_ev(Dir(0), ev(0, Atomic, 0, 7, i));
+    }
+    r.schedule();
+    let holders: Vec<u8> = (0..4)
+        .filter(|&p| r.d.cq_occupancy(p as usize) > 0)
+        .collect();
+    assert_eq!(holders.len(), 1, "one port holds the flow");
+    let a = holders[0];
+    assert_eq!(r.data(Ldb(a)), [0, 1, 2, 3]);
+    // Three completed: still pinned, a new entry goes to the same port.
+    r.tokens(Ldb(a), 4).unwrap();
+    for _ in 0..3 {
+        r.complete(Ldb(a)).unwrap();
+    }
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 7, 4));
+    r.schedule();
+    assert_eq!(r.data(Ldb(a)), [4]);
+    // Everything completed: the flow is free and goes to another port
+    // (the rotor has moved past `a`).
+    r.tokens(Ldb(a), 1).unwrap();
+    r.complete(Ldb(a)).unwrap();
+    r.complete(Ldb(a)).unwrap();
+    assert_eq!(r.d.hl_used(a as usize), 0);
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 7, 5));
+    r.schedule();
+    assert!(r.data(Ldb(a)).is_empty());
+}
+
+#[test]
+fn a_forward_releases_the_atomic_flow() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![
+            ldb_port(0, 8, &[(0, 0)]),
+            ldb_port(1, 8, &[(0, 0)]),
+            ldb_port(2, 8, &[(1, 0)]),
+        ],
+        vec![dir_port(0, 8)],
+    ));
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 3, 1));
+    r.schedule();
+    let a = if r.d.cq_occupancy(0) == 1 { 0 } else { 1 };
+    r.drain(Ldb(a));
+    r.forward(Ldb(a), ev(1, Unordered, 0, 0, 1)).unwrap();
+    assert_eq!(r.d.hl_used(a as usize), 0);
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 3, 2));
+    r.schedule();
+    // Port `a` still holds a token's worth of occupancy, so the free flow
+    // goes to the other, emptier port.
+    assert_eq!(r.data(Ldb(1 - a)), [2]);
+    assert_eq!(r.data(Ldb(2)), [1]);
+}
+
+#[test]
+fn ordered_entries_leave_in_order_after_out_of_order_forwards() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![
+            ldb_port(0, 16, &[(0, 0)]),
+            ldb_port(1, 16, &[(0, 0)]),
+            ldb_port(2, 16, &[(1, 0)]),
+        ],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..8 {
+        r.new_ev(Dir(0), ev(0, Ordered, 0, 0, i));
+    }
+    r.schedule();
+    let a = r.data(Ldb(0));
+    let b = r.data(Ldb(1));
+    assert_eq!(a.len() + b.len(), 8);
+    // Port 1 forwards all of its entries first: nothing may pass the
+    // first entry of port 0 that is older.
+    for &x in &b {
+        r.forward(Ldb(1), ev(1, Unordered, 0, 0, x)).unwrap();
+    }
+    r.schedule();
+    let early = r.data(Ldb(2));
+    assert!(early.iter().all(|&x| x < a[0]), "{early:?} passed {}", a[0]);
+    for &x in &a {
+        r.forward(Ldb(0), ev(1, Unordered, 0, 0, x)).unwrap();
+    }
+    r.schedule();
+    let mut out = early;
+    out.extend(r.data(Ldb(2)));
+    assert_eq!(out, (0..8).collect::<Vec<_>>());
+}
+
+#[test]
+fn completing_an_ordered_entry_drops_its_place_without_blocking_others() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![ldb_port(0, 16, &[(0, 0)]), ldb_port(2, 16, &[(1, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..3 {
+        r.new_ev(Dir(0), ev(0, Ordered, 0, 0, i));
+    }
+    r.schedule();
+    r.drain(Ldb(0));
+    r.complete(Ldb(0)).unwrap();
+    r.forward(Ldb(0), ev(1, Unordered, 0, 0, 1)).unwrap();
+    r.forward(Ldb(0), ev(1, Unordered, 0, 0, 2)).unwrap();
+    r.schedule();
+    assert_eq!(r.data(Ldb(2)), [1, 2]);
+}
+
+#[test]
+fn ordered_scheduling_stops_when_sequence_numbers_run_out() {
+    let mut r = Rig::new(config(
+        vec![queue(0)],
+        vec![ldb_port(0, 128, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..70 {
+        r.new_ev(Dir(0), ev(0, Ordered, 0, 0, i));
+    }
+    assert_eq!(r.schedule(), 64);
+    r.complete(Ldb(0)).unwrap();
+    assert_eq!(r.schedule(), 1);
+}
+
+#[test]
+fn link_priority_is_strict() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![ldb_port(0, 8, &[(0, 5), (1, 2)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..4 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+        r.new_ev(Dir(0), ev(1, Unordered, 7, 0, 10 + i));
+    }
+    r.schedule();
+    assert_eq!(r.data(Ldb(0)), [10, 11, 12, 13, 0, 1, 2, 3]);
+}
+
+#[test]
+fn equal_link_priorities_take_turns() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![ldb_port(0, 8, &[(0, 1), (1, 1)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..3 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+        r.new_ev(Dir(0), ev(1, Unordered, 0, 0, 10 + i));
+    }
+    r.schedule();
+    assert_eq!(r.data(Ldb(0)), [0, 10, 1, 11, 2, 12]);
+}
+
+#[test]
+fn qe_priority_is_strict_within_a_queue_for_every_type() {
+    for sched in [Unordered, Ordered, Atomic] {
+        let mut r = Rig::new(config(
+            vec![queue(0)],
+            vec![ldb_port(0, 16, &[(0, 0)])],
+            vec![dir_port(0, 8)],
+        ));
+        for (i, prio) in [7u8, 3, 0, 3, 7, 1].into_iter().enumerate() {
+            r.new_ev(Dir(0), ev(0, sched, prio, i as u16, i as u64));
+        }
+        r.schedule();
+        assert_eq!(r.data(Ldb(0)), [2, 5, 1, 3, 0, 4], "{sched:?}");
+    }
+}
+
+#[test]
+fn a_full_cq_takes_nothing_until_tokens_return() {
+    let mut r = four_workers(8);
+    for i in 0..40 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    assert_eq!(r.schedule(), 32);
+    assert_eq!(r.d.queue_depth(Ldb(0)), 8);
+    assert_eq!(r.schedule(), 0);
+    assert_eq!(r.tokens(Ldb(2), 9), Err(AlarmCode::BadToken));
+    r.tokens(Ldb(2), 3).unwrap();
+    // Tokens free CQ room, but the history list (size 8) is still full.
+    assert_eq!(r.schedule(), 0);
+    for _ in 0..3 {
+        r.complete(Ldb(2)).unwrap();
+    }
+    assert_eq!(r.schedule(), 3);
+}
+
+#[test]
+fn the_token_bit_returns_one_token_with_any_command() {
+    let mut r = four_workers(8);
+    r.new_ev(Dir(0), ev(0, Unordered, 0, 0, 1));
+    r.schedule();
+    let p = (0..4).find(|&p| r.d.cq_occupancy(p) == 1).unwrap();
+    let mut c = cmd(QeCommand::Complete);
+    c.token = true;
+    r.d.submit(p, &c).unwrap();
+    assert_eq!((r.d.cq_occupancy(p), r.d.hl_used(p)), (0, 0));
+}
+
+#[test]
+fn credits_are_spent_on_enqueue_and_return_when_scheduled() {
+    let mut cfg = config(
+        vec![queue(0)],
+        vec![ldb_port(0, 8, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    );
+    cfg.ldb_credits = 4;
+    cfg.dir_credits = 1;
+    let mut r = Rig::new(cfg);
+    for i in 0..4 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    assert_eq!(r.d.credits(), (0, 1));
+    let depth = r.d.queue_depth(Ldb(0));
+    assert_eq!(
+        r.submit(Dir(0), ev(0, Unordered, 0, 0, 9)),
+        Err(AlarmCode::NoCredit)
+    );
+    assert_eq!(
+        r.d.queue_depth(Ldb(0)),
+        depth,
+        "a refused enqueue changes nothing"
+    );
+    r.new_ev(Ldb(0), ev(0, Directed, 0, 0, 5));
+    assert_eq!(
+        r.submit(Ldb(0), ev(0, Directed, 0, 0, 6)),
+        Err(AlarmCode::NoCredit)
+    );
+    r.schedule();
+    assert_eq!(r.d.credits(), (4, 1));
+}
+
+#[test]
+fn a_forward_without_credit_is_refused_whole() {
+    let mut cfg = config(
+        vec![queue(0), queue(1)],
+        vec![ldb_port(0, 8, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    );
+    cfg.ldb_credits = 2;
+    let mut r = Rig::new(cfg);
+    for i in 0..2 {
+        r.new_ev(Dir(0), ev(0, Ordered, 0, 0, i));
+    }
+    assert_eq!(r.schedule(), 2);
+    for i in 2..4 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    assert_eq!(r.d.credits().0, 0);
+    assert_eq!(
+        r.forward(Ldb(0), ev(1, Unordered, 0, 0, 0)),
+        Err(AlarmCode::NoCredit)
+    );
+    assert_eq!(r.d.hl_used(0), 2, "the refused forward completed nothing");
+    assert_eq!(r.schedule(), 2);
+    r.forward(Ldb(0), ev(1, Unordered, 0, 0, 0)).unwrap();
+    assert_eq!((r.d.hl_used(0), r.d.credits().0), (3, 1));
+}
+
+#[test]
+fn invalid_qes_are_refused() {
+    let mut r = Rig::new(config(
+        vec![
+            queue(0),
+            QueueConfig {
+                id: 1,
+                ..QueueConfig::default()
+            },
+        ],
+        vec![ldb_port(0, 8, &[(0, 0), (1, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    let bad = [
+        ev(9, Unordered, 0, 0, 0),
+        ev(1, Atomic, 0, 0, 0),
+        ev(1, Ordered, 0, 0, 0),
+        ev(3, Directed, 0, 0, 0),
+    ];
+    for q in bad {
+        assert_eq!(r.submit(Dir(0), q), Err(AlarmCode::BadQe), "{q:?}");
+    }
+    let mut q = ev(0, Unordered, 0, 0, 0);
+    q.cmd = 9;
+    assert_eq!(r.submit(Dir(0), q), Err(AlarmCode::BadQe));
+    q.cmd = QeCommand::New as u8;
+    q.priority = 8;
+    assert_eq!(r.submit(Dir(0), q), Err(AlarmCode::BadQe));
+    assert_eq!(r.complete(Ldb(0)), Err(AlarmCode::NoHistory));
+    assert_eq!(r.complete(Dir(0)), Err(AlarmCode::NoHistory));
+    assert_eq!(
+        r.forward(Dir(0), ev(0, Unordered, 0, 0, 0)),
+        Err(AlarmCode::NoHistory)
+    );
+    assert_eq!(r.tokens(Dir(0), 1), Err(AlarmCode::BadToken));
+    assert_eq!(r.d.credits(), (1024, 256));
+    assert_eq!(r.d.pp_consumed(0), 0, "refused QEs are not counted");
+}
+
+#[test]
+fn depth_level_bits_report_the_queue_against_its_threshold() {
+    let mut q = queue(0);
+    q.depth_threshold = 8;
+    let mut r = Rig::new(config(
+        vec![q],
+        vec![ldb_port(0, 16, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..12 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    r.schedule();
+    let levels: Vec<u8> = r.drain(Ldb(0)).iter().map(|e| e.depth_level).collect();
+    // Depth after each departure: 11, 10, ..., 0 against threshold 8.
+    assert_eq!(levels, [3, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn an_armed_interrupt_fires_once_at_the_threshold() {
+    let mut cfg = config(
+        vec![queue(0)],
+        vec![ldb_port(0, 16, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    );
+    cfg.ldb_ports[0].depth_threshold = 3;
+    let mut r = Rig::new(cfg);
+    r.submit(Ldb(0), cmd(QeCommand::Arm)).unwrap();
+    for i in 0..2 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    r.schedule();
+    assert_eq!(r.cqs.interrupts(0), 0);
+    for i in 0..4 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    r.schedule();
+    assert_eq!(r.cqs.interrupts(0), 1);
+    // Arming while the condition holds fires at once (at the next pass).
+    r.submit(Ldb(0), cmd(QeCommand::Arm)).unwrap();
+    r.schedule();
+    assert_eq!(r.cqs.interrupts(0), 2);
+    // DIR ports fire on the first entry.
+    r.submit(Dir(0), cmd(QeCommand::Arm)).unwrap();
+    r.new_ev(Ldb(0), ev(0, Directed, 0, 0, 1));
+    r.schedule();
+    assert_eq!(r.cqs.interrupts(1), 1);
+}
+
+#[test]
+fn the_generation_bit_flips_every_lap() {
+    let mut r = Rig::new(config(vec![], vec![], vec![dir_port(0, 8)]));
+    let mut seen = Vec::new();
+    for lap in 0..3u64 {
+        for i in 0..8 {
+            r.new_ev(Dir(0), ev(0, Directed, 0, 0, lap * 8 + i));
+        }
+        r.schedule();
+        let got = r.drain(Dir(0));
+        assert!(got.iter().all(|e| e.gen == (lap % 2 == 0)));
+        seen.extend(got.iter().map(|e| e.data));
+        r.tokens(Dir(0), 8).unwrap();
+    }
+    assert_eq!(seen, (0..24).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_inflight_limit_bounds_uncompleted_entries() {
+    let mut q = queue(0);
+    q.inflight_limit = 3;
+    let mut r = Rig::new(config(
+        vec![q],
+        vec![ldb_port(0, 16, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..6 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    assert_eq!(r.schedule(), 3);
+    r.complete(Ldb(0)).unwrap();
+    assert_eq!(r.schedule(), 1);
+}
+
+#[test]
+fn atomic_inflights_bound_uncompleted_atomic_entries() {
+    let mut q = queue(0);
+    q.atomic_inflights = 2;
+    let mut r = Rig::new(config(
+        vec![q],
+        vec![ldb_port(0, 16, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..4 {
+        r.new_ev(Dir(0), ev(0, Atomic, 0, i as u16, i));
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, 10 + i));
+    }
+    assert_eq!(r.schedule(), 6);
+    assert_eq!(r.data(Ldb(0)), [0, 10, 1, 11, 12, 13]);
+}
+
+#[test]
+fn lock_id_compression_merges_flows() {
+    let mut q = queue(0);
+    q.lock_id_comp = 64;
+    let mut r = Rig::new(config(
+        vec![q],
+        vec![ldb_port(0, 16, &[(0, 0)]), ldb_port(1, 16, &[(0, 0)])],
+        vec![dir_port(0, 8)],
+    ));
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 1, 0));
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 65, 1));
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 2, 2));
+    r.schedule();
+    let a = r.drain(Ldb(0));
+    let b = r.drain(Ldb(1));
+    let port_of = |flow: u16| a.iter().any(|e| e.flow == flow);
+    assert_eq!(port_of(1), port_of(65), "flows 1 and 65 share lock id 1");
+    assert_ne!(port_of(1), port_of(2));
+    assert_eq!(a.len() + b.len(), 3);
+}
+
+#[test]
+fn bad_configurations_are_refused() {
+    let cfg = config(vec![queue(0)], vec![ldb_port(0, 12, &[(0, 0)])], vec![]);
+    assert_eq!(Domain::new(&cfg).err(), Some(ConfigError::BadDepth));
+    let cfg = config(vec![queue(0)], vec![ldb_port(0, 8, &[(1, 0)])], vec![]);
+    assert_eq!(Domain::new(&cfg).err(), Some(ConfigError::UnknownLinkQueue));
+    let cfg = config(vec![queue(0), queue(0)], vec![], vec![]);
+    assert_eq!(Domain::new(&cfg).err(), Some(ConfigError::DuplicateId));
+}
