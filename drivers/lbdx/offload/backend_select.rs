@@ -407,7 +407,12 @@ impl Backend {
 
     /// Estimated nanoseconds until `len` more bytes would be done.
     fn completion_ns(&self, len: u64) -> u64 {
-        let bytes = self.queued.saturating_add(len);
+        self.estimate_ns(self.queued.saturating_add(len))
+    }
+
+    /// Per-request cost plus the time `bytes` take at the bandwidth
+    /// estimate.
+    fn estimate_ns(&self, bytes: u64) -> u64 {
         let whole = (bytes >> INV_SHIFT).saturating_mul(self.inv_bw);
         let part = (bytes & ((1 << INV_SHIFT) - 1)).saturating_mul(self.inv_bw) >> INV_SHIFT;
         self.desc
@@ -595,6 +600,49 @@ impl BackendTable {
     /// The slots of every registered backend that can do `req`.
     pub fn capable_mask(&self, req: &Request) -> SlotMask {
         self.mask_where(|b| b.desc.caps.allows(req))
+    }
+
+    /// The largest length, at most `max`, up to which a request run by the
+    /// CPU backend `cpu` in the submitter's own thread (its per-request cost
+    /// plus the bytes at its bandwidth, no queue: another thread serves its
+    /// queue) is estimated to end no later than on any other available
+    /// backend among `candidates` (their queues included); 0 if not even a
+    /// 1-byte request would, or if `cpu` is not an available CPU backend.
+    ///
+    /// Each estimate is linear in the length, so the lengths the CPU wins
+    /// against one backend form an interval, and those it wins against all
+    /// of them, given it wins at 1 byte, form a prefix `1..=limit`: found
+    /// by bisection.
+    pub fn inline_limit(&self, cpu: BackendId, candidates: SlotMask, max: u64) -> u64 {
+        let Ok(c) = self.get(cpu) else {
+            return 0;
+        };
+        if !c.desc.is_cpu || !c.available {
+            return 0;
+        }
+        let others = candidates & self.mask_where(|b| b.available) & !slot_bit(cpu.slot());
+        let wins = |len: u64| {
+            let mine = c.estimate_ns(len);
+            self.slots
+                .iter()
+                .enumerate()
+                .filter(|(s, _)| others & slot_bit(*s) != 0)
+                .filter_map(|(_, b)| b.as_ref())
+                .all(|b| mine <= b.completion_ns(len))
+        };
+        if max == 0 || !wins(1) {
+            return 0;
+        }
+        let (mut lo, mut hi) = (1, max);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if wins(mid) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
     }
 
     /// Adds `id` to `set`, first dropping the slots registered again since

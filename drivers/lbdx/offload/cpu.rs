@@ -166,7 +166,7 @@ impl Backend for Cpu {
 /// `dst` (unless xor-validate) and every source must be kernel virtual
 /// addresses of `len` valid bytes; `dst` must not overlap a source except
 /// by being equal to the first one (xor).
-unsafe fn execute(op: Op, len: usize, dst: u64, srcs: &[u64], pattern: u64) -> Outcome {
+pub(super) unsafe fn execute(op: Op, len: usize, dst: u64, srcs: &[u64], pattern: u64) -> Outcome {
     let d = dst as usize as *mut u8;
     let s = |i: usize| {
         srcs.get(i)

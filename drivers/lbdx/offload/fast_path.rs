@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The fast path of a request without dependency: when the submitter may
-//! run work and selection picks the CPU backend, the request runs at once
-//! in the submitter's thread, accounted like any attempt, without
-//! allocating a request (the C API then hands out a shared, pre-completed
-//! handle). This keeps a small copy close to the cost of the copy itself.
+//! run work and the selection policy would pick the CPU backend for a
+//! request of that length, the request runs at once in the submitter's
+//! thread, with no lock and no allocation (the C API then hands out a
+//! shared, pre-completed handle), counted in the CPU backend's `requests`
+//! and `bytes`. This keeps a small copy close to the cost of the copy
+//! itself. The limits are computed under the layer's lock by
+//! `Inner::refresh`, so the decision follows every change of policy,
+//! availability, registration and queue.
 
 use super::{
-    backend::{Job, Outcome, Ticket},
-    backend_select::{ExcludeSet, Op, Policy, Request},
-    glue,
-    layer::{INLINE_MAX, LAYER},
-    mapping::{Addrs, MAX_SRCS},
+    backend::Outcome,
+    backend_select::Op,
+    cpu, glue,
+    layer::{op_index, INLINE_MAX},
+    mapping::MAX_SRCS,
     request::{Finish, SUBMIT_WILL_WAIT},
 };
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// A request about to be submitted, before any allocation: what the fast
 /// path needs.
@@ -32,86 +37,69 @@ pub(crate) struct Shape<'a> {
     pub(crate) flags: u32,
 }
 
+/// Per operation (`layer::op_index`), the longest request the fast path
+/// may run; recomputed under the layer's lock whenever availability,
+/// policy, registrations or queues change (`Inner::refresh`).
+static LIMITS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
+/// Requests and bytes the fast path ran, added to the CPU backend's
+/// counters.
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Publishes new limits (under the layer's lock).
+pub(super) fn set_limits(limits: [u32; 4]) {
+    for (l, v) in LIMITS.iter().zip(limits) {
+        l.store(v, Ordering::Relaxed);
+    }
+}
+
+/// Requests and bytes the fast path ran.
+pub(super) fn counters() -> (u64, u64) {
+    (
+        REQUESTS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    )
+}
+
 /// The fast path of a request without dependency: if the submitter may run
-/// it and selection picks the CPU backend, runs it now, accounts it like
-/// any attempt and returns how it ended, without allocating a request.
-/// `None`: take the normal path. Not taken under round-robin, whose cursor
-/// a selection here would move.
+/// it and it is within the limit for its operation (the length up to which
+/// the selection policy would pick the CPU, see
+/// `BackendTable::inline_limit`), runs it now on the CPU, without a lock
+/// or an allocation. `None`: take the normal path. Not taken under
+/// round-robin (limits 0), whose cursor must see every request.
 pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
-    if (shape.len > INLINE_MAX && shape.flags & SUBMIT_WILL_WAIT == 0) || !glue::may_run_work() {
+    let limit = LIMITS[op_index(shape.op)].load(Ordering::Relaxed);
+    if shape.len > limit
+        || (shape.len > INLINE_MAX && shape.flags & SUBMIT_WILL_WAIT == 0)
+        || !glue::may_run_work()
+    {
         return None;
     }
-    let addr_or = shape
-        .srcs
-        .iter()
-        .fold(shape.dst as u64, |a, s| a | *s as u64);
-    let req = Request {
-        op: shape.op,
-        len: shape.len.into(),
-        sources: shape.srcs.len() as u32,
-        align: Request::align_of(addr_or),
-    };
-    let start = glue::now_ns();
-    let (id, ops) = {
-        let mut g = LAYER.lock();
-        if g.table.policy() == Policy::RoundRobin {
-            return None;
-        }
-        g.refresh();
-        let none = ExcludeSet::new();
-        let candidates = g.candidates(shape.op);
-        let id = g.table.select_in(&req, candidates, &none, start)?;
-        if !g.table.desc(id).is_ok_and(|d| d.is_cpu) || g.table.on_submit(id, req.len).is_err() {
-            return None;
-        }
-        let slot = g.slot_mut(id)?;
-        slot.stats.requests += 1;
-        slot.stats.in_flight += 1;
-        slot.submitting += 1;
-        (id, slot.ops.clone())
-    };
-    let mut addrs = Addrs {
-        dst: shape.dst as u64,
-        srcs: [0; MAX_SRCS],
-        n: shape.srcs.len().min(MAX_SRCS),
-    };
-    for (d, s) in addrs.srcs.iter_mut().zip(shape.srcs) {
+    let mut srcs = [0u64; MAX_SRCS];
+    let n = shape.srcs.len().min(MAX_SRCS);
+    for (d, s) in srcs.iter_mut().zip(shape.srcs) {
         *d = *s as u64;
     }
-    let job = Job {
-        op: shape.op,
-        len: shape.len,
-        dst: addrs.dst,
-        srcs: addrs.srcs.get(..addrs.n).unwrap_or(&[]),
-        pattern: shape.pattern,
-        ticket: Ticket(0),
+    // SAFETY: The C API checked the buffers (linear map, `len` bytes, kept
+    // by the caller until completion, no forbidden overlap); this is the
+    // CPU backend's own execution of a job with kernel virtual addresses.
+    let outcome = unsafe {
+        cpu::execute(
+            shape.op,
+            shape.len as usize,
+            shape.dst as u64,
+            srcs.get(..n).unwrap_or(&[]),
+            shape.pattern,
+        )
     };
-    let outcome = ops.run_inline(&job);
-    drop(ops);
-    let now = glue::now_ns();
-    let mut g = LAYER.lock();
-    let ok = matches!(outcome, Some(Outcome::Done { .. }));
-    let elapsed = g.table.service_ns(id, start, now);
-    if outcome.is_some() {
-        let _ = g.table.on_complete(id, req.len, ok, elapsed, now);
-    } else {
-        let _ = g.table.release(id, req.len);
-    }
-    if let Some(slot) = g.slot_mut(id) {
-        slot.stats.in_flight = slot.stats.in_flight.saturating_sub(1);
-        slot.submitting -= 1;
-        match outcome {
-            Some(Outcome::Done { .. }) => slot.stats.bytes += req.len,
-            Some(_) => slot.stats.errors += 1,
-            None => slot.stats.requests -= 1,
-        }
-    }
-    match outcome {
-        Some(Outcome::Done { xor_nonzero }) => Some(Finish {
-            status: 0,
-            result: u32::from(xor_nonzero && shape.op == Op::XorVal),
-        }),
+    let Outcome::Done { xor_nonzero } = outcome else {
         // Run again on the normal path, with failover.
-        _ => None,
-    }
+        return None;
+    };
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
+    BYTES.fetch_add(u64::from(shape.len), Ordering::Relaxed);
+    Some(Finish {
+        status: 0,
+        result: u32::from(xor_nonzero && shape.op == Op::XorVal),
+    })
 }

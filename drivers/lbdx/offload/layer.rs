@@ -26,8 +26,10 @@
 use super::{
     backend::{Backend, Ticket, NAME_LEN},
     backend_select::{
-        BackendId, BackendTable, CandidateCache, HealthRules, Op, Request, SlotMask, MAX_BACKENDS,
+        BackendId, BackendTable, CandidateCache, HealthRules, Op, Policy, Request, SlotMask,
+        MAX_BACKENDS,
     },
+    fast_path,
     request::{Finish, Req, ReqMut},
     request_state::{Action, Attempt, Status},
 };
@@ -160,6 +162,19 @@ pub(super) struct Submit {
     pub(super) dev: Option<ARef<Device>>,
 }
 
+/// Index of `op` in per-operation arrays.
+pub(super) const fn op_index(op: Op) -> usize {
+    match op {
+        Op::Copy => 0,
+        Op::Fill => 1,
+        Op::Xor => 2,
+        Op::XorVal => 3,
+    }
+}
+
+/// Most bytes of one request (`LBDX_MAX_LEN`).
+pub(super) const MAX_LEN: u64 = 1 << 30;
+
 /// The smallest request of `op`: what every backend offering `op` can do.
 const fn template(op: Op) -> Request {
     Request {
@@ -213,11 +228,34 @@ impl Inner {
     }
 
     /// Tells the table which backends may be selected now.
+    /// Also recomputes, per operation, up to which length the fast path
+    /// may run a request on the CPU (`fast_path.rs`).
     pub(super) fn refresh(&mut self) {
         for s in self.slots.iter().flatten() {
             let available = s.enabled && !s.closing && s.ops.healthy();
             let _ = self.table.set_available(s.id, available);
         }
+        let cpu = self
+            .slots
+            .iter()
+            .flatten()
+            .map(|s| s.id)
+            .find(|id| self.table.desc(*id).is_ok_and(|d| d.is_cpu));
+        let mut limits = [0u32; 4];
+        for (op, limit) in [Op::Copy, Op::Fill, Op::Xor, Op::XorVal]
+            .into_iter()
+            .zip(&mut limits)
+        {
+            let candidates = self.candidates(op);
+            *limit = match (cpu, self.table.policy()) {
+                (None, _) | (_, Policy::RoundRobin) => 0,
+                (Some(cpu), Policy::CpuOnly) => self.table.inline_limit(cpu, 0, MAX_LEN) as u32,
+                (Some(cpu), Policy::EarliestCompletion) => {
+                    self.table.inline_limit(cpu, candidates, MAX_LEN) as u32
+                }
+            };
+        }
+        fast_path::set_limits(limits);
     }
 
     /// Records a flight for `attempt` of `req`; `None` without memory.

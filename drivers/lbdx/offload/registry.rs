@@ -8,6 +8,7 @@
 use super::{
     backend::{Backend, Desc, Outcome},
     backend_select::{BackendDesc, BackendId, Policy},
+    fast_path,
     flow::complete,
     layer::{Name, Slot, Stats, LAYER},
 };
@@ -19,7 +20,9 @@ use kernel::{
 
 /// Sets the selection policy.
 pub(crate) fn set_policy(policy: Policy) {
-    LAYER.lock().table.set_policy(policy);
+    let mut g = LAYER.lock();
+    g.table.set_policy(policy);
+    g.refresh();
 }
 
 /// The selection policy.
@@ -50,7 +53,14 @@ pub(crate) struct Report {
 pub(crate) fn report(id: BackendId) -> Option<Report> {
     let mut g = LAYER.lock();
     let st = g.table.status(id).ok()?;
+    let is_cpu = g.table.desc(id).is_ok_and(|d| d.is_cpu);
     let s = g.slot_mut(id)?;
+    let mut stats = s.stats;
+    if is_cpu {
+        let (requests, bytes) = fast_path::counters();
+        stats.requests += requests;
+        stats.bytes += bytes;
+    }
     let health = if !s.enabled {
         "disabled"
     } else if !s.ops.healthy() {
@@ -61,7 +71,7 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
         "healthy"
     };
     Some(Report {
-        stats: s.stats,
+        stats,
         queued: st.queued,
         bandwidth: st.bandwidth,
         health,
@@ -125,6 +135,7 @@ pub(crate) fn register(desc: Desc, ops: Arc<dyn Backend>) -> Result<(BackendId, 
             return Err(EINVAL);
         }
     }
+    g.refresh();
     Ok((id, name))
 }
 
@@ -132,8 +143,12 @@ pub(crate) fn register(desc: Desc, ops: Arc<dyn Backend>) -> Result<(BackendId, 
 /// submissions under way finish, then every attempt it still holds goes
 /// back to selection (or completes with `EIO` if no backend is left).
 pub(crate) fn unregister(id: BackendId) {
-    if let Some(s) = LAYER.lock().slot_mut(id) {
-        s.closing = true;
+    {
+        let mut g = LAYER.lock();
+        if let Some(s) = g.slot_mut(id) {
+            s.closing = true;
+        }
+        g.refresh();
     }
     while LAYER.lock().slot_mut(id).is_some_and(|s| s.submitting != 0) {
         fsleep(Delta::from_micros(100));
@@ -141,7 +156,9 @@ pub(crate) fn unregister(id: BackendId) {
     let slot = {
         let mut g = LAYER.lock();
         let _ = g.table.unregister(id);
-        g.slots.get_mut(id.slot()).and_then(Option::take)
+        let slot = g.slots.get_mut(id.slot()).and_then(Option::take);
+        g.refresh();
+        slot
     };
     // Fail over, one at a time, what the backend still holds. The table no
     // longer knows the backend, so it is never picked again.
@@ -157,5 +174,7 @@ pub(crate) fn unregister(id: BackendId) {
 
 /// Replaces the bandwidth estimate of backend `id`.
 pub(crate) fn set_bandwidth(id: BackendId, bytes_per_sec: u64) {
-    let _ = LAYER.lock().table.set_bandwidth(id, bytes_per_sec);
+    let mut g = LAYER.lock();
+    let _ = g.table.set_bandwidth(id, bytes_per_sec);
+    g.refresh();
 }

@@ -153,6 +153,9 @@ impl Req {
 
     /// Sleeps until it completed; returns how it ended.
     pub(crate) fn wait(&self) -> Finish {
+        if let Some(f) = self.finished() {
+            return f;
+        }
         self.done.wait_for_completion();
         // `finished` is set before `done` completes.
         self.finished().unwrap_or(Finish {

@@ -7,7 +7,7 @@
 
 use lbdx_logic::offload::backend_select::{
     BackendDesc, BackendId, BackendTable, CandidateCache, Caps, ExcludeSet, Health, HealthRules,
-    Op, OpSet, Policy, Request, SelectError, MAX_BACKENDS,
+    Op, OpSet, Policy, Request, SelectError, ALL_SLOTS, MAX_BACKENDS,
 };
 
 const KIB: u64 = 1024;
@@ -334,6 +334,32 @@ fn unavailable_backends_are_not_chosen_until_available_again() {
     assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[0]));
     t.unregister(ids[1]).unwrap();
     assert_eq!(t.set_available(ids[1], true), Err(SelectError::Stale));
+}
+
+#[test]
+fn inline_limit_is_where_the_cpu_stops_winning() {
+    // CPU: 1 us + 1 GB/s; engine: 10 us + 10 GB/s. Equal at
+    // 1000 + L = 10000 + L / 10, i.e. L = 10000.
+    let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
+    let limit = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
+    assert!((9_990..=10_010).contains(&limit), "{limit}");
+    // 100 KiB queued on the engine push the limit to
+    // 1000 + L = 10000 + 10240 + L / 10, i.e. L = 21378; the CPU's own
+    // queue does not count against the CPU running in the caller's thread.
+    t.on_submit(ids[1], 100 * KIB).unwrap();
+    t.on_submit(ids[0], 100 * MIB).unwrap();
+    let limit = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
+    assert!((21_300..=21_450).contains(&limit), "{limit}");
+    // Not the CPU, capped by max, and with no competitor: everything.
+    assert_eq!(t.inline_limit(ids[1], ALL_SLOTS, 1 << 30), 0);
+    assert_eq!(t.inline_limit(ids[0], 1 << ids[0].slot(), 4096), 4096);
+    t.set_available(ids[1], false).unwrap();
+    assert_eq!(t.inline_limit(ids[0], ALL_SLOTS, 1 << 30), 1 << 30);
+    t.set_available(ids[0], false).unwrap();
+    assert_eq!(t.inline_limit(ids[0], ALL_SLOTS, 1 << 30), 0);
+    // An engine cheaper per request than the CPU: never inline.
+    let (t, ids) = table(&[cpu(GB, 5_000), engine(GB, 1_000)]);
+    assert_eq!(t.inline_limit(ids[0], ALL_SLOTS, 1 << 30), 0);
 }
 
 #[test]
