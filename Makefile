@@ -7,6 +7,7 @@
 #                load the module, show what it found, power off
 #   make check   every test: host (cargo), KUnit and selftests in the VM
 #   make shell   like run, but leaves an interactive shell in the VM
+#   make bench   the offload layer's benchmarks: table and plot in build/bench/
 #   make modules build lbdx.ko against the cached guest kernel
 #   make kernel  build (or find in the cache) the guest kernel
 #   make clean   remove build products from the work tree
@@ -15,7 +16,7 @@
 
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all setup kernel modules tools run check shell clean
+.PHONY: all setup kernel modules tools run check shell bench clean
 
 all: modules
 
@@ -39,6 +40,9 @@ shell:
 
 check:
 	@$(SCRIPTS)/check.sh
+
+bench:
+	@$(SCRIPTS)/bench.sh
 
 clean:
 	@kdir=$$($(SCRIPTS)/build-kernel.sh 2>/dev/null) && \

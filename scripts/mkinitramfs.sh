@@ -37,5 +37,9 @@ for ko in lib/raid/xor/xor.ko crypto/async_tx/async_tx.ko \
 	install -m 0644 "$kdir/$ko" "$root/lib/modules/kernel/"
 	basename "$ko" >>"$root/lib/modules/kernel/order"
 done
+# Test modules built with it (tests/offload/: the offload benchmarks).
+for ko in "$LBDX_TOP"/tests/offload/*.ko; do
+	if [ -e "$ko" ]; then install -m 0644 "$ko" "$root/lib/modules/"; fi
+done
 install -m 0644 "$data/expected" "$data/refused" "$root/usr/share/lbdx/"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh run|check|shell: build everything, start the device models, boot the
-# guest kernel under QEMU with one vfio-user-pci device per model instance,
-# load lbdx and do what the mode says (see tests/guest/init).
+# vm.sh run|check|shell|bench: build everything, start the device models,
+# boot the guest kernel under QEMU with one vfio-user-pci device per model
+# instance, load lbdx and do what the mode says (see tests/guest/init).
 #
 # LBDX_ONLY=PATTERN runs only the selftests matching it (e.g. "0[79]*").
 # LBDX_DEVSET=faults boots the fault-injection device set instead (three
@@ -19,9 +19,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mode=${1:?usage: vm.sh run|check|shell}
-case $mode in run | check | shell) ;; *) die "unknown mode $mode" ;; esac
-timeout_s=${LBDX_VM_TIMEOUT:-$([ "$mode" = check ] && echo 1200 || echo 300)}
+mode=${1:?usage: vm.sh run|check|shell|bench}
+case $mode in run | check | shell | bench) ;; *) die "unknown mode $mode" ;; esac
+timeout_s=${LBDX_VM_TIMEOUT:-$(case $mode in check) echo 1200 ;; bench) echo 900 ;; *) echo 300 ;; esac)}
 
 devset=${LBDX_DEVSET:-main}
 case $devset in main | faults) ;; *) die "unknown device set $devset (main, faults)" ;; esac
@@ -50,6 +50,17 @@ if [ "$mode" = check ] && [ "$devset" = main ]; then
 		refused+=("${r%%|*}")
 		refused_why[${r%%|*}]=${r#*|}
 	done
+fi
+# bench (scripts/bench.sh): a fast and a slow engine, nothing else; the TSC
+# as clock (TCG's skew makes the watchdog fall back to the HPET, whose every
+# read is an emulated MMIO access that would weigh on any code that reads
+# the clock per request). LBDX_BENCH_CLOCK=hpet keeps the default;
+# LBDX_BENCH_ARGS adds to the command line (tests/guest/bench.sh's knobs).
+extra_args=
+if [ "$mode" = bench ]; then
+	devices=(dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
+	[ "${LBDX_BENCH_CLOCK:-tsc}" = hpet ] || extra_args=" tsc=reliable"
+	extra_args+="${LBDX_BENCH_ARGS:+ $LBDX_BENCH_ARGS}"
 fi
 FIRST_SLOT=16
 
@@ -119,7 +130,7 @@ done
 qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
 	-object memory-backend-memfd,id=mem,size=1G,share=on
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$results/initrd.gz"
-	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode lbdx.devset=$devset${only:+ lbdx.only=$only}"
+	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode lbdx.devset=$devset${only:+ lbdx.only=$only}$extra_args"
 	-display none -no-reboot -monitor none "${qemu_devs[@]}")
 
 log "booting the guest ($mode, $devset devices; $((${#devices[@]} + ${#refused[@]})) devices; timeout ${timeout_s} s; $(qemu_system --version | head -n 1))"
@@ -129,7 +140,7 @@ shell)
 	qemu_system "${qemu_args[@]}" -serial mon:stdio
 	exit 0
 	;;
-run)
+run | bench)
 	qemu_system "${qemu_args[@]}" -serial stdio >"$results/console.log" 2>&1 &
 	qemu_pid=$!
 	;;

@@ -271,8 +271,10 @@ impl Inner {
             None => {
                 let i = u32::try_from(self.flights.len()).ok()?;
                 // Reserve the free-list room now so that removal never
-                // needs memory.
-                self.free.reserve(1, GFP_ATOMIC).ok()?;
+                // needs memory: room for every entry, the new one
+                // included, since all of them may be free at once.
+                let room = (self.flights.len() + 1).saturating_sub(self.free.len());
+                self.free.reserve(room, GFP_ATOMIC).ok()?;
                 self.flights.push(None, GFP_ATOMIC).ok()?;
                 i
             }

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench-report.py CONSOLE_LOG OUT_DIR: the table of `make bench`.
+
+Reads the "lbdx_bench: ..." lines that tests/guest/bench.sh and
+lbdx_offload_bench.ko printed on the guest console, and writes to OUT_DIR:
+results.txt (the table: medians, ratios, targets, what ran where, printed
+too), sweep.dat (throughput vs size, one column per configuration, for
+the plot) and crossover (the size where the CPU stops winning, or "none").
+Only ratios between runs of the same boot mean anything (TCG guest).
+"""
+import collections
+import statistics
+import sys
+
+CONFIGS = ["cpu", "fast", "slow", "ec", "rr"]
+CONFIG_TEXT = {
+    "cpu": "CPU alone",
+    "fast": "fast DXE alone",
+    "slow": "slow DXE alone",
+    "ec": "all, earliest-completion",
+    "rr": "all, round-robin",
+}
+
+
+def parse(path):
+    """Returns (records, info lines, kernel lines)."""
+    records, info, kmsg = [], [], []
+    with open(path, errors="replace") as f:
+        for raw in f:
+            line = raw.strip().replace("\r", "")
+            if line.startswith("kmsg: "):
+                kmsg.append(line[6:])
+                continue
+            at = line.find("lbdx_bench: ")
+            if at < 0:
+                continue
+            words = line[at + len("lbdx_bench: "):].split()
+            if not words:
+                continue
+            rec = {"kind": words[0], "_text": " ".join(words[1:])}
+            for w in words[1:]:
+                if "=" in w:
+                    k, v = w.split("=", 1)
+                    rec[k] = v
+            records.append(rec)
+            info.append(" ".join(words))
+    return records, info, kmsg
+
+
+def med(values):
+    return statistics.median(values) if values else None
+
+
+def human(n):
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} B"
+
+
+def main():
+    log, out = sys.argv[1], sys.argv[2]
+    records, info, kmsg = parse(log)
+    lines = []
+    say = lines.append
+    rows = []  # (figure, ours, baseline, ratio, target, within)
+
+    def row(figure, ours, base, ratio, target, within, noisy=None):
+        rows.append((figure, ours, base,
+                     "n/a" if ratio is None else f"{ratio:.3g}x", target,
+                     "-" if within is None else ("yes" if within else "NO"),
+                     "-" if noisy is None else f"{noisy:.3g}x"))
+
+    errors = [r for r in records if r["kind"] == "error"]
+    bad = [r for r in records if r.get("verify") == "bad"]
+    start = next((r for r in records if r["kind"] == "start"), {})
+    roles = next((r for r in records if r["kind"] == "roles"), {})
+
+    # P1: ns per request, lbdx vs async_tx, per mode. Per repetition the
+    # best block of each (undisturbed cost) and the total (with whatever
+    # the host did meanwhile); the ratio is the median over repetitions of
+    # the per-repetition ratio (A and B adjacent in time).
+    p1 = collections.defaultdict(list)
+    p1_rep = collections.defaultdict(dict)
+    for r in records:
+        if r["kind"] == "p1" and "best_ns_per_req" in r:
+            best = float(r["best_ns_per_req"])
+            total = int(r["ns"]) / int(r["reqs"])
+            p1[(r["mode"], r["impl"])].append(best)
+            p1_rep[(r["mode"], r["rep"])][r["impl"]] = (best, total)
+    for mode, text in (("wait", "submit + wait"), ("burst", "callback burst")):
+        ours, base = med(p1[(mode, "lbdx")]), med(p1[(mode, "async_tx")])
+        pairs = [d for (m, _), d in p1_rep.items()
+                 if m == mode and "lbdx" in d and "async_tx" in d]
+        ratio = med([d["lbdx"][0] / d["async_tx"][0] for d in pairs])
+        noisy = med([d["lbdx"][1] / d["async_tx"][1] for d in pairs])
+        row(f"P1 64 B copy, {text} (cpu-only)",
+            f"{ours:.0f} ns/req" if ours else "n/a",
+            f"{base:.0f} ns/req async_memcpy" if base else "n/a",
+            ratio, "<= 1.20x", None if ratio is None else ratio <= 1.2, noisy)
+
+    # P2: MB/s, ours / baseline (xor: the faster kernel way).
+    p2 = collections.defaultdict(list)
+    p2_rep = collections.defaultdict(dict)
+    for r in records:
+        if r["kind"] == "p2" and "best_ns" in r:
+            best = int(r["bytes"]) * 1000 / max(int(r["best_ns"]), 1)
+            total = int(r["bytes"]) * int(r["iters"]) * 1000 / max(int(r["ns"]), 1)
+            p2[(r["op"], r["impl"])].append(best)
+            p2_rep[(r["op"], r["rep"])][r["impl"]] = (best, total)
+    p2_len = next((int(r["bytes"]) for r in records if r["kind"] == "p2"
+                   and "bytes" in r), 1 << 20)
+    for op, text, bases in (("copy", "copy", ["memcpy"]),
+                            ("xor", "4-source xor", ["xor_gen_copy",
+                                                     "xor_gen_zero"])):
+        ours = med(p2[(op, "lbdx")])
+        # The baseline is the kernel way with the better median.
+        cands = [(med(p2[(op, b)]), b) for b in bases if p2[(op, b)]]
+        base, bname = max(cands) if cands else (None, "-")
+        pairs = [d for (o, _), d in p2_rep.items()
+                 if o == op and "lbdx" in d and bname in d]
+        ratio = med([d["lbdx"][0] / d[bname][0] for d in pairs])
+        noisy = med([d["lbdx"][1] / d[bname][1] for d in pairs])
+        others = ", ".join(f"{b} {v:.0f}" for v, b in cands if b != bname)
+        row(f"P2 {human(p2_len)} {text} (cpu-only, WILL_WAIT)",
+            f"{ours:.0f} MB/s" if ours else "n/a",
+            (f"{base:.0f} MB/s {bname}" + (f" ({others})" if others else ""))
+            if base else "n/a",
+            ratio, ">= 0.95x", None if ratio is None else ratio >= 0.95, noisy)
+
+    # Stream results: tag = EXP/CONFIG/REP.
+    stream = collections.defaultdict(list)   # (exp, cfg, size) -> [MB/s]
+    share = collections.defaultdict(lambda: collections.defaultdict(int))
+    for r in records:
+        if r["kind"] == "stream" and "mbps" in r and r.get("tag", "").count("/") == 2:
+            exp, cfg, _ = r["tag"].split("/")
+            stream[(exp, cfg, int(r["size"]))].append(
+                int(r["bytes"]) * 1000 / max(int(r["ns"]), 1))
+        if r["kind"] == "share" and r.get("tag", "").count("/") == 2:
+            exp, cfg, _ = r["tag"].split("/")
+            share[(exp, cfg)][r["backend"]] += int(r["bytes"])
+
+    p3_size = int(roles.get("p3_size", 0) or 0)
+    p3 = {c: med(stream[("p3", c, p3_size)]) for c in CONFIGS}
+    p3_by_rep = collections.defaultdict(dict)
+    for r in records:
+        if (r["kind"] == "stream" and "mbps" in r and r.get("tag", "").startswith("p3/")
+                and r["tag"].count("/") == 2):
+            _, cfg, rep = r["tag"].split("/")
+            p3_by_rep[rep][cfg] = int(r["bytes"]) * 1000 / max(int(r["ns"]), 1)
+    if all(p3.values()):
+        ec, rr = p3["ec"], p3["rr"]
+        total = p3["cpu"] + p3["fast"] + p3["slow"]
+        full = [d for d in p3_by_rep.values() if all(c in d for c in CONFIGS)]
+        vs_rr = med([d["ec"] / d["rr"] for d in full])
+        vs_sum = med([d["ec"] / (d["cpu"] + d["fast"] + d["slow"]) for d in full])
+        row(f"P3 {human(p3_size)} copies: earliest-completion vs round-robin",
+            f"{ec:.0f} MB/s", f"{rr:.0f} MB/s round-robin", vs_rr,
+            ">= 1.30x", vs_rr >= 1.3, ec / rr)
+        row(f"P3 {human(p3_size)} copies: earliest-completion vs sum alone",
+            f"{ec:.0f} MB/s",
+            f"{total:.0f} MB/s = {p3['cpu']:.0f} cpu + {p3['fast']:.0f} fast"
+            f" + {p3['slow']:.0f} slow", vs_sum, ">= 0.90x",
+            vs_sum >= 0.9, ec / total)
+    else:
+        row("P3 earliest-completion vs round-robin", "n/a", "n/a", None,
+            ">= 1.30x", None)
+        row("P3 earliest-completion vs sum alone", "n/a", "n/a", None,
+            ">= 0.90x", None)
+
+    # Sweep: medians per configuration and size; the crossover is the
+    # smallest size from which some engine alone beats the CPU alone at
+    # every larger size too.
+    sizes = sorted({s for (e, _, s) in stream if e == "sweep"})
+    sweep = {(c, s): med(stream[("sweep", c, s)]) for c in CONFIGS for s in sizes}
+    crossover = None
+    for i, s in enumerate(sizes):
+        def engine_wins(t):
+            cpu = sweep[("cpu", t)]
+            eng = max(sweep[("fast", t)] or 0, sweep[("slow", t)] or 0)
+            return cpu is not None and eng > cpu
+        if all(engine_wins(t) for t in sizes[i:]):
+            crossover = s
+            break
+    first = next((t for t in sizes if sweep[("cpu", t)] is not None and
+                  max(sweep[("fast", t)] or 0, sweep[("slow", t)] or 0) > sweep[("cpu", t)]),
+                 None)
+    if sizes:
+        row("Crossover: an engine alone beats the CPU alone from this size on",
+            human(crossover) if crossover else "none up to " + human(sizes[-1]),
+            "first beats it at " + (human(first) if first else "no size"),
+            None, "-", None)
+
+    # The table.
+    reps = max([len(v) for v in p1.values()] + [len(v) for v in p2.values()] + [0])
+    p3_reps = max([len(stream[("p3", c, p3_size)]) for c in CONFIGS] + [0])
+    sw_reps = max([len(stream[("sweep", c, s)]) for c in CONFIGS for s in sizes] + [0])
+    say("lbdx offload benchmarks: one VM boot (QEMU TCG, "
+        f"{start.get('cpus', '?')} vCPUs, guest kernel {start.get('kernel', '?')}); "
+        "ours vs baseline interleaved A B / B A;")
+    say(f"medians of {reps} (P1, P2), {p3_reps} (P3) and {sw_reps} (sweep) "
+        "repetitions; P1/P2 ratio = median of per-repetition ratios.")
+    say("Only ratios mean anything under TCG. Not a test: no verdict.")
+    say("")
+    hdr = ("figure", "ours", "baseline", "ratio", "target", "within",
+           "alt. ratio")
+    w = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr))]
+    say("  ".join(h.ljust(w[i]) for i, h in enumerate(hdr)).rstrip())
+    say("  ".join("-" * w[i] for i in range(len(hdr))))
+    for r in rows:
+        say("  ".join(r[i].ljust(w[i]) for i in range(len(hdr))).rstrip())
+    say("P1, P2: ours and baseline are best-of-block figures (the cost undisturbed by the")
+    say("host, whose other VMs preempt the guest's vCPUs); alt. ratio: from whole blocks.")
+    say("P3: MB/s are medians; ratio: median of per-repetition ratios; alt.: ratio of medians.")
+    say("")
+
+    say("What ran where:")
+    say(f"  engines: fast = {roles.get('fast', '?')}, slow = {roles.get('slow', '?')}, "
+        "plus the CPU backend (\"cpu\");")
+    for r in records:
+        if r["kind"] == "backend":
+            say(f"    {r.get('name')}: nominal {r.get('nominal_bw_mib')} MiB/s, "
+                f"{r.get('channels')} channels")
+    say("  P1, P2: policy cpu-only, in the insmod thread; baselines async_memcpy()"
+        " (no DMA channel: synchronous memcpy), memcpy(), xor_gen()")
+    say(f"  P3, sweep: {roles.get('threads', '?')} kthreads x {roles.get('window', '?')}"
+        " copies in flight, callback-counted; configurations:")
+    for c in CONFIGS:
+        say(f"    {c:5} {CONFIG_TEXT[c]}")
+    if p3_size:
+        say(f"  P3 share of bytes per backend (sum over repetitions, {human(p3_size)}):")
+        for c in CONFIGS:
+            sh = share[("p3", c)]
+            tot = sum(sh.values()) or 1
+            parts = ", ".join(f"{b} {100 * v / tot:.0f}%" for b, v in sorted(sh.items()))
+            say(f"    {c:5} {p3[c] or 0:8.0f} MB/s   {parts}")
+    if sizes:
+        say("  Sweep, MB/s (median) per copy size; backend share of bytes "
+            "under earliest-completion and round-robin over all sizes:")
+        say("    " + "size".rjust(8) + "".join(c.rjust(9) for c in CONFIGS))
+        for s in sizes:
+            say("    " + human(s).rjust(8) + "".join(
+                (f"{sweep[(c, s)]:9.1f}" if sweep[(c, s)] is not None else "      n/a")
+                for c in CONFIGS))
+        for c in ("ec", "rr"):
+            sh = share[("sweep", c)]
+            tot = sum(sh.values()) or 1
+            say(f"    {c}: " + ", ".join(f"{b} {100 * v / tot:.0f}%"
+                                        for b, v in sorted(sh.items())))
+    if bad:
+        say(f"DATA ERRORS: {len(bad)} measurement(s) with verify=bad")
+    for r in errors:
+        say("error: " + r["_text"])
+    for r in records:
+        if r["kind"] in ("p1diag",):
+            say("  P1 diagnosis (ours, untimed; per request, ns, clock reads included): "
+                + r["_text"])
+    for r in records:
+        if r["kind"] == "final":
+            say("  end state: " + r["_text"])
+    odd = [k for k in kmsg if any(x in k for x in ("WARN", "rror", "fail", "BUG"))]
+    for k in odd[:20]:
+        say("kernel: " + k)
+
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    with open(f"{out}/results.txt", "w") as f:
+        f.write(text)
+    with open(f"{out}/sweep.dat", "w") as f:
+        f.write("# size " + " ".join(CONFIGS) + "  (MB/s, medians; ? = none)\n")
+        for s in sizes:
+            f.write(f"{s} " + " ".join(
+                f"{sweep[(c, s)]:.3f}" if sweep[(c, s)] else "?" for c in CONFIGS) + "\n")
+    with open(f"{out}/crossover", "w") as f:
+        f.write(f"{crossover or 'none'}\n")
+
+
+if __name__ == "__main__":
+    main()

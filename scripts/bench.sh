@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: the async-offload layer's benchmarks (issue 4), all in one
+# VM boot (scripts/vm.sh bench: a fast DXE at rate=1G, a slow one at
+# rate=256M, and the CPU backend). The guest (tests/guest/bench.sh) runs
+# tests/offload/lbdx_offload_bench.ko under each configuration; this script
+# collects its lines from the console log and writes to build/bench/:
+#   results.txt     the table (medians, ratios, targets, what ran where)
+#   throughput.png  throughput vs copy size per backend alone and per policy
+#   sweep.dat       the plot's data; vm/ the VM's logs
+# It prints figures and never passes or fails on them; it exits non-zero
+# only when the harness itself failed (no VM run, no lines).
+# LBDX_ONLY=p1,p2,p3,sweep runs only those experiments.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$LBDX_TOP/build/bench
+rm -rf "$out" && mkdir -p "$out"
+
+# The report needs python3 and gnuplot (gnuplot-nox: no X).
+missing=()
+command -v python3 >/dev/null || missing+=(python3)
+command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null || die "cannot install ${missing[*]}"
+fi
+
+rc=0
+LBDX_RESULTS=$out/vm "$LBDX_TOP/scripts/vm.sh" bench || rc=$?
+console=$out/vm/console.log
+[ -f "$console" ] && grep -q 'lbdx_bench: ' "$console" ||
+	die "the guest printed no benchmark lines (see $out/vm/)"
+
+python3 "$LBDX_TOP/scripts/bench-report.py" "$console" "$out"
+
+crossover=$(cat "$out/crossover")
+depth=$(sed -n 's/.*lbdx_bench: roles .*threads=\([0-9]*\) window=\([0-9]*\).*/\1 kthread(s) x \2 in flight/p' "$console" | head -n 1)
+{
+	echo "set terminal pngcairo size 1000,650 font ',10'"
+	echo "set output '$out/throughput.png'"
+	echo "set title 'lbdx offload: copy throughput vs size (QEMU TCG guest; ${depth:-?}; medians)'"
+	echo "set logscale x 2"
+	echo "set logscale y 10"
+	echo "set format x '%.0b%B'"
+	echo "set xlabel 'copy size (bytes)'"
+	echo "set ylabel 'MB/s'"
+	echo "set grid"
+	echo "set key top left"
+	echo "set datafile missing '?'"
+	if [ "$crossover" != none ]; then
+		echo "set arrow from $crossover, graph 0 to $crossover, graph 1 nohead dt 2 lc rgb 'gray40'"
+		echo "set label 'CPU stops winning ' at $crossover, graph 0.05 right tc rgb 'gray30'"
+	fi
+	echo "plot '$out/sweep.dat' using 1:2 with linespoints lw 2 title 'CPU alone', \\"
+	echo "  '' using 1:3 with linespoints lw 2 title 'fast DXE alone (rate=1G)', \\"
+	echo "  '' using 1:4 with linespoints lw 2 title 'slow DXE alone (rate=256M)', \\"
+	echo "  '' using 1:5 with linespoints lw 2 dt 2 title 'all: earliest-completion', \\"
+	echo "  '' using 1:6 with linespoints lw 2 dt 3 title 'all: round-robin'"
+} >"$out/throughput.gp"
+if [ -s "$out/sweep.dat" ] && grep -qv '^#' "$out/sweep.dat"; then
+	gnuplot "$out/throughput.gp" || log "gnuplot failed (see $out/throughput.gp)"
+else
+	log "no sweep data: no plot"
+fi
+log "results: $out/results.txt${crossover:+, plot: $out/throughput.png}"
+[ $rc -eq 0 ] || log "the VM run reported a problem (exit $rc; see $out/vm/console.log)"
+exit $rc

@@ -1,0 +1,165 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest side of `make bench` (scripts/bench.sh; lbdx.mode=bench): runs
+# tests/offload/lbdx_offload_bench.ko once per measurement under each
+# configuration of the offload layer and prints every result on the console
+# as "lbdx_bench: ..." lines, which the host parses. lbdx.only=p1,p2,p3,sweep
+# on the kernel command line (LBDX_ONLY) picks experiments.
+#
+# Configurations (backends enabled through sysfs, policy through the
+# module's policy= parameter, i.e. lbdx_offload_set_policy()):
+#   cpu, fast, slow   that backend alone (enabled=0 on the others),
+#                     earliest-completion
+#   ec, rr            every backend, earliest-completion / round-robin
+# P1 and P2 run under cpu-only with every backend enabled.
+#
+# After each run, "share" lines give what each backend did meanwhile (deltas
+# of its requests, bytes, errors and failovers counters).
+
+OFF=/sys/kernel/lbdx_offload
+KO=/lib/modules/lbdx_offload_bench.ko
+SIZES=64,128,256,512,1024,2048,4096,8192,16384,32768,65536,131072,262144,524288,1048576
+# Knobs, from the command line (LBDX_BENCH_ARGS): lbdx.NAME=VALUE.
+arg() { v=$(sed -n "s/.*lbdx\\.$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline); echo "${v:-$2}"; }
+P3_SIZE=$(arg p3_size 262144)
+P3_REPS=$(arg p3_reps 7)
+SWEEP_REPS=$(arg sweep_reps 5)
+THREADS=$(arg threads 1)
+WINDOW=$(arg window 64)
+
+only=$(arg only "")
+
+say() { echo "lbdx_bench: $*"; }
+
+want() {
+	[ -z "$only" ] && return 0
+	case ",$only," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+# The kernel's lines of the last step: ours as "lbdx_bench: ...", the
+# rest as "kmsg: ..." (the console shows only warnings and worse).
+kmsg() {
+	dmesg -c | awk '{ sub(/^\[[ 0-9.]*\] /, "") }
+		/^lbdx_offload_bench: / { sub(/^lbdx_offload_bench: /, ""); print "lbdx_bench: " $0; next }
+		{ print "kmsg: " $0 }'
+}
+
+# snap FILE: each backend's counters.
+snap() {
+	for b in "$OFF"/backends/*; do
+		[ -d "$b" ] || continue
+		echo "${b##*/} $(cat "$b/requests") $(cat "$b/bytes") $(cat "$b/errors") $(cat "$b/failovers")"
+	done >"$1"
+}
+
+# share TAG: counter deltas between /tmp/snap.0 and /tmp/snap.1.
+share() {
+	awk -v tag="$1" 'NR == FNR { r[$1] = $2; b[$1] = $3; e[$1] = $4; f[$1] = $5; next }
+		{ printf "lbdx_bench: share tag=%s backend=%s requests=%.0f bytes=%.0f errors=%.0f failovers=%.0f\n",
+			tag, $1, $2 - r[$1], $3 - b[$1], $4 - e[$1], $5 - f[$1] }' /tmp/snap.0 /tmp/snap.1
+}
+
+# run_ko TAG PARAM...: one load of the module (one measurement series).
+run_ko() {
+	tag=$1
+	shift
+	snap /tmp/snap.0
+	insmod "$KO" tag="$tag" "$@" || say "error tag=$tag insmod failed"
+	rmmod lbdx_offload_bench 2>/dev/null
+	kmsg
+	snap /tmp/snap.1
+	share "$tag"
+}
+
+# present NAME: whether configuration NAME's backend exists.
+present() {
+	case $1 in
+	fast) [ -n "$fast" ] ;;
+	slow) [ -n "$slow" ] ;;
+	*) true ;;
+	esac
+}
+
+# configure NAME: enable the backends of configuration NAME, others off;
+# sets $pol to its policy.
+configure() {
+	case $1 in
+	cpu) on=cpu ;;
+	fast) on=$fast ;;
+	slow) on=$slow ;;
+	*) on=all ;;
+	esac
+	case $1 in
+	rr) pol=round-robin ;;
+	*) pol=earliest-completion ;;
+	esac
+	for b in "$OFF"/backends/*; do
+		v=0
+		[ "$on" = all ] || [ "${b##*/}" = "$on" ] && v=1
+		echo $v >"$b/enabled" || say "error cannot write $b/enabled"
+	done
+}
+
+echo 5 >/proc/sys/kernel/printk
+dmesg -c >/dev/null
+say "start kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) only=${only:-all}"
+for m in xor async_tx async_memcpy; do
+	[ -d /sys/module/$m ] || say "error module $m not loaded (baselines need it)"
+done
+if [ ! -d "$OFF" ] || [ ! -e "$KO" ]; then
+	say "error no offload layer ($OFF) or no $KO"
+	exit 0
+fi
+
+# The engines, fastest first: name, device, nominal rate.
+fast= slow= fast_bw=0 slow_bw=
+for b in "$OFF"/backends/dxe:*; do
+	[ -d "$b" ] || continue
+	name=${b##*/}
+	dev=/sys/bus/pci/devices/${name#dxe:}
+	bw=$(cat "$dev/nominal_bw" 2>/dev/null || echo 0)
+	say "backend name=$name nominal_bw_mib=$bw channels=$(cat "$dev/channels" 2>/dev/null)"
+	if [ "$bw" -gt "$fast_bw" ]; then
+		[ -n "$fast" ] && { slow=$fast; slow_bw=$fast_bw; }
+		fast=$name fast_bw=$bw
+	elif [ -z "$slow" ] || [ "$bw" -lt "$slow_bw" ]; then
+		slow=$name slow_bw=$bw
+	fi
+done
+say "roles cpu=cpu fast=${fast:-none} slow=${slow:-none} p3_size=$P3_SIZE threads=$THREADS window=$WINDOW"
+[ -n "$fast" ] && [ -n "$slow" ] || say "error need two DXE backends"
+
+configure ec
+if want p1; then
+	run_ko p1 run=p1 policy=cpu-only reps=15 p1_reqs=2000
+fi
+if want p2; then
+	run_ko p2 run=p2 policy=cpu-only reps=11 p2_iters=8
+fi
+if want p3; then
+	for rep in $(seq $P3_REPS); do
+		for c in ec rr cpu fast slow; do
+			present $c || continue
+			configure $c
+			run_ko "p3/$c/$rep" run=stream policy=$pol sizes=$P3_SIZE ms=1000 threads=$THREADS window=$WINDOW
+		done
+	done
+fi
+if want sweep; then
+	for rep in $(seq $SWEEP_REPS); do
+		for c in cpu fast slow ec rr; do
+			present $c || continue
+			configure $c
+			run_ko "sweep/$c/$rep" run=stream policy=$pol sizes=$SIZES ms=200 threads=$THREADS window=$WINDOW
+		done
+	done
+fi
+
+configure ec
+echo earliest-completion >"$OFF/policy"
+for b in "$OFF"/backends/*; do
+	say "final backend=${b##*/} health=$(cat "$b/health") bandwidth=$(cat "$b/bandwidth") in_flight=$(cat "$b/in_flight") queued_bytes=$(cat "$b/queued_bytes")"
+done
+say "end"
