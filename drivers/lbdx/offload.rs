@@ -14,7 +14,8 @@
 //! - `request.rs`, `mapping.rs`: a request, and its buffers mapped for DMA.
 //! - `cpu.rs`: the CPU backend.
 //! - `sysfs.rs`: `/sys/kernel/lbdx_offload`.
-//! - `capi.rs`: the C API of `include/linux/lbdx_offload.h`.
+//! - `capi.rs`: the C API of `include/linux/lbdx_offload.h`;
+//!   `sync_ops.rs`: the Rust API (waiting copy, fill, xor, xor-validate).
 //! - `glue.rs`: wrappers over `offload_glue.c`.
 //!
 //! Guide: `Documentation/driver-api/lbdx-offload.rst`.
@@ -43,6 +44,11 @@ mod request;
     reason = "kernel-free, shared with host tests"
 )]
 mod request_state;
+#[allow(
+    dead_code,
+    reason = "the Rust consumer API: KUnit is its only user in this module so far"
+)]
+mod sync_ops;
 mod sysfs;
 
 use backend_select::{BackendId, Caps, OpSet};

@@ -10,7 +10,7 @@
 use super::{
     backend::{Backend, Desc, Job, Refusal, Ticket},
     backend_select::{Caps, Op, OpSet, Policy},
-    fast_path, flow, glue,
+    flow::{self, Submitted},
     mapping::MAX_SRCS,
     registry,
     request::{Callback, Finish, Notify, Req},
@@ -24,9 +24,6 @@ use kernel::{
     prelude::*,
     sync::{Arc, ArcBorrow},
 };
-
-/// `LBDX_MAX_LEN`.
-const MAX_LEN: usize = 1 << 30;
 
 /// `struct lbdx_submit`.
 #[repr(C)]
@@ -94,11 +91,6 @@ unsafe fn submit_req(
     pattern: u64,
     submit: *const LbdxSubmit,
 ) -> *mut Req {
-    let bufs_ok =
-        (dst == 0 || glue::is_linear(dst, len)) && srcs.iter().all(|s| glue::is_linear(*s, len));
-    if len == 0 || len > MAX_LEN || !bufs_ok {
-        return err_ptr(EINVAL);
-    }
     // SAFETY: By the function's safety requirements.
     let s = unsafe { submit.as_ref() };
     let notify = s.and_then(|s| {
@@ -113,42 +105,17 @@ unsafe fn submit_req(
         // An error pointer: the submission it came from failed.
         return err_ptr(EINVAL);
     }
-    if depend.is_null() {
-        let shape = fast_path::Shape {
-            op,
-            len: len as u32,
-            dst,
-            srcs,
-            pattern,
-            flags,
-        };
-        if let Some(fin) = fast_path::try_inline(&shape) {
-            if let Some(n) = &notify {
-                // SAFETY: The caller's callback, called once, here.
-                unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
-            }
-            return done_handle(fin.result != 0);
-        }
-    }
-    let mut v = KVec::new();
-    if let Err(e) = v.extend_from_slice(srcs, GFP_ATOMIC) {
-        return err_ptr(e.into());
-    }
-    let req = match Req::new(op, len as u32, dst, v, pattern, flags, notify) {
-        Ok(r) => r,
-        Err(e) => return err_ptr(e),
-    };
     // SAFETY: `depend` is a live handle (an `Arc::into_raw` of a `Req` whose
     // reference the caller holds) or null.
-    let depend = (!is_err_or_null(depend)).then(|| unsafe { Arc::from_raw(depend) });
-    let handle = req.clone();
-    let r = flow::submit(req, depend.as_ref());
+    let depend = (!depend.is_null()).then(|| unsafe { Arc::from_raw(depend) });
+    let r = flow::start(op, len, dst, srcs, pattern, flags, notify, depend.as_ref());
     // The caller's reference to `depend` stays the caller's.
     if let Some(d) = depend {
         let _ = Arc::into_raw(d);
     }
     match r {
-        Ok(()) => Arc::into_raw(handle).cast_mut(),
+        Ok(Submitted::Done(fin)) => done_handle(fin.result != 0),
+        Ok(Submitted::Started(req)) => Arc::into_raw(req).cast_mut(),
         Err(e) => err_ptr(e),
     }
 }

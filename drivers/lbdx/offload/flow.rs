@@ -9,11 +9,13 @@
 use super::{
     backend::{Job, Outcome, Ticket},
     backend_select::Op,
+    fast_path::{try_inline, Shape},
     glue,
-    layer::{Step, Submit, INLINE_MAX, LAYER},
+    layer::{Step, Submit, INLINE_MAX, LAYER, MAX_LEN},
     mapping::{Addrs, Mapping},
-    request::{Finish, Req, SUBMIT_WILL_WAIT},
+    request::{Finish, Notify, Req, SUBMIT_WILL_WAIT},
 };
+use core::ffi::c_void;
 use kernel::{prelude::*, sync::Arc};
 
 /// Selects a backend for a pending `req`.
@@ -164,11 +166,66 @@ pub(super) fn run(first: Step, inline_ok: bool) {
     }
 }
 
+/// How a submission went.
+pub(crate) enum Submitted {
+    /// The fast path ran it already (its callback too).
+    Done(Finish),
+    /// It is under way (or waiting for its dependency).
+    Started(Arc<Req>),
+}
+
+/// Checks the buffers (1 to `LBDX_MAX_LEN` bytes each, in the linear map),
+/// then runs the request on the fast path (no dependency) or builds and
+/// submits it. `notify` is called exactly once either way, unless this
+/// returns an error.
+#[allow(clippy::too_many_arguments, reason = "one per field of a request")]
+pub(crate) fn start(
+    op: Op,
+    len: usize,
+    dst: usize,
+    srcs: &[usize],
+    pattern: u64,
+    flags: u32,
+    notify: Option<Notify>,
+    depend: Option<&Arc<Req>>,
+) -> Result<Submitted> {
+    let linear = |a: usize| glue::is_linear(a, len);
+    if len == 0
+        || len as u64 > MAX_LEN
+        || (dst != 0 && !linear(dst))
+        || !srcs.iter().all(|s| linear(*s))
+    {
+        return Err(EINVAL);
+    }
+    if depend.is_none() {
+        let shape = Shape {
+            op,
+            len: len as u32,
+            dst,
+            srcs,
+            pattern,
+            flags,
+        };
+        if let Some(fin) = try_inline(&shape) {
+            if let Some(n) = &notify {
+                // SAFETY: The submitter's callback, called once, here.
+                unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
+            }
+            return Ok(Submitted::Done(fin));
+        }
+    }
+    let mut v = KVec::new();
+    v.extend_from_slice(srcs, GFP_ATOMIC)?;
+    let req = Req::new(op, len as u32, dst, v, pattern, flags, notify)?;
+    submit(req.clone(), depend)?;
+    Ok(Submitted::Started(req))
+}
+
 /// Starts `req` once `depend` (if any) completed successfully; cancels it
 /// if `depend` failed. If `depend` already succeeded (or there is none),
 /// the request starts in the caller's thread and may run there (see
 /// [`Submit::run`]).
-pub(crate) fn submit(req: Arc<Req>, depend: Option<&Arc<Req>>) -> Result {
+fn submit(req: Arc<Req>, depend: Option<&Arc<Req>>) -> Result {
     if let Some(d) = depend {
         let mut dm = d.inner.lock();
         match dm.finished {

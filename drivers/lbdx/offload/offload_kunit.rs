@@ -329,6 +329,31 @@ mod tests {
     }
 
     #[test]
+    fn rust_api_runs_every_operation_and_checks_lengths() {
+        use crate::offload::sync_ops;
+        let a = buf(20000, 1);
+        let b = buf(20000, 2);
+        let mut d = zeros(20000);
+        assert!(sync_ops::copy(&mut d, &a).is_ok());
+        assert!(d == a);
+        assert!(sync_ops::xor(&mut d, &[&a, &b]).is_ok());
+        assert!(d
+            .iter()
+            .zip(a.iter().zip(b.iter()))
+            .all(|(x, (p, q))| *x == p ^ q));
+        assert_eq!(sync_ops::xor_nonzero(&[&a, &b, &d]), Ok(false));
+        assert_eq!(sync_ops::xor_nonzero(&[&a, &b]), Ok(true));
+        assert!(sync_ops::fill(&mut d, 0x0101_0101_0101_0101).is_ok());
+        assert!(d.iter().all(|x| *x == 1));
+        let mut short = zeros(100);
+        assert_eq!(sync_ops::copy(&mut short, &a), Err(EINVAL));
+        assert_eq!(sync_ops::xor(&mut short, &[&a]), Err(EINVAL));
+        let mut on_stack = [0u8; 64];
+        assert_eq!(sync_ops::fill(&mut on_stack, 7), Err(EINVAL));
+        assert!(short.iter().all(|x| *x == 0));
+    }
+
+    #[test]
     fn bad_arguments_are_refused_and_change_nothing() {
         let saved = registry::policy();
         let a = buf(256, 1);
