@@ -27,7 +27,8 @@ install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
 install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
 # The offload layer's consumers, built next to lbdx.ko (see Kbuild).
-for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko; do
+for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko \
+	tests/offload/lbdx_offload_bench.ko; do
 	install -m 0644 "$(dirname "$module")/$m" "$root/lib/modules/"
 done
 kdir=$("$LBDX_TOP/scripts/build-kernel.sh")
@@ -36,10 +37,6 @@ for ko in lib/raid/xor/xor.ko crypto/async_tx/async_tx.ko \
 	crypto/async_tx/async_memcpy.ko crypto/async_tx/async_xor.ko; do
 	install -m 0644 "$kdir/$ko" "$root/lib/modules/kernel/"
 	basename "$ko" >>"$root/lib/modules/kernel/order"
-done
-# Test modules built with it (tests/offload/: the offload benchmarks).
-for ko in "$LBDX_TOP"/tests/offload/*.ko; do
-	if [ -e "$ko" ]; then install -m 0644 "$ko" "$root/lib/modules/"; fi
 done
 install -m 0644 "$data/expected" "$data/refused" "$root/usr/share/lbdx/"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
