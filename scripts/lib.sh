@@ -6,11 +6,23 @@ LBDX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything slow to make (toolchain pieces, kernel source and builds, the
 # QEMU root) lives here, outside the work tree, and is reused across clones.
 LBDX_CACHE=${LBDX_CACHE:-/var/cache/lbdx}
-# Cargo's target directory for the host build of tools/. Work trees of the
-# same repository that build at the same time need one each
-# (LBDX_CARGO_TARGET=...): cargo takes a crate of another tree's target for
-# up to date.
-export LBDX_CARGO_TARGET=${LBDX_CARGO_TARGET:-$LBDX_CACHE/target}
+# Cargo's target directories (host build of tools/, static guest build),
+# one per work tree: cargo takes a crate built from another tree (another
+# clone, a removed one) for up to date, so trees must not share one. Those
+# of trees not built for three days are removed.
+tree_key=$(printf %s "$LBDX_TOP" | sha1sum | cut -c1-12)
+export LBDX_CARGO_TARGET=${LBDX_CARGO_TARGET:-$LBDX_CACHE/target/$tree_key}
+export LBDX_GUEST_TARGET=${LBDX_GUEST_TARGET:-$LBDX_CACHE/target-guest/$tree_key}
+for d in "$LBDX_CACHE/target" "$LBDX_CACHE/target-guest"; do
+	if [ -d "$d" ]; then
+		find "$d" -mindepth 1 -maxdepth 1 -type d -mtime +3 \
+			! -path "$LBDX_CARGO_TARGET" ! -path "$LBDX_GUEST_TARGET" \
+			-exec rm -rf {} + 2>/dev/null || true
+	fi
+done
+if mkdir -p "$LBDX_CARGO_TARGET" "$LBDX_GUEST_TARGET" 2>/dev/null; then
+	touch "$LBDX_CARGO_TARGET" "$LBDX_GUEST_TARGET"
+fi
 BINDGEN_VERSION=0.73.2
 LLVM_VERSION=19
 export LIBCLANG_PATH=/usr/lib/llvm-${LLVM_VERSION}/lib

@@ -120,7 +120,8 @@ pub(crate) struct Offload {
     root: Option<sysfs::Dir<sysfs::Root>>,
 }
 
-/// Fixed cost of a CPU job, nanoseconds: a hand-off to a worker thread.
+/// Fixed cost of a CPU job, nanoseconds, when the hand-off to a worker
+/// thread cannot be measured.
 const CPU_REQUEST_COST_NS: u64 = 2_000;
 /// CPU bandwidth estimate when calibration fails, bytes per second.
 const CPU_DEFAULT_BW: u64 = 1 << 30;
@@ -148,7 +149,7 @@ impl Offload {
                 align: 1,
             },
             bandwidth: cpu::Cpu::calibrate().unwrap_or(CPU_DEFAULT_BW),
-            request_cost_ns: CPU_REQUEST_COST_NS,
+            request_cost_ns: cpu::Cpu::measure_handoff().unwrap_or(CPU_REQUEST_COST_NS),
             is_cpu: true,
         };
         let mut this = Self {

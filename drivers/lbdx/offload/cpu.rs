@@ -26,7 +26,7 @@ use core::{
 use kernel::{
     impl_has_work, new_work,
     prelude::*,
-    sync::Arc,
+    sync::{Arc, Completion},
     time::{delay::fsleep, Delta},
     workqueue::{self, Work, WorkItem},
 };
@@ -72,6 +72,26 @@ impl Cpu {
         while self.pending.count.load(Ordering::Acquire) != 0 {
             fsleep(Delta::from_millis(1));
         }
+    }
+
+    /// Nanoseconds from queueing a work item on the unbound workqueue to a
+    /// thread waiting for it waking up: the fixed cost of a job this
+    /// backend does not run inline. The least of a few tries; `None` if it
+    /// cannot be measured.
+    pub(crate) fn measure_handoff() -> Option<u64> {
+        const TRIES: usize = 8;
+        let mut best = u64::MAX;
+        for _ in 0..TRIES {
+            let done = Arc::pin_init(Completion::new(), GFP_KERNEL).ok()?;
+            let signal = done.clone();
+            let start = glue::now_ns();
+            workqueue::system_unbound()
+                .try_spawn(GFP_KERNEL, move || signal.complete_all())
+                .ok()?;
+            done.wait_for_completion();
+            best = best.min(glue::now_ns().saturating_sub(start));
+        }
+        Some(best)
     }
 
     /// Bytes per second of `memcpy()` here, measured by copying a 64 KiB

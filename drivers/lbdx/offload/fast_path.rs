@@ -14,7 +14,7 @@ use super::{
     backend::Outcome,
     backend_select::Op,
     cpu, glue,
-    layer::{op_index, INLINE_MAX},
+    layer::{op_index, INLINE_MIN},
     mapping::MAX_SRCS,
     request::{Finish, SUBMIT_WILL_WAIT},
 };
@@ -46,11 +46,22 @@ static LIMITS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 
+/// The longest request without `LBDX_SUBMIT_WILL_WAIT` that may run in
+/// the submitter's thread (`layer::inline_max`).
+static INLINE: AtomicU32 = AtomicU32::new(INLINE_MIN);
+
 /// Publishes new limits (under the layer's lock).
-pub(super) fn set_limits(limits: [u32; 4]) {
+pub(super) fn set_limits(limits: [u32; 4], inline: u32) {
     for (l, v) in LIMITS.iter().zip(limits) {
         l.store(v, Ordering::Relaxed);
     }
+    INLINE.store(inline, Ordering::Relaxed);
+}
+
+/// Whether a request of `len` bytes with `flags` may run in the
+/// submitter's thread (given the submitter may run work at all).
+pub(super) fn may_inline(len: u32, flags: u32) -> bool {
+    len <= INLINE.load(Ordering::Relaxed) || flags & SUBMIT_WILL_WAIT != 0
 }
 
 /// Requests and bytes the fast path ran.
@@ -69,10 +80,7 @@ pub(super) fn counters() -> (u64, u64) {
 /// round-robin (limits 0), whose cursor must see every request.
 pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
     let limit = LIMITS[op_index(shape.op)].load(Ordering::Relaxed);
-    if shape.len > limit
-        || (shape.len > INLINE_MAX && shape.flags & SUBMIT_WILL_WAIT == 0)
-        || !glue::may_run_work()
-    {
+    if shape.len > limit || !may_inline(shape.len, shape.flags) || !glue::may_run_work() {
         return None;
     }
     let mut srcs = [0u64; MAX_SRCS];

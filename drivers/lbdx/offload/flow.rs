@@ -9,11 +9,11 @@
 use super::{
     backend::{Job, Outcome, Ticket},
     backend_select::Op,
-    fast_path::{try_inline, Shape},
+    fast_path::{may_inline, try_inline, Shape},
     glue,
-    layer::{Step, Submit, INLINE_MAX, LAYER, MAX_LEN},
+    layer::{Step, Submit, LAYER, MAX_LEN},
     mapping::{Addrs, Mapping},
-    request::{Finish, Notify, Req, SUBMIT_WILL_WAIT},
+    request::{Finish, Notify, Req},
 };
 use core::ffi::c_void;
 use kernel::{prelude::*, sync::Arc};
@@ -94,9 +94,7 @@ impl Submit {
             pattern: req.pattern,
             ticket: self.ticket,
         };
-        let inline = inline_ok
-            && (req.len <= INLINE_MAX || req.flags & SUBMIT_WILL_WAIT != 0)
-            && glue::may_run_work();
+        let inline = inline_ok && may_inline(req.len, req.flags) && glue::may_run_work();
         let ran = if inline {
             self.ops.run_inline(&job)
         } else {

@@ -39,9 +39,23 @@ use kernel::{
     sync::{aref::ARef, Arc},
 };
 
-/// Requests up to this size may run in the submitter's thread when the CPU
-/// is picked; larger ones only with `LBDX_SUBMIT_WILL_WAIT`.
-pub(super) const INLINE_MAX: u32 = 4096;
+/// Requests up to this size may always run in the submitter's thread when
+/// the CPU is picked. Up to the bytes the CPU moves in the time a hand-off
+/// to its worker costs (see [`inline_max`]) they may too: waiting for the
+/// worker would take longer. Larger ones only with
+/// `LBDX_SUBMIT_WILL_WAIT`.
+pub(super) const INLINE_MIN: u32 = 4096;
+
+/// Never more than this runs inline without `LBDX_SUBMIT_WILL_WAIT`.
+const INLINE_CAP: u64 = 1 << 20;
+
+/// The inline limit for a CPU backend of `bandwidth` bytes per second whose
+/// worker hand-off costs `handoff_ns`: what it copies in that time, within
+/// `INLINE_MIN..=INLINE_CAP`.
+pub(super) fn inline_max(bandwidth: u64, handoff_ns: u64) -> u32 {
+    let bytes = (bandwidth / 1000).saturating_mul(handoff_ns) / 1_000_000;
+    bytes.clamp(u64::from(INLINE_MIN), INLINE_CAP) as u32
+}
 
 /// Counters of one backend, shown in sysfs.
 #[derive(Clone, Copy, Default)]
@@ -255,7 +269,12 @@ impl Inner {
                 }
             };
         }
-        fast_path::set_limits(limits);
+        let inline = cpu
+            .and_then(|c| Some((self.table.status(c).ok()?, self.table.desc(c).ok()?)))
+            .map_or(INLINE_MIN, |(st, d)| {
+                inline_max(st.bandwidth, d.request_cost_ns)
+            });
+        fast_path::set_limits(limits, inline);
     }
 
     /// Records a flight for `attempt` of `req`; `None` without memory.
