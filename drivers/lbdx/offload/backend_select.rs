@@ -438,14 +438,21 @@ impl Backend {
     }
 
     /// Folds a completed request into the bandwidth estimate.
+    ///
+    /// The average is of time per byte, not of rates: a backend working on
+    /// several requests at once reports some completions back to back,
+    /// with service times near 0, and an average of their rates would run
+    /// away, while the average time per byte stays total time over total
+    /// bytes.
     fn sample(&mut self, bytes: u64, elapsed_ns: u64) {
-        if bytes == 0 || elapsed_ns == 0 {
+        if bytes == 0 {
             return;
         }
-        let rate = scale_div(bytes, NS_PER_SEC, elapsed_ns);
-        let old = self.bandwidth;
-        let new = old - (old >> EWMA_SHIFT) + (rate >> EWMA_SHIFT);
-        self.set_bandwidth(new);
+        let inv = scale_div(elapsed_ns, 1 << INV_SHIFT, bytes);
+        let old = self.inv_bw;
+        let new = (old - (old >> EWMA_SHIFT)).saturating_add(inv >> EWMA_SHIFT);
+        self.inv_bw = new.max(1);
+        self.bandwidth = ((NS_PER_SEC << INV_SHIFT) / self.inv_bw).max(1);
     }
 }
 
