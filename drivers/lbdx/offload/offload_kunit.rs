@@ -40,15 +40,14 @@ mod tests {
         seen.calls.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn seen() -> KBox<Seen> {
-        KBox::new(
+    fn seen() -> Result<KBox<Seen>> {
+        Ok(KBox::new(
             Seen {
                 calls: AtomicU32::new(0),
                 status: AtomicU32::new(0),
             },
             GFP_KERNEL,
-        )
-        .expect("memory")
+        )?)
     }
 
     fn with_callback(s: &Seen) -> LbdxSubmit {
@@ -60,8 +59,12 @@ mod tests {
         }
     }
 
+    /// `len` bytes of a pattern; empty without memory (the test then fails
+    /// on its checks: helpers must not panic).
     fn buf(len: usize, seed: u8) -> KVec<u8> {
-        let mut v = KVec::with_capacity(len, GFP_KERNEL).expect("memory");
+        let Ok(mut v) = KVec::with_capacity(len, GFP_KERNEL) else {
+            return KVec::new();
+        };
         for i in 0..len {
             let _ = v.push((i as u8).wrapping_mul(31) ^ seed, GFP_KERNEL);
         }
@@ -217,11 +220,11 @@ mod tests {
     }
 
     #[test]
-    fn failures_fail_over_and_degrade_the_backend() {
+    fn failures_fail_over_and_degrade_the_backend() -> Result {
         let saved = registry::policy();
         registry::set_policy(Policy::EarliestCompletion);
-        let ops: Arc<dyn Backend> = Arc::new(Failing, GFP_KERNEL).expect("memory");
-        let reg = Registration::new(fake_desc(b"kunit-failing"), ops).expect("registered");
+        let ops: Arc<dyn Backend> = Arc::new(Failing, GFP_KERNEL)?;
+        let reg = Registration::new(fake_desc(b"kunit-failing"), ops)?;
         let src = buf(65536, 3);
         for _ in 0..4 {
             let mut dst = buf(65536, 0);
@@ -232,24 +235,25 @@ mod tests {
             assert_eq!(wait(tx).0, 0);
             assert!(dst == src);
         }
-        let r = registry::report(reg.id()).expect("registered");
+        let r = registry::report(reg.id()).ok_or(ENODEV)?;
         assert!(r.stats.errors >= 3);
         assert_eq!(r.stats.errors, r.stats.failovers);
         assert_eq!(r.stats.in_flight, 0);
         assert_eq!(r.health, "degraded");
         drop(reg);
         registry::set_policy(saved);
+        Ok(())
     }
 
     #[test]
-    fn unregistering_fails_held_jobs_over_exactly_once() {
+    fn unregistering_fails_held_jobs_over_exactly_once() -> Result {
         let saved = registry::policy();
         registry::set_policy(Policy::RoundRobin);
-        let tickets = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL).expect("memory");
-        let holding = Arc::new(Holding { tickets }, GFP_KERNEL).expect("memory");
+        let tickets = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
+        let holding = Arc::new(Holding { tickets }, GFP_KERNEL)?;
         let ops: Arc<dyn Backend> = holding.clone();
-        let reg = Registration::new(fake_desc(b"kunit-holding"), ops).expect("registered");
-        let s = seen();
+        let reg = Registration::new(fake_desc(b"kunit-holding"), ops)?;
+        let s = seen()?;
         let sub = with_callback(&s);
         let src = buf(8192, 5);
         let mut dsts = KVec::new();
@@ -283,10 +287,11 @@ mod tests {
         assert_eq!(s.calls.load(Ordering::Acquire), 16);
         assert!(dsts.iter().all(|d| *d == src));
         registry::set_policy(saved);
+        Ok(())
     }
 
     #[test]
-    fn dependents_start_after_success_and_cancel_after_failure() {
+    fn dependents_start_after_success_and_cancel_after_failure() -> Result {
         let saved = registry::policy();
         let a = buf(4096, 9);
         let mut b = buf(4096, 0);
@@ -307,13 +312,13 @@ mod tests {
 
         // With no backend allowed, a request fails with EIO and its
         // dependent is cancelled without running.
-        let cpu = registry::find(b"cpu").expect("the CPU backend");
+        let cpu = registry::find(b"cpu").ok_or(ENODEV)?;
         registry::set_policy(Policy::CpuOnly);
         assert!(registry::set_enabled(cpu, false).is_ok());
         let mut d = zeros(64);
         // SAFETY: As above.
         let t3 = unsafe { capi::lbdx_async_fill(d.as_mut_ptr().cast(), 1, 64, ptr::null()) };
-        let s = seen();
+        let s = seen()?;
         let dep = LbdxSubmit {
             depend: t3,
             ..with_callback(&s)
@@ -326,6 +331,7 @@ mod tests {
         assert_eq!(s.calls.load(Ordering::Acquire), 1);
         assert!(d.iter().all(|x| *x == 0));
         registry::set_policy(saved);
+        Ok(())
     }
 
     #[test]
