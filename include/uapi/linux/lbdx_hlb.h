@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * lbdx_hlb.h - user-space ABI of the HLB domain character device.
+ *
+ * A started scheduling domain has a character device,
+ * /dev/lbdx/<pci address>/<domain name>, made when the domain starts and
+ * removed when it stops. A process opens it, attaches ports of that domain,
+ * mmap()s each attached port's producer window and (read-only) its
+ * consumer-queue ring, and sleeps in poll()/epoll until a CQ has an entry.
+ * When the last file of the domain is closed (or its process dies), the
+ * driver drains the domain: every event is dropped, every credit returns to
+ * the domain's pools, every port is detached, and the domain can be used
+ * again.
+ *
+ * Documentation/userspace-api/lbdx-hlb.rst describes the ABI;
+ * Documentation/hw/hlb.rst ("Data plane") the QE and CQ formats.
+ */
+#ifndef _UAPI_LINUX_LBDX_HLB_H
+#define _UAPI_LINUX_LBDX_HLB_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* The ABI version LBDX_HLB_IOC_DOMAIN_INFO reports. */
+#define LBDX_HLB_ABI_VERSION 1
+
+/* Port types. */
+#define LBDX_HLB_PORT_LDB 0
+#define LBDX_HLB_PORT_DIR 1
+
+/* Producer window: a 4 KiB QE ring (256 slots) then a 4 KiB doorbell page. */
+#define LBDX_HLB_PP_SIZE 8192
+#define LBDX_HLB_QE_RING_SLOTS 256
+#define LBDX_HLB_DOORBELL_OFFSET 4096
+
+/* LBDX_HLB_IOC_DOMAIN_INFO: what the domain holds. */
+struct lbdx_hlb_domain_info {
+	__u32 abi_version;	/* LBDX_HLB_ABI_VERSION */
+	__u32 domain_id;	/* the device's domain number */
+	__u32 ldb_credits;	/* the domain's reservation */
+	__u32 dir_credits;
+	__u32 num_ldb_queues;
+	__u32 num_ldb_ports;
+	__u32 num_dir_ports;
+	__u32 reserved;		/* 0 */
+	__u64 credits_offset;	/* mmap offset of the credit page */
+};
+
+/*
+ * The credit page: one 4 KiB page per domain, shared read-write by every
+ * process that maps it (mmap 4096 bytes at credits_offset). The driver
+ * sets both counters to the domain's reservation when the domain starts
+ * and when it is drained; nothing else in the kernel or the device touches
+ * them. They are the domain's *software* credit pools: a producer takes
+ * credits from them (atomically, in batches) before enqueueing, and a
+ * consumer gives one back to the pool of each event it takes from a CQ
+ * (the device returned the event's credit when it wrote the CQ entry). As
+ * long as every producer does so, the device's pool never runs dry under a
+ * producer and no QE raises NoCredit. Directed events (sched 3) use
+ * dir_credits, all others ldb_credits.
+ */
+struct lbdx_hlb_credit_page {
+	__u32 ldb_credits;
+	__u32 dir_credits;
+};
+
+/*
+ * LBDX_HLB_IOC_ATTACH: attach one port of this domain to this file.
+ *
+ * In: type, id (the device's port number, the "id" file of the port's
+ * configfs directory), flags (0). Out: the rest. Errors: EINVAL (bad type,
+ * flags or reserved bits), ENOENT (no such port in this domain), EBUSY
+ * (attached by another file, or by this one already).
+ *
+ * pp_offset and cq_offset are mmap() offsets: map pp_size bytes at
+ * pp_offset read-write (the QE ring and the doorbell page) and cq_size
+ * bytes at cq_offset read-only (the CQ ring, cq_depth entries of 16 bytes).
+ */
+struct lbdx_hlb_port_attach {
+	__u32 type;		/* in: LBDX_HLB_PORT_LDB or LBDX_HLB_PORT_DIR */
+	__u32 id;		/* in: device port number */
+	__u32 flags;		/* in: 0 */
+	__u32 cq_depth;		/* out: CQ entries (power of two) */
+	__u64 pp_offset;	/* out: mmap offset of the producer window */
+	__u64 cq_offset;	/* out: mmap offset of the CQ ring */
+	__u32 pp_size;		/* out: LBDX_HLB_PP_SIZE */
+	__u32 cq_size;		/* out: bytes of the CQ mapping (page multiple) */
+};
+
+/*
+ * LBDX_HLB_IOC_ARM: a consumer about to sleep on an attached port.
+ *
+ * read_index is the consumer's free-running read index (entries it has
+ * taken from the CQ since the domain (re)started). The driver remembers it
+ * and arms the port's CQ interrupt; poll() then reports EPOLLIN while the
+ * CQ entry at read_index (slot read_index % cq_depth) carries the
+ * generation bit of its lap. Return the tokens of every entry read before
+ * arming, or the interrupt fires at once and the consumer wakes for
+ * nothing. Errors: EINVAL (bad type or reserved bits), ENOENT (port not
+ * attached to this file).
+ */
+struct lbdx_hlb_arm {
+	__u32 type;
+	__u32 id;
+	__u32 read_index;
+	__u32 reserved;		/* 0 */
+};
+
+/*
+ * read() returns whole records of this type, one per alert the device
+ * raised for the domain (a QE refused with an alarm). poll() reports
+ * EPOLLPRI while alerts are queued; read() blocks for one unless the file is
+ * O_NONBLOCK (then EAGAIN). A buffer shorter than one record: EINVAL.
+ * At most 64 alerts are queued per file; further ones are counted in
+ * "dropped" of the next record.
+ */
+struct lbdx_hlb_alert {
+	__u32 code;		/* alarm code: 0x0c NoCredit, 0x0d BadQe,
+				 * 0x0e NoHistory, 0x0f BadToken */
+	__u32 port_type;	/* LBDX_HLB_PORT_* of the port that wrote the QE */
+	__u32 port_id;		/* its device port number */
+	__u32 dropped;		/* alerts lost before this one (queue full) */
+	__u64 timestamp_ns;	/* ktime_get_ns() when the driver saw it */
+};
+
+#define LBDX_HLB_IOC_MAGIC 0xE1
+#define LBDX_HLB_IOC_DOMAIN_INFO _IOR(LBDX_HLB_IOC_MAGIC, 0x00, struct lbdx_hlb_domain_info)
+#define LBDX_HLB_IOC_ATTACH _IOWR(LBDX_HLB_IOC_MAGIC, 0x01, struct lbdx_hlb_port_attach)
+#define LBDX_HLB_IOC_ARM _IOW(LBDX_HLB_IOC_MAGIC, 0x02, struct lbdx_hlb_arm)
+
+#endif /* _UAPI_LINUX_LBDX_HLB_H */
