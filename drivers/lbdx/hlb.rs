@@ -8,6 +8,10 @@
 //!   credits and history list; `control_plane.rs` keeps the operator's
 //!   domains and objects and commits them; `program.rs` writes them to the
 //!   device; `configfs.rs` is the operator's interface.
+//! - Data plane (minor version 1): `dataplane.rs` (CQ rings, vectors,
+//!   alarm routing), `domain_run.rs` (run-time use of a started domain),
+//!   `domain_cdev.rs` + `domain_cdev.c` (its character device), `cq_ring.rs`,
+//!   `uapi.rs` (the ABI of `include/uapi/linux/lbdx_hlb.h`).
 //!
 //! Register map: `hw/hlb_regs.rs`, specified in `Documentation/hw/hlb.rst`.
 
@@ -15,6 +19,10 @@ pub(crate) mod configfs;
 mod control_plane;
 #[cfg(CONFIG_KUNIT)]
 mod control_plane_kunit;
+mod cq_ring;
+mod dataplane;
+pub(crate) mod domain_cdev;
+mod domain_run;
 mod driver;
 mod program;
 #[allow(
@@ -25,5 +33,6 @@ mod program;
 mod resource_pool;
 mod resources;
 mod sysfs;
+mod uapi;
 
 pub(crate) use driver::HlbDriver;

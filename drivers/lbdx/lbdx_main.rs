@@ -34,6 +34,9 @@ struct LbdxModule {
     _configfs: kernel::configfs::Subsystem<hlb::configfs::Registry>,
     #[pin]
     _hlb: driver::Registration<pci::Adapter<hlb::HlbDriver>>,
+    // Declared after the HLB driver to drop after it: no domain node is
+    // left when the class goes.
+    _hlb_class: hlb::domain_cdev::CdevClass,
     #[pin]
     _dxe: driver::Registration<pci::Adapter<dxe::DxeDriver>>,
     // Declared last to drop last: after the engines unregistered.
@@ -48,6 +51,7 @@ impl InPlaceModule for LbdxModule {
             // Initialized first: engines register with it as they probe.
             _offload: offload::Offload::new()?,
             _configfs <- hlb::configfs::subsystem(),
+            _hlb_class: hlb::domain_cdev::CdevClass::register()?,
             _hlb <- driver::Registration::new(c"lbdx_hlb", module),
             _dxe <- driver::Registration::new(c"lbdx_dxe", module),
         })

@@ -177,6 +177,42 @@ fn num(input: &[u8], min: u32, max: u32) -> Result<u32> {
     parse_u32_in(input, min, max).ok_or(EINVAL)
 }
 
+/// `UID:GID` (decimal) of a domain's `owner`; `UID` alone keeps group 0.
+fn owner(input: &[u8]) -> Result<(u32, u32)> {
+    let input = input.strip_suffix(b"\n").unwrap_or(input);
+    let mut parts = input.splitn(2, |&b| b == b':');
+    let uid = parts.next().ok_or(EINVAL)?;
+    let gid = parts.next().unwrap_or(b"0");
+    // `(uid_t)-1` means "no change" to chown(); refuse it as an owner.
+    let max = u32::MAX - 1;
+    let dec = |s: &[u8]| -> Result<u32> {
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return Err(EINVAL);
+        }
+        num(s, 0, max)
+    };
+    Ok((dec(uid)?, dec(gid)?))
+}
+
+/// Permission bits of a domain's `mode`: octal, at most `0777`.
+fn octal_mode(input: &[u8]) -> Result<u16> {
+    let input = input.strip_suffix(b"\n").unwrap_or(input);
+    if input.is_empty() || input.len() > 4 {
+        return Err(EINVAL);
+    }
+    let mut mode = 0u16;
+    for &b in input {
+        if !(b'0'..=b'7').contains(&b) {
+            return Err(EINVAL);
+        }
+        mode = mode * 8 + u16::from(b - b'0');
+    }
+    if mode > 0o777 {
+        return Err(EINVAL);
+    }
+    Ok(mode)
+}
+
 fn flag(input: &[u8]) -> Result<bool> {
     Ok(num(input, 0, 1)? == 1)
 }
@@ -276,7 +312,7 @@ impl configfs::GroupOperations for DomainsDir {
 
     fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<DomainDir>, Error>> {
         let name: CString = name.try_into()?;
-        let handle = self.ctl.new_domain()?;
+        let handle = self.ctl.new_domain(&name)?;
         let dir = DomainDir {
             ctl: self.ctl.clone(),
             handle,
@@ -301,6 +337,8 @@ impl configfs::GroupOperations for DomainsDir {
                 reset: 12,
                 state: 13,
                 id: 14,
+                owner: 15,
+                mode: 16,
             ],
         };
         Ok(
@@ -380,6 +418,14 @@ impl Attrs for DomainDir {
             11 => u32::from(state == State::Started),
             12 => 0,
             13 => return show_state(out, state),
+            15 => {
+                writeln!(out, "{}:{}", a.uid, a.gid)?;
+                return Ok(());
+            }
+            16 => {
+                writeln!(out, "{:04o}", a.mode)?;
+                return Ok(());
+            }
             _ => return show_id(out, dev_id),
         };
         writeln!(out, "{v}")?;
@@ -424,6 +470,17 @@ impl Attrs for DomainDir {
                 })
             }
             10 => self.ctl.commit_domain(self.handle, flag(input)?),
+            15 => {
+                let (uid, gid) = owner(input)?;
+                self.ctl.set_node_attrs(self.handle, |a| {
+                    a.uid = uid;
+                    a.gid = gid;
+                })
+            }
+            16 => {
+                let mode = octal_mode(input)?;
+                self.ctl.set_node_attrs(self.handle, |a| a.mode = mode)
+            }
             11 => self.ctl.start_domain(self.handle, flag(input)?),
             12 => {
                 if !flag(input)? {
@@ -436,7 +493,7 @@ impl Attrs for DomainDir {
     }
 }
 
-attribute_ops!(DomainDir; rw: 0 1 2 3 4 5 6 7 8 9 10 11 12; ro: 13 14);
+attribute_ops!(DomainDir; rw: 0 1 2 3 4 5 6 7 8 9 10 11 12 15 16; ro: 13 14);
 
 // ---------------------------------------------------------------------------
 // <domain>/{queues,ldb_ports,dir_ports}/

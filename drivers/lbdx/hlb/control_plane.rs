@@ -13,8 +13,11 @@
 
 use super::{
     configfs::{pin, unpin},
+    dataplane::DataPlane,
+    domain_run::{DomainRun, RunConfig, RunPort},
     program::Program,
     resource_pool::{DomainRequest, ObjectKind, Pool, PoolError, QueueRequest, Totals},
+    uapi,
 };
 use crate::hw::hlb_regs;
 use core::ptr::NonNull;
@@ -37,9 +40,24 @@ pub(crate) struct ItemRef(pub(crate) NonNull<bindings::config_item>);
 unsafe impl Send for ItemRef {}
 
 /// Staged or committed attributes of a domain.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(crate) struct DomainAttrs {
     pub(crate) req: DomainRequest,
+    /// Owner, group and permission bits of the domain's node.
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) mode: u16,
+}
+
+impl Default for DomainAttrs {
+    fn default() -> Self {
+        Self {
+            req: DomainRequest::default(),
+            uid: 0,
+            gid: 0,
+            mode: 0o600,
+        }
+    }
 }
 
 /// Staged attributes of a queue or port (unused ones stay at defaults).
@@ -111,7 +129,10 @@ struct ObjectRec {
 
 struct DomainRec {
     handle: Handle,
+    name: CString,
     item: Option<ItemRef>,
+    /// Run-time state while started on a device with a data plane.
+    run: Option<Arc<DomainRun>>,
     attrs: DomainAttrs,
     /// Device number while committed.
     id: Option<u32>,
@@ -125,6 +146,9 @@ impl DomainRec {
     /// Returns everything the domain holds to the pool and resets it in the
     /// device; it and its objects go back to staged, unpinned.
     fn reset(&mut self, pool: &mut Pool, prog: &dyn Program) {
+        if let Some(run) = self.run.take() {
+            run.kill();
+        }
         self.unpin_all(true);
         self.started = false;
         if let Some(id) = self.id.take() {
@@ -156,6 +180,8 @@ impl DomainRec {
 
 struct CtlState {
     pool: KBox<Pool>,
+    /// The device's data plane (none before version 1.1, or in tests).
+    runtime: Option<Arc<DataPlane>>,
     removed: bool,
     next_handle: Handle,
     domains: KVec<DomainRec>,
@@ -186,10 +212,21 @@ impl HlbCtl {
             try_pin_init!(Self {
                 device,
                 totals,
-                state <- new_mutex!(CtlState { pool, removed: false, next_handle: 1, domains: KVec::new() }),
+                state <- new_mutex!(CtlState {
+                    pool,
+                    runtime: None,
+                    removed: false,
+                    next_handle: 1,
+                    domains: KVec::new(),
+                }),
             }? Error),
             GFP_KERNEL,
         )
+    }
+
+    /// Sets the data plane started domains get (`None` when it goes).
+    pub(crate) fn set_runtime(&self, runtime: Option<Arc<DataPlane>>) {
+        self.state.lock().runtime = runtime;
     }
 
     /// The device's totals.
@@ -226,12 +263,30 @@ impl HlbCtl {
         &self,
         f: impl FnOnce(&mut Pool, &mut KVec<DomainRec>, &dyn Program) -> Result<R>,
     ) -> Result<R> {
+        self.live_with_runtime(|pool, domains, prog, _| f(pool, domains, prog))
+    }
+
+    /// [`Self::live`], with the data plane.
+    fn live_with_runtime<R>(
+        &self,
+        f: impl FnOnce(
+            &mut Pool,
+            &mut KVec<DomainRec>,
+            &dyn Program,
+            Option<&Arc<DataPlane>>,
+        ) -> Result<R>,
+    ) -> Result<R> {
         let mut st = self.state.lock();
         if st.removed {
             return Err(ENODEV);
         }
-        let CtlState { pool, domains, .. } = &mut *st;
-        f(pool, domains, &*self.device)
+        let CtlState {
+            pool,
+            domains,
+            runtime,
+            ..
+        } = &mut *st;
+        f(pool, domains, &*self.device, runtime.as_ref())
     }
 
     fn alloc_handle(st: &mut CtlState) -> Handle {
@@ -241,7 +296,8 @@ impl HlbCtl {
     }
 
     /// mkdir of a domain.
-    pub(crate) fn new_domain(&self) -> Result<Handle> {
+    pub(crate) fn new_domain(&self, name: &CStr) -> Result<Handle> {
+        let name = CString::try_from(name)?;
         let mut st = self.state.lock();
         if st.removed {
             return Err(ENODEV);
@@ -250,6 +306,8 @@ impl HlbCtl {
         st.domains.push(
             DomainRec {
                 handle,
+                name,
+                run: None,
                 item: None,
                 attrs: DomainAttrs::default(),
                 id: None,
@@ -366,6 +424,25 @@ impl HlbCtl {
         Ok((d.attrs, domain_state(d, st.removed), d.id))
     }
 
+    /// Changes the owner or mode of a domain's node: `EBUSY` while it is
+    /// started (the node exists).
+    pub(crate) fn set_node_attrs(
+        &self,
+        domain: Handle,
+        f: impl FnOnce(&mut DomainAttrs),
+    ) -> Result {
+        let mut st = self.state.lock();
+        if st.removed {
+            return Err(ENODEV);
+        }
+        let d = find_domain(&mut st.domains, domain)?;
+        if d.started {
+            return Err(EBUSY);
+        }
+        f(&mut d.attrs);
+        Ok(())
+    }
+
     /// Changes a staged domain attribute: `EBUSY` once committed.
     pub(crate) fn set_domain_attrs(
         &self,
@@ -415,7 +492,7 @@ impl HlbCtl {
     /// Writes to a domain's `start`. Starting pins the domain and all its
     /// objects (rmdir: `EBUSY`) until it stops.
     pub(crate) fn start_domain(&self, domain: Handle, start: bool) -> Result {
-        self.live(|pool, domains, prog| {
+        self.live_with_runtime(|pool, domains, prog, runtime| {
             let d = find_domain(domains, domain)?;
             if start == d.started {
                 return Ok(());
@@ -435,13 +512,33 @@ impl HlbCtl {
                         return Err(e);
                     }
                 }
+                let run = match runtime.map(|rt| rt.prepare(run_config(d, id)?)).transpose() {
+                    Ok(run) => run,
+                    Err(e) => {
+                        items.iter().for_each(|it| unpin(*it));
+                        return Err(e);
+                    }
+                };
                 if let Err(e) = pool.start(id).map_err(pool_err) {
+                    run.inspect(|r| r.kill());
+                    items.iter().for_each(|it| unpin(*it));
+                    return Err(e);
+                }
+                prog.start_domain(id, true);
+                if let Some(Err(e)) = run.as_ref().map(|r| r.publish()) {
+                    prog.start_domain(id, false);
+                    run.inspect(|r| r.kill());
+                    let _ = pool.stop(id);
                     items.iter().for_each(|it| unpin(*it));
                     return Err(e);
                 }
                 d.pinned = items;
-                prog.start_domain(id, true);
+                d.run = run;
             } else {
+                if let Some(run) = &d.run {
+                    run.retire()?;
+                }
+                d.run = None;
                 pool.stop(id).map_err(pool_err)?;
                 d.unpin_all(false);
                 prog.start_domain(id, false);
@@ -455,7 +552,12 @@ impl HlbCtl {
     /// device; the domain and its objects return to staged, unpinned.
     pub(crate) fn reset_domain(&self, domain: Handle) -> Result {
         self.live(|pool, domains, prog| {
-            find_domain(domains, domain)?.reset(pool, prog);
+            let d = find_domain(domains, domain)?;
+            if let Some(run) = &d.run {
+                run.retire()?;
+            }
+            d.run = None;
+            d.reset(pool, prog);
             Ok(())
         })
     }
@@ -655,6 +757,42 @@ impl HlbCtl {
             Ok(())
         })
     }
+}
+
+/// What the data plane needs of domain `d` (device number `id`) to start.
+fn run_config(d: &DomainRec, id: u32) -> Result<RunConfig> {
+    let mut queues = KVec::new();
+    let mut ports = KVec::new();
+    for o in d.objects.iter() {
+        let Some(oid) = o.id else { continue };
+        let kind = match o.kind {
+            ObjectKind::LdbQueue => {
+                queues.push(oid, GFP_KERNEL)?;
+                continue;
+            }
+            ObjectKind::LdbPort => uapi::PORT_LDB,
+            ObjectKind::DirPort => uapi::PORT_DIR,
+        };
+        ports.push(
+            RunPort {
+                kind,
+                id: oid,
+                depth: o.attrs.cq_depth,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(RunConfig {
+        id,
+        name: CString::try_from(&*d.name)?,
+        uid: d.attrs.uid,
+        gid: d.attrs.gid,
+        mode: d.attrs.mode,
+        ldb_credits: d.attrs.req.ldb_credits,
+        dir_credits: d.attrs.req.dir_credits,
+        queues,
+        ports,
+    })
 }
 
 fn find_domain(domains: &mut KVec<DomainRec>, h: Handle) -> Result<&mut DomainRec> {

@@ -93,7 +93,7 @@ mod tests {
 
     /// A committed domain with 2 queues, 2 class-0 ports and 128 entries.
     fn committed_domain(ctl: &HlbCtl) -> Result<u32> {
-        let d = ctl.new_domain()?;
+        let d = ctl.new_domain(c"d")?;
         ctl.set_domain_attrs(d, |a| {
             a.req.ldb_queues = 2;
             a.req.ldb_ports_cos[0] = 2;
@@ -140,7 +140,7 @@ mod tests {
     fn refused_programming_changes_nothing() -> Result {
         let (ctl, dev) = setup()?;
         dev.refuse.store(true, Ordering::Relaxed);
-        let d = ctl.new_domain()?;
+        let d = ctl.new_domain(c"d")?;
         ctl.set_domain_attrs(d, |a| a.req.ldb_queues = 1)?;
         assert_eq!(ctl.commit_domain(d, true), Err(EIO));
         assert!(avail_is_total(&ctl));
@@ -223,7 +223,7 @@ mod tests {
         ctl.remove();
         assert!(avail_is_total(&ctl));
         assert!(ctl.domain(d)?.1 == State::Removed);
-        assert_eq!(ctl.new_domain().err(), Some(ENODEV));
+        assert_eq!(ctl.new_domain(c"d").err(), Some(ENODEV));
         assert_eq!(ctl.commit_domain(d, true), Err(ENODEV));
         Ok(())
     }

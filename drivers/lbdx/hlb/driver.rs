@@ -7,6 +7,7 @@
 use super::{
     configfs,
     control_plane::HlbCtl,
+    dataplane::{self, CqIrqs, DataPlane},
     program::{BarProgram, Program},
     resources::Totals,
     sysfs::DeviceAttrs,
@@ -19,9 +20,9 @@ use crate::{
 };
 use kernel::{
     device::{Bound, Core},
-    pci,
+    new_mutex, pci,
     prelude::*,
-    sync::Arc,
+    sync::{Arc, Mutex},
 };
 
 static IDENTITY: Identity = Identity {
@@ -43,10 +44,16 @@ pub(crate) struct Hlb<'b> {
     device_attrs_group: AttrGroup<'b, DeviceAttrs>,
     totals_group: AttrGroup<'b, Totals>,
     avail_group: AttrGroup<'b, HlbCtl>,
+    /// Minor version 1: CQ interrupts (before `function`, which owns the
+    /// vectors) and the data plane.
+    cq_irqs: CqIrqs<'b>,
+    dataplane: Option<Arc<DataPlane>>,
     #[pin]
     function: Function<'b>,
     device_attrs: DeviceAttrs,
     totals: Totals,
+    /// Held while programming or reading a data-plane alarm.
+    alarm_lock: Arc<Mutex<()>>,
     ctl: Arc<HlbCtl>,
 }
 
@@ -62,6 +69,7 @@ impl<'b> Hlb<'b> {
                     dev_err!(pdev, "HLB reports no domains, queues or ports; not binding\n")
                 })?
             },
+            alarm_lock: Arc::pin_init(new_mutex!(()), GFP_KERNEL)?,
             device_attrs: {
                 // SAFETY: As for `totals`.
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
@@ -80,10 +88,64 @@ impl<'b> Hlb<'b> {
                     dev_err!(pdev, "HLB reports more {} than this driver handles; not binding\n", what);
                     return Err(ENODEV);
                 }
-                let device: KBox<dyn Program> = KBox::new(BarProgram::new(f.bar().clone()), GFP_KERNEL)?;
-                let ctl = HlbCtl::new(device, pool_totals)?;
+                // SAFETY: `alarm_lock` is initialized above.
+                let alarm_lock = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).alarm_lock) };
+                let device: KBox<dyn Program> =
+                    KBox::new(BarProgram::new(f.bar().clone(), alarm_lock.clone()), GFP_KERNEL)?;
+                HlbCtl::new(device, pool_totals)?
+            },
+            dataplane: {
+                // SAFETY: `function`, `totals` and `alarm_lock` are
+                // initialized above.
+                let (f, totals, alarm_lock) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).totals),
+                        &*core::ptr::addr_of!((*this.as_ptr()).alarm_lock),
+                    )
+                };
+                if f.version().minor >= 1 {
+                    Some(DataPlane::new(
+                        pdev,
+                        f.bar().clone(),
+                        totals.get(hlb_regs::NUM_LDB_PORTS),
+                        totals.get(hlb_regs::NUM_DIR_PORTS),
+                        f.irq_vectors(),
+                        alarm_lock.clone(),
+                    )?)
+                } else {
+                    None
+                }
+            },
+            cq_irqs: {
+                // SAFETY: `function` and `dataplane` are initialized above.
+                let (f, dp) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).dataplane),
+                    )
+                };
+                match dp {
+                    // SAFETY: The registrations are a field of `Hlb`, which
+                    // is never leaked.
+                    Some(dp) => unsafe { dataplane::register_irqs(f.vectors(), dp)? },
+                    None => KVec::new(),
+                }
+            },
+            _: {
+                // SAFETY: `function`, `ctl` and `dataplane` are initialized.
+                let (f, ctl, dp) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).ctl),
+                        &*core::ptr::addr_of!((*this.as_ptr()).dataplane),
+                    )
+                };
+                if let Some(dp) = dp {
+                    f.set_control_notifier(Some(dp.clone()));
+                    ctl.set_runtime(Some(dp.clone()));
+                }
                 configfs::register(pdev.as_ref().name(), ctl.clone())?;
-                ctl
             },
             avail_group: {
                 // SAFETY: `ctl` is initialized above and drops after this group.
@@ -157,6 +219,8 @@ impl pci::Driver for HlbDriver {
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         configfs::unregister(&this.ctl);
+        this.function.set_control_notifier(None);
+        this.ctl.set_runtime(None);
         let causes = this.function.other_causes();
         if causes != 0 {
             dev_info!(

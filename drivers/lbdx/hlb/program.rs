@@ -10,6 +10,12 @@
 //! device handles accesses in order, so a count that moved means the device
 //! refused one of the writes. The sequence is then undone where it can be,
 //! the alarm is logged and acknowledged, and the caller gets `EIO`.
+//!
+//! Started domains raise data-plane alarms at any time (`dataplane.rs`
+//! routes them). A sequence holds the alarm lock, so the data plane reads
+//! and acknowledges no alarm meanwhile; if the latched alarm is a
+//! data-plane one (`ALARM_INFO_QE`), it is left for the data plane, and the
+//! sequence fails only if more than that one alarm was raised.
 
 use super::{
     control_plane::ObjectAttrs,
@@ -19,7 +25,11 @@ use crate::{
     bringup::{Bar0, SharedBar0},
     hw::hlb_regs::{self as regs, domain_reg, object_reg},
 };
-use kernel::{io::Io, prelude::*};
+use kernel::{
+    io::Io,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
 /// Programming operations the control plane needs from a device. The
 /// `Result` ones fail when the device refuses (`EIO`) or is gone (`ENODEV`),
@@ -54,6 +64,7 @@ pub(crate) trait Program: Send + Sync {
 /// [`Program`] through the HLB's BAR0.
 pub(crate) struct BarProgram {
     bar: SharedBar0,
+    alarm_lock: Arc<Mutex<()>>,
 }
 
 fn obj_base(kind: ObjectKind) -> usize {
@@ -66,13 +77,14 @@ fn obj_base(kind: ObjectKind) -> usize {
 
 impl BarProgram {
     /// Programs through `bar`.
-    pub(crate) fn new(bar: SharedBar0) -> Self {
-        Self { bar }
+    pub(crate) fn new(bar: SharedBar0, alarm_lock: Arc<Mutex<()>>) -> Self {
+        Self { bar, alarm_lock }
     }
 
     /// Runs `f` on the BAR (`ENODEV` once the device is gone) and fails
     /// with `EIO` if the device raised an alarm meanwhile.
     fn checked(&self, f: impl FnOnce(&Bar0<'_>) -> Result) -> Result {
+        let _guard = self.alarm_lock.lock();
         let bar = self.bar.try_access().ok_or(ENODEV)?;
         let before = bar.read32(regs::ALARM_COUNT);
         let done = f(&bar);
@@ -80,6 +92,18 @@ impl BarProgram {
         if after != before {
             let code = bar.read32(regs::ALARM_CODE);
             let info = bar.read32(regs::ALARM_INFO);
+            if info & regs::ALARM_INFO_QE != 0 {
+                // A QE's alarm latched first: the data plane's. Ours, if
+                // any, is the rest of the count.
+                if after.wrapping_sub(before) == 1 {
+                    return done;
+                }
+                dev_err!(
+                    self.bar.device(),
+                    "device raised alarms while programming (one of a QE); assuming refused\n"
+                );
+                return Err(EIO);
+            }
             bar.write32(1, regs::ALARM_ACK);
             dev_err!(
                 self.bar.device(),

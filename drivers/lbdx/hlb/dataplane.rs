@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The HLB's data plane as the driver sees it (minor version 1): the CQ
+//! rings of every port, the producer-port BAR, the started domains'
+//! run-time state, the CQ interrupt vectors and the routing of the
+//! device's data-plane alarms to the domain whose port raised them.
+//!
+//! The data plane itself runs in user space and the device; the driver
+//! prepares each domain when configfs starts it (CQ addresses and vectors,
+//! zeroed rings, the credit page), publishes its character device, and
+//! takes it down when configfs stops it or the device goes away
+//! (`domain_run.rs`).
+
+use super::{
+    cq_ring::CqRing,
+    domain_cdev::Waker,
+    domain_run::{DomainRun, RunConfig, RunPort},
+    uapi,
+};
+use crate::{
+    bringup::{ControlNotifier, SharedBar0},
+    hw::hlb_regs::{self as regs},
+};
+use kernel::{
+    device::{self, Bound},
+    io::Io,
+    irq::{self, IrqReturn},
+    new_mutex, new_spinlock_irq, pci,
+    prelude::*,
+    sync::{aref::ARef, Arc, Mutex, SpinLockIrq},
+};
+
+/// The data plane of one HLB.
+#[pin_data]
+pub(crate) struct DataPlane {
+    bar: SharedBar0,
+    parent: ARef<device::Device>,
+    bar4: u64,
+    ldb_rings: KVec<CqRing>,
+    dir_rings: KVec<CqRing>,
+    /// CQ vectors the device has (vectors 1 to `cq_vectors`).
+    cq_vectors: u32,
+    /// Serializes reading and acknowledging `ALARM_*` with programming
+    /// (`program.rs`).
+    alarm_lock: Arc<Mutex<()>>,
+    #[pin]
+    runs: Mutex<KVec<Arc<DomainRun>>>,
+    #[pin]
+    wakers: SpinLockIrq<KVec<(u32, Waker)>>,
+}
+
+impl DataPlane {
+    /// The data plane of `pdev`: allocates a CQ ring per port.
+    pub(crate) fn new(
+        pdev: &pci::Device<Bound>,
+        bar: SharedBar0,
+        ldb_ports: u32,
+        dir_ports: u32,
+        irq_vectors: usize,
+        alarm_lock: Arc<Mutex<()>>,
+    ) -> Result<Arc<Self>> {
+        let bar4 = pdev.resource_start(regs::PP_BAR)?;
+        if pdev.resource_len(regs::PP_BAR)? < regs::PP_BAR_SIZE {
+            dev_err!(
+                pdev.as_ref(),
+                "BAR4 smaller than the producer-port windows\n"
+            );
+            return Err(ENODEV);
+        }
+        let rings = |n: u32| -> Result<KVec<CqRing>> {
+            let mut v = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+            for _ in 0..n {
+                v.push(CqRing::new(pdev.as_ref())?, GFP_KERNEL)?;
+            }
+            Ok(v)
+        };
+        let cq_vectors = u32::try_from(irq_vectors.saturating_sub(1))?.min(regs::CQ_VECTOR_MAX);
+        Arc::pin_init(
+            try_pin_init!(Self {
+                bar,
+                parent: ARef::from(pdev.as_ref()),
+                bar4,
+                ldb_rings: rings(ldb_ports)?,
+                dir_rings: rings(dir_ports)?,
+                cq_vectors,
+                alarm_lock,
+                runs <- new_mutex!(KVec::new()),
+                wakers <- new_spinlock_irq!(KVec::new()),
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// BAR0.
+    pub(crate) fn bar(&self) -> &SharedBar0 {
+        &self.bar
+    }
+
+    /// The HLB's device (parent of the domains' nodes).
+    pub(crate) fn parent(&self) -> &device::Device {
+        &self.parent
+    }
+
+    /// Physical address of BAR4.
+    pub(crate) fn bar4(&self) -> u64 {
+        self.bar4
+    }
+
+    /// The CQ ring of port `p`.
+    pub(crate) fn ring(&self, p: &RunPort) -> Option<&CqRing> {
+        let rings = if p.kind == uapi::PORT_LDB {
+            &self.ldb_rings
+        } else {
+            &self.dir_rings
+        };
+        rings.get(p.id as usize)
+    }
+
+    /// The CQ vector of domain `d`.
+    fn vector_of(&self, d: u32) -> u32 {
+        if self.cq_vectors == 0 {
+            0
+        } else {
+            1 + d % self.cq_vectors
+        }
+    }
+
+    /// Before domain `cfg.id` starts: points each port's CQ at its zeroed
+    /// ring and vector, and makes the domain's run-time state.
+    pub(crate) fn prepare(self: &Arc<Self>, cfg: RunConfig) -> Result<Arc<DomainRun>> {
+        let vector = self.vector_of(cfg.id);
+        {
+            let bar = self.bar.try_access().ok_or(ENODEV)?;
+            for p in cfg.ports.iter() {
+                let ring = self.ring(p).ok_or(EINVAL)?;
+                ring.clear();
+                let reg = |r| {
+                    if p.kind == uapi::PORT_LDB {
+                        regs::ldb_pp_reg(p.id, r)
+                    } else {
+                        regs::dir_pp_reg(p.id, r)
+                    }
+                };
+                let addr = ring.dma_address();
+                bar.write32(addr as u32, reg(regs::CQ_ADDR_LO));
+                bar.write32((addr >> 32) as u32, reg(regs::CQ_ADDR_HI));
+                bar.write32(vector, reg(regs::CQ_VECTOR));
+            }
+        }
+        let run = DomainRun::new(self.clone(), cfg, vector)?;
+        self.runs.lock().push(run.clone(), GFP_KERNEL)?;
+        Ok(run)
+    }
+
+    /// Forgets `run` (its domain stopped or is gone).
+    pub(crate) fn forget(&self, run: &DomainRun) {
+        let mut runs = self.runs.lock();
+        if let Some(pos) = runs.iter().position(|r| core::ptr::eq(&**r, run)) {
+            let _ = runs.remove(pos);
+        }
+    }
+
+    /// Wakes the sleepers of domains whose CQs use `vector`.
+    pub(crate) fn wake(&self, vector: u32) {
+        for (v, w) in self.wakers.lock().iter() {
+            if *v == vector {
+                w.wake();
+            }
+        }
+    }
+
+    /// Starts waking `w` on `vector`.
+    pub(crate) fn add_waker(&self, vector: u32, w: Waker) -> Result {
+        self.wakers.lock().push((vector, w), GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    /// Stops waking `w`; on return no interrupt handler uses it.
+    pub(crate) fn remove_waker(&self, w: Waker) {
+        let mut wakers = self.wakers.lock();
+        if let Some(pos) = wakers.iter().position(|(_, x)| *x == w) {
+            let _ = wakers.remove(pos);
+        }
+    }
+
+    /// Hands a data-plane alarm (`ALARM_INFO` = `info`) to the domain of
+    /// the port whose window held the QE.
+    fn route_alarm(&self, code: u32, info: u32) {
+        let off = (info & !regs::ALARM_INFO_QE) as usize;
+        let dir_base = regs::dir_pp_window(0);
+        let (kind, id) = if off >= dir_base {
+            (
+                uapi::PORT_DIR,
+                ((off - dir_base) / regs::PP_WINDOW_STRIDE) as u32,
+            )
+        } else {
+            (uapi::PORT_LDB, (off / regs::PP_WINDOW_STRIDE) as u32)
+        };
+        let runs = self.runs.lock();
+        match runs.iter().find(|r| r.has_port(kind, id)) {
+            Some(r) => r.alert(code, kind, id),
+            None => {
+                let name = if kind == uapi::PORT_LDB { "ldb" } else { "dir" };
+                dev_warn!(
+                    self.parent,
+                    "data-plane alarm {:#x} from port {}{} of no started domain\n",
+                    code,
+                    name,
+                    id
+                );
+            }
+        }
+    }
+}
+
+impl ControlNotifier for DataPlane {
+    fn control_causes(&self, causes: u32) {
+        if causes & regs::IRQ_CAUSE_ALARM == 0 {
+            return;
+        }
+        let _guard = self.alarm_lock.lock();
+        let Some(bar) = self.bar.try_access() else {
+            return;
+        };
+        let code = bar.read32(regs::ALARM_CODE);
+        let info = bar.read32(regs::ALARM_INFO);
+        // A programming alarm is the programmer's to read and acknowledge
+        // (`program.rs` holds the lock while it programs).
+        if code == 0 || info & regs::ALARM_INFO_QE == 0 {
+            return;
+        }
+        bar.write32(1, regs::ALARM_ACK);
+        drop(bar);
+        self.route_alarm(code, info);
+    }
+}
+
+/// Handler of one CQ vector: wakes the domains on it.
+pub(crate) struct CqIrq {
+    dp: Arc<DataPlane>,
+    vector: u32,
+}
+
+impl irq::Handler for CqIrq {
+    fn handle(&self) -> IrqReturn {
+        self.dp.wake(self.vector);
+        IrqReturn::Handled
+    }
+}
+
+/// The handlers of the CQ vectors.
+pub(crate) type CqIrqs<'b> = KVec<Pin<KBox<irq::Registration<'b, CqIrq>>>>;
+
+/// Registers a handler on each CQ vector of `dp`.
+///
+/// # Safety
+///
+/// The returned registrations must not be leaked.
+pub(crate) unsafe fn register_irqs<'b>(
+    vectors: &'b pci::IrqVectorRegistration<'b>,
+    dp: &Arc<DataPlane>,
+) -> Result<CqIrqs<'b>> {
+    let mut irqs = KVec::with_capacity(dp.cq_vectors as usize, GFP_KERNEL)?;
+    for vector in 1..=dp.cq_vectors {
+        let handler = CqIrq {
+            dp: dp.clone(),
+            vector,
+        };
+        // SAFETY: Forwarded to our caller.
+        let reg = unsafe {
+            irq::Registration::new(
+                vectors.index(vector as usize)?.into(),
+                irq::Flags::TRIGGER_NONE,
+                c"lbdx_hlb_cq",
+                Ok::<_, Error>(handler),
+            )
+        };
+        irqs.push(KBox::pin_init(reg, GFP_KERNEL)?, GFP_KERNEL)?;
+    }
+    Ok(irqs)
+}

@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Run-time use of one started domain: who has it open, which file holds
+//! which port, where each consumer sleeps, the alerts waiting to be read,
+//! and the drain when the last user goes.
+//!
+//! A [`DomainRun`] exists from `start` to `stop` of its domain (configfs
+//! owns that); the character device (`domain_cdev.rs`) is its user
+//! interface. Lifecycle:
+//!
+//! * open: one more user; close (or the death of the process): one less.
+//!   When the count drops to 0 the domain is *drained*: stopped in the
+//!   device (every event in it is dropped and every credit returns to its
+//!   pool), its CQ rings zeroed, its credit page refilled, started again.
+//!   Ports are attached per file, so closing detaches them.
+//! * `retire` (configfs stop or reset): refused with `EBUSY` while the
+//!   domain has users; removes the node.
+//! * `kill` (the device goes away): cuts users off (their calls fail with
+//!   `ENODEV`, their mappings go) and removes the node.
+//!
+//! Locks: `life` (a mutex) orders drains with retire and kill; `inner` (a
+//! spinlock, because `poll` checks it while its task is about to sleep)
+//! holds users, ports and alerts.
+
+use super::{
+    dataplane::DataPlane,
+    domain_cdev::Cdev,
+    uapi::{self, Alert},
+};
+use crate::{
+    hw::hlb_regs::{self as regs, domain_reg},
+    sysfs::{AttrGroup, AttrSource},
+};
+use core::{
+    fmt::Write,
+    sync::atomic::{AtomicU32, AtomicU64, Ordering},
+};
+use kernel::{
+    bindings,
+    io::Io,
+    new_mutex, new_spinlock,
+    prelude::*,
+    str::{CString, Formatter},
+    sync::{Arc, Mutex, SpinLock},
+};
+
+// poll() bits (`include/uapi/linux/eventpoll.h`; bindgen does not see
+// them through their `__force` casts).
+const EPOLLIN: u32 = 0x001;
+const EPOLLPRI: u32 = 0x002;
+const EPOLLERR: u32 = 0x008;
+const EPOLLHUP: u32 = 0x010;
+const EPOLLRDNORM: u32 = 0x040;
+
+/// Alerts queued per file before further ones are only counted.
+const ALERTS_PER_FILE: usize = 64;
+
+/// A port of a started domain.
+#[derive(Clone, Copy)]
+pub(crate) struct RunPort {
+    /// `uapi::PORT_LDB` or `uapi::PORT_DIR`.
+    pub(crate) kind: u32,
+    /// Device port number.
+    pub(crate) id: u32,
+    /// CQ depth (a power of two).
+    pub(crate) depth: u32,
+}
+
+impl RunPort {
+    fn reg(&self, reg: usize) -> usize {
+        if self.kind == uapi::PORT_LDB {
+            regs::ldb_pp_reg(self.id, reg)
+        } else {
+            regs::dir_pp_reg(self.id, reg)
+        }
+    }
+
+    /// BAR4 offset of the port's producer window.
+    pub(crate) fn window(&self) -> usize {
+        if self.kind == uapi::PORT_LDB {
+            regs::ldb_pp_window(self.id)
+        } else {
+            regs::dir_pp_window(self.id)
+        }
+    }
+}
+
+/// What a domain was started with, for its [`DomainRun`].
+pub(crate) struct RunConfig {
+    pub(crate) id: u32,
+    pub(crate) name: CString,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) mode: u16,
+    pub(crate) ldb_credits: u32,
+    pub(crate) dir_credits: u32,
+    pub(crate) queues: KVec<u32>,
+    pub(crate) ports: KVec<RunPort>,
+}
+
+/// The shared credit page of `include/uapi/linux/lbdx_hlb.h`, one page,
+/// page aligned (so that it can be mapped alone).
+#[repr(C, align(4096))]
+pub(crate) struct CreditPage {
+    pub(crate) ldb: AtomicU32,
+    pub(crate) dir: AtomicU32,
+    _rest: [u8; 4096 - 8],
+}
+
+/// Alerts of one open file.
+struct FileAlerts {
+    file: u64,
+    queue: [Alert; ALERTS_PER_FILE],
+    head: usize,
+    len: usize,
+    dropped: u32,
+}
+
+struct Inner {
+    users: u32,
+    dead: bool,
+    next_file: u64,
+    /// Per port (in `ports` order): the file holding it, and the read
+    /// index it armed with.
+    owner: KVec<Option<u64>>,
+    armed: KVec<Option<u32>>,
+    files: KVec<FileAlerts>,
+}
+
+struct Life {
+    cdev: Option<Cdev>,
+    stats: Option<AttrGroup<'static, DomainRun>>,
+}
+
+/// Run-time state of one started domain.
+#[pin_data]
+pub(crate) struct DomainRun {
+    dp: Arc<DataPlane>,
+    pub(crate) cfg: RunConfig,
+    credits: KBox<CreditPage>,
+    pub(crate) vector: u32,
+    alerts: AtomicU64,
+    drains: AtomicU64,
+    #[pin]
+    inner: SpinLock<Inner>,
+    #[pin]
+    life: Mutex<Life>,
+}
+
+fn errno_of(e: Error) -> isize {
+    e.to_errno() as isize
+}
+
+impl DomainRun {
+    /// Run-time state for a domain about to start with `cfg`, its CQs on
+    /// `vector`.
+    pub(crate) fn new(dp: Arc<DataPlane>, cfg: RunConfig, vector: u32) -> Result<Arc<Self>> {
+        let n = cfg.ports.len();
+        let mut owner = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut armed = KVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            owner.push(None, GFP_KERNEL)?;
+            armed.push(None, GFP_KERNEL)?;
+        }
+        let credits = KBox::new(
+            CreditPage {
+                ldb: AtomicU32::new(cfg.ldb_credits),
+                dir: AtomicU32::new(cfg.dir_credits),
+                _rest: [0; 4096 - 8],
+            },
+            GFP_KERNEL,
+        )?;
+        Arc::pin_init(
+            try_pin_init!(Self {
+                dp,
+                cfg,
+                credits,
+                vector,
+                alerts: AtomicU64::new(0),
+                drains: AtomicU64::new(0),
+                inner <- new_spinlock!(Inner {
+                    users: 0,
+                    dead: false,
+                    next_file: 1,
+                    owner,
+                    armed,
+                    files: KVec::new(),
+                }),
+                life <- new_mutex!(Life { cdev: None, stats: None }),
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Makes the character device and its stats (after the domain
+    /// started in the device).
+    pub(crate) fn publish(self: &Arc<Self>) -> Result {
+        let mut life = self.life.lock();
+        let cdev = Cdev::create(self.dp.parent(), self, &self.cfg)?;
+        // SAFETY: The group is removed in `retire` or `kill`, before the
+        // last reference to `self` can go (the data plane's list holds one
+        // until then), and no other way.
+        let stats = unsafe {
+            AttrGroup::new(
+                cdev.device(),
+                Some(c"stats"),
+                &*core::ptr::from_ref::<DomainRun>(self),
+            )
+        };
+        match stats {
+            Ok(g) => life.stats = Some(g),
+            Err(e) => {
+                cdev.remove();
+                return Err(e);
+            }
+        }
+        self.dp.add_waker(self.vector, cdev.waker())?;
+        life.cdev = Some(cdev);
+        Ok(())
+    }
+
+    fn take_down(&self, life: &mut Life) {
+        life.stats = None;
+        if let Some(cdev) = life.cdev.take() {
+            self.dp.remove_waker(cdev.waker());
+            cdev.remove();
+        }
+        self.dp.forget(self);
+    }
+
+    /// configfs stops or resets the domain: `EBUSY` while it is open.
+    pub(crate) fn retire(&self) -> Result {
+        let mut life = self.life.lock();
+        {
+            let mut inner = self.inner.lock();
+            if inner.users > 0 {
+                return Err(EBUSY);
+            }
+            inner.dead = true;
+        }
+        self.take_down(&mut life);
+        Ok(())
+    }
+
+    /// The device is going away: every user is cut off.
+    pub(crate) fn kill(&self) {
+        let mut life = self.life.lock();
+        self.inner.lock().dead = true;
+        self.take_down(&mut life);
+    }
+
+    // --- the character device's operations -------------------------------
+
+    /// A file is opened: returns its number.
+    pub(crate) fn open(&self) -> Result<u64> {
+        let mut inner = self.inner.lock();
+        if inner.dead {
+            return Err(ENODEV);
+        }
+        let file = inner.next_file;
+        inner.files.push(
+            FileAlerts {
+                file,
+                queue: [Alert::default(); ALERTS_PER_FILE],
+                head: 0,
+                len: 0,
+                dropped: 0,
+            },
+            GFP_ATOMIC,
+        )?;
+        inner.next_file += 1;
+        inner.users += 1;
+        Ok(file)
+    }
+
+    /// File `file` is closed: its ports are detached; the last close
+    /// drains the domain.
+    pub(crate) fn release(&self, file: u64) {
+        let _life = self.life.lock();
+        let last = {
+            let mut inner = self.inner.lock();
+            let Inner {
+                owner,
+                armed,
+                files,
+                ..
+            } = &mut *inner;
+            for (o, a) in owner.iter_mut().zip(armed.iter_mut()) {
+                if *o == Some(file) {
+                    *o = None;
+                    *a = None;
+                }
+            }
+            if let Some(pos) = files.iter().position(|f| f.file == file) {
+                let _ = files.remove(pos);
+            }
+            inner.users -= 1;
+            inner.users == 0 && !inner.dead
+        };
+        if last {
+            self.drain();
+        }
+    }
+
+    /// Stops the domain in the device (dropping what it holds), zeroes its
+    /// rings, refills the credit page and starts it again.
+    fn drain(&self) {
+        let d = self.cfg.id;
+        let Some(bar) = self.dp.bar().try_access() else {
+            return;
+        };
+        bar.write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL));
+        for p in self.cfg.ports.iter() {
+            self.dp.ring(p).inspect(|r| r.clear());
+        }
+        self.credits
+            .ldb
+            .store(self.cfg.ldb_credits, Ordering::Relaxed);
+        self.credits
+            .dir
+            .store(self.cfg.dir_credits, Ordering::Relaxed);
+        bar.write32(
+            regs::DOM_CTRL_VALID | regs::DOM_CTRL_STARTED,
+            domain_reg(d, regs::DOM_CTRL),
+        );
+        self.drains.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn port_index(&self, kind: u32, id: u32) -> Option<usize> {
+        self.cfg
+            .ports
+            .iter()
+            .position(|p| p.kind == kind && p.id == id)
+    }
+
+    /// `DOMAIN_INFO`.
+    pub(crate) fn info(&self) -> uapi::DomainInfo {
+        let count = |k| self.cfg.ports.iter().filter(|p| p.kind == k).count() as u32;
+        uapi::DomainInfo {
+            abi_version: uapi::ABI_VERSION,
+            domain_id: self.cfg.id,
+            ldb_credits: self.cfg.ldb_credits,
+            dir_credits: self.cfg.dir_credits,
+            num_ldb_queues: self.cfg.queues.len() as u32,
+            num_ldb_ports: count(uapi::PORT_LDB),
+            num_dir_ports: count(uapi::PORT_DIR),
+            reserved: 0,
+            credits_offset: uapi::CREDITS_OFFSET,
+        }
+    }
+
+    /// `ATTACH`: port (`kind`, `id`) to file `file`.
+    pub(crate) fn attach(&self, file: u64, a: &mut uapi::PortAttach) -> Result {
+        if a.port_type > uapi::PORT_DIR || a.flags != 0 {
+            return Err(EINVAL);
+        }
+        let i = self.port_index(a.port_type, a.id).ok_or(ENOENT)?;
+        let mut inner = self.inner.lock();
+        if inner.dead {
+            return Err(ENODEV);
+        }
+        if inner.owner[i].is_some() {
+            return Err(EBUSY);
+        }
+        inner.owner[i] = Some(file);
+        let p = &self.cfg.ports[i];
+        let s = uapi::slot(p.kind, p.id);
+        a.cq_depth = p.depth;
+        a.pp_offset = uapi::pp_offset(s);
+        a.cq_offset = uapi::cq_offset(s);
+        a.pp_size = regs::PP_WINDOW_STRIDE as u32;
+        a.cq_size = super::cq_ring::CqRing::map_size(p.depth) as u32;
+        Ok(())
+    }
+
+    /// `ARM`: remembers where file `file`'s consumer reads and arms the
+    /// port's CQ interrupt.
+    pub(crate) fn arm(&self, file: u64, a: &uapi::Arm) -> Result {
+        if a.port_type > uapi::PORT_DIR || a.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let i = self.port_index(a.port_type, a.id).ok_or(ENOENT)?;
+        {
+            let mut inner = self.inner.lock();
+            if inner.owner[i] != Some(file) {
+                return Err(ENOENT);
+            }
+            inner.armed[i] = Some(a.read_index);
+        }
+        let bar = self.dp.bar().try_access().ok_or(ENODEV)?;
+        bar.write32(1, self.cfg.ports[i].reg(regs::CQ_ARM));
+        Ok(())
+    }
+
+    /// What file `file` may map at byte offset `offset`: `(area, port)`.
+    pub(crate) fn mapping(
+        &self,
+        file: u64,
+        offset: u64,
+        bytes: usize,
+        write: bool,
+    ) -> Result<Mapping> {
+        let area = uapi::area(offset).ok_or(EINVAL)?;
+        let port_of = |s: u32| -> Result<usize> {
+            let i = self.port_index(s / 256, s % 256).ok_or(EINVAL)?;
+            if self.inner.lock().owner[i] != Some(file) {
+                return Err(EACCES);
+            }
+            Ok(i)
+        };
+        match area {
+            uapi::Area::Credits => {
+                if bytes > kernel::page::PAGE_SIZE {
+                    return Err(EINVAL);
+                }
+                Ok(Mapping::Kernel(
+                    core::ptr::from_ref::<CreditPage>(&self.credits)
+                        .cast_mut()
+                        .cast(),
+                    true,
+                ))
+            }
+            uapi::Area::Producer(s) => {
+                let p = &self.cfg.ports[port_of(s)?];
+                if bytes > regs::PP_WINDOW_STRIDE {
+                    return Err(EINVAL);
+                }
+                Ok(Mapping::Io(self.dp.bar4() + p.window() as u64))
+            }
+            uapi::Area::Cq(s) => {
+                let p = self.cfg.ports[port_of(s)?];
+                if write {
+                    return Err(EACCES);
+                }
+                if bytes > super::cq_ring::CqRing::map_size(p.depth) {
+                    return Err(EINVAL);
+                }
+                let ring = self.dp.ring(&p).ok_or(ENODEV)?;
+                Ok(Mapping::Kernel(ring.cpu_address(), false))
+            }
+        }
+    }
+
+    /// `poll`: `EPOLLIN` if an armed port of file `file` has the entry its
+    /// consumer waits for, `EPOLLPRI` if alerts are queued.
+    pub(crate) fn poll(&self, file: u64) -> u32 {
+        let inner = self.inner.lock();
+        if inner.dead {
+            return EPOLLERR | EPOLLHUP;
+        }
+        let mut mask = 0;
+        for (i, p) in self.cfg.ports.iter().enumerate() {
+            if inner.owner[i] != Some(file) {
+                continue;
+            }
+            if let (Some(index), Some(ring)) = (inner.armed[i], self.dp.ring(p)) {
+                if ring.written(index, p.depth) {
+                    mask |= EPOLLIN | EPOLLRDNORM;
+                    break;
+                }
+            }
+        }
+        if inner.files.iter().any(|f| f.file == file && f.len > 0) {
+            mask |= EPOLLPRI;
+        }
+        mask
+    }
+
+    /// `read`: takes the oldest alert of file `file`, if any.
+    pub(crate) fn take_alert(&self, file: u64) -> Result<Alert> {
+        let mut inner = self.inner.lock();
+        if inner.dead {
+            return Err(ENODEV);
+        }
+        let f = inner
+            .files
+            .iter_mut()
+            .find(|f| f.file == file)
+            .ok_or(ENODEV)?;
+        if f.len == 0 {
+            return Err(EAGAIN);
+        }
+        let a = f.queue[f.head];
+        f.head = (f.head + 1) % ALERTS_PER_FILE;
+        f.len -= 1;
+        Ok(a)
+    }
+
+    /// Whether port (`kind`, `id`) is one of this domain's.
+    pub(crate) fn has_port(&self, kind: u32, id: u32) -> bool {
+        self.port_index(kind, id).is_some()
+    }
+
+    /// The device refused a QE of port (`kind`, `id`) with alarm `code`:
+    /// every open file gets an alert.
+    pub(crate) fn alert(&self, code: u32, kind: u32, id: u32) {
+        self.alerts.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: Reading the monotonic clock has no preconditions.
+        let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+        let mut inner = self.inner.lock();
+        for f in inner.files.iter_mut() {
+            if f.len == ALERTS_PER_FILE {
+                f.dropped = f.dropped.saturating_add(1);
+                continue;
+            }
+            f.queue[(f.head + f.len) % ALERTS_PER_FILE] = Alert {
+                code,
+                port_type: kind,
+                port_id: id,
+                dropped: core::mem::take(&mut f.dropped),
+                timestamp_ns: now,
+            };
+            f.len += 1;
+        }
+        drop(inner);
+        self.dp.wake(self.vector);
+    }
+}
+
+/// Where a mapping's pages are.
+pub(crate) enum Mapping {
+    /// Device memory at this physical address.
+    Io(u64),
+    /// Kernel memory at this address; writable or not.
+    Kernel(*mut u8, bool),
+}
+
+/// `ioctl` error numbers are negative `isize`s through the C glue.
+pub(crate) fn ioctl_err(e: Error) -> isize {
+    errno_of(e)
+}
+
+impl AttrSource for DomainRun {
+    const NAMES: &'static [&'static CStr] = &[
+        c"users",
+        c"drains",
+        c"alerts",
+        c"enqueued",
+        c"scheduled",
+        c"ldb_credits_avail",
+        c"dir_credits_avail",
+        c"queue_depth",
+        c"port_inflight",
+    ];
+
+    fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
+        let reg =
+            |off: usize| -> u32 { self.dp.bar().try_access().map_or(0, |bar| bar.read32(off)) };
+        let sum = |r: usize| -> u64 {
+            self.cfg
+                .ports
+                .iter()
+                .map(|p| u64::from(reg(p.reg(r))))
+                .sum()
+        };
+        let d = self.cfg.id;
+        match id {
+            0 => write!(out, "{}", self.inner.lock().users),
+            1 => write!(out, "{}", self.drains.load(Ordering::Relaxed)),
+            2 => write!(out, "{}", self.alerts.load(Ordering::Relaxed)),
+            3 => write!(out, "{}", sum(regs::PP_CONSUMED)),
+            4 => write!(out, "{}", sum(regs::CQ_WRITTEN)),
+            5 => write!(out, "{}", reg(domain_reg(d, regs::DOM_LDB_CREDITS_AVAIL))),
+            6 => write!(out, "{}", reg(domain_reg(d, regs::DOM_DIR_CREDITS_AVAIL))),
+            7 => {
+                let mut first = true;
+                for q in self.cfg.queues.iter() {
+                    let depth = reg(regs::object_reg(regs::LDB_QUEUE_BASE, *q, regs::LQ_DEPTH));
+                    if !core::mem::take(&mut first) {
+                        out.write_char(' ')?;
+                    }
+                    write!(out, "{q}:{depth}")?;
+                }
+                Ok(())
+            }
+            _ => {
+                let mut first = true;
+                for p in self.cfg.ports.iter() {
+                    let kind = if p.kind == uapi::PORT_LDB {
+                        "ldb"
+                    } else {
+                        "dir"
+                    };
+                    if !core::mem::take(&mut first) {
+                        out.write_char(' ')?;
+                    }
+                    write!(
+                        out,
+                        "{kind}{}:{}/{}",
+                        p.id,
+                        reg(p.reg(regs::CQ_OCCUPANCY)),
+                        reg(p.reg(regs::HL_USED))
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
