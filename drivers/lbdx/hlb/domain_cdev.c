@@ -122,7 +122,8 @@ static vm_fault_t lbdx_hlb_fault(struct vm_fault *vmf)
 	case LBDX_HLB_MAP_KERNEL: {
 		void *p = (char *)v->map.cpu + (idx << PAGE_SHIFT);
 
-		pfn = is_vmalloc_addr(p) ? vmalloc_to_pfn(p) : virt_to_pfn(p);
+		pfn = is_vmalloc_addr(p) ? vmalloc_to_pfn(p) :
+						 page_to_pfn(virt_to_page(p));
 		break;
 	}
 	default:

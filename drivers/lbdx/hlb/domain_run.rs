@@ -294,7 +294,7 @@ impl DomainRun {
             if let Some(pos) = files.iter().position(|f| f.file == file) {
                 let _ = files.remove(pos);
             }
-            inner.users -= 1;
+            inner.users = inner.users.saturating_sub(1);
             inner.users == 0 && !inner.dead
         };
         if last {
