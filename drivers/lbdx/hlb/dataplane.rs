@@ -142,9 +142,9 @@ impl DataPlane {
                     }
                 };
                 let addr = ring.dma_address();
-                bar.write32(addr as u32, reg(regs::CQ_ADDR_LO));
-                bar.write32((addr >> 32) as u32, reg(regs::CQ_ADDR_HI));
-                bar.write32(vector, reg(regs::CQ_VECTOR));
+                let _ = bar.try_write32(addr as u32, reg(regs::CQ_ADDR_LO));
+                let _ = bar.try_write32((addr >> 32) as u32, reg(regs::CQ_ADDR_HI));
+                let _ = bar.try_write32(vector, reg(regs::CQ_VECTOR));
             }
         }
         let run = DomainRun::new(self.clone(), cfg, vector)?;

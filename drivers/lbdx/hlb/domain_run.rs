@@ -309,7 +309,7 @@ impl DomainRun {
         let Some(bar) = self.dp.bar().try_access() else {
             return;
         };
-        bar.write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL));
+        let _ = bar.try_write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL));
         for p in self.cfg.ports.iter() {
             self.dp.ring(p).inspect(|r| r.clear());
         }
@@ -319,7 +319,7 @@ impl DomainRun {
         self.credits
             .dir
             .store(self.cfg.dir_credits, Ordering::Relaxed);
-        bar.write32(
+        let _ = bar.try_write32(
             regs::DOM_CTRL_VALID | regs::DOM_CTRL_STARTED,
             domain_reg(d, regs::DOM_CTRL),
         );
@@ -388,7 +388,7 @@ impl DomainRun {
             inner.armed[i] = Some(a.read_index);
         }
         let bar = self.dp.bar().try_access().ok_or(ENODEV)?;
-        bar.write32(1, self.cfg.ports[i].reg(regs::CQ_ARM));
+        bar.try_write32(1, self.cfg.ports[i].reg(regs::CQ_ARM))?;
         Ok(())
     }
 
@@ -544,8 +544,12 @@ impl AttrSource for DomainRun {
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
-        let reg =
-            |off: usize| -> u32 { self.dp.bar().try_access().map_or(0, |bar| bar.read32(off)) };
+        let reg = |off: usize| -> u32 {
+            self.dp
+                .bar()
+                .try_access()
+                .map_or(0, |bar| bar.try_read32(off).unwrap_or(0))
+        };
         let sum = |r: usize| -> u64 {
             self.cfg
                 .ports
