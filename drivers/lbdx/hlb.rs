@@ -21,6 +21,8 @@ mod control_plane;
 mod control_plane_kunit;
 mod cq_ring;
 mod dataplane;
+#[cfg(CONFIG_KUNIT)]
+mod dataplane_kunit;
 pub(crate) mod domain_cdev;
 mod domain_run;
 mod driver;
@@ -33,6 +35,6 @@ mod program;
 mod resource_pool;
 mod resources;
 mod sysfs;
-mod uapi;
+pub(crate) mod uapi;
 
 pub(crate) use driver::HlbDriver;

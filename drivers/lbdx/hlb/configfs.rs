@@ -178,7 +178,7 @@ fn num(input: &[u8], min: u32, max: u32) -> Result<u32> {
 }
 
 /// `UID:GID` (decimal) of a domain's `owner`; `UID` alone keeps group 0.
-fn owner(input: &[u8]) -> Result<(u32, u32)> {
+pub(crate) fn owner(input: &[u8]) -> Result<(u32, u32)> {
     let input = input.strip_suffix(b"\n").unwrap_or(input);
     let mut parts = input.splitn(2, |&b| b == b':');
     let uid = parts.next().ok_or(EINVAL)?;
@@ -195,7 +195,7 @@ fn owner(input: &[u8]) -> Result<(u32, u32)> {
 }
 
 /// Permission bits of a domain's `mode`: octal, at most `0777`.
-fn octal_mode(input: &[u8]) -> Result<u16> {
+pub(crate) fn octal_mode(input: &[u8]) -> Result<u16> {
     let input = input.strip_suffix(b"\n").unwrap_or(input);
     if input.is_empty() || input.len() > 4 {
         return Err(EINVAL);
