@@ -16,6 +16,7 @@
 //! pipeline benchmark and checker).
 
 pub mod abi;
+pub mod args;
 pub mod configfs;
 pub mod credits;
 pub mod domain;
