@@ -72,7 +72,7 @@ phase devmodel-build cargo build --release --quiet --manifest-path "$LBDX_TOP/to
 devmodel=$CARGO_TARGET_DIR/release/lbdx-devmodel
 # Guest tools: static, for the busybox guest.
 RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" phase guest-tools-build \
-	cargo build --release --quiet --manifest-path "$LBDX_TOP/tools/Cargo.toml" -p lbdxctl \
+	cargo build --release --quiet --manifest-path "$LBDX_TOP/tools/Cargo.toml" -p lbdxctl -p hlb-user \
 	--target x86_64-unknown-linux-gnu --target-dir "$LBDX_GUEST_TARGET"
 export LBDX_GUEST_TOOLS=$LBDX_GUEST_TARGET/x86_64-unknown-linux-gnu/release
 

@@ -59,6 +59,8 @@ struct lbdx_hlb_domain_info {
  * producer and no QE raises NoCredit. Directed events (sched 3) use
  * dir_credits, all others ldb_credits.
  */
+#define LBDX_HLB_CREDIT_PAGE_SIZE 4096
+
 struct lbdx_hlb_credit_page {
 	__u32 ldb_credits;
 	__u32 dir_credits;

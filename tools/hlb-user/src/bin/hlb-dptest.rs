@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! hlb-dptest: guest checks of the HLB data plane through the real
+//! driver, one subcommand per case, run by
+//! `tests/selftests/lbdx/17-hlb-dataplane.sh` on a domain it made:
+//!
+//! ```text
+//! hlb-dptest CASE --dev /dev/lbdx/<bdf>/<domain> --ldb P0,P1,P2,P3 --dir D0,D1
+//!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
+//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
+//! ```
+//! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
+//! is the verdict (the script prints the ok / not ok line). `badqe` makes
+//! the device raise one alarm and says so: "# expected-alarms: 1".
+
+use std::collections::HashMap;
+use std::io;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hlb_user::args::{ids, Args};
+use hlb_user::sys::Mapping;
+use hlb_user::{Domain, Event, Port, PortType, SchedType, Timeout};
+
+type R = Result<(), String>;
+
+struct Ctx {
+    dev: String,
+    ldb: Vec<u8>,
+    dir: Vec<u8>,
+    aq: u8,
+    oq: u8,
+    other_dir: Option<u8>,
+}
+
+fn e(what: &str) -> impl Fn(io::Error) -> String + '_ {
+    move |err| format!("{what}: {err}")
+}
+
+fn open(c: &Ctx) -> Result<Domain, String> {
+    Domain::open(&c.dev).map_err(e("open"))
+}
+
+fn attach(d: &Domain, k: PortType, id: u8) -> Result<Port, String> {
+    d.attach(k, id)
+        .map_err(|err| format!("attach {k:?} {id}: {err}"))
+}
+
+fn send_all(p: &mut Port, evs: &[Event]) -> R {
+    let mut done = 0;
+    let t = Instant::now();
+    while done < evs.len() {
+        match p.enqueue_burst(&evs[done..]) {
+            Ok(n) => done += n,
+            Err(err)
+                if t.elapsed() < Duration::from_secs(5)
+                    && (err.raw_os_error() == Some(libc::ENOSPC)
+                        || err.kind() == io::ErrorKind::WouldBlock) =>
+            {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(err) => return Err(format!("enqueue after {done}: {err}")),
+        }
+    }
+    Ok(())
+}
+
+fn recv(p: &mut Port, n: usize) -> Result<Vec<Event>, String> {
+    let mut out = Vec::new();
+    let mut buf = [Event::default(); 32];
+    while out.len() < n {
+        let k = p
+            .dequeue_burst(&mut buf, Timeout::After(Duration::from_secs(3)))
+            .map_err(e("dequeue"))?;
+        if k == 0 {
+            return Err(format!("timed out after {} of {n} events", out.len()));
+        }
+        out.extend_from_slice(&buf[..k]);
+    }
+    Ok(out)
+}
+
+fn dir_ev(to: u8, i: u64) -> Event {
+    Event {
+        data: 0xabc0_0000_0000 + i,
+        opaque: (i as u16).wrapping_mul(7),
+        queue: to,
+        sched: SchedType::Directed,
+        priority: 0,
+        flow: (i % 100) as u16,
+    }
+}
+
+fn directed(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut a = attach(&d, PortType::Dir, c.dir[0])?;
+    let mut b = attach(&d, PortType::Dir, c.dir[1])?;
+    for (tx, rxid) in [(c.dir[0], c.dir[0]), (c.dir[1], c.dir[1])] {
+        let evs: Vec<Event> = (0..200).map(|i| dir_ev(rxid, i)).collect();
+        send_all(&mut a, &evs)?;
+        let rx = if rxid == c.dir[0] { &mut a } else { &mut b };
+        let got = recv(rx, evs.len())?;
+        if got != evs {
+            let bad = got.iter().zip(&evs).position(|(g, w)| g != w);
+            return Err(format!(
+                "to DIR {rxid} (from {tx}): first difference at {bad:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Consumers on the 4 LDB ports, each taking events until `total` were
+/// taken by all, calling `f(port index, event)` for each and completing
+/// it after. Returns per-port counts.
+fn consume<F>(d: &Domain, c: &Ctx, total: u64, f: F) -> Result<Vec<u64>, String>
+where
+    F: Fn(usize, &Event) + Sync,
+{
+    let taken = AtomicU64::new(0);
+    let mut ports = Vec::new();
+    for &p in &c.ldb {
+        ports.push(attach(d, PortType::Ldb, p)?);
+    }
+    std::thread::scope(|s| {
+        let hs: Vec<_> = ports
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut p)| {
+                let (taken, f) = (&taken, &f);
+                s.spawn(move || -> Result<u64, String> {
+                    let mut buf = [Event::default(); 8];
+                    let mut n = 0u64;
+                    let t = Instant::now();
+                    while taken.load(Ordering::Acquire) < total {
+                        if t.elapsed() > Duration::from_secs(20) {
+                            return Err("timeout".into());
+                        }
+                        let k = p
+                            .dequeue_burst(&mut buf, Timeout::After(Duration::from_millis(50)))
+                            .map_err(e("dequeue"))?;
+                        for ev in &buf[..k] {
+                            f(i, ev);
+                            p.complete(1);
+                        }
+                        n += k as u64;
+                        taken.fetch_add(k as u64, Ordering::AcqRel);
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().map_err(|_| "consumer panicked".to_string())?)
+            .collect()
+    })
+}
+
+fn spread(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let total = 4000u64;
+    let evs: Vec<Event> = (0..total)
+        .map(|i| Event {
+            data: i,
+            queue: c.aq,
+            sched: SchedType::Unordered,
+            flow: i as u16,
+            ..Event::default()
+        })
+        .collect();
+    let counts = std::thread::scope(|s| {
+        let h = s.spawn(|| send_all(&mut prod, &evs));
+        let r = consume(&d, c, total, |_, _| {
+            std::thread::sleep(Duration::from_micros(100))
+        });
+        h.join().map_err(|_| "producer panicked".to_string())??;
+        r
+    })?;
+    println!("# per-port counts {counts:?}");
+    let even = total as f64 / counts.len() as f64;
+    if counts.iter().sum::<u64>() != total
+        || counts.iter().any(|&n| (n as f64 - even).abs() > even * 0.1)
+    {
+        return Err(format!("not within 10% of {even}: {counts:?}"));
+    }
+    Ok(())
+}
+
+fn atomic(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let (flows, total) = (1000usize, 8000u64);
+    let busy: Vec<AtomicU32> = (0..flows).map(|_| AtomicU32::new(0)).collect();
+    let last: Vec<AtomicU64> = (0..flows).map(|_| AtomicU64::new(u64::MAX)).collect();
+    let (viol, disorder) = (AtomicU64::new(0), AtomicU64::new(0));
+    let evs: Vec<Event> = (0..total)
+        .map(|i| Event {
+            data: i,
+            queue: c.aq,
+            sched: SchedType::Atomic,
+            flow: (i % flows as u64) as u16,
+            ..Event::default()
+        })
+        .collect();
+    std::thread::scope(|s| {
+        let h = s.spawn(|| send_all(&mut prod, &evs));
+        consume(&d, c, total, |_, ev| {
+            let f = ev.flow as usize % flows;
+            if busy[f].fetch_add(1, Ordering::AcqRel) != 0 {
+                viol.fetch_add(1, Ordering::Relaxed);
+            }
+            let prev = last[f].swap(ev.data, Ordering::AcqRel);
+            if prev != u64::MAX && prev >= ev.data {
+                disorder.fetch_add(1, Ordering::Relaxed);
+            }
+            std::thread::sleep(Duration::from_micros(20));
+            busy[f].fetch_sub(1, Ordering::AcqRel);
+        })?;
+        h.join().map_err(|_| "producer panicked".to_string())?
+    })?;
+    let (v, o) = (
+        viol.load(Ordering::Relaxed),
+        disorder.load(Ordering::Relaxed),
+    );
+    if v != 0 || o != 0 {
+        return Err(format!(
+            "{v} atomicity violations, {o} flow order violations"
+        ));
+    }
+    Ok(())
+}
+
+fn order(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let mut cons = attach(&d, PortType::Dir, c.dir[1])?;
+    let (flows, total) = (64u64, 4000u64);
+    let evs: Vec<Event> = (0..total)
+        .map(|i| Event {
+            data: ((i % flows) << 32) | (i / flows),
+            queue: c.oq,
+            sched: SchedType::Ordered,
+            flow: (i % flows) as u16,
+            ..Event::default()
+        })
+        .collect();
+    let mut workers = Vec::new();
+    for &p in &c.ldb {
+        workers.push(attach(&d, PortType::Ldb, p)?);
+    }
+    let to = c.dir[1];
+    let stop_flag = AtomicU32::new(0);
+    let stop = &stop_flag;
+    let got = std::thread::scope(|s| -> Result<Vec<Event>, String> {
+        let hs: Vec<_> = workers
+            .into_iter()
+            .map(|mut w| {
+                s.spawn(move || -> R {
+                    let mut buf = [Event::default(); 4];
+                    let mut rng = 0x2545_f491_u32 ^ (w.id() as u32 * 7919);
+                    while stop.load(Ordering::Acquire) == 0 {
+                        let k = w
+                            .dequeue_burst(&mut buf, Timeout::After(Duration::from_millis(50)))
+                            .map_err(e("worker dequeue"))?;
+                        for ev in &mut buf[..k] {
+                            rng ^= rng << 13;
+                            rng ^= rng >> 17;
+                            rng ^= rng << 5;
+                            std::thread::sleep(Duration::from_micros((rng % 300) as u64));
+                            ev.queue = to;
+                            ev.sched = SchedType::Directed;
+                        }
+                        let mut done = 0;
+                        while done < k {
+                            match w.forward_burst(&buf[done..k]) {
+                                Ok(n) => done += n,
+                                Err(err) if err.raw_os_error() == Some(libc::ENOSPC) => {
+                                    std::thread::yield_now()
+                                }
+                                Err(err) => return Err(format!("forward: {err}")),
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        let p = s.spawn(|| send_all(&mut prod, &evs));
+        let got = recv(&mut cons, total as usize);
+        stop.store(1, Ordering::Release);
+        p.join().map_err(|_| "producer panicked".to_string())??;
+        for h in hs {
+            h.join().map_err(|_| "worker panicked".to_string())??;
+        }
+        got
+    })?;
+    let mut next: HashMap<u64, u64> = HashMap::new();
+    for ev in &got {
+        let n = next.entry(ev.data >> 32).or_insert(0);
+        if ev.data & 0xffff_ffff != *n {
+            return Err(format!(
+                "flow {}: got {} want {}",
+                ev.data >> 32,
+                ev.data & 0xffff_ffff,
+                n
+            ));
+        }
+        *n += 1;
+    }
+    Ok(())
+}
+
+fn priority(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let mut cons = attach(&d, PortType::Dir, c.dir[1])?;
+    let depth = cons.cq_depth() as u64;
+    // Fill the consumer's CQ so that the mix waits in its queue.
+    let filler: Vec<Event> = (0..depth)
+        .map(|i| Event {
+            priority: 7,
+            ..dir_ev(c.dir[1], 1_000_000 + i)
+        })
+        .collect();
+    send_all(&mut prod, &filler)?;
+    let mix: Vec<Event> = (0..48u64)
+        .map(|i| Event {
+            priority: ((i * 3) % 8) as u8,
+            ..dir_ev(c.dir[1], i)
+        })
+        .collect();
+    send_all(&mut prod, &mix)?;
+    std::thread::sleep(Duration::from_millis(100));
+    let got = recv(&mut cons, (depth + 48) as usize)?;
+    let mut want = mix.clone();
+    want.sort_by_key(|e| e.priority);
+    let got: Vec<u64> = got[depth as usize..].iter().map(|e| e.data).collect();
+    let want: Vec<u64> = want.iter().map(|e| e.data).collect();
+    if got != want {
+        return Err(format!(
+            "order {:?}",
+            got.iter().map(|d| d & 0xff).collect::<Vec<_>>()
+        ));
+    }
+    Ok(())
+}
+
+fn credits(c: &Ctx) -> R {
+    let d = open(c)?;
+    let total = d.info().dir_credits as usize;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let mut cons = attach(&d, PortType::Dir, c.dir[1])?;
+    let evs: Vec<Event> = (0..total as u64 + 10)
+        .map(|i| dir_ev(c.dir[1], i))
+        .collect();
+    let mut sent = 0;
+    let err = loop {
+        match prod.enqueue_burst(&evs[sent..]) {
+            Ok(n) => sent += n,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(err) => break err,
+        }
+    };
+    if err.raw_os_error() != Some(libc::ENOSPC) || sent != total {
+        return Err(format!(
+            "sent {sent} of {total} credits, then {err} (want ENOSPC)"
+        ));
+    }
+    let first = recv(&mut cons, 32)?;
+    send_all(&mut prod, &evs[sent..sent + 10]).map_err(|x| format!("after consuming: {x}"))?;
+    let rest = recv(&mut cons, total + 10 - first.len())?;
+    if first.len() + rest.len() != total + 10 {
+        return Err("lost events".into());
+    }
+    let alerts = d.read_alerts().map_err(e("read alerts"))?;
+    if !alerts.is_empty() {
+        return Err(format!("alerts {alerts:?}"));
+    }
+    Ok(())
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: getrusage fills the zeroed structure.
+    let mut ru: libc::rusage = unsafe { core::mem::zeroed() };
+    // SAFETY: valid pointer to a rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn blocking(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let mut cons = attach(&d, PortType::Dir, c.dir[1])?;
+    let h = std::thread::spawn(move || -> Result<(Duration, Instant, Event), String> {
+        let cpu0 = thread_cpu();
+        let mut buf = [Event::default(); 1];
+        let n = cons
+            .dequeue_burst(&mut buf, Timeout::Forever)
+            .map_err(e("dequeue"))?;
+        let woke = Instant::now();
+        if n != 1 {
+            return Err(format!("woke with {n} events"));
+        }
+        Ok((thread_cpu() - cpu0, woke, buf[0]))
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = Instant::now();
+    send_all(&mut prod, &[dir_ev(c.dir[1], 42)])?;
+    let (cpu, woke, ev) = h.join().map_err(|_| "consumer panicked".to_string())??;
+    let lat = woke.saturating_duration_since(sent);
+    println!("# slept ~1 s using {cpu:?} CPU, woke {lat:?} after the enqueue");
+    if ev != dir_ev(c.dir[1], 42)
+        || cpu > Duration::from_millis(100)
+        || lat > Duration::from_millis(200)
+    {
+        return Err("busy polling or slow wakeup".into());
+    }
+    Ok(())
+}
+
+fn traffic(c: &Ctx, d: &Domain) -> R {
+    let mut a = attach(d, PortType::Dir, c.dir[0])?;
+    let mut b = attach(d, PortType::Dir, c.dir[1])?;
+    let evs: Vec<Event> = (0..100).map(|i| dir_ev(c.dir[1], i)).collect();
+    send_all(&mut a, &evs)?;
+    if recv(&mut b, 100)? != evs {
+        return Err("traffic garbled".into());
+    }
+    Ok(())
+}
+
+fn kill9(c: &Ctx) -> R {
+    // SAFETY: this process is single-threaded here; the child only runs
+    // Rust code that allocates, then is killed.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        if let Ok(d) = Domain::open(&c.dev) {
+            let ports: Vec<Port> = c
+                .ldb
+                .iter()
+                .filter_map(|&p| d.attach(PortType::Ldb, p).ok())
+                .collect();
+            let _keep = ports;
+            let mut a = d.attach(PortType::Dir, c.dir[0]);
+            let mut b = d.attach(PortType::Dir, c.dir[1]);
+            if let (Ok(a), Ok(b)) = (&mut a, &mut b) {
+                let mut buf = [Event::default(); 8];
+                for i in 0.. {
+                    let _ = a.enqueue_burst(&[
+                        dir_ev(c.dir[1], i),
+                        Event {
+                            queue: c.aq,
+                            sched: SchedType::Unordered,
+                            ..Event::default()
+                        },
+                    ]);
+                    if i % 3 == 0 {
+                        let _ = b.dequeue_burst(&mut buf, Timeout::NonBlocking);
+                    }
+                }
+            }
+        }
+        // SAFETY: leaves the child without running the parent's atexit.
+        unsafe { libc::_exit(0) };
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signals and reaps our own child.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        let mut st = 0;
+        libc::waitpid(pid, &mut st, 0);
+    }
+    let t = Instant::now();
+    let d = loop {
+        let d = open(c)?;
+        match d.attach(PortType::Dir, c.dir[0]) {
+            Ok(p) => {
+                drop(p);
+                break d;
+            }
+            Err(_) if t.elapsed() < Duration::from_secs(3) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(err) => return Err(format!("port still busy after the kill: {err}")),
+        }
+    };
+    let (l, dc) = d.credits();
+    if l != d.info().ldb_credits || dc != d.info().dir_credits {
+        return Err(format!(
+            "credit page {l}/{dc} after drain, want {}/{}",
+            d.info().ldb_credits,
+            d.info().dir_credits
+        ));
+    }
+    let _ports: Vec<Port> = c
+        .ldb
+        .iter()
+        .map(|&p| attach(&d, PortType::Ldb, p))
+        .collect::<Result<_, _>>()?;
+    traffic(c, &d)
+}
+
+fn cross(c: &Ctx) -> R {
+    let d = open(c)?;
+    let other = c.other_dir.ok_or("--other-dir needed")?;
+    match d.attach(PortType::Dir, other) {
+        Err(err) if err.raw_os_error() == Some(libc::ENOENT) => {}
+        Err(err) => {
+            return Err(format!(
+                "attach of another domain's port: {err} (want ENOENT)"
+            ))
+        }
+        Ok(_) => return Err("attach of another domain's port succeeded".into()),
+    }
+    // A port attached on another file: its offsets are not ours to map.
+    let owner = open(c)?;
+    let a = abi_attach(&owner, c.dir[0])?;
+    for (off, len, w) in [
+        (a.pp_offset, a.pp_size as usize, true),
+        (a.cq_offset, a.cq_size as usize, false),
+    ] {
+        if Mapping::new(std::os::fd::AsFd::as_fd(d.file()), off, len, w).is_ok() {
+            return Err(format!(
+                "mmap at offset {off:#x} of a port this file has not attached succeeded"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn abi_attach(d: &Domain, id: u8) -> Result<hlb_user::abi::PortAttach, String> {
+    let mut a = hlb_user::abi::PortAttach {
+        type_: hlb_user::abi::LBDX_HLB_PORT_DIR,
+        id: id as u32,
+        ..Default::default()
+    };
+    hlb_user::sys::ioctl(
+        std::os::fd::AsFd::as_fd(d.file()),
+        hlb_user::abi::LBDX_HLB_IOC_ATTACH,
+        &mut a,
+    )
+    .map_err(e("ATTACH"))?;
+    Ok(a)
+}
+
+fn badqe(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut p = attach(&d, PortType::Dir, c.dir[0])?;
+    println!("# expected-alarms: 1");
+    // LDB queue 255 is no queue of this domain: BadQe.
+    let ev = Event {
+        queue: 255,
+        sched: SchedType::Unordered,
+        ..Event::default()
+    };
+    p.enqueue_burst(&[ev]).map_err(e("enqueue"))?;
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(3) {
+        let mut alerts = d
+            .wait_alerts(Duration::from_millis(100))
+            .map_err(e("read alerts"))?;
+        alerts.extend(p.read_alerts().map_err(e("read port alerts"))?);
+        if let Some(a) = alerts.first() {
+            println!(
+                "# alert code {:#x} port {} {}",
+                a.code, a.port_type, a.port_id
+            );
+            return if a.code == hlb_user::abi::ALERT_BAD_QE && a.port_id == c.dir[0] as u32 {
+                Ok(())
+            } else {
+                Err(format!("alert {a:?}"))
+            };
+        }
+    }
+    Err("no alert record within 3 s".into())
+}
+
+fn run(case: &str, a: &Args) -> Result<R, io::Error> {
+    let c = Ctx {
+        dev: a.req("--dev")?.to_string(),
+        ldb: ids(a.req("--ldb")?)?,
+        dir: ids(a.req("--dir")?)?,
+        aq: a.num("--aq", 0u8)?,
+        oq: a.num("--oq", 1u8)?,
+        other_dir: a.value("--other-dir").and_then(|v| v.parse().ok()),
+    };
+    if c.ldb.len() < 4 || c.dir.len() < 2 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "need 4 LDB and 2 DIR ports",
+        ));
+    }
+    Ok(match case {
+        "directed" => directed(&c),
+        "spread" => spread(&c),
+        "atomic" => atomic(&c),
+        "order" => order(&c),
+        "priority" => priority(&c),
+        "credits" => credits(&c),
+        "blocking" => blocking(&c),
+        "kill9" => kill9(&c),
+        "cross" => cross(&c),
+        "badqe" => badqe(&c),
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unknown case {case}"),
+            ))
+        }
+    })
+}
+
+fn main() -> ExitCode {
+    let case = std::env::args().nth(1).unwrap_or_default();
+    match run(&case, &Args::from_env(1)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(msg)) => {
+            println!("# {case}: {msg}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            println!("# hlb-dptest {case}: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
