@@ -50,7 +50,7 @@ fn spawn(
     msix: Arc<Eventfds>,
 ) -> io::Result<Instance> {
     let id = dev.identity();
-    let srv = server::bind(&spec.socket, &id)?;
+    let srv = server::bind(&spec.socket, &*dev)?;
     let name = spec.name.clone();
     log::info!(
         "{name}: listening on {} ({:04x}:{:04x}, {} MSI-X vectors)",

@@ -135,6 +135,7 @@ impl PciFunction for Hlb {
             revision: 1,
             bar0_size: regs::BAR0_SIZE,
             msix_vectors: NUM_VECTORS as u16,
+            bar4_size: 0,
         }
     }
 
