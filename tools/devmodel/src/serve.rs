@@ -31,7 +31,7 @@ pub fn start(spec: &DeviceSpec) -> io::Result<Instance> {
     let (dev, msix): (Arc<dyn PciFunction>, Arc<Eventfds>) = match &spec.kind {
         Kind::Hlb(c) => {
             let msix = Arc::new(Eventfds::new(&spec.name, crate::hlb::NUM_VECTORS));
-            let hlb = Hlb::new(&spec.name, c.clone(), msix.clone());
+            let hlb = Hlb::new(&spec.name, c.clone(), msix.clone(), mem.clone())?;
             (Arc::new(hlb), msix)
         }
         Kind::Dxe(c) => {

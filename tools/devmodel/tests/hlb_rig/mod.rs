@@ -11,6 +11,7 @@ use std::sync::Arc;
 use devmodel::hlb::{Hlb, HlbConfig};
 use devmodel::hlb_regs::{self as regs, AlarmCode};
 use devmodel::irq::RecordingIrqs;
+use devmodel::mem::VecMemory;
 use devmodel::pci::PciFunction;
 
 /// A small device, so that limits are easy to reach.
@@ -96,7 +97,13 @@ impl Rig {
     pub fn new(config: HlbConfig) -> Self {
         let irq = Arc::new(RecordingIrqs::new());
         Self {
-            h: Hlb::new("hlb-test", config.clone(), irq.clone()),
+            h: Hlb::new(
+                "hlb-test",
+                config.clone(),
+                irq.clone(),
+                Arc::new(VecMemory::new()),
+            )
+            .expect("hlb"),
             irq,
             config,
         }
