@@ -28,8 +28,9 @@ pub const ID_MAGIC: u32 = 0x484c_4230;
 pub const VERSION: usize = 0x0004;
 /// Major version this register map describes; a driver refuses others.
 pub const VERSION_MAJOR: u16 = 1;
-/// Minor version implemented by the model (backwards compatible additions).
-pub const VERSION_MINOR: u16 = 0;
+/// Minor version this register map describes and the model implements
+/// (backwards compatible additions; 1 adds the data plane).
+pub const VERSION_MINOR: u16 = 1;
 
 /// `CTRL`: device control.
 pub const CTRL: usize = 0x0008;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The seam between a device model and the bus: what a PCI function shows
-//! in config space and how its BAR0 registers are accessed.
+//! in config space and how its BARs are accessed (BAR0 registers, and an
+//! optional BAR4 of shared memory with trapped parts).
+
+use std::os::fd::RawFd;
 
 /// Identity of a PCI function, from which the transport builds config
 /// space (BAR0 for registers, BAR2 for the MSI-X table and PBA).
@@ -19,6 +22,22 @@ pub struct PciIdentity {
     pub bar0_size: u64,
     /// Number of MSI-X vectors.
     pub msix_vectors: u16,
+    /// Size of BAR4 in bytes (a power of two; 0: no BAR4). BAR4 is a
+    /// 64-bit prefetchable memory BAR.
+    pub bar4_size: u64,
+}
+
+/// How a client may map parts of BAR4 directly: the file backing BAR4
+/// (file offset = BAR4 offset) and the areas it may mmap. Accesses
+/// outside the areas reach [`PciFunction::bar4_read`] and
+/// [`PciFunction::bar4_write`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedBar {
+    /// Descriptor of the backing file, owned by the function and open as
+    /// long as the function lives.
+    pub fd: RawFd,
+    /// `(offset, size)` of each mmap-able area, page aligned.
+    pub areas: Vec<(u64, u64)>,
 }
 
 /// A PCI function as the transport sees it.
@@ -34,4 +53,16 @@ pub trait PciFunction: Send + Sync {
     fn bar0_write(&self, offset: u64, value: u32);
     /// Function-level reset (vfio-user `DEVICE_RESET`, FLR, disconnect).
     fn reset(&self);
+    /// The mmap-able parts of BAR4, if the function has a BAR4 backed by
+    /// shared memory.
+    fn bar4_shared(&self) -> Option<SharedBar> {
+        None
+    }
+    /// Reads `data.len()` bytes of BAR4 at `offset` (any width; the
+    /// caller checked the access lies inside BAR4).
+    fn bar4_read(&self, _offset: u64, data: &mut [u8]) {
+        data.fill(0);
+    }
+    /// Writes `data` to BAR4 at `offset` (any width, inside BAR4).
+    fn bar4_write(&self, _offset: u64, _data: &[u8]) {}
 }

@@ -31,7 +31,7 @@ pub fn start(spec: &DeviceSpec) -> io::Result<Instance> {
     let (dev, msix): (Arc<dyn PciFunction>, Arc<Eventfds>) = match &spec.kind {
         Kind::Hlb(c) => {
             let msix = Arc::new(Eventfds::new(&spec.name, crate::hlb::NUM_VECTORS));
-            let hlb = Hlb::new(&spec.name, c.clone(), msix.clone());
+            let hlb = Hlb::new(&spec.name, c.clone(), msix.clone(), mem.clone())?;
             (Arc::new(hlb), msix)
         }
         Kind::Dxe(c) => {
@@ -50,7 +50,7 @@ fn spawn(
     msix: Arc<Eventfds>,
 ) -> io::Result<Instance> {
     let id = dev.identity();
-    let srv = server::bind(&spec.socket, &id)?;
+    let srv = server::bind(&spec.socket, &*dev)?;
     let name = spec.name.clone();
     log::info!(
         "{name}: listening on {} ({:04x}:{:04x}, {} MSI-X vectors)",

@@ -27,6 +27,7 @@ fn id() -> PciIdentity {
         revision: 1,
         bar0_size: 0x1_0000,
         msix_vectors: 5,
+        bar4_size: 0,
     }
 }
 
@@ -75,6 +76,27 @@ fn config_space_layout() {
     assert_eq!(&b[4..], &[0; 4]);
     c.read(u64::MAX, &mut b);
     assert!(!c.write(u64::MAX - 1, &[1, 2, 3, 4]));
+}
+
+#[test]
+fn config_space_bar4_is_64_bit_prefetchable() {
+    let mut c = ConfigSpace::new(&id());
+    assert_eq!(rd32(&c, 0x20), 0, "no BAR4 without a size");
+    c.write(0x20, &[0xff; 4]);
+    assert_eq!(rd32(&c, 0x20), 0);
+    let mut c = ConfigSpace::new(&PciIdentity {
+        bar4_size: 0x20_0000,
+        ..id()
+    });
+    assert_eq!(rd32(&c, 0x20), 0x0c, "64-bit prefetchable memory");
+    c.write(0x20, &[0xff; 4]);
+    c.write(0x24, &[0xff; 4]);
+    assert_eq!(rd32(&c, 0x20), 0xffe0_000c, "2 MiB");
+    assert_eq!(rd32(&c, 0x24), 0xffff_ffff);
+    c.write(0x20, &0x1234_5678u32.to_le_bytes());
+    c.write(0x24, &0x0000_0010u32.to_le_bytes());
+    assert_eq!(rd32(&c, 0x20), 0x1220_000c);
+    assert_eq!(rd32(&c, 0x24), 0x10);
 }
 
 fn eventfd() -> File {

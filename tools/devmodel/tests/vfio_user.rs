@@ -2,7 +2,8 @@
 
 //! End to end over a real vfio-user socket, with the `vfio_user` crate's
 //! own client standing in for QEMU: config space, BAR0, DMA through a
-//! shared memfd, MSI-X through eventfds, several clients in a row.
+//! shared memfd, MSI-X through eventfds, several clients in a row, the
+//! HLB's BAR4 (sparse mmap of the QE pages, doorbell).
 
 use std::fs::File;
 use std::io::Read;
@@ -19,7 +20,8 @@ use devmodel::hlb_regs as hregs;
 use devmodel::serve;
 use vfio_bindings::bindings::vfio::{
     VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_PCI_BAR0_REGION_INDEX,
-    VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
+    VFIO_PCI_BAR4_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
+    VFIO_REGION_INFO_FLAG_MMAP,
 };
 use vfio_user::Client;
 
@@ -224,5 +226,127 @@ fn dxe_copy_with_interrupt_over_vfio_user() {
         ),
         0
     );
+    c.shutdown().expect("shutdown");
+}
+
+/// Maps `len` bytes of `fd` at `offset`, shared and writable.
+fn map_shared(fd: &File, offset: u64, len: usize) -> *mut u8 {
+    // SAFETY: a fresh shared mapping chosen by the kernel; checked below.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd.as_raw_fd(),
+            offset as libc::off_t,
+        )
+    };
+    assert_ne!(p, libc::MAP_FAILED, "mmap");
+    p.cast()
+}
+
+#[test]
+fn hlb_bar4_sparse_mmap_and_doorbell_over_vfio_user() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    const GPA: u64 = 0x8000_0000;
+    let path = start("hlbdp", Kind::Hlb(HlbConfig::default()));
+    let mut c = Client::new(&path).expect("connect");
+    assert_eq!(rd(&mut c, VFIO_PCI_CONFIG_REGION_INDEX, 0x20), 0x0c);
+
+    let bar4 = c.region(VFIO_PCI_BAR4_REGION_INDEX).expect("BAR4 region");
+    assert_eq!(bar4.size, hregs::PP_BAR_SIZE);
+    assert_ne!(bar4.flags & VFIO_REGION_INFO_FLAG_MMAP, 0);
+    assert_eq!(bar4.sparse_areas.len(), 64 + 64);
+    let areas: Vec<(u64, u64)> = bar4
+        .sparse_areas
+        .iter()
+        .map(|a| (a.offset, a.size))
+        .collect();
+    assert_eq!(areas[0], (0, 0x1000));
+    assert_eq!(areas[63], (63 * 0x2000, 0x1000));
+    assert_eq!(areas[64], (0x10_0000, 0x1000));
+    let fo = bar4.file_offset.as_ref().expect("BAR4 carries an fd");
+    assert_eq!(fo.start(), 0, "fd offset of BAR4 offset 0");
+    // Map DIR port 1's QE page the way QEMU maps a sparse area.
+    let win = hregs::dir_pp_window(1);
+    let qe_page = map_shared(fo.file(), fo.start() + win as u64, 0x1000);
+
+    let ram = memfd(1 << 20);
+    c.dma_map(0, GPA, 1 << 20, ram.as_raw_fd())
+        .expect("dma map");
+    let dom = |r| hregs::domain_reg(0, r);
+    let dirp = |p, r| hregs::object_reg(hregs::DIR_PORT_BASE, p, r);
+    wr(&mut c, dom(hregs::DOM_DIR_CREDITS), 16);
+    wr(&mut c, dom(hregs::DOM_CTRL), hregs::DOM_CTRL_VALID);
+    for p in 0..2 {
+        wr(&mut c, dirp(p, hregs::OBJ_DOMAIN), hregs::VALID);
+        wr(&mut c, dirp(p, hregs::PORT_CQ_DEPTH), 8);
+        let cq = GPA + 0x1000 * u64::from(p);
+        wr(&mut c, hregs::dir_pp_reg(p, hregs::CQ_ADDR_LO), cq as u32);
+        wr(
+            &mut c,
+            hregs::dir_pp_reg(p, hregs::CQ_ADDR_HI),
+            (cq >> 32) as u32,
+        );
+    }
+    wr(
+        &mut c,
+        dom(hregs::DOM_CTRL),
+        hregs::DOM_CTRL_VALID | hregs::DOM_CTRL_STARTED,
+    );
+    assert_eq!(
+        rd(
+            &mut c,
+            VFIO_PCI_BAR0_REGION_INDEX,
+            hregs::ALARM_COUNT as u64
+        ),
+        0
+    );
+
+    // A producer's stores through the mapping, byte 15 last.
+    let qe = hregs::Qe {
+        data: 0xfeed,
+        queue: 0,
+        sched: hregs::SchedType::Directed as u8,
+        cmd: hregs::QeCommand::New as u8,
+        ..hregs::Qe::default()
+    }
+    .to_bytes();
+    for (i, &b) in qe.iter().enumerate() {
+        // SAFETY: inside the 4 KiB mapping; shared with the device, so
+        // accessed atomically.
+        unsafe { AtomicU8::from_ptr(qe_page.add(i)) }.store(b, Ordering::Release);
+    }
+    // The region path sees the same bytes.
+    let mut back = [0u8; 16];
+    c.region_read(VFIO_PCI_BAR4_REGION_INDEX, win as u64, &mut back)
+        .expect("bar4 read");
+    assert_eq!(back, qe);
+    c.region_write(
+        VFIO_PCI_BAR4_REGION_INDEX,
+        (win + hregs::PP_DOORBELL) as u64,
+        &0u32.to_le_bytes(),
+    )
+    .expect("doorbell");
+    // The doorbell was handled before its reply: the entry is there.
+    let mut e = [0u8; 16];
+    ram.read_exact_at(&mut e, 0).expect("cq");
+    let e = hregs::CqEntry::from_bytes(&e);
+    assert_eq!((e.data, e.queue, e.gen), (0xfeed, 0, true));
+    // SAFETY: as above.
+    let cmd = unsafe { AtomicU8::from_ptr(qe_page.add(15)) }.load(Ordering::Acquire);
+    assert_eq!(cmd, 0, "slot emptied");
+    assert_eq!(
+        rd(
+            &mut c,
+            VFIO_PCI_BAR0_REGION_INDEX,
+            hregs::dir_pp_reg(1, hregs::PP_CONSUMED) as u64
+        ),
+        1
+    );
+    // SAFETY: what map_shared returned.
+    unsafe { libc::munmap(qe_page.cast(), 0x1000) };
     c.shutdown().expect("shutdown");
 }

@@ -68,7 +68,7 @@ fn populate(dir: &Path) {
     for f in ["bind", "unbind", "new_id", "uevent"] {
         put(&dir.join("sys/drivers/lbdx_hlb").join(f), "");
     }
-    put(&pci.join("version"), "1.0\n");
+    put(&pci.join("version"), "1.1\n");
     put(&pci.join("irq_vectors"), "17\n");
     for (r, t, a) in [
         ("domains", "32", "31"),
@@ -137,7 +137,7 @@ fn list_shows_devices_resources_and_domains() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<&str> = stdout.lines().map(str::trim_end).collect();
     for want in [
-        "0000:00:10.0  version 1.0, 17 irq vectors",
+        "0000:00:10.0  version 1.1, 17 irq vectors",
         "  resource                             total   avail",
         "  domains                                 32      31",
         "  ldb_credits                           8192    8128",

@@ -66,6 +66,7 @@ impl Dxe {
             revision: 1,
             bar0_size: regs::BAR0_SIZE,
             msix_vectors: u16::try_from(config.num_vectors()).unwrap_or(u16::MAX),
+            bar4_size: 0,
         };
         let rate = config.rate;
         let shared = Arc::new(Shared {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! HLB alarm registers (`ALARM_CODE` .. `ALARM_ACK`): the first refused
-//! programming write since the last acknowledgement, and a count of all.
+//! programming write or QE since the last acknowledgement, and a count of
+//! all.
 
 use crate::hlb_regs::{self as regs, AlarmCode};
 
@@ -38,10 +39,16 @@ impl Alarms {
     /// Records an alarm raised by a write to BAR0 offset `off`: latches it
     /// unless an earlier one is still latched, and counts it either way.
     pub fn raise(&mut self, code: AlarmCode, off: usize) {
+        // BAR0 is 64 KiB, so every offset fits.
+        self.raise_info(code, off as u32);
+    }
+
+    /// Records an alarm whose `ALARM_INFO` is `info` (for a refused QE:
+    /// `ALARM_INFO_QE` | the BAR4 offset of its slot).
+    pub fn raise_info(&mut self, code: AlarmCode, info: u32) {
         if self.code == AlarmCode::None as u32 {
             self.code = code as u32;
-            // BAR0 is 64 KiB, so every offset fits.
-            self.info = off as u32;
+            self.info = info;
         }
         self.count = self.count.wrapping_add(1);
     }

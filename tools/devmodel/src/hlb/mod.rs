@@ -5,28 +5,44 @@
 //! BAR0 is split into the ranges `hlb_regs` reserves; each range is served
 //! by its own module: [`control`] (identity, control, self-test, resource
 //! counts at `0x0000`), [`alarm`] (`0x0100`), [`resources`] (SN group
-//! modes at `0x0200`, resource programming at `0x1000`). Per-port
-//! data-plane registers at `0x8000` are not modelled yet and read 0.
+//! modes at `0x0200`, resource programming at `0x1000`, the ports'
+//! data-plane configuration at `0x8000`). [`dataplane`] runs started
+//! domains: QEs from the producer-port windows in BAR4, scheduling, CQ
+//! writes into guest memory; [`poller`] is the thread that reads the
+//! windows.
 //!
-//! All of it is plain state behind one lock ([`State`]), so that a refused
-//! write, its alarm and `IRQ_CAUSE.ALARM` change together.
+//! All of it is plain state behind one lock ([`state::State`]), so that a
+//! refused write or QE, its alarm and `IRQ_CAUSE.ALARM` change together.
+//! Lock order: the device lock, then guest memory's and the interrupt
+//! sink's own locks (taken inside); vectors are raised after the device
+//! lock is dropped.
 
 mod alarm;
 mod config;
 mod control;
+pub mod dataplane;
+mod poller;
 mod resources;
+mod state;
 
 pub use config::HlbConfig;
 
-use std::sync::{Arc, Mutex};
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use hlb_sched::PortId;
 
 use crate::hlb_regs::{self as regs, AlarmCode};
 use crate::irq::IrqSink;
-use crate::pci::{PciFunction, PciIdentity};
+use crate::mem::GuestMemory;
+use crate::pci::{PciFunction, PciIdentity, SharedBar};
 use crate::sync::lock;
-use alarm::Alarms;
-use control::Control;
-use resources::Resources;
+use dataplane::ring::QeRing;
+use dataplane::window::{self, Bar4Place};
+use dataplane::Pending;
+use state::{Io, State};
 
 /// MSI-X vectors of the HLB: vector 0 (alarm) and 32 consumer-queue vectors.
 pub const NUM_VECTORS: u32 = 33;
@@ -48,81 +64,129 @@ pub enum Effect {
     Alarm(AlarmCode),
 }
 
-/// Every register of one HLB, routed by offset range; `new` gives the
-/// reset state.
-#[derive(Debug)]
-struct State {
-    control: Control,
-    alarms: Alarms,
-    resources: Resources,
-}
-
-impl State {
-    fn new(config: &HlbConfig) -> Self {
-        Self {
-            control: Control::default(),
-            alarms: Alarms::default(),
-            resources: Resources::new(config),
-        }
-    }
-
-    fn read(&self, off: usize, config: &HlbConfig) -> u32 {
-        match off {
-            0..regs::ALARM_CODE => self.control.read(off, config),
-            regs::ALARM_CODE..resources::BASE => self.alarms.read(off),
-            resources::BASE..regs::PORT_REGS_BASE => self.resources.read(off),
-            _ => 0,
-        }
-    }
-
-    /// Writes `value` at `off`; a refused write is latched as an alarm
-    /// here, and the caller raises its vector.
-    fn write(&mut self, off: usize, value: u32) -> Effect {
-        let effect = match off {
-            0..regs::ALARM_CODE => self.control.write(off, value),
-            regs::ALARM_CODE..resources::BASE => {
-                self.alarms.write(off, value);
-                Effect::None
-            }
-            resources::BASE..regs::PORT_REGS_BASE => self.resources.write(off, value),
-            _ => Effect::None,
-        };
-        if let Effect::Alarm(code) = effect {
-            self.alarms.raise(code, off);
-            self.control.set_cause(regs::IRQ_CAUSE_ALARM);
-        }
-        effect
-    }
-}
-
-/// An HLB instance.
-pub struct Hlb {
+/// What the transport, the poller and the device share.
+pub(crate) struct Shared {
     name: String,
     config: HlbConfig,
     irq: Arc<dyn IrqSink>,
+    mem: Arc<dyn GuestMemory>,
+    ring: QeRing,
     state: Mutex<State>,
+    /// Signalled when a domain may have started, and on drop.
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn io(&self) -> Io<'_> {
+        Io {
+            name: &self.name,
+            ring: &self.ring,
+            mem: &*self.mem,
+        }
+    }
+
+    /// Logs refused QEs and raises vectors, outside the device lock.
+    fn deliver(&self, out: Pending) {
+        for a in out.alarms {
+            let (kind, p) = match a.port {
+                PortId::Ldb(p) => ("ldb", p),
+                PortId::Dir(p) => ("dir", p),
+            };
+            log::warn!(
+                "{}: alarm {:?} at BAR4 {:#x} ({kind} port {p} slot {}) qe {:#034x}",
+                self.name,
+                a.code,
+                a.offset,
+                a.slot,
+                u128::from_le_bytes(a.qe)
+            );
+            self.irq.raise(ALARM_VECTOR);
+        }
+        for v in out.vectors {
+            self.irq.raise(v);
+        }
+    }
+
+    /// One polling pass over every running domain; returns whether any
+    /// domain is running.
+    pub(crate) fn poll(&self) -> bool {
+        let mut out = Pending::default();
+        let running = lock(&self.state).poll(&self.io(), &mut out);
+        self.deliver(out);
+        running
+    }
+
+    fn reset_all(&self) {
+        let mut st = lock(&self.state);
+        *st = State::new(&self.config);
+        self.ring.zero(0, regs::PP_BAR_SIZE as usize);
+        drop(st);
+        log::info!("{}: reset", self.name);
+    }
+}
+
+/// An HLB instance with its polling thread; dropping it stops the thread.
+pub struct Hlb {
+    shared: Arc<Shared>,
+    poller: Option<JoinHandle<()>>,
 }
 
 impl Hlb {
-    /// A device named `name` (for logs) with `config`, raising interrupts
-    /// through `irq`. The device starts out of reset.
-    pub fn new(name: &str, config: HlbConfig, irq: Arc<dyn IrqSink>) -> Self {
-        Self {
+    /// A device named `name` (for logs) with `config`, writing CQs into
+    /// `mem` and raising interrupts through `irq`. The device starts out
+    /// of reset, with its polling thread idle.
+    pub fn new(
+        name: &str,
+        config: HlbConfig,
+        irq: Arc<dyn IrqSink>,
+        mem: Arc<dyn GuestMemory>,
+    ) -> io::Result<Self> {
+        let shared = Arc::new(Shared {
             name: name.to_string(),
             state: Mutex::new(State::new(&config)),
             config,
             irq,
-        }
+            mem,
+            ring: QeRing::new()?,
+            wake: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let poller = poller::spawn(Arc::clone(&shared))?;
+        Ok(Self {
+            shared,
+            poller: Some(poller),
+        })
     }
 
     /// The configuration the device was built with.
     pub fn config(&self) -> &HlbConfig {
-        &self.config
+        &self.shared.config
     }
 
-    fn reset_all(&self) {
-        *lock(&self.state) = State::new(&self.config);
-        log::info!("{}: reset", self.name);
+    /// BAR4 memory as the guest's mapping of the QE pages sees it (tests:
+    /// stores here are what a producer's stores through the mmapped
+    /// window do, without a doorbell).
+    pub fn bar4(&self) -> &QeRing {
+        &self.shared.ring
+    }
+
+    /// Runs one polling pass now, as the poller does (tests).
+    pub fn poll_now(&self) {
+        self.shared.poll();
+    }
+}
+
+impl Drop for Hlb {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+        {
+            let _st = lock(&self.shared.state);
+            self.shared.wake.notify_all();
+        }
+        if let Some(t) = self.poller.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -135,6 +199,7 @@ impl PciFunction for Hlb {
             revision: 1,
             bar0_size: regs::BAR0_SIZE,
             msix_vectors: NUM_VECTORS as u16,
+            bar4_size: regs::PP_BAR_SIZE,
         }
     }
 
@@ -142,29 +207,71 @@ impl PciFunction for Hlb {
         let Ok(off) = usize::try_from(offset) else {
             return 0;
         };
-        lock(&self.state).read(off, &self.config)
+        let sh = &self.shared;
+        lock(&sh.state).read(off, &sh.config)
     }
 
     fn bar0_write(&self, offset: u64, value: u32) {
         let Ok(off) = usize::try_from(offset) else {
             return;
         };
-        let effect = lock(&self.state).write(off, value);
+        let sh = &self.shared;
+        let mut out = Pending::default();
+        let effect = {
+            let mut st = lock(&sh.state);
+            let effect = st.write(off, value, &sh.io(), &mut out);
+            if st.any_running() {
+                sh.wake.notify_all();
+            }
+            effect
+        };
+        sh.deliver(out);
         match effect {
             Effect::None => {}
-            Effect::Reset => self.reset_all(),
-            Effect::Raise(v) => self.irq.raise(v),
+            Effect::Reset => sh.reset_all(),
+            Effect::Raise(v) => sh.irq.raise(v),
             Effect::BadVector(v) => {
-                log::warn!("{}: IRQ_TEST vector {v} out of range, ignored", self.name)
+                log::warn!("{}: IRQ_TEST vector {v} out of range, ignored", sh.name)
             }
             Effect::Alarm(code) => {
-                log::warn!("{}: alarm {code:?} at {off:#x} value {value:#x}", self.name);
-                self.irq.raise(ALARM_VECTOR);
+                log::warn!("{}: alarm {code:?} at {off:#x} value {value:#x}", sh.name);
+                sh.irq.raise(ALARM_VECTOR);
             }
         }
     }
 
     fn reset(&self) {
-        self.reset_all();
+        self.shared.reset_all();
+    }
+
+    fn bar4_shared(&self) -> Option<SharedBar> {
+        Some(SharedBar {
+            fd: self.shared.ring.fd(),
+            areas: window::ring_areas(&self.shared.config),
+        })
+    }
+
+    fn bar4_read(&self, offset: u64, data: &mut [u8]) {
+        let sh = &self.shared;
+        match usize::try_from(offset).map(|o| (o, window::place(o, &sh.config))) {
+            Ok((off, Bar4Place::Ring(..))) => sh.ring.read(off, data),
+            _ => data.fill(0),
+        }
+    }
+
+    fn bar4_write(&self, offset: u64, data: &[u8]) {
+        let sh = &self.shared;
+        let Ok(off) = usize::try_from(offset) else {
+            return;
+        };
+        match window::place(off, &sh.config) {
+            Bar4Place::Ring(..) => sh.ring.write(off, data),
+            Bar4Place::Doorbell(port, 0) if data.len() == 4 => {
+                let mut out = Pending::default();
+                lock(&sh.state).doorbell(port, &sh.io(), &mut out);
+                sh.deliver(out);
+            }
+            _ => {}
+        }
     }
 }

@@ -9,8 +9,8 @@ use std::io;
 use std::sync::Arc;
 
 use vfio_bindings::bindings::vfio::{
-    VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
-    VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
+    VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX, VFIO_PCI_BAR4_REGION_INDEX,
+    VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
 };
 use vfio_user::{DmaMapFlags, DmaUnmapFlags, ServerBackend};
 
@@ -56,6 +56,14 @@ impl Backend {
         }
     }
 
+    /// Whether `offset .. offset + len` lies inside BAR4.
+    fn in_bar4(&self, offset: u64, len: usize) -> bool {
+        u64::try_from(len)
+            .ok()
+            .and_then(|l| offset.checked_add(l))
+            .is_some_and(|end| end <= self.dev.identity().bar4_size)
+    }
+
     /// Notes the first request of a connection.
     fn touch(&mut self) {
         if !self.connected {
@@ -84,6 +92,9 @@ impl ServerBackend for Backend {
             VFIO_PCI_BAR0_REGION_INDEX => mmio::read(&*self.dev, offset, data),
             // MSI-X table and PBA: emulated by the client.
             VFIO_PCI_BAR2_REGION_INDEX => data.fill(0),
+            VFIO_PCI_BAR4_REGION_INDEX if self.in_bar4(offset, data.len()) => {
+                self.dev.bar4_read(offset, data)
+            }
             _ => return Err(einval()),
         }
         Ok(())
@@ -108,6 +119,9 @@ impl ServerBackend for Backend {
                 }
             }
             VFIO_PCI_BAR2_REGION_INDEX => {}
+            VFIO_PCI_BAR4_REGION_INDEX if self.in_bar4(offset, data.len()) => {
+                self.dev.bar4_write(offset, data)
+            }
             _ => return Err(einval()),
         }
         Ok(())

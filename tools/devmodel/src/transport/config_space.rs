@@ -8,6 +8,8 @@
 //! * BAR0: 32-bit non-prefetchable memory, the register file;
 //! * BAR2: 32-bit non-prefetchable memory, 4 KiB, MSI-X table at 0x000 and
 //!   PBA at 0x800 (QEMU emulates both; the model never sees those accesses);
+//! * BAR4 (if the identity has one): 64-bit prefetchable memory
+//!   (registers 0x20 and 0x24);
 //! * capability list at 0x40: MSI-X (0x40), then Advanced Features (0x50)
 //!   announcing function-level reset, so a guest can reset the function
 //!   with `pci_reset_function()` (writing `AF_CTRL.INITIATE_FLR`);
@@ -37,6 +39,8 @@ const PCI_CAP_ID_AF: u8 = 0x13;
 const AF_CAP_TP: u8 = 1 << 0;
 const AF_CAP_FLR: u8 = 1 << 1;
 const AF_CTRL_FLR: u8 = 1 << 0;
+/// BAR type bits of a 64-bit prefetchable memory BAR.
+const BAR_MEM64_PREFETCH: u8 = 0x0c;
 
 /// Config space contents and which bits the guest may change.
 #[derive(Clone)]
@@ -72,6 +76,11 @@ impl ConfigSpace {
                         // BAR0 and BAR2: 32-bit, non-prefetchable memory (type bits 0).
         put(&mut w, 0x10, &bar_mask(id.bar0_size));
         put(&mut w, 0x18, &bar_mask(BAR2_SIZE));
+        if id.bar4_size > 0 {
+            b[0x20] = BAR_MEM64_PREFETCH;
+            put(&mut w, 0x20, &bar_mask(id.bar4_size));
+            put(&mut w, 0x24, &[0xff; 4]);
+        }
         put(&mut b, 0x2c, &id.vendor.to_le_bytes());
         put(&mut b, 0x2e, &id.device.to_le_bytes());
         b[0x34] = MSIX_CAP as u8;

@@ -6,11 +6,14 @@
 
 #![allow(dead_code)]
 
+pub mod dp;
+
 use std::sync::Arc;
 
 use devmodel::hlb::{Hlb, HlbConfig};
 use devmodel::hlb_regs::{self as regs, AlarmCode};
 use devmodel::irq::RecordingIrqs;
+use devmodel::mem::VecMemory;
 use devmodel::pci::PciFunction;
 
 /// A small device, so that limits are easy to reach.
@@ -86,18 +89,25 @@ pub const LP_REGS: [usize; 5] = [
 ];
 pub const LINK_SLOTS: u32 = 8;
 
+/// Guest RAM of the rig: CQ rings go here.
+pub const RAM: u64 = 0x10_0000;
+pub const RAM_SIZE: usize = 1 << 20;
+
 pub struct Rig {
     pub h: Hlb,
     pub irq: Arc<RecordingIrqs>,
+    pub mem: Arc<VecMemory>,
     pub config: HlbConfig,
 }
 
 impl Rig {
     pub fn new(config: HlbConfig) -> Self {
         let irq = Arc::new(RecordingIrqs::new());
+        let mem = Arc::new(VecMemory::with_region(RAM, RAM_SIZE));
         Self {
-            h: Hlb::new("hlb-test", config.clone(), irq.clone()),
+            h: Hlb::new("hlb-test", config.clone(), irq.clone(), mem.clone()).expect("hlb"),
             irq,
+            mem,
             config,
         }
     }

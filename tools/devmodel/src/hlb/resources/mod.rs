@@ -12,13 +12,19 @@
 //! (reservations, `DOM_CTRL`), [`object`] (assignment of queues and ports),
 //! [`queue`] (LDB queue configuration and sequence numbers), [`port`]
 //! (port configuration and history-list ranges), [`link`] (queue-to-port
-//! links).
+//! links), [`pp`] (the ports' data-plane blocks at `0x8000`); [`export`]
+//! hands a started domain's configuration to the data plane.
 
 mod domain;
+mod export;
 mod link;
 mod object;
 mod port;
+mod pp;
 mod queue;
+
+pub use export::{PortKind, PortSetup};
+pub use pp::PpWrite;
 
 use super::config::{self, HlbConfig};
 use super::Effect;

@@ -4,6 +4,7 @@
 //! LDB ports' history-list ranges.
 
 use super::object::obj_domain;
+use super::pp::PortDp;
 use super::{config, overlaps, within, Block, Check, Resources};
 use crate::hlb_regs::{self as regs, AlarmCode};
 
@@ -14,8 +15,10 @@ const LINK_SLOTS: usize = config::MAX_QUEUES_PER_PORT as usize;
 #[derive(Clone, Debug, Default)]
 pub(super) struct DirPort {
     pub(super) owner: Option<u32>,
-    cq_depth: u32,
-    depth_threshold: u32,
+    pub(super) cq_depth: u32,
+    pub(super) depth_threshold: u32,
+    /// Data-plane block (`CQ_ADDR_*`, `CQ_VECTOR`).
+    pub(super) dp: PortDp,
 }
 
 /// One LDB port's registers and link slots; `Default` is the reset
@@ -23,12 +26,14 @@ pub(super) struct DirPort {
 #[derive(Clone, Debug, Default)]
 pub(super) struct LdbPort {
     pub(super) owner: Option<u32>,
-    cq_depth: u32,
-    depth_threshold: u32,
+    pub(super) cq_depth: u32,
+    pub(super) depth_threshold: u32,
     pub(super) hl_base: u32,
     pub(super) hl_size: u32,
     /// Link slot registers as written (0: empty).
     pub(super) links: [u32; LINK_SLOTS],
+    /// Data-plane block (`CQ_ADDR_*`, `CQ_VECTOR`).
+    pub(super) dp: PortDp,
 }
 
 impl DirPort {

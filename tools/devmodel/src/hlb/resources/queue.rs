@@ -20,10 +20,10 @@ pub(super) struct LdbQueue {
     pub(super) owner: Option<u32>,
     /// `LQ_SN` as written (0 unless the count is non-zero).
     sn: u32,
-    inflight_limit: u32,
+    pub(super) inflight_limit: u32,
     pub(super) atomic_inflights: u32,
-    lock_id_comp: u32,
-    depth_threshold: u32,
+    pub(super) lock_id_comp: u32,
+    pub(super) depth_threshold: u32,
 }
 
 impl LdbQueue {
@@ -37,6 +37,11 @@ impl LdbQueue {
             regs::LQ_DEPTH_THRESHOLD => self.depth_threshold,
             _ => 0,
         }
+    }
+
+    /// Sequence numbers of the queue (count of `LQ_SN`; 0: unordered).
+    pub(super) fn sn_count(&self) -> u32 {
+        self.sn & SN_COUNT_MASK
     }
 
     /// The `(group, slot)` this queue holds, if it is ordered.
