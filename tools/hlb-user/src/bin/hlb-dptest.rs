@@ -38,6 +38,30 @@ fn e(what: &str) -> impl Fn(io::Error) -> String + '_ {
     move |err| format!("{what}: {err}")
 }
 
+/// The domain's run-time stats (`/sys/class/lbdx_hlb/<bdf>:<name>/stats`)
+/// in one line, for failure diagnostics.
+fn stats_of(dev: &str) -> String {
+    let mut parts = dev.rsplitn(3, '/');
+    let (Some(name), Some(bdf)) = (parts.next(), parts.next()) else {
+        return String::from("no stats");
+    };
+    let dir = format!("/sys/class/lbdx_hlb/{bdf}:{name}/stats");
+    let mut out = String::from("stats:");
+    for f in [
+        "enqueued",
+        "scheduled",
+        "ldb_credits_avail",
+        "dir_credits_avail",
+        "queue_depth",
+        "port_inflight",
+        "alerts",
+    ] {
+        let v = std::fs::read_to_string(format!("{dir}/{f}")).unwrap_or_default();
+        out.push_str(&format!(" {f}={}", v.trim()));
+    }
+    out
+}
+
 fn open(c: &Ctx) -> Result<Domain, String> {
     Domain::open(&c.dev).map_err(e("open"))
 }
@@ -49,10 +73,15 @@ fn attach(d: &Domain, k: PortType, id: u8) -> Result<Port, String> {
 
 fn send_all(p: &mut Port, evs: &[Event]) -> R {
     let mut done = 0;
-    let t = Instant::now();
+    // Give up only after 5 s without progress: under TCG a whole run can
+    // take longer than that.
+    let mut t = Instant::now();
     while done < evs.len() {
         match p.enqueue_burst(&evs[done..]) {
-            Ok(n) => done += n,
+            Ok(n) => {
+                done += n;
+                t = Instant::now();
+            }
             Err(err)
                 if t.elapsed() < Duration::from_secs(5)
                     && (err.raw_os_error() == Some(libc::ENOSPC)
@@ -132,10 +161,18 @@ where
                 s.spawn(move || -> Result<u64, String> {
                     let mut buf = [Event::default(); 8];
                     let mut n = 0u64;
-                    let t = Instant::now();
+                    // Timeout: 20 s in which no consumer took anything.
+                    let (mut t, mut seen) = (Instant::now(), 0);
                     while taken.load(Ordering::Acquire) < total {
+                        let now_taken = taken.load(Ordering::Acquire);
+                        if now_taken != seen {
+                            (t, seen) = (Instant::now(), now_taken);
+                        }
                         if t.elapsed() > Duration::from_secs(20) {
-                            return Err("timeout".into());
+                            return Err(format!(
+                                "timeout after {now_taken} of {total} events; {}",
+                                stats_of(&c.dev)
+                            ));
                         }
                         let k = p
                             .dequeue_burst(&mut buf, Timeout::After(Duration::from_millis(50)))
