@@ -207,25 +207,31 @@ impl DomainRun {
                 &*core::ptr::from_ref::<DomainRun>(self),
             )
         };
-        match stats {
-            Ok(g) => life.stats = Some(g),
-            Err(e) => {
-                cdev.remove();
-                return Err(e);
-            }
+        let waker = stats.and_then(|g| {
+            life.stats = Some(g);
+            self.dp.add_waker(self.vector, cdev.waker())
+        });
+        if let Err(e) = waker {
+            life.stats = None;
+            drop(life);
+            cdev.remove();
+            return Err(e);
         }
-        self.dp.add_waker(self.vector, cdev.waker())?;
         life.cdev = Some(cdev);
         Ok(())
     }
 
-    fn take_down(&self, life: &mut Life) {
+    /// Removes the stats and stops waking; returns the node for the caller
+    /// to remove once it has released `life` (the C side's open holds its
+    /// own lock while it calls [`Self::open`], which takes `life`).
+    fn take_down(&self, life: &mut Life) -> Option<Cdev> {
         life.stats = None;
-        if let Some(cdev) = life.cdev.take() {
-            self.dp.remove_waker(cdev.waker());
-            cdev.remove();
+        let cdev = life.cdev.take();
+        if let Some(c) = &cdev {
+            self.dp.remove_waker(c.waker());
         }
         self.dp.forget(self);
+        cdev
     }
 
     /// configfs stops or resets the domain: `EBUSY` while it is open.
@@ -238,7 +244,9 @@ impl DomainRun {
             }
             inner.dead = true;
         }
-        self.take_down(&mut life);
+        let cdev = self.take_down(&mut life);
+        drop(life);
+        cdev.map(Cdev::remove);
         Ok(())
     }
 
@@ -246,13 +254,17 @@ impl DomainRun {
     pub(crate) fn kill(&self) {
         let mut life = self.life.lock();
         self.inner.lock().dead = true;
-        self.take_down(&mut life);
+        let cdev = self.take_down(&mut life);
+        drop(life);
+        cdev.map(Cdev::remove);
     }
 
     // --- the character device's operations -------------------------------
 
-    /// A file is opened: returns its number.
+    /// A file is opened: returns its number. Waits for a drain in
+    /// progress, so that a new user never sees one.
     pub(crate) fn open(&self) -> Result<u64> {
+        let _life = self.life.lock();
         let mut inner = self.inner.lock();
         if inner.dead {
             return Err(ENODEV);

@@ -537,6 +537,23 @@ fn kill9(c: &Ctx) -> R {
             d.info().dir_credits
         ));
     }
+    // The device's pools too: the drain gave every credit back.
+    let stat = |f: &str| -> String {
+        let mut parts = c.dev.rsplitn(3, '/');
+        let (name, bdf) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        std::fs::read_to_string(format!("/sys/class/lbdx_hlb/{bdf}:{name}/stats/{f}"))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let (dl, dd) = (stat("ldb_credits_avail"), stat("dir_credits_avail"));
+    if dl != d.info().ldb_credits.to_string() || dd != d.info().dir_credits.to_string() {
+        return Err(format!(
+            "device pools {dl}/{dd} after drain, want {}/{}",
+            d.info().ldb_credits,
+            d.info().dir_credits
+        ));
+    }
     let _ports: Vec<Port> = c
         .ldb
         .iter()
