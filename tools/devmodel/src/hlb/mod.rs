@@ -199,7 +199,11 @@ impl PciFunction for Hlb {
             revision: 1,
             bar0_size: regs::BAR0_SIZE,
             msix_vectors: NUM_VECTORS as u16,
-            bar4_size: regs::PP_BAR_SIZE,
+            bar4_size: if self.shared.config.data_plane() {
+                regs::PP_BAR_SIZE
+            } else {
+                0
+            },
         }
     }
 
@@ -245,6 +249,7 @@ impl PciFunction for Hlb {
     }
 
     fn bar4_shared(&self) -> Option<SharedBar> {
+        self.shared.config.data_plane().then_some(())?;
         Some(SharedBar {
             fd: self.shared.ring.fd(),
             areas: window::ring_areas(&self.shared.config),
