@@ -7,7 +7,7 @@ mod hlb_rig;
 
 use std::sync::Mutex;
 
-use devmodel::hlb_regs as regs;
+use devmodel::hlb_regs::{self as regs, QeCommand};
 use hlb_rig::*;
 use log::{LevelFilter, Log, Metadata, Record};
 
@@ -61,4 +61,23 @@ fn each_alarm_is_logged_and_nothing_else_mentions_alarms() {
             "hlb-test: alarm BadId at 0x1240 value 0x1",
         ]
     );
+
+    // Data plane: a domain start and stop, a refused QE.
+    let d = dp::Dp::new(50, 50);
+    d.enq(dp::DIR1, &[dp::cmd(QeCommand::Complete, false)]);
+    d.enq(dp::DIR1, &[dp::new_dir(0, 7)]);
+    assert_eq!(d.irq.take(), [0]);
+    d.ok(dom(0, regs::DOM_CTRL), regs::DOM_CTRL_VALID);
+    assert_eq!(
+        alarm_lines()[2..],
+        [
+            "hlb-test: alarm NoHistory at BAR4 0x102000 (dir port 1 slot 0) \
+          qe 0x03000000000000000000000000000000"
+        ]
+    );
+    let lines = LINES.lock().unwrap();
+    assert!(lines
+        .iter()
+        .any(|l| l == "hlb-test: domain 0 started, 4 ports"));
+    assert!(lines.iter().any(|l| l == "hlb-test: domain 0 stopped"));
 }

@@ -348,3 +348,23 @@ fn function_level_reset_clears_the_data_plane() {
     assert_eq!(d.slot_cmd(DIR1, 0), 0);
     assert_eq!(d.r(dom(0, regs::DOM_CTRL)), 0);
 }
+
+#[test]
+fn dropping_the_device_stops_its_poller_promptly() {
+    for started in [false, true] {
+        let d = if started {
+            Dp::new(50, 50)
+        } else {
+            Dp::programmed(50, 50)
+        };
+        // Let the poller settle into its sleep.
+        std::thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        drop(d);
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "started={started}: drop took {:?}",
+            t.elapsed()
+        );
+    }
+}

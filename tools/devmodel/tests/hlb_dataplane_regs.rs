@@ -108,3 +108,24 @@ fn a_cq_in_unmapped_memory_loses_entries_but_keeps_counting() {
     assert_eq!(d.reg(DIR0, regs::CQ_WRITTEN), 2);
     assert_eq!(d.r(regs::ALARM_COUNT), 0, "a DMA fault is no alarm");
 }
+
+#[test]
+fn a_device_reporting_version_1_0_has_no_data_plane() {
+    use devmodel::hlb::HlbConfig;
+    use devmodel::pci::PciFunction;
+
+    let rig = Rig::new(HlbConfig {
+        version: regs::version(1, 0),
+        ..small_config()
+    });
+    assert_eq!(rig.h.identity().bar4_size, 0);
+    assert!(rig.h.bar4_shared().is_none());
+    rig.domain(0, 10, 10, 0, (0, 0));
+    rig.ok(dp(0, regs::OBJ_DOMAIN), assign(0));
+    // 0x8000-0xbfff are reserved: no alarm, read 0.
+    rig.ok(regs::dir_pp_reg(0, regs::CQ_ADDR_LO), 0x40);
+    rig.ok(regs::dir_pp_reg(0, regs::CQ_ADDR_LO), 0x41);
+    assert_eq!(rig.r(regs::dir_pp_reg(0, regs::CQ_ADDR_LO)), 0);
+    rig.start(0);
+    assert_eq!(rig.r(dom(0, regs::DOM_DIR_CREDITS_AVAIL)), 0);
+}

@@ -79,6 +79,13 @@ impl HlbConfig {
         Ok(())
     }
 
+    /// Whether the device has the data plane: `VERSION` 1.1 or later
+    /// (a device configured to report 1.0 has no BAR4 and no data-plane
+    /// registers).
+    pub fn data_plane(&self) -> bool {
+        self.version >= regs::version(1, regs::VERSION_MINOR_DATA_PLANE)
+    }
+
     /// Value of the resource-count register at `offset`, if it is one.
     pub fn resource(&self, offset: usize) -> Option<u32> {
         Some(match offset {

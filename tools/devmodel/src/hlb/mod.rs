@@ -14,8 +14,9 @@
 //! All of it is plain state behind one lock ([`state::State`]), so that a
 //! refused write or QE, its alarm and `IRQ_CAUSE.ALARM` change together.
 //! Lock order: the device lock, then guest memory's and the interrupt
-//! sink's own locks (taken inside); vectors are raised after the device
-//! lock is dropped.
+//! sink's own locks (taken inside). Data-plane vectors (CQ interrupts,
+//! refused QEs) are raised with the device lock held, so that a register
+//! read or doorbell that sees an effect also finds its interrupt raised.
 
 mod alarm;
 mod config;
@@ -86,7 +87,9 @@ impl Shared {
         }
     }
 
-    /// Logs refused QEs and raises vectors, outside the device lock.
+    /// Logs refused QEs and raises vectors. Called with the device lock
+    /// held, so that whoever takes the lock next (a register read, a
+    /// doorbell) finds the interrupts of what it observes already raised.
     fn deliver(&self, out: Pending) {
         for a in out.alarms {
             let (kind, p) = match a.port {
@@ -112,8 +115,10 @@ impl Shared {
     /// domain is running.
     pub(crate) fn poll(&self) -> bool {
         let mut out = Pending::default();
-        let running = lock(&self.state).poll(&self.io(), &mut out);
+        let mut st = lock(&self.state);
+        let running = st.poll(&self.io(), &mut out);
         self.deliver(out);
+        drop(st);
         running
     }
 
@@ -170,11 +175,6 @@ impl Hlb {
     pub fn bar4(&self) -> &QeRing {
         &self.shared.ring
     }
-
-    /// Runs one polling pass now, as the poller does (tests).
-    pub fn poll_now(&self) {
-        self.shared.poll();
-    }
 }
 
 impl Drop for Hlb {
@@ -199,7 +199,11 @@ impl PciFunction for Hlb {
             revision: 1,
             bar0_size: regs::BAR0_SIZE,
             msix_vectors: NUM_VECTORS as u16,
-            bar4_size: regs::PP_BAR_SIZE,
+            bar4_size: if self.shared.config.data_plane() {
+                regs::PP_BAR_SIZE
+            } else {
+                0
+            },
         }
     }
 
@@ -220,12 +224,12 @@ impl PciFunction for Hlb {
         let effect = {
             let mut st = lock(&sh.state);
             let effect = st.write(off, value, &sh.io(), &mut out);
+            sh.deliver(out);
             if st.any_running() {
                 sh.wake.notify_all();
             }
             effect
         };
-        sh.deliver(out);
         match effect {
             Effect::None => {}
             Effect::Reset => sh.reset_all(),
@@ -245,6 +249,7 @@ impl PciFunction for Hlb {
     }
 
     fn bar4_shared(&self) -> Option<SharedBar> {
+        self.shared.config.data_plane().then_some(())?;
         Some(SharedBar {
             fd: self.shared.ring.fd(),
             areas: window::ring_areas(&self.shared.config),
@@ -268,7 +273,8 @@ impl PciFunction for Hlb {
             Bar4Place::Ring(..) => sh.ring.write(off, data),
             Bar4Place::Doorbell(port, 0) if data.len() == 4 => {
                 let mut out = Pending::default();
-                lock(&sh.state).doorbell(port, &sh.io(), &mut out);
+                let mut st = lock(&sh.state);
+                st.doorbell(port, &sh.io(), &mut out);
                 sh.deliver(out);
             }
             _ => {}

@@ -37,6 +37,8 @@ pub struct State {
     alarms: Alarms,
     resources: Resources,
     dataplane: DataPlane,
+    /// The device has the data plane (version 1.1 or later).
+    dp_enabled: bool,
 }
 
 /// The port in the scheduler's terms.
@@ -89,6 +91,7 @@ impl State {
             alarms: Alarms::default(),
             resources,
             dataplane,
+            dp_enabled: config.data_plane(),
         }
     }
 
@@ -105,7 +108,7 @@ impl State {
             resources::BASE..regs::PORT_REGS_BASE => self
                 .read_dp_counter(off)
                 .unwrap_or_else(|| self.resources.read(off)),
-            regs::PORT_REGS_BASE..PP_REGS_END => self.read_pp(off),
+            regs::PORT_REGS_BASE..PP_REGS_END if self.dp_enabled => self.read_pp(off),
             _ => 0,
         }
     }
@@ -161,12 +164,14 @@ impl State {
             }
             resources::BASE..regs::PORT_REGS_BASE => {
                 let effect = self.resources.write(off, value);
-                if let Some((d, _)) = domain_reg(off) {
+                if let (Some((d, _)), true) = (domain_reg(off), self.dp_enabled) {
                     self.dataplane.sync(d, &self.resources, io.ring, io.name);
                 }
                 effect
             }
-            regs::PORT_REGS_BASE..PP_REGS_END => self.write_pp(off, value, io, out),
+            regs::PORT_REGS_BASE..PP_REGS_END if self.dp_enabled => {
+                self.write_pp(off, value, io, out)
+            }
             _ => Effect::None,
         };
         if let Effect::Alarm(code) = effect {

@@ -29,7 +29,16 @@ pub struct Backend {
     msix: Arc<Eventfds>,
     err: Eventfds,
     connected: bool,
+    /// DMA regions without a file descriptor this connection (the first,
+    /// and any of guest-RAM size, is a warning, the rest debug: QEMU maps
+    /// every device's mmapped BAR areas, e.g. an HLB's 128 QE pages, into
+    /// every device's DMA space without one).
+    no_fd_regions: u32,
 }
+
+/// A DMA region without a file descriptor at least this large is probably
+/// guest RAM that is not shared: always worth a warning.
+const LARGE_REGION: u64 = 64 << 20;
 
 fn einval() -> io::Error {
     io::Error::from_raw_os_error(libc::EINVAL)
@@ -53,6 +62,7 @@ impl Backend {
             msix,
             err: Eventfds::new(name, 1),
             connected: false,
+            no_fd_regions: 0,
         }
     }
 
@@ -81,6 +91,7 @@ impl Backend {
         self.config = ConfigSpace::new(&self.dev.identity());
         self.dev.reset();
         self.connected = false;
+        self.no_fd_regions = 0;
     }
 }
 
@@ -146,11 +157,20 @@ impl ServerBackend for Backend {
                     })
             }
             None => {
-                log::warn!(
-                    "{}: DMA region {address:#x}+{size:#x} has no file descriptor \
-                     (guest RAM not shared?); DMA there will fault",
-                    self.name
-                );
+                self.no_fd_regions += 1;
+                if self.no_fd_regions == 1 || size >= LARGE_REGION {
+                    log::warn!(
+                        "{}: DMA region {address:#x}+{size:#x} has no file descriptor \
+                         (guest RAM not shared?); DMA there will fault \
+                         (further such regions are logged at debug level)",
+                        self.name
+                    );
+                } else {
+                    log::debug!(
+                        "{}: DMA region {address:#x}+{size:#x} has no file descriptor",
+                        self.name
+                    );
+                }
                 Ok(())
             }
         }

@@ -6,8 +6,8 @@
 //! resets; the BAR4 memory ([`ring`]) and layout ([`window`]); CQ writes
 //! into guest memory ([`sink`]).
 //!
-//! Plain state under the device lock. What must happen outside the lock
-//! (alarm logs and vector 0, CQ vectors) is collected in [`Pending`].
+//! Plain state under the device lock. What is not state (alarm logs and
+//! vector 0, CQ vectors) is collected in [`Pending`] for the caller.
 
 pub mod ring;
 mod running;
@@ -37,7 +37,7 @@ pub struct QeAlarm {
     pub qe: [u8; QE_SIZE],
 }
 
-/// What a data-plane step leaves to do once the device lock is dropped.
+/// What a data-plane step leaves to the caller: logs and interrupts.
 #[derive(Debug, Default)]
 pub struct Pending {
     /// Refused QEs (already latched in the alarm registers).

@@ -3,7 +3,7 @@
 //! The scheduler's [`CqSink`] in the model: CQ entries go into guest
 //! memory at `CQ_ADDR + (index % depth) * 16`, bytes 0-14 first and the
 //! generation byte last with release ordering; fired CQ interrupts are
-//! collected, to be raised once the device lock is dropped.
+//! collected for the caller to raise.
 
 use hlb_sched::{CqEntry, CqSink};
 
