@@ -739,54 +739,76 @@ impl Domain {
     /// eligible entry; writes them (and interrupts) through `sink`.
     /// Returns the number of entries scheduled.
     pub fn schedule<S: CqSink>(&mut self, sink: &mut S) -> u32 {
-        let mut n = 0;
-        let nports = self.ldb_ports.len() as u32;
-        let mut active = core::mem::take(&mut self.active);
-        active.clear();
-        for p in 0..self.ldb_ports.len() {
-            if self.has_room(p) && self.may_have_work(p) {
-                active.push(p as u32);
-            }
-        }
-        while !active.is_empty() {
-            // The least occupied port; ties to the first at or after the rotor.
-            let mut best = 0;
-            let mut key = (u32::MAX, u32::MAX);
-            for (i, &p) in active.iter().enumerate() {
-                let rank = if p >= self.rotor {
-                    p - self.rotor
-                } else {
-                    p + nports - self.rotor
-                };
-                let k = (self.cqs[p as usize].occupancy, rank);
-                if k < key {
-                    key = k;
-                    best = i;
-                }
-            }
-            let p = active[best] as usize;
-            if self.serve_ldb(p, sink) {
-                n += 1;
-                self.rotor = if p as u32 + 1 == nports {
-                    0
-                } else {
-                    p as u32 + 1
-                };
-                if !self.has_room(p) {
-                    active.swap_remove(best);
-                }
-            } else {
-                active.swap_remove(best);
-            }
-        }
-        self.active = active;
-        n += self.schedule_dir(sink);
+        let n = self.schedule_ldb(sink) + self.schedule_dir(sink);
         if self.arm_pending {
             self.arm_pending = false;
             for p in 0..self.cqs.len() {
                 self.check_irq(p, sink);
             }
         }
+        n
+    }
+
+    /// The LDB part of a pass: one event at a time to the least occupied
+    /// port with an eligible event, ties to the first at or after the
+    /// rotor (the port after the one served last).
+    ///
+    /// Occupancies only grow during a pass and a port that had nothing
+    /// eligible gets nothing later in the pass, so the choice is a scan:
+    /// with `level` the lowest occupancy among the ports still in the
+    /// running, the next port is the first one at `level` in port order
+    /// from the rotor on; when none is left at `level`, `level` rises to
+    /// the new lowest occupancy. That is the rule, without comparing every
+    /// port for every event.
+    fn schedule_ldb<S: CqSink>(&mut self, sink: &mut S) -> u32 {
+        let nports = self.ldb_ports.len();
+        let mut active = core::mem::take(&mut self.active);
+        active.clear();
+        for p in 0..nports {
+            if self.has_room(p) && self.may_have_work(p) {
+                active.push(p as u32);
+            }
+        }
+        let mut n = 0;
+        // First active port at or after the rotor.
+        let mut i = active.iter().position(|&p| p >= self.rotor).unwrap_or(0);
+        let mut level = 0;
+        let mut at_level = 0usize;
+        while !active.is_empty() {
+            if at_level == 0 {
+                level = u32::MAX;
+                for &p in &active {
+                    let occ = self.cqs[p as usize].occupancy;
+                    if occ < level {
+                        level = occ;
+                        at_level = 0;
+                    }
+                    if occ == level {
+                        at_level += 1;
+                    }
+                }
+            }
+            if i >= active.len() {
+                i = 0;
+            }
+            let p = active[i] as usize;
+            if self.cqs[p].occupancy != level {
+                i += 1;
+                continue;
+            }
+            at_level -= 1;
+            if self.serve_ldb(p, sink) {
+                n += 1;
+                self.rotor = if p + 1 == nports { 0 } else { p as u32 + 1 };
+                if self.has_room(p) {
+                    i += 1;
+                    continue;
+                }
+            }
+            // Out of the running for the rest of the pass.
+            active.remove(i);
+        }
+        self.active = active;
         n
     }
 

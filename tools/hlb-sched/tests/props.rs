@@ -12,6 +12,8 @@
 //! * priorities: each delivery is the best the port could take (lowest
 //!   link priority with an eligible entry, then lowest QE priority in that
 //!   queue), and FIFO within a queue, priority and flow;
+//! * spread: each LDB delivery goes to a port no less occupied than any
+//!   other port with room and an eligible entry;
 //! * credits: pool + stored entries == initial, per pool;
 //! * refusals (NoCredit, NoHistory, BadToken) exactly when the model
 //!   predicts them.
@@ -170,6 +172,19 @@ impl Model {
         out
     }
 
+    /// Whether LDB port `p` has CQ and history-list room and an eligible
+    /// entry in a linked queue.
+    fn has_work(&self, p: usize) -> bool {
+        let c = &self.cfg.ldb_ports[p];
+        if self.occupancy[p] >= c.cq_depth || self.held[p].len() as u32 >= c.hl_size {
+            return false;
+        }
+        c.links.iter().any(|&(lq, _)| {
+            let q = self.cfg.queues.iter().position(|x| x.id == lq).unwrap();
+            !self.offers(p, q).is_empty()
+        })
+    }
+
     /// Checks and records delivery of `e` to port `p`.
     fn deliver(&mut self, p: usize, e: &CqEntry) -> Result<(), String> {
         let dest = if p < self.nldb() {
@@ -234,6 +249,16 @@ impl Model {
                         if best != Some(ev.prio) || !offers.iter().any(|x| x.id == ev.id) {
                             return Err(format!("port {p}: {ev:?} is not a best offer {offers:?}"));
                         }
+                    }
+                }
+                // Spread: no other port with room and an eligible entry is
+                // less occupied.
+                for o in 0..self.nldb() {
+                    if o != p && self.occupancy[o] < self.occupancy[p] && self.has_work(o) {
+                        return Err(format!(
+                            "port {p} (occupancy {}) served before port {o} ({})",
+                            self.occupancy[p], self.occupancy[o]
+                        ));
                     }
                 }
             }
