@@ -755,7 +755,20 @@ impl Domain {
                 }
             }
             ORDERED => {
-                let slot = q.rob_base + (h.aux & (q.sn_count - 1));
+                let mask = q.sn_count - 1;
+                if h.aux == q.sn_head {
+                    // The oldest: released at once, no reorder slot used.
+                    q.sn_head = q.sn_head.wrapping_add(1);
+                    let (head, next, base) = (q.sn_head, q.sn_next, q.rob_base);
+                    if let Some(i) = fwd {
+                        self.push(i);
+                    }
+                    if head != next && self.rob[(base + (head & mask)) as usize].done {
+                        self.release_in_order(h.queue as usize);
+                    }
+                    return;
+                }
+                let slot = q.rob_base + (h.aux & mask);
                 self.rob[slot as usize] = RobSlot {
                     done: true,
                     fwd: fwd.unwrap_or(NIL),
