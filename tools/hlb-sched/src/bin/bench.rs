@@ -33,6 +33,7 @@
 //! Usage: hlb-sched-bench [--events N] [--reps R] [--flows F]
 //!        [--workers W] [--burst B] [--dpdk PATH]
 //!        [--eventdev PATH] [--eventdev-pkts N]
+//!        [--only atomic|ordered|unordered]
 
 use std::process::Command;
 
@@ -51,6 +52,7 @@ struct Opts {
     dpdk: Option<String>,
     eventdev: Option<String>,
     eventdev_pkts: u64,
+    only: Option<String>,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -63,6 +65,7 @@ fn parse() -> Result<Opts, String> {
         dpdk: None,
         eventdev: None,
         eventdev_pkts: 200_000,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -77,6 +80,7 @@ fn parse() -> Result<Opts, String> {
             "--dpdk" => o.dpdk = Some(val()?),
             "--eventdev" => o.eventdev = Some(val()?),
             "--eventdev-pkts" => o.eventdev_pkts = num(val()?)?,
+            "--only" => o.only = Some(val()?),
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -308,6 +312,14 @@ fn main() {
         (SchedType::Ordered, "ordered", "o"),
         (SchedType::Unordered, "parallel", "p"),
     ] {
+        let name = if kind == "parallel" {
+            "unordered"
+        } else {
+            kind
+        };
+        if o.only.as_deref().is_some_and(|t| t != name) {
+            continue;
+        }
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..o.reps.max(1) {
             a.push(ours(sched, &o));
@@ -322,11 +334,6 @@ fn main() {
             }
         }
         let ma = median(&mut a);
-        let name = if kind == "parallel" {
-            "unordered"
-        } else {
-            kind
-        };
         let (mb, ratio) = if b.is_empty() {
             ("-".to_string(), "-".to_string())
         } else {
