@@ -15,7 +15,9 @@
 //!
 //! With `--dpdk PATH` (the `event_sw_bench` program built from
 //! `bench/event_sw_bench.c`), runs alternate ours / DPDK's `--reps` times
-//! per queue type and the table shows medians and their ratio.
+//! per queue type and the table shows medians, their ratio, and the
+//! spread of each side ((max - min) / median over the runs: the machines
+//! are shared).
 //!
 //! Time is the CPU time of the thread running the loop (both sides): the
 //! machines are shared, and wall time would count other processes.
@@ -277,6 +279,14 @@ fn eventdev(path: &str, test: &str, stype: &str, o: &Opts) -> Result<Option<f64>
     Ok(Some(avg * 1e6))
 }
 
+/// (max - min) / median of `v` (sorted by [`median`]), as a percentage.
+fn spread(v: &[f64], median: f64) -> String {
+    match (v.first(), v.last()) {
+        (Some(lo), Some(hi)) if median > 0.0 => format!("{:.0}%", (hi - lo) / median * 100.0),
+        _ => "-".into(),
+    }
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -303,8 +313,16 @@ fn main() {
         );
     }
     println!(
-        "{:<10} {:>14} {:>14} {:>8} {:>14} {:>14} {:>10}",
-        "queue", "hlb-sched ev/s", "event_sw ev/s", "ratio", "perf_queue", "perf_atq", "ratio(tq)"
+        "{:<10} {:>14} {:>7} {:>14} {:>7} {:>8} {:>14} {:>14} {:>10}",
+        "queue",
+        "hlb-sched ev/s",
+        "spread",
+        "event_sw ev/s",
+        "spread",
+        "ratio",
+        "perf_queue",
+        "perf_atq",
+        "ratio(tq)"
     );
     let mut failed = false;
     for (sched, kind, stype) in [
@@ -334,11 +352,16 @@ fn main() {
             }
         }
         let ma = median(&mut a);
-        let (mb, ratio) = if b.is_empty() {
-            ("-".to_string(), "-".to_string())
+        let sa = spread(&a, ma);
+        let (mb, sb, ratio) = if b.is_empty() {
+            ("-".to_string(), "-".to_string(), "-".to_string())
         } else {
             let mb = median(&mut b);
-            (format!("{mb:.0}"), format!("{:.2}x", ma / mb))
+            (
+                format!("{mb:.0}"),
+                spread(&b, mb),
+                format!("{:.2}x", ma / mb),
+            )
         };
         let mut td = ["-".to_string(), "-".to_string(), "-".to_string()];
         if let Some(p) = &o.eventdev {
@@ -359,7 +382,7 @@ fn main() {
             }
         }
         println!(
-            "{name:<10} {ma:>14.0} {mb:>14} {ratio:>8} {:>14} {:>14} {:>10}",
+            "{name:<10} {ma:>14.0} {sa:>7} {mb:>14} {sb:>7} {ratio:>8} {:>14} {:>14} {:>10}",
             td[0], td[1], td[2]
         );
     }
