@@ -66,7 +66,7 @@ fn parse() -> Result<Opts, String> {
         burst: 32,
         dpdk: None,
         eventdev: None,
-        eventdev_pkts: 200_000,
+        eventdev_pkts: 1_000_000,
         only: None,
     };
     let mut args = std::env::args().skip(1);
