@@ -654,31 +654,51 @@ impl Domain {
     fn push(&mut self, i: u32) {
         let stamp = self.stamp;
         self.stamp = stamp.wrapping_add(1);
-        let e = &mut self.entries[i as usize];
+        let Self {
+            entries,
+            flows,
+            queues,
+            links,
+            dir_ports,
+            queue_of,
+            dir_of,
+            ..
+        } = self;
+        let entries = &mut entries[..];
+        let e = &mut entries[i as usize];
         e.stamp = stamp;
         e.next = NIL;
         let (sched, prio, qid, flow) = (e.sched, e.prio as usize, e.queue, e.flow);
+        let bit = 1u8 << prio;
         if sched == DIRECTED {
-            let d = &mut self.dir_ports[self.dir_of[qid as usize] as usize];
-            fifo_push(&mut self.entries, &mut d.fifo[prio], i);
-            d.mask |= 1 << prio;
+            let d = &mut dir_ports[dir_of[qid as usize] as usize];
+            fifo_push(entries, &mut d.fifo[prio], i);
+            d.mask |= bit;
             d.depth += 1;
             return;
         }
-        let qi = self.queue_of[qid as usize] as usize;
-        let q = &mut self.queues[qi];
+        let q = &mut queues[queue_of[qid as usize] as usize];
         q.depth += 1;
         if sched != ATOMIC {
-            fifo_push(&mut self.entries, &mut q.fifo[prio], i);
-            q.mask |= 1 << prio;
+            fifo_push(entries, &mut q.fifo[prio], i);
+            q.mask |= bit;
             return;
         }
         let f = q.flow_base + (u32::from(flow) & q.flow_mask);
-        let fl = &mut self.flows[f as usize];
+        let fl = &mut flows[f as usize];
         let was_idle = fl.waiting.is_empty();
-        fifo_push(&mut self.entries, &mut fl.waiting, i);
+        fifo_push(entries, &mut fl.waiting, i);
         if was_idle {
-            self.list_flow(f, prio as u8);
+            // Ready: on the list its pin gives (`list_flow`).
+            fl.list_prio = prio as u8;
+            if fl.pin == NIL {
+                q.unpinned[prio].push_back(flows, f);
+                q.mask |= bit;
+            } else {
+                let l = &mut links[fl.pin_link as usize];
+                l.pinned[prio].push_back(flows, f);
+                l.pinned_mask |= bit;
+            }
         }
     }
 
