@@ -859,9 +859,11 @@ impl Domain {
     /// eligible gets nothing later in the pass, so the choice is a scan:
     /// with `level` the lowest occupancy among the ports still in the
     /// running, the next port is the first one at `level` in port order
-    /// from the rotor on; when none is left at `level`, `level` rises to
-    /// the new lowest occupancy. That is the rule, without comparing every
-    /// port for every event.
+    /// from the rotor on (the scan goes on from the port after the one
+    /// just served, which is where the rotor now points); when none is
+    /// left at `level`, `level` rises to the new lowest occupancy and the
+    /// scan restarts at the rotor. That is the rule, without comparing
+    /// every port for every event.
     fn schedule_ldb<S: CqSink>(&mut self, sink: &mut S) -> u32 {
         let nports = self.ldb_ports.len();
         let mut active = core::mem::take(&mut self.active);
@@ -872,12 +874,14 @@ impl Domain {
             }
         }
         let mut n = 0;
-        // First active port at or after the rotor.
-        let mut i = active.iter().position(|&p| p >= self.rotor).unwrap_or(0);
+        let mut i = 0;
         let mut level = 0;
         let mut at_level = 0usize;
         while !active.is_empty() {
             if at_level == 0 {
+                // A new level: scan from the first port at or after the
+                // rotor (a port that dropped out did not move the rotor).
+                i = active.iter().position(|&p| p >= self.rotor).unwrap_or(0);
                 level = u32::MAX;
                 for &p in &active {
                     let occ = self.cqs[p as usize].occupancy;

@@ -13,7 +13,9 @@
 //!   link priority with an eligible entry, then lowest QE priority in that
 //!   queue), and FIFO within a queue, priority and flow;
 //! * spread: each LDB delivery goes to a port no less occupied than any
-//!   other port with room and an eligible entry;
+//!   other port with room and an eligible entry, and among equally
+//!   occupied ones to the first at or after the rotor (the port after the
+//!   one served last);
 //! * credits: pool + stored entries == initial, per pool;
 //! * refusals (NoCredit, NoHistory, BadToken) exactly when the model
 //!   predicts them.
@@ -89,6 +91,8 @@ struct Model {
     delivered: HashSet<u64>,
     /// Per DIR port: ranks of ordered forwards seen, per origin queue.
     last_rank: HashMap<(usize, usize), u64>,
+    /// The LDB port after the one served last.
+    rotor: usize,
 }
 
 impl Model {
@@ -261,6 +265,20 @@ impl Model {
                         ));
                     }
                 }
+                // Ties: the first port at or after the rotor (the port
+                // after the one served last) goes first.
+                let n = self.nldb();
+                let mut o = self.rotor;
+                while o != p {
+                    if self.occupancy[o] == self.occupancy[p] && self.has_work(o) {
+                        return Err(format!(
+                            "port {p} served before port {o} at equal occupancy {} (rotor {})",
+                            self.occupancy[p], self.rotor
+                        ));
+                    }
+                    o = (o + 1) % n;
+                }
+                self.rotor = (p + 1) % n;
             }
         }
         let w = self.waiting.get_mut(&dest).unwrap();
@@ -491,6 +509,7 @@ impl Run {
             accepted: HashSet::new(),
             delivered: HashSet::new(),
             last_rank: HashMap::new(),
+            rotor: 0,
         };
         Self { d, rec, m }
     }
