@@ -7,7 +7,8 @@
 #                load the module, show what it found, power off
 #   make check   every test: host (cargo), KUnit and selftests in the VM
 #   make shell   like run, but leaves an interactive shell in the VM
-#   make bench   the offload layer's benchmarks: table and plot in build/bench/
+#   make bench   the offload layer's benchmarks and the HLB scheduling core
+#                against DPDK event_sw (host): tables and plot in build/bench/
 #   make modules build lbdx.ko against the cached guest kernel
 #   make kernel  build (or find in the cache) the guest kernel
 #   make clean   remove build products from the work tree

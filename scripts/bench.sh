@@ -9,9 +9,15 @@
 #   results.txt     the table (medians, ratios, targets, what ran where)
 #   throughput.png  throughput vs copy size per backend alone and per policy
 #   sweep.dat       the plot's data; vm/ the VM's logs
+#   hlb-sched.txt   the HLB scheduling core against DPDK's event_sw on the
+#                   host (scripts/sched-bench.sh, run first, before the VM,
+#                   so that the two do not share the CPUs); its table is
+#                   appended to results.txt
 # It prints figures and never passes or fails on them; it exits non-zero
 # only when the harness itself failed (no VM run, no lines).
-# LBDX_ONLY=p1,p2,p3,sweep runs only those experiments.
+# LBDX_ONLY=p1,p2,p3,sweep,sched runs only those experiments (sched: the
+# host scheduler benchmark; LBDX_ONLY=sched runs no VM);
+# LBDX_SCHED_BENCH=0 leaves the scheduler benchmark out.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +34,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 		"${missing[@]}" >/dev/null || die "cannot install ${missing[*]}"
 fi
 
+only=${LBDX_ONLY:-}
+sched_rc=0
+if [ "${LBDX_SCHED_BENCH:-1}" != 0 ] && { [ -z "$only" ] || [[ ",$only," == *,sched,* ]]; }; then
+	"$LBDX_TOP/scripts/sched-bench.sh" "$out" || sched_rc=$?
+	[ $sched_rc -eq 0 ] || log "the scheduler benchmark reported a problem (exit $sched_rc)"
+fi
+if [ -n "$only" ]; then
+	# The guest knows only its own experiments.
+	only=$(printf %s ",$only," | sed 's/,sched,/,/g; s/^,//; s/,$//')
+	[ -n "$only" ] || exit $sched_rc
+	export LBDX_ONLY=$only
+fi
+
 rc=0
 LBDX_RESULTS=$out/vm "$LBDX_TOP/scripts/vm.sh" bench || rc=$?
 console=$out/vm/console.log
@@ -35,6 +54,13 @@ console=$out/vm/console.log
 	die "the guest printed no benchmark lines (see $out/vm/)"
 
 python3 "$LBDX_TOP/scripts/bench-report.py" "$console" "$out"
+if [ -s "$out/hlb-sched.txt" ]; then
+	{
+		echo
+		echo "HLB scheduling core vs DPDK event_sw (host, scripts/sched-bench.sh)"
+		cat "$out/hlb-sched.txt"
+	} >>"$out/results.txt"
+fi
 
 crossover=$(cat "$out/crossover")
 depth=$(sed -n 's/.*lbdx_bench: roles .*threads=\([0-9]*\) window=\([0-9]*\).*/\1 kthread(s) x \2 in flight/p' "$console" | head -n 1)

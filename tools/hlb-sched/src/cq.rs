@@ -52,6 +52,7 @@ impl MemCqs {
 
     /// Consumer side: the next entry of `port`'s ring, if the device wrote
     /// one (its generation bit is the one expected for this lap).
+    #[inline]
     pub fn pop(&mut self, port: usize) -> Option<CqEntry> {
         let cq = &mut self.cqs[port];
         let depth = cq.slots.len() as u32;
@@ -74,6 +75,7 @@ impl MemCqs {
 }
 
 impl CqSink for MemCqs {
+    #[inline]
     fn write(&mut self, port: usize, index: u32, entry: &CqEntry) {
         let cq = &mut self.cqs[port];
         let depth = cq.slots.len() as u32;

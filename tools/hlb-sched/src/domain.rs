@@ -486,7 +486,69 @@ impl Domain {
     /// (`BadQe`), tokens (`BadToken`), the port's history list for
     /// COMPLETE and FORWARD (`NoHistory`), a credit for NEW and FORWARD
     /// (`NoCredit`).
+    #[inline]
     pub fn submit(&mut self, port: usize, qe: &Qe) -> Result<(), AlarmCode> {
+        // The two commands of the steady state (NEW from producers,
+        // COMPLETE from workers) have their own paths; they make the same
+        // checks in the same order as the general one.
+        if qe.priority < PRIORITIES && qe.sched <= DIRECTED {
+            if qe.cmd == QeCommand::New as u8 {
+                return self.submit_new(port, qe);
+            }
+            if qe.cmd == QeCommand::Complete as u8 {
+                return self.submit_complete(port, qe.token);
+            }
+        }
+        self.submit_any(port, qe)
+    }
+
+    /// NEW: destination (`BadQe`), the token bit (`BadToken`), a credit
+    /// (`NoCredit`); then enqueue.
+    #[inline]
+    fn submit_new(&mut self, port: usize, qe: &Qe) -> Result<(), AlarmCode> {
+        let dir = self.destination(qe)?;
+        let cq = &mut self.cqs[port];
+        let token = u32::from(qe.token);
+        if token > cq.occupancy {
+            return Err(AlarmCode::BadToken);
+        }
+        let pool = if dir {
+            &mut self.dir_pool
+        } else {
+            &mut self.ldb_pool
+        };
+        if *pool == 0 {
+            return Err(AlarmCode::NoCredit);
+        }
+        *pool -= 1;
+        cq.occupancy -= token;
+        cq.consumed = cq.consumed.wrapping_add(1);
+        let i = self.alloc(qe);
+        self.push(i);
+        Ok(())
+    }
+
+    /// COMPLETE: the token bit (`BadToken`), history (`NoHistory`); then
+    /// retire the oldest history-list entry.
+    #[inline]
+    fn submit_complete(&mut self, port: usize, token: bool) -> Result<(), AlarmCode> {
+        let cq = &mut self.cqs[port];
+        let token = u32::from(token);
+        if token > cq.occupancy {
+            return Err(AlarmCode::BadToken);
+        }
+        if self.ldb_ports.get(port).is_none_or(|p| p.hl_len == 0) {
+            return Err(AlarmCode::NoHistory);
+        }
+        cq.occupancy -= token;
+        cq.consumed = cq.consumed.wrapping_add(1);
+        self.complete(port, None);
+        Ok(())
+    }
+
+    /// Every command, the general way.
+    #[inline(never)]
+    fn submit_any(&mut self, port: usize, qe: &Qe) -> Result<(), AlarmCode> {
         let cmd = qe.command().ok_or(AlarmCode::BadQe)?;
         if qe.priority >= PRIORITIES || qe.sched > DIRECTED {
             return Err(AlarmCode::BadQe);
@@ -544,6 +606,7 @@ impl Domain {
     /// Where a NEW or FORWARD QE goes: `Ok(true)` a directed queue,
     /// `Ok(false)` an LDB queue; `BadQe` if the domain has no such queue
     /// or the queue does not take its scheduling type.
+    #[inline]
     fn destination(&self, qe: &Qe) -> Result<bool, AlarmCode> {
         if qe.sched == DIRECTED {
             return match self.dir_of[qe.queue as usize] {
@@ -568,6 +631,7 @@ impl Domain {
     }
 
     /// Stores `qe` in a free entry (there is one: the caller took a credit).
+    #[inline]
     fn alloc(&mut self, qe: &Qe) -> u32 {
         let i = self.free;
         let e = &mut self.entries[i as usize];
@@ -586,39 +650,61 @@ impl Domain {
     }
 
     /// Puts stored entry `i` at the back of its destination queue.
+    #[inline]
     fn push(&mut self, i: u32) {
         let stamp = self.stamp;
         self.stamp = stamp.wrapping_add(1);
-        let e = &mut self.entries[i as usize];
+        let Self {
+            entries,
+            flows,
+            queues,
+            links,
+            dir_ports,
+            queue_of,
+            dir_of,
+            ..
+        } = self;
+        let entries = &mut entries[..];
+        let e = &mut entries[i as usize];
         e.stamp = stamp;
         e.next = NIL;
         let (sched, prio, qid, flow) = (e.sched, e.prio as usize, e.queue, e.flow);
+        let bit = 1u8 << prio;
         if sched == DIRECTED {
-            let d = &mut self.dir_ports[self.dir_of[qid as usize] as usize];
-            fifo_push(&mut self.entries, &mut d.fifo[prio], i);
-            d.mask |= 1 << prio;
+            let d = &mut dir_ports[dir_of[qid as usize] as usize];
+            fifo_push(entries, &mut d.fifo[prio], i);
+            d.mask |= bit;
             d.depth += 1;
             return;
         }
-        let qi = self.queue_of[qid as usize] as usize;
-        let q = &mut self.queues[qi];
+        let q = &mut queues[queue_of[qid as usize] as usize];
         q.depth += 1;
         if sched != ATOMIC {
-            fifo_push(&mut self.entries, &mut q.fifo[prio], i);
-            q.mask |= 1 << prio;
+            fifo_push(entries, &mut q.fifo[prio], i);
+            q.mask |= bit;
             return;
         }
         let f = q.flow_base + (u32::from(flow) & q.flow_mask);
-        let fl = &mut self.flows[f as usize];
+        let fl = &mut flows[f as usize];
         let was_idle = fl.waiting.is_empty();
-        fifo_push(&mut self.entries, &mut fl.waiting, i);
+        fifo_push(entries, &mut fl.waiting, i);
         if was_idle {
-            self.list_flow(f, prio as u8);
+            // Ready: on the list its pin gives (`list_flow`).
+            fl.list_prio = prio as u8;
+            if fl.pin == NIL {
+                q.unpinned[prio].push_back(flows, f);
+                q.mask |= bit;
+            } else {
+                let l = &mut links[fl.pin_link as usize];
+                l.pinned[prio].push_back(flows, f);
+                l.pinned_mask |= bit;
+            }
         }
     }
 
     /// Puts flow `f`, which has waiting entries and is on no list, on the
     /// ready list its pin gives, at priority `prio`.
+    #[inline]
     fn list_flow(&mut self, f: u32, prio: u8) {
         let fl = &mut self.flows[f as usize];
         fl.list_prio = prio;
@@ -635,6 +721,7 @@ impl Domain {
     }
 
     /// Takes flow `f` off its ready list.
+    #[inline]
     fn unlist_flow(&mut self, f: u32) {
         let fl = &self.flows[f as usize];
         let (prio, pin_link, qi) = (fl.list_prio as usize, fl.pin_link, fl.queue as usize);
@@ -655,6 +742,7 @@ impl Domain {
 
     /// COMPLETE (or FORWARD with `fwd`, a stored entry) from LDB port
     /// `port`: retires its oldest history-list entry.
+    #[inline]
     fn complete(&mut self, port: usize, fwd: Option<u32>) {
         let p = &mut self.ldb_ports[port];
         let h = self.hl[(p.hl_base + p.hl_head) as usize];
@@ -687,7 +775,20 @@ impl Domain {
                 }
             }
             ORDERED => {
-                let slot = q.rob_base + (h.aux & (q.sn_count - 1));
+                let mask = q.sn_count - 1;
+                if h.aux == q.sn_head {
+                    // The oldest: released at once, no reorder slot used.
+                    q.sn_head = q.sn_head.wrapping_add(1);
+                    let (head, next, base) = (q.sn_head, q.sn_next, q.rob_base);
+                    if let Some(i) = fwd {
+                        self.push(i);
+                    }
+                    if head != next && self.rob[(base + (head & mask)) as usize].done {
+                        self.release_in_order(h.queue as usize);
+                    }
+                    return;
+                }
+                let slot = q.rob_base + (h.aux & mask);
                 self.rob[slot as usize] = RobSlot {
                     done: true,
                     fwd: fwd.unwrap_or(NIL),
@@ -729,6 +830,7 @@ impl Domain {
     // --- scheduling ----------------------------------------------------------
 
     /// Whether LDB port `p` can take one more entry.
+    #[inline]
     fn has_room(&self, p: usize) -> bool {
         let c = &self.cqs[p];
         let port = &self.ldb_ports[p];
@@ -739,54 +841,80 @@ impl Domain {
     /// eligible entry; writes them (and interrupts) through `sink`.
     /// Returns the number of entries scheduled.
     pub fn schedule<S: CqSink>(&mut self, sink: &mut S) -> u32 {
-        let mut n = 0;
-        let nports = self.ldb_ports.len() as u32;
-        let mut active = core::mem::take(&mut self.active);
-        active.clear();
-        for p in 0..self.ldb_ports.len() {
-            if self.has_room(p) && self.may_have_work(p) {
-                active.push(p as u32);
-            }
-        }
-        while !active.is_empty() {
-            // The least occupied port; ties to the first at or after the rotor.
-            let mut best = 0;
-            let mut key = (u32::MAX, u32::MAX);
-            for (i, &p) in active.iter().enumerate() {
-                let rank = if p >= self.rotor {
-                    p - self.rotor
-                } else {
-                    p + nports - self.rotor
-                };
-                let k = (self.cqs[p as usize].occupancy, rank);
-                if k < key {
-                    key = k;
-                    best = i;
-                }
-            }
-            let p = active[best] as usize;
-            if self.serve_ldb(p, sink) {
-                n += 1;
-                self.rotor = if p as u32 + 1 == nports {
-                    0
-                } else {
-                    p as u32 + 1
-                };
-                if !self.has_room(p) {
-                    active.swap_remove(best);
-                }
-            } else {
-                active.swap_remove(best);
-            }
-        }
-        self.active = active;
-        n += self.schedule_dir(sink);
+        let n = self.schedule_ldb(sink) + self.schedule_dir(sink);
         if self.arm_pending {
             self.arm_pending = false;
             for p in 0..self.cqs.len() {
                 self.check_irq(p, sink);
             }
         }
+        n
+    }
+
+    /// The LDB part of a pass: one event at a time to the least occupied
+    /// port with an eligible event, ties to the first at or after the
+    /// rotor (the port after the one served last).
+    ///
+    /// Occupancies only grow during a pass and a port that had nothing
+    /// eligible gets nothing later in the pass, so the choice is a scan:
+    /// with `level` the lowest occupancy among the ports still in the
+    /// running, the next port is the first one at `level` in port order
+    /// from the rotor on (the scan goes on from the port after the one
+    /// just served, which is where the rotor now points); when none is
+    /// left at `level`, `level` rises to the new lowest occupancy and the
+    /// scan restarts at the rotor. That is the rule, without comparing
+    /// every port for every event.
+    fn schedule_ldb<S: CqSink>(&mut self, sink: &mut S) -> u32 {
+        let nports = self.ldb_ports.len();
+        let mut active = core::mem::take(&mut self.active);
+        active.clear();
+        for p in 0..nports {
+            if self.has_room(p) && self.may_have_work(p) {
+                active.push(p as u32);
+            }
+        }
+        let mut n = 0;
+        let mut i = 0;
+        let mut level = 0;
+        let mut at_level = 0usize;
+        while !active.is_empty() {
+            if at_level == 0 {
+                // A new level: scan from the first port at or after the
+                // rotor (a port that dropped out did not move the rotor).
+                i = active.iter().position(|&p| p >= self.rotor).unwrap_or(0);
+                level = u32::MAX;
+                for &p in &active {
+                    let occ = self.cqs[p as usize].occupancy;
+                    if occ < level {
+                        level = occ;
+                        at_level = 0;
+                    }
+                    if occ == level {
+                        at_level += 1;
+                    }
+                }
+            }
+            if i >= active.len() {
+                i = 0;
+            }
+            let p = active[i] as usize;
+            if self.cqs[p].occupancy != level {
+                i += 1;
+                continue;
+            }
+            at_level -= 1;
+            if self.serve_ldb(p, sink) {
+                n += 1;
+                self.rotor = if p + 1 == nports { 0 } else { p as u32 + 1 };
+                if self.has_room(p) {
+                    i += 1;
+                    continue;
+                }
+            }
+            // Out of the running for the rest of the pass.
+            active.remove(i);
+        }
+        self.active = active;
         n
     }
 
@@ -801,8 +929,19 @@ impl Domain {
     }
 
     /// Gives LDB port `p` (which has room) its best eligible entry, if any.
+    #[inline]
     fn serve_ldb<S: CqSink>(&mut self, p: usize, sink: &mut S) -> bool {
         let port = &self.ldb_ports[p];
+        if let [(li, 1)] = port.groups[..] {
+            // One link: no turns to take.
+            return match self.candidate(li as usize) {
+                Some((prio, take)) => {
+                    self.deliver_ldb(p, li as usize, prio, take, sink);
+                    true
+                }
+                None => false,
+            };
+        }
         for (g, &(first, count)) in port.groups.iter().enumerate() {
             let start = port.rr[g];
             for j in 0..count {
@@ -826,6 +965,7 @@ impl Domain {
     /// priority first, then the oldest of the non-atomic head, the head of
     /// the first flow pinned to this port and the head of the first
     /// unpinned flow.
+    #[inline(always)]
     fn candidate(&self, li: usize) -> Option<(usize, Take)> {
         let l = &self.links[li];
         let q = &self.queues[l.queue as usize];
@@ -838,6 +978,23 @@ impl Domain {
         while m != 0 {
             let prio = m.trailing_zeros() as usize;
             m &= m - 1;
+            let mut h = q.fifo[prio].head;
+            if h != NIL && !sn_ok && self.entries[h as usize].sched == ORDERED {
+                h = NIL;
+            }
+            let (pf, uf) = if atomic_ok {
+                (l.pinned[prio].head, q.unpinned[prio].head)
+            } else {
+                (NIL, NIL)
+            };
+            // Usually one kind is present: no age comparison needed.
+            match (h != NIL, pf != NIL, uf != NIL) {
+                (false, false, false) => continue,
+                (true, false, false) => return Some((prio, Take::Fifo)),
+                (false, true, false) => return Some((prio, Take::Pinned)),
+                (false, false, true) => return Some((prio, Take::Unpinned)),
+                _ => {}
+            }
             let mut best: Option<(u32, Take)> = None;
             let mut consider = |e: u32, t: Take| {
                 let s = self.entries[e as usize].stamp;
@@ -845,19 +1002,14 @@ impl Domain {
                     best = Some((s, t));
                 }
             };
-            let h = q.fifo[prio].head;
-            if h != NIL && (sn_ok || self.entries[h as usize].sched != ORDERED) {
+            if h != NIL {
                 consider(h, Take::Fifo);
             }
-            if atomic_ok {
-                let f = l.pinned[prio].head;
-                if f != NIL {
-                    consider(self.flows[f as usize].waiting.head, Take::Pinned);
-                }
-                let f = q.unpinned[prio].head;
-                if f != NIL {
-                    consider(self.flows[f as usize].waiting.head, Take::Unpinned);
-                }
+            if pf != NIL {
+                consider(self.flows[pf as usize].waiting.head, Take::Pinned);
+            }
+            if uf != NIL {
+                consider(self.flows[uf as usize].waiting.head, Take::Unpinned);
             }
             if let Some((_, t)) = best {
                 return Some((prio, t));
@@ -867,6 +1019,7 @@ impl Domain {
     }
 
     /// Moves the candidate `take` at `prio` of link `li` to LDB port `p`.
+    #[inline]
     fn deliver_ldb<S: CqSink>(
         &mut self,
         p: usize,
@@ -875,60 +1028,76 @@ impl Domain {
         take: Take,
         sink: &mut S,
     ) {
-        let qi = self.links[li].queue as usize;
+        // Borrow the tables one by one: the compiler then keeps their
+        // addresses in registers across the stores below.
+        let Self {
+            entries,
+            flows,
+            queues,
+            links,
+            ldb_ports,
+            cqs,
+            hl,
+            free,
+            ldb_pool,
+            ..
+        } = self;
+        let entries = &mut entries[..];
+        let link = &mut links[li];
+        let qi = link.queue as usize;
+        let q = &mut queues[qi];
+        let bit = 1u8 << prio;
         let (e, aux) = match take {
             Take::Fifo => {
-                let q = &mut self.queues[qi];
-                let e = fifo_pop(&self.entries, &mut q.fifo[prio]);
+                let e = fifo_pop(entries, &mut q.fifo[prio]);
                 if q.fifo[prio].is_empty() && q.unpinned[prio].is_empty() {
-                    q.mask &= !(1 << prio);
+                    q.mask &= !bit;
                 }
                 let mut aux = 0;
-                if self.entries[e as usize].sched == ORDERED {
+                if entries[e as usize].sched == ORDERED {
                     aux = q.sn_next;
                     q.sn_next = q.sn_next.wrapping_add(1);
                 }
                 (e, aux)
             }
-            Take::Pinned | Take::Unpinned => {
-                let f = match take {
-                    Take::Pinned => self.links[li].pinned[prio].head,
-                    _ => self.queues[qi].unpinned[prio].head,
-                };
-                self.unlist_flow(f);
-                let fl = &mut self.flows[f as usize];
-                let e = fifo_pop(&self.entries, &mut fl.waiting);
-                fl.pin = p as u32;
-                fl.pin_link = li as u32;
-                fl.inflight += 1;
-                self.queues[qi].atomic_inflight += 1;
-                if !self.flows[f as usize].waiting.is_empty() {
-                    let next = self.flows[f as usize].waiting.head;
-                    let prio = self.entries[next as usize].prio;
-                    self.list_flow(f, prio);
+            Take::Pinned => {
+                let f = link.pinned[prio].head;
+                link.pinned[prio].remove(flows, f);
+                if link.pinned[prio].is_empty() {
+                    link.pinned_mask &= !bit;
                 }
-                (e, f)
+                (take_flow_head(entries, flows, link, li, q, p, f), f)
+            }
+            Take::Unpinned => {
+                let f = q.unpinned[prio].head;
+                q.unpinned[prio].remove(flows, f);
+                if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
+                    q.mask &= !bit;
+                }
+                (take_flow_head(entries, flows, link, li, q, p, f), f)
             }
         };
-        let q = &mut self.queues[qi];
         q.depth -= 1;
         q.inflight += 1;
         let level = regs::depth_level(q.depth, q.depth_threshold);
-        let ent = self.entries[e as usize];
-        let port = &mut self.ldb_ports[p];
+        let ent = entries[e as usize];
+        let port = &mut ldb_ports[p];
         let mut slot = port.hl_head + port.hl_len;
         if slot >= port.hl_size {
             slot -= port.hl_size;
         }
-        self.hl[(port.hl_base + slot) as usize] = HlEntry {
+        hl[(port.hl_base + slot) as usize] = HlEntry {
             queue: qi as u16,
             sched: ent.sched,
             aux,
         };
         port.hl_len += 1;
-        self.ldb_pool += 1;
-        self.free_entry(e);
-        self.write_cq(p, &ent, level, sink);
+        *ldb_pool += 1;
+        entries[e as usize].next = *free;
+        *free = e;
+        if write_cq(&mut cqs[p], p, &ent, level, sink) {
+            self.check_irq(p, sink);
+        }
     }
 
     /// Directed queues: each DIR port takes entries, highest priority
@@ -960,6 +1129,7 @@ impl Domain {
         n
     }
 
+    #[inline]
     fn free_entry(&mut self, e: u32) {
         self.entries[e as usize].next = self.free;
         self.free = e;
@@ -967,24 +1137,9 @@ impl Domain {
 
     /// Writes `ent` into port `p`'s CQ and fires its interrupt if armed
     /// and due.
+    #[inline]
     fn write_cq<S: CqSink>(&mut self, p: usize, ent: &Entry, level: u8, sink: &mut S) {
-        let c = &mut self.cqs[p];
-        let index = c.written;
-        let entry = CqEntry {
-            data: ent.data,
-            opaque: ent.opaque,
-            queue: ent.queue,
-            sched: ent.sched,
-            priority: ent.prio,
-            flow: ent.flow,
-            depth_level: level,
-            // Depths are powers of two: this is `CqEntry::gen_for`.
-            gen: index & c.depth == 0,
-        };
-        c.written = index.wrapping_add(1);
-        c.occupancy += 1;
-        sink.write(p, index, &entry);
-        if c.armed {
+        if write_cq(&mut self.cqs[p], p, ent, level, sink) {
             self.check_irq(p, sink);
         }
     }
@@ -998,6 +1153,56 @@ impl Domain {
             sink.interrupt(p);
         }
     }
+}
+
+/// Takes the oldest waiting entry of flow `f` (off every list) for port
+/// `p` through link `li` of queue `q`: pins the flow there and puts it
+/// back on that link's pinned list if it has more.
+#[inline]
+fn take_flow_head(
+    entries: &[Entry],
+    flows: &mut [Flow],
+    link: &mut Link,
+    li: usize,
+    q: &mut Queue,
+    p: usize,
+    f: u32,
+) -> u32 {
+    let fl = &mut flows[f as usize];
+    let e = fifo_pop(entries, &mut fl.waiting);
+    fl.pin = p as u32;
+    fl.pin_link = li as u32;
+    fl.inflight += 1;
+    q.atomic_inflight += 1;
+    if !fl.waiting.is_empty() {
+        let prio = entries[fl.waiting.head as usize].prio;
+        fl.list_prio = prio;
+        link.pinned[prio as usize].push_back(flows, f);
+        link.pinned_mask |= 1 << prio;
+    }
+    e
+}
+
+/// Writes `ent` at the next index of CQ `c` (port `p`); returns whether
+/// the port is armed (its interrupt may be due).
+#[inline]
+fn write_cq<S: CqSink>(c: &mut Cq, p: usize, ent: &Entry, level: u8, sink: &mut S) -> bool {
+    let index = c.written;
+    let entry = CqEntry {
+        data: ent.data,
+        opaque: ent.opaque,
+        queue: ent.queue,
+        sched: ent.sched,
+        priority: ent.prio,
+        flow: ent.flow,
+        depth_level: level,
+        // Depths are powers of two: this is `CqEntry::gen_for`.
+        gen: index & c.depth == 0,
+    };
+    c.written = index.wrapping_add(1);
+    c.occupancy += 1;
+    sink.write(p, index, &entry);
+    c.armed
 }
 
 fn fifo_push(entries: &mut [Entry], f: &mut Fifo, i: u32) {

@@ -12,6 +12,10 @@
 //! * priorities: each delivery is the best the port could take (lowest
 //!   link priority with an eligible entry, then lowest QE priority in that
 //!   queue), and FIFO within a queue, priority and flow;
+//! * spread: each LDB delivery goes to a port no less occupied than any
+//!   other port with room and an eligible entry, and among equally
+//!   occupied ones to the first at or after the rotor (the port after the
+//!   one served last);
 //! * credits: pool + stored entries == initial, per pool;
 //! * refusals (NoCredit, NoHistory, BadToken) exactly when the model
 //!   predicts them.
@@ -87,6 +91,8 @@ struct Model {
     delivered: HashSet<u64>,
     /// Per DIR port: ranks of ordered forwards seen, per origin queue.
     last_rank: HashMap<(usize, usize), u64>,
+    /// The LDB port after the one served last.
+    rotor: usize,
 }
 
 impl Model {
@@ -170,6 +176,19 @@ impl Model {
         out
     }
 
+    /// Whether LDB port `p` has CQ and history-list room and an eligible
+    /// entry in a linked queue.
+    fn has_work(&self, p: usize) -> bool {
+        let c = &self.cfg.ldb_ports[p];
+        if self.occupancy[p] >= c.cq_depth || self.held[p].len() as u32 >= c.hl_size {
+            return false;
+        }
+        c.links.iter().any(|&(lq, _)| {
+            let q = self.cfg.queues.iter().position(|x| x.id == lq).unwrap();
+            !self.offers(p, q).is_empty()
+        })
+    }
+
     /// Checks and records delivery of `e` to port `p`.
     fn deliver(&mut self, p: usize, e: &CqEntry) -> Result<(), String> {
         let dest = if p < self.nldb() {
@@ -236,6 +255,30 @@ impl Model {
                         }
                     }
                 }
+                // Spread: no other port with room and an eligible entry is
+                // less occupied.
+                for o in 0..self.nldb() {
+                    if o != p && self.occupancy[o] < self.occupancy[p] && self.has_work(o) {
+                        return Err(format!(
+                            "port {p} (occupancy {}) served before port {o} ({})",
+                            self.occupancy[p], self.occupancy[o]
+                        ));
+                    }
+                }
+                // Ties: the first port at or after the rotor (the port
+                // after the one served last) goes first.
+                let n = self.nldb();
+                let mut o = self.rotor;
+                while o != p {
+                    if self.occupancy[o] == self.occupancy[p] && self.has_work(o) {
+                        return Err(format!(
+                            "port {p} served before port {o} at equal occupancy {} (rotor {})",
+                            self.occupancy[p], self.rotor
+                        ));
+                    }
+                    o = (o + 1) % n;
+                }
+                self.rotor = (p + 1) % n;
             }
         }
         let w = self.waiting.get_mut(&dest).unwrap();
@@ -466,6 +509,7 @@ impl Run {
             accepted: HashSet::new(),
             delivered: HashSet::new(),
             last_rank: HashMap::new(),
+            rotor: 0,
         };
         Self { d, rec, m }
     }

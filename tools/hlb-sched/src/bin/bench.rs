@@ -15,13 +15,27 @@
 //!
 //! With `--dpdk PATH` (the `event_sw_bench` program built from
 //! `bench/event_sw_bench.c`), runs alternate ours / DPDK's `--reps` times
-//! per queue type and the table shows medians and their ratio.
+//! per queue type and the table shows medians, their ratio, and the
+//! spread of each side ((max - min) / median over the runs: the machines
+//! are shared).
 //!
 //! Time is the CPU time of the thread running the loop (both sides): the
 //! machines are shared, and wall time would count other processes.
 //!
+//! With `--eventdev PATH` (Debian's `dpdk-test-eventdev`, package
+//! `dpdk-dev`), the table also shows what DPDK's own test application
+//! reports for event_sw (`--vdev=event_sw0`, tests `perf_queue` and
+//! `perf_atq`, no hugepages), one run per queue type and test, and our
+//! ratio to it. That application runs a producer, a worker and the
+//! scheduler service on lcores of their own that busy-poll; on a 2-CPU
+//! machine they time-share (main and service lcores on CPU 0, producer and
+//! worker on CPU 1), so its figure is wall-clock throughput of a
+//! time-shared pipeline, not the per-core cost the other columns compare.
+//!
 //! Usage: hlb-sched-bench [--events N] [--reps R] [--flows F]
 //!        [--workers W] [--burst B] [--dpdk PATH]
+//!        [--eventdev PATH] [--eventdev-pkts N]
+//!        [--only atomic|ordered|unordered]
 
 use std::process::Command;
 
@@ -38,6 +52,9 @@ struct Opts {
     workers: u8,
     burst: u32,
     dpdk: Option<String>,
+    eventdev: Option<String>,
+    eventdev_pkts: u64,
+    only: Option<String>,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -48,6 +65,9 @@ fn parse() -> Result<Opts, String> {
         workers: 4,
         burst: 32,
         dpdk: None,
+        eventdev: None,
+        eventdev_pkts: 1_000_000,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -60,6 +80,9 @@ fn parse() -> Result<Opts, String> {
             "--workers" => o.workers = num(val()?)? as u8,
             "--burst" => o.burst = num(val()?)? as u32,
             "--dpdk" => o.dpdk = Some(val()?),
+            "--eventdev" => o.eventdev = Some(val()?),
+            "--eventdev-pkts" => o.eventdev_pkts = num(val()?)?,
+            "--only" => o.only = Some(val()?),
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -196,6 +219,74 @@ fn dpdk(path: &str, kind: &str, o: &Opts) -> Result<f64, String> {
         .ok_or_else(|| format!("{path}: cannot parse {line:?}"))
 }
 
+/// `dpdk-test-eventdev` (`test` perf_queue or perf_atq, `stype` a, o or p)
+/// on event_sw without hugepages; returns the average events per second it
+/// reports, or `None` if it does not support the test on event_sw
+/// (`perf_atq` needs all-types queues, which event_sw does not have).
+fn eventdev(path: &str, test: &str, stype: &str, o: &Opts) -> Result<Option<f64>, String> {
+    let out = Command::new("timeout")
+        .args([
+            "300",
+            path,
+            "--no-huge",
+            "-m",
+            "512",
+            "--no-pci",
+            "--vdev=event_sw0",
+            // lcore@CPU: main 0 and service 3 on CPU 0, producer 1 and
+            // worker 2 on CPU 1.
+            "--lcores=0@0,1@1,2@1,3@0",
+            "-S",
+            "3",
+            "--log-level=error",
+            "--",
+            &format!("--test={test}"),
+            "--plcores=1",
+            "--wlcores=2",
+            &format!("--stlist={stype}"),
+            &format!("--nb_flows={}", o.flows),
+            &format!("--nb_pkts={}", o.eventdev_pkts),
+            &format!("--prod_enq_burst_sz={}", o.burst),
+        ])
+        .output()
+        .map_err(|e| format!("{path}: {e}"))?;
+    // Strip colour escapes; the last "avg X mpps" is the run's average.
+    let mut text = String::new();
+    let mut esc = false;
+    for c in String::from_utf8_lossy(&out.stdout).chars() {
+        match (esc, c) {
+            (false, '\x1b') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, c) => text.push(c),
+        }
+    }
+    if text.contains("Result: Unsupported") {
+        return Ok(None);
+    }
+    if !text.contains("Result: Success") {
+        return Err(format!(
+            "{path} {test} {stype}: no success ({})",
+            out.status
+        ));
+    }
+    let avg = text
+        .rsplit("avg ")
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| format!("{path} {test} {stype}: no average in its output"))?;
+    Ok(Some(avg * 1e6))
+}
+
+/// (max - min) / median of `v` (sorted by [`median`]), as a percentage.
+fn spread(v: &[f64], median: f64) -> String {
+    match (v.first(), v.last()) {
+        (Some(lo), Some(hi)) if median > 0.0 => format!("{:.0}%", (hi - lo) / median * 100.0),
+        _ => "-".into(),
+    }
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -214,16 +305,39 @@ fn main() {
          CQ/dequeue depth 128, 4096 credits/events; medians of {} runs, ours and event_sw alternating",
         o.events, o.flows, o.workers, o.burst, o.reps
     );
+    if let Some(p) = &o.eventdev {
+        println!(
+            "# dpdk-test-eventdev ({p}): --vdev=event_sw0 --no-huge, {} events per run, one run per type and test, \
+             producer+worker lcores time-shared on CPU 1, main+service on CPU 0: wall-clock throughput",
+            o.eventdev_pkts
+        );
+    }
     println!(
-        "{:<10} {:>14} {:>14} {:>8}",
-        "queue", "hlb-sched ev/s", "event_sw ev/s", "ratio"
+        "{:<10} {:>14} {:>7} {:>14} {:>7} {:>8} {:>14} {:>14} {:>10}",
+        "queue",
+        "hlb-sched ev/s",
+        "spread",
+        "event_sw ev/s",
+        "spread",
+        "ratio",
+        "perf_queue",
+        "perf_atq",
+        "ratio(tq)"
     );
     let mut failed = false;
-    for (sched, kind) in [
-        (SchedType::Atomic, "atomic"),
-        (SchedType::Ordered, "ordered"),
-        (SchedType::Unordered, "parallel"),
+    for (sched, kind, stype) in [
+        (SchedType::Atomic, "atomic", "a"),
+        (SchedType::Ordered, "ordered", "o"),
+        (SchedType::Unordered, "parallel", "p"),
     ] {
+        let name = if kind == "parallel" {
+            "unordered"
+        } else {
+            kind
+        };
+        if o.only.as_deref().is_some_and(|t| t != name) {
+            continue;
+        }
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..o.reps.max(1) {
             a.push(ours(sched, &o));
@@ -238,17 +352,39 @@ fn main() {
             }
         }
         let ma = median(&mut a);
-        let name = if kind == "parallel" {
-            "unordered"
-        } else {
-            kind
-        };
-        if b.is_empty() {
-            println!("{name:<10} {ma:>14.0} {:>14} {:>8}", "-", "-");
+        let sa = spread(&a, ma);
+        let (mb, sb, ratio) = if b.is_empty() {
+            ("-".to_string(), "-".to_string(), "-".to_string())
         } else {
             let mb = median(&mut b);
-            println!("{name:<10} {ma:>14.0} {mb:>14.0} {:>7.2}x", ma / mb);
+            (
+                format!("{mb:.0}"),
+                spread(&b, mb),
+                format!("{:.2}x", ma / mb),
+            )
+        };
+        let mut td = ["-".to_string(), "-".to_string(), "-".to_string()];
+        if let Some(p) = &o.eventdev {
+            for (i, test) in ["perf_queue", "perf_atq"].into_iter().enumerate() {
+                match eventdev(p, test, stype, &o) {
+                    Ok(Some(v)) => {
+                        td[i] = format!("{v:.0}");
+                        if i == 0 {
+                            td[2] = format!("{:.0}x", ma / v);
+                        }
+                    }
+                    Ok(None) => td[i] = "unsupported".into(),
+                    Err(e) => {
+                        eprintln!("hlb-sched-bench: {e}");
+                        failed = true;
+                    }
+                }
+            }
         }
+        println!(
+            "{name:<10} {ma:>14.0} {sa:>7} {mb:>14} {sb:>7} {ratio:>8} {:>14} {:>14} {:>10}",
+            td[0], td[1], td[2]
+        );
     }
     if failed {
         std::process::exit(1);
