@@ -246,7 +246,9 @@ impl DomainRun {
         }
         let cdev = self.take_down(&mut life);
         drop(life);
-        cdev.map(Cdev::remove);
+        if let Some(c) = cdev {
+            c.remove();
+        }
         Ok(())
     }
 
@@ -256,7 +258,9 @@ impl DomainRun {
         self.inner.lock().dead = true;
         let cdev = self.take_down(&mut life);
         drop(life);
-        cdev.map(Cdev::remove);
+        if let Some(c) = cdev {
+            c.remove();
+        }
     }
 
     // --- the character device's operations -------------------------------
