@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`: the async-offload layer's benchmarks (issue 4), all in one
-# VM boot (scripts/vm.sh bench: a fast DXE at rate=1G, a slow one at
-# rate=256M, and the CPU backend). The guest (tests/guest/bench.sh) runs
-# tests/offload/lbdx_offload_bench.ko under each configuration; this script
+# `make bench`: the async-offload layer's benchmarks (issue 4) and the HLB
+# event pipeline (issue 5), all in one VM boot (scripts/vm.sh bench: an
+# HLB, a fast DXE at rate=1G, a slow one at rate=256M, and the CPU
+# backend). The guest (tests/guest/bench.sh) runs
+# tests/offload/lbdx_offload_bench.ko under each configuration and
+# hlb-pipeline on the HLB; this script
 # collects its lines from the console log and writes to build/bench/:
 #   results.txt     the table (medians, ratios, targets, what ran where)
 #   throughput.png  throughput vs copy size per backend alone and per policy
@@ -15,7 +17,8 @@
 #                   appended to results.txt
 # It prints figures and never passes or fails on them; it exits non-zero
 # only when the harness itself failed (no VM run, no lines).
-# LBDX_ONLY=p1,p2,p3,sweep,sched runs only those experiments (sched: the
+# LBDX_ONLY=p1,p2,p3,sweep,pipeline,sched runs only those experiments
+# (pipeline: the HLB event pipeline in the VM; sched: the
 # host scheduler benchmark; LBDX_ONLY=sched runs no VM);
 # LBDX_SCHED_BENCH=0 leaves the scheduler benchmark out.
 set -euo pipefail

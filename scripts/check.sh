@@ -38,7 +38,7 @@ mkdir -p "$results"
 
 # --- host ---------------------------------------------------------------
 t0=$(date +%s)
-(cd "$LBDX_TOP/tools" && cargo test --quiet 2>&1) | tee "$results/cargo-test.log" | grep -E '^test result|FAILED|panicked' || true
+(cd "$LBDX_TOP/tools" && cargo test --quiet --no-fail-fast 2>&1) | tee "$results/cargo-test.log" | grep -E '^test result|FAILED|panicked' || true
 while read -r p f; do
 	passed=$((passed + p))
 	failed=$((failed + f))

@@ -51,14 +51,14 @@ if [ "$mode" = check ] && [ "$devset" = main ]; then
 		refused_why[${r%%|*}]=${r#*|}
 	done
 fi
-# bench (scripts/bench.sh): a fast and a slow engine, nothing else; the TSC
-# as clock (TCG's skew makes the watchdog fall back to the HPET, whose every
+# bench (scripts/bench.sh): an HLB (for the event pipeline), a fast and a
+# slow engine, nothing else; the TSC as clock (TCG's skew makes the watchdog fall back to the HPET, whose every
 # read is an emulated MMIO access that would weigh on any code that reads
 # the clock per request). LBDX_BENCH_CLOCK=hpet keeps the default;
 # LBDX_BENCH_ARGS adds to the command line (tests/guest/bench.sh's knobs).
 extra_args=
 if [ "$mode" = bench ]; then
-	devices=(dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
+	devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 	[ "${LBDX_BENCH_CLOCK:-tsc}" = hpet ] || extra_args=" tsc=reliable"
 	extra_args+="${LBDX_BENCH_ARGS:+ $LBDX_BENCH_ARGS}"
 fi

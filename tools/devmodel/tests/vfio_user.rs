@@ -319,11 +319,13 @@ fn hlb_bar4_sparse_mmap_and_doorbell_over_vfio_user() {
         // accessed atomically.
         unsafe { AtomicU8::from_ptr(qe_page.add(i)) }.store(b, Ordering::Release);
     }
-    // The region path sees the same bytes.
+    // The region path sees the same bytes (byte 15 is 0 already if the
+    // polling thread took the QE meanwhile).
     let mut back = [0u8; 16];
     c.region_read(VFIO_PCI_BAR4_REGION_INDEX, win as u64, &mut back)
         .expect("bar4 read");
-    assert_eq!(back, qe);
+    assert_eq!(back[..15], qe[..15]);
+    assert!(back[15] == qe[15] || back[15] == 0, "byte 15 {:#x}", back[15]);
     c.region_write(
         VFIO_PCI_BAR4_REGION_INDEX,
         (win + hregs::PP_DOORBELL) as u64,
