@@ -27,8 +27,27 @@ use kernel::{
     irq::{self, IrqReturn},
     new_mutex, new_spinlock_irq, pci,
     prelude::*,
+    revocable::Revocable,
     sync::{aref::ARef, Arc, Mutex, SpinLockIrq},
 };
+
+/// The CQ rings of every port, by port type and number.
+pub(crate) struct Rings {
+    ldb: KVec<CqRing>,
+    dir: KVec<CqRing>,
+}
+
+impl Rings {
+    /// The CQ ring of port `p`.
+    pub(crate) fn of(&self, p: &RunPort) -> Option<&CqRing> {
+        let rings = if p.kind == uapi::PORT_LDB {
+            &self.ldb
+        } else {
+            &self.dir
+        };
+        rings.get(p.id as usize)
+    }
+}
 
 /// The data plane of one HLB.
 #[pin_data]
@@ -36,13 +55,15 @@ pub(crate) struct DataPlane {
     bar: SharedBar0,
     parent: ARef<device::Device>,
     bar4: u64,
-    ldb_rings: KVec<CqRing>,
-    dir_rings: KVec<CqRing>,
+    /// Revoked at unbind, after every domain was killed: DMA memory must
+    /// not outlive the binding.
+    #[pin]
+    rings: Revocable<Rings>,
     /// CQ vectors the device has (vectors 1 to `cq_vectors`).
     cq_vectors: u32,
     /// Serializes reading and acknowledging `ALARM_*` with programming
-    /// (`program.rs`).
-    alarm_lock: Arc<Mutex<()>>,
+    /// (`program.rs`), which leaves a QE's alarm it found latched here.
+    alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
     #[pin]
     runs: Mutex<KVec<Arc<DomainRun>>>,
     #[pin]
@@ -57,7 +78,7 @@ impl DataPlane {
         ldb_ports: u32,
         dir_ports: u32,
         irq_vectors: usize,
-        alarm_lock: Arc<Mutex<()>>,
+        alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
     ) -> Result<Arc<Self>> {
         let bar4 = pdev.resource_start(regs::PP_BAR)?;
         if pdev.resource_len(regs::PP_BAR)? < regs::PP_BAR_SIZE {
@@ -80,8 +101,10 @@ impl DataPlane {
                 bar,
                 parent: ARef::from(pdev.as_ref()),
                 bar4,
-                ldb_rings: rings(ldb_ports)?,
-                dir_rings: rings(dir_ports)?,
+                rings <- Revocable::new(Ok::<_, Error>(Rings {
+                    ldb: rings(ldb_ports)?,
+                    dir: rings(dir_ports)?,
+                })),
                 cq_vectors,
                 alarm_lock,
                 runs <- new_mutex!(KVec::new()),
@@ -106,14 +129,14 @@ impl DataPlane {
         self.bar4
     }
 
-    /// The CQ ring of port `p`.
-    pub(crate) fn ring(&self, p: &RunPort) -> Option<&CqRing> {
-        let rings = if p.kind == uapi::PORT_LDB {
-            &self.ldb_rings
-        } else {
-            &self.dir_rings
-        };
-        rings.get(p.id as usize)
+    /// Runs `f` on the CQ rings, unless they are gone (unbind).
+    pub(crate) fn with_rings<R>(&self, f: impl FnOnce(&Rings) -> R) -> Option<R> {
+        self.rings.try_access_with(f)
+    }
+
+    /// Frees the CQ rings (unbind, after every domain was killed).
+    pub(crate) fn revoke_rings(&self) {
+        self.rings.revoke();
     }
 
     /// The CQ vector of domain `d`.
@@ -129,10 +152,11 @@ impl DataPlane {
     /// ring and vector, and makes the domain's run-time state.
     pub(crate) fn prepare(self: &Arc<Self>, cfg: RunConfig) -> Result<Arc<DomainRun>> {
         let vector = self.vector_of(cfg.id);
+        let rings = self.rings.try_access().ok_or(ENODEV)?;
         {
             let bar = self.bar.try_access().ok_or(ENODEV)?;
             for p in cfg.ports.iter() {
-                let ring = self.ring(p).ok_or(EINVAL)?;
+                let ring = rings.of(p).ok_or(EINVAL)?;
                 ring.clear();
                 let reg = |r| {
                     if p.kind == uapi::PORT_LDB {
@@ -147,6 +171,7 @@ impl DataPlane {
                 let _ = bar.try_write32(vector, reg(regs::CQ_VECTOR));
             }
         }
+        drop(rings);
         let run = DomainRun::new(self.clone(), cfg, vector)?;
         self.runs.lock().push(run.clone(), GFP_KERNEL)?;
         Ok(run)
@@ -218,7 +243,10 @@ impl ControlNotifier for DataPlane {
         if causes & regs::IRQ_CAUSE_ALARM == 0 {
             return;
         }
-        let _guard = self.alarm_lock.lock();
+        let mut stash = self.alarm_lock.lock();
+        if let Some((code, info)) = stash.take() {
+            self.route_alarm(code, info);
+        }
         let Some(bar) = self.bar.try_access() else {
             return;
         };

@@ -12,21 +12,29 @@
  * which error, what is readable) is taken by the Rust callbacks in
  * struct lbdx_hlb_cdev_ops.
  *
- * Mappings are inserted page by page from a fault handler, under
- * mem_lock held for reading; lbdx_hlb_cdev_remove() takes it for writing,
- * marks the device gone and zaps every open file's mappings, so after it
- * returns no process can reach the device's pages (a later access gets
- * SIGBUS), as vfio-pci does for BARs of a reset device.
+ * Device pages (producer windows) and the credit page are inserted page by
+ * page from a fault handler, under mem_lock held for reading; CQ rings are
+ * DMA-coherent memory and mapped at mmap() time with dma_mmap_coherent().
+ * lbdx_hlb_cdev_remove() takes mem_lock for writing, marks the device gone
+ * and zaps every open file's mappings, so after it returns no process can
+ * reach the device's pages (a later access gets SIGBUS), as vfio-pci does
+ * for BARs of a reset device.
+ *
+ * A mapping's description (struct lbdx_hlb_vma) is shared by the VMAs the
+ * kernel may make of it (mremap copies a VMA before it unmaps the old one)
+ * and counted; mremap() moves are refused anyway.
  */
 
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -66,6 +74,7 @@ struct lbdx_hlb_file {
 
 /* One mapping: what its pages are (from the Rust mmap callback). */
 struct lbdx_hlb_vma {
+	refcount_t users;
 	struct lbdx_hlb_cdev *cd;
 	struct lbdx_hlb_map map;
 };
@@ -119,13 +128,9 @@ static vm_fault_t lbdx_hlb_fault(struct vm_fault *vmf)
 	case LBDX_HLB_MAP_IO:
 		pfn = PHYS_PFN(v->map.phys) + idx;
 		break;
-	case LBDX_HLB_MAP_KERNEL: {
-		void *p = (char *)v->map.cpu + (idx << PAGE_SHIFT);
-
-		pfn = is_vmalloc_addr(p) ? vmalloc_to_pfn(p) :
-						 page_to_pfn(virt_to_page(p));
+	case LBDX_HLB_MAP_PAGE:
+		pfn = page_to_pfn(v->map.page) + idx;
 		break;
-	}
 	default:
 		goto out;
 	}
@@ -140,18 +145,34 @@ static int lbdx_hlb_may_split(struct vm_area_struct *vma, unsigned long addr)
 	return -EINVAL;
 }
 
+static int lbdx_hlb_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static void lbdx_hlb_vm_open(struct vm_area_struct *vma)
+{
+	struct lbdx_hlb_vma *v = vma->vm_private_data;
+
+	refcount_inc(&v->users);
+}
+
 static void lbdx_hlb_vm_close(struct vm_area_struct *vma)
 {
 	struct lbdx_hlb_vma *v = vma->vm_private_data;
 
+	if (!refcount_dec_and_test(&v->users))
+		return;
 	put_device(&v->cd->dev);
 	kfree(v);
 }
 
 static const struct vm_operations_struct lbdx_hlb_vm_ops = {
+	.open = lbdx_hlb_vm_open,
+	.close = lbdx_hlb_vm_close,
 	.fault = lbdx_hlb_fault,
 	.may_split = lbdx_hlb_may_split,
-	.close = lbdx_hlb_vm_close,
+	.mremap = lbdx_hlb_vm_mremap,
 };
 
 static int lbdx_hlb_open(struct inode *inode, struct file *file)
@@ -261,6 +282,24 @@ static int lbdx_hlb_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
 			  VM_DONTCOPY);
+	if (v->map.kind == LBDX_HLB_MAP_DMA) {
+		/*
+		 * Under mem_lock, so that remove() cannot zap before the pages
+		 * are in; dma_mmap_coherent() maps from the buffer's start at
+		 * the VMA's page offset, hence the offset 0.
+		 */
+		down_read(&cd->mem_lock);
+		vma->vm_pgoff = 0;
+		ret = cd->gone ? -ENODEV :
+			dma_mmap_coherent(v->map.dma_dev, vma, v->map.cpu,
+					  v->map.dma, pages << PAGE_SHIFT);
+		up_read(&cd->mem_lock);
+		if (ret) {
+			kfree(v);
+			return ret;
+		}
+	}
+	refcount_set(&v->users, 1);
 	v->cd = cd;
 	get_device(&cd->dev);
 	vma->vm_private_data = v;

@@ -13,8 +13,9 @@ struct lbdx_hlb_cdev;
 
 /* What an mmap() maps (filled in by the Rust mmap callback). */
 enum lbdx_hlb_map_kind {
-	LBDX_HLB_MAP_IO = 1,		/* device memory at @phys */
-	LBDX_HLB_MAP_KERNEL = 2,	/* kernel memory at @cpu */
+	LBDX_HLB_MAP_IO = 1,	/* device memory at @phys */
+	LBDX_HLB_MAP_DMA = 2,	/* coherent memory @cpu/@dma of @dma_dev */
+	LBDX_HLB_MAP_PAGE = 3,	/* @pages pages from @page */
 };
 
 struct lbdx_hlb_map {
@@ -22,6 +23,9 @@ struct lbdx_hlb_map {
 	u32 writable;
 	u64 phys;
 	void *cpu;
+	u64 dma;
+	struct device *dma_dev;
+	struct page *page;
 	u64 pages;
 };
 

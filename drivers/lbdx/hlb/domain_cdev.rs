@@ -39,11 +39,15 @@ struct RawMap {
     writable: u32,
     phys: u64,
     cpu: *mut c_void,
+    dma: u64,
+    dma_dev: *mut c_void,
+    page: *mut c_void,
     pages: u64,
 }
 
 const MAP_IO: u32 = 1;
-const MAP_KERNEL: u32 = 2;
+const MAP_DMA: u32 = 2;
+const MAP_PAGE: u32 = 3;
 
 /// `struct lbdx_hlb_cdev_ops`.
 #[repr(C)]
@@ -125,7 +129,9 @@ impl Waker {
 /// A domain's character device.
 ///
 /// INVARIANT: `raw` was made by `lbdx_hlb_cdev_create` and not removed; its
-/// `ctx` is a `DomainRun` the data plane keeps alive until `remove`.
+/// `ctx` is the `DomainRun` it was made for, which its control-plane record
+/// (`DomainRec::run`) keeps alive until `retire` or `kill` has called
+/// `remove`.
 pub(crate) struct Cdev {
     raw: NonNull<RawCdev>,
 }
@@ -293,6 +299,16 @@ unsafe extern "C" fn mmap(
 ) -> c_int {
     // SAFETY: Called on an open file (C contract).
     let f = unsafe { ctx(priv_) };
+    let raw = RawMap {
+        kind: 0,
+        writable: 0,
+        phys: 0,
+        cpu: core::ptr::null_mut(),
+        dma: 0,
+        dma_dev: core::ptr::null_mut(),
+        page: core::ptr::null_mut(),
+        pages,
+    };
     let (Some(offset), Some(bytes)) = (
         pgoff.checked_mul(PAGE_SIZE as u64),
         (pages as usize).checked_mul(PAGE_SIZE),
@@ -308,15 +324,20 @@ unsafe extern "C" fn mmap(
             kind: MAP_IO,
             writable: 1,
             phys,
-            cpu: core::ptr::null_mut(),
-            pages,
+            ..raw
         },
-        Mapping::Kernel(cpu, writable) => RawMap {
-            kind: MAP_KERNEL,
-            writable: u32::from(writable),
-            phys: 0,
+        Mapping::Dma { cpu, dma } => RawMap {
+            kind: MAP_DMA,
             cpu: cpu.cast(),
-            pages,
+            dma,
+            dma_dev: core::ptr::from_ref(f.run.dma_device()).cast_mut().cast(),
+            ..raw
+        },
+        Mapping::Page(page) => RawMap {
+            kind: MAP_PAGE,
+            writable: 1,
+            page: page.cast(),
+            ..raw
         },
     };
     // SAFETY: `out` is valid for writes (C contract).
@@ -354,7 +375,8 @@ unsafe extern "C" fn read(priv_: *mut c_void, buf: *mut c_char, len: usize) -> i
             Err(_) => break,
         };
         if let Err(e) = w.write(&a) {
-            return ioctl_err(e);
+            // That alert is lost; report what was copied before it.
+            return if n > 0 { n as isize } else { ioctl_err(e) };
         }
         n += rec;
     }

@@ -33,12 +33,13 @@ use crate::{
 };
 use core::{
     fmt::Write,
-    sync::atomic::{AtomicU32, AtomicU64, Ordering},
+    sync::atomic::{AtomicU64, Ordering},
 };
 use kernel::{
     bindings,
     io::Io,
     new_mutex, new_spinlock,
+    page::Page,
     prelude::*,
     str::{CString, Formatter},
     sync::{Arc, Mutex, SpinLock},
@@ -53,7 +54,9 @@ const EPOLLHUP: u32 = 0x010;
 const EPOLLRDNORM: u32 = 0x040;
 
 /// Alerts queued per file before further ones are only counted.
-const ALERTS_PER_FILE: usize = 64;
+const ALERTS_PER_FILE: usize = 32;
+/// Open files one domain may have.
+const FILES_MAX: usize = 256;
 
 /// A port of a started domain.
 #[derive(Clone, Copy)]
@@ -98,13 +101,26 @@ pub(crate) struct RunConfig {
     pub(crate) ports: KVec<RunPort>,
 }
 
-/// The shared credit page of `include/uapi/linux/lbdx_hlb.h`, one page,
-/// page aligned (so that it can be mapped alone).
-#[repr(C, align(4096))]
-pub(crate) struct CreditPage {
-    pub(crate) ldb: AtomicU32,
-    pub(crate) dir: AtomicU32,
-    _rest: [u8; 4096 - 8],
+/// The shared credit page of `include/uapi/linux/lbdx_hlb.h`: a page of
+/// its own (mapped whole into processes), written by the kernel only while
+/// the domain has no user.
+struct CreditPage(Page);
+
+impl CreditPage {
+    fn new() -> Result<Self> {
+        Ok(Self(Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?))
+    }
+
+    /// Sets both software pools (`struct lbdx_hlb_credit_page`).
+    fn fill(&self, ldb: u32, dir: u32) {
+        let mut v = [0u8; 8];
+        v[..4].copy_from_slice(&ldb.to_ne_bytes());
+        v[4..].copy_from_slice(&dir.to_ne_bytes());
+        // SAFETY: `v` is valid for 8 bytes, within the page; no process
+        // maps the page while the domain has no user, the only time this
+        // runs, so nothing races.
+        let _ = unsafe { self.0.write_raw(v.as_ptr(), 0, v.len()) };
+    }
 }
 
 /// Alerts of one open file.
@@ -120,11 +136,14 @@ struct Inner {
     users: u32,
     dead: bool,
     next_file: u64,
-    /// Per port (in `ports` order): the file holding it, and the read
-    /// index it armed with.
+    /// Per port (in `ports` order): the file holding it, the read index it
+    /// armed with, and whether it was detached since the last drain (the
+    /// device kept its producer slot, CQ position, tokens and history, so
+    /// it cannot be attached again until the domain drains).
     owner: KVec<Option<u64>>,
     armed: KVec<Option<u32>>,
-    files: KVec<FileAlerts>,
+    used: KVec<bool>,
+    files: KVec<KBox<FileAlerts>>,
 }
 
 struct Life {
@@ -137,7 +156,7 @@ struct Life {
 pub(crate) struct DomainRun {
     dp: Arc<DataPlane>,
     pub(crate) cfg: RunConfig,
-    credits: KBox<CreditPage>,
+    credits: CreditPage,
     pub(crate) vector: u32,
     alerts: AtomicU64,
     drains: AtomicU64,
@@ -158,18 +177,16 @@ impl DomainRun {
         let n = cfg.ports.len();
         let mut owner = KVec::with_capacity(n, GFP_KERNEL)?;
         let mut armed = KVec::with_capacity(n, GFP_KERNEL)?;
+        let mut used = KVec::with_capacity(n, GFP_KERNEL)?;
         for _ in 0..n {
             owner.push(None, GFP_KERNEL)?;
             armed.push(None, GFP_KERNEL)?;
+            used.push(false, GFP_KERNEL)?;
         }
-        let credits = KBox::new(
-            CreditPage {
-                ldb: AtomicU32::new(cfg.ldb_credits),
-                dir: AtomicU32::new(cfg.dir_credits),
-                _rest: [0; 4096 - 8],
-            },
-            GFP_KERNEL,
-        )?;
+        let credits = CreditPage::new()?;
+        credits.fill(cfg.ldb_credits, cfg.dir_credits);
+        // Reserve what `open` pushes under the spinlock.
+        let files = KVec::with_capacity(FILES_MAX, GFP_KERNEL)?;
         Arc::pin_init(
             try_pin_init!(Self {
                 dp,
@@ -184,7 +201,8 @@ impl DomainRun {
                     next_file: 1,
                     owner,
                     armed,
-                    files: KVec::new(),
+                    used,
+                    files,
                 }),
                 life <- new_mutex!(Life { cdev: None, stats: None }),
             }? Error),
@@ -197,9 +215,9 @@ impl DomainRun {
     pub(crate) fn publish(self: &Arc<Self>) -> Result {
         let mut life = self.life.lock();
         let cdev = Cdev::create(self.dp.parent(), self, &self.cfg)?;
-        // SAFETY: The group is removed in `retire` or `kill`, before the
-        // last reference to `self` can go (the data plane's list holds one
-        // until then), and no other way.
+        // SAFETY: The group is removed in `retire` or `kill`, which the
+        // control plane calls before it drops its reference to `self`
+        // (`DomainRec::run`); nothing else removes it.
         let stats = unsafe {
             AttrGroup::new(
                 cdev.device(),
@@ -269,21 +287,27 @@ impl DomainRun {
     /// progress, so that a new user never sees one.
     pub(crate) fn open(&self) -> Result<u64> {
         let _life = self.life.lock();
-        let mut inner = self.inner.lock();
-        if inner.dead {
-            return Err(ENODEV);
-        }
-        let file = inner.next_file;
-        inner.files.push(
+        let mut alerts = KBox::new(
             FileAlerts {
-                file,
+                file: 0,
                 queue: [Alert::default(); ALERTS_PER_FILE],
                 head: 0,
                 len: 0,
                 dropped: 0,
             },
-            GFP_ATOMIC,
+            GFP_KERNEL,
         )?;
+        let mut inner = self.inner.lock();
+        if inner.dead {
+            return Err(ENODEV);
+        }
+        if inner.files.len() >= FILES_MAX {
+            return Err(EMFILE);
+        }
+        let file = inner.next_file;
+        alerts.file = file;
+        // Within the capacity reserved in `new`: no allocation.
+        inner.files.push(alerts, GFP_ATOMIC)?;
         inner.next_file += 1;
         inner.users += 1;
         Ok(file)
@@ -298,13 +322,15 @@ impl DomainRun {
             let Inner {
                 owner,
                 armed,
+                used,
                 files,
                 ..
             } = &mut *inner;
-            for (o, a) in owner.iter_mut().zip(armed.iter_mut()) {
+            for ((o, a), u) in owner.iter_mut().zip(armed.iter_mut()).zip(used.iter_mut()) {
                 if *o == Some(file) {
                     *o = None;
                     *a = None;
+                    *u = true;
                 }
             }
             if let Some(pos) = files.iter().position(|f| f.file == file) {
@@ -315,6 +341,7 @@ impl DomainRun {
         };
         if last {
             self.drain();
+            self.inner.lock().used.iter_mut().for_each(|u| *u = false);
         }
     }
 
@@ -326,15 +353,16 @@ impl DomainRun {
             return;
         };
         let _ = bar.try_write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL));
-        for p in self.cfg.ports.iter() {
-            self.dp.ring(p).inspect(|r| r.clear());
-        }
+        // Register writes are posted: the read returns once the stop is
+        // done, so no CQ write lands after the rings are cleared.
+        let _ = bar.try_read32(domain_reg(d, regs::DOM_CTRL));
+        self.dp.with_rings(|rings| {
+            for p in self.cfg.ports.iter() {
+                rings.of(p).inspect(|r| r.clear());
+            }
+        });
         self.credits
-            .ldb
-            .store(self.cfg.ldb_credits, Ordering::Relaxed);
-        self.credits
-            .dir
-            .store(self.cfg.dir_credits, Ordering::Relaxed);
+            .fill(self.cfg.ldb_credits, self.cfg.dir_credits);
         let _ = bar.try_write32(
             regs::DOM_CTRL_VALID | regs::DOM_CTRL_STARTED,
             domain_reg(d, regs::DOM_CTRL),
@@ -347,6 +375,11 @@ impl DomainRun {
             .ports
             .iter()
             .position(|p| p.kind == kind && p.id == id)
+    }
+
+    /// The HLB's device, which the CQ rings' DMA memory belongs to.
+    pub(crate) fn dma_device(&self) -> &kernel::device::Device {
+        self.dp.parent()
     }
 
     /// `DOMAIN_INFO`.
@@ -375,7 +408,7 @@ impl DomainRun {
         if inner.dead {
             return Err(ENODEV);
         }
-        if inner.owner[i].is_some() {
+        if inner.owner[i].is_some() || inner.used[i] {
             return Err(EBUSY);
         }
         inner.owner[i] = Some(file);
@@ -398,6 +431,9 @@ impl DomainRun {
         let i = self.port_index(a.port_type, a.id).ok_or(ENOENT)?;
         {
             let mut inner = self.inner.lock();
+            if inner.dead {
+                return Err(ENODEV);
+            }
             if inner.owner[i] != Some(file) {
                 return Err(ENOENT);
             }
@@ -429,12 +465,7 @@ impl DomainRun {
                 if bytes > kernel::page::PAGE_SIZE {
                     return Err(EINVAL);
                 }
-                Ok(Mapping::Kernel(
-                    core::ptr::from_ref::<CreditPage>(&self.credits)
-                        .cast_mut()
-                        .cast(),
-                    true,
-                ))
+                Ok(Mapping::Page(self.credits.0.as_ptr()))
             }
             uapi::Area::Producer(s) => {
                 let p = &self.cfg.ports[port_of(s)?];
@@ -451,8 +482,15 @@ impl DomainRun {
                 if bytes > super::cq_ring::CqRing::map_size(p.depth) {
                     return Err(EINVAL);
                 }
-                let ring = self.dp.ring(&p).ok_or(ENODEV)?;
-                Ok(Mapping::Kernel(ring.cpu_address(), false))
+                self.dp
+                    .with_rings(|rings| {
+                        rings.of(&p).map(|r| Mapping::Dma {
+                            cpu: r.cpu_address(),
+                            dma: r.dma_address(),
+                        })
+                    })
+                    .flatten()
+                    .ok_or(ENODEV)
             }
         }
     }
@@ -464,17 +502,17 @@ impl DomainRun {
         if inner.dead {
             return EPOLLERR | EPOLLHUP;
         }
+        let ready = self.dp.with_rings(|rings| {
+            self.cfg.ports.iter().enumerate().any(|(i, p)| {
+                inner.owner[i] == Some(file)
+                    && inner.armed[i]
+                        .zip(rings.of(p))
+                        .is_some_and(|(index, ring)| ring.written(index, p.depth))
+            })
+        });
         let mut mask = 0;
-        for (i, p) in self.cfg.ports.iter().enumerate() {
-            if inner.owner[i] != Some(file) {
-                continue;
-            }
-            if let (Some(index), Some(ring)) = (inner.armed[i], self.dp.ring(p)) {
-                if ring.written(index, p.depth) {
-                    mask |= EPOLLIN | EPOLLRDNORM;
-                    break;
-                }
-            }
+        if ready == Some(true) {
+            mask |= EPOLLIN | EPOLLRDNORM;
         }
         if inner.files.iter().any(|f| f.file == file && f.len > 0) {
             mask |= EPOLLPRI;
@@ -515,6 +553,7 @@ impl DomainRun {
         let now = unsafe { bindings::ktime_get_mono_fast_ns() };
         let mut inner = self.inner.lock();
         for f in inner.files.iter_mut() {
+            let f = &mut **f;
             if f.len == ALERTS_PER_FILE {
                 f.dropped = f.dropped.saturating_add(1);
                 continue;
@@ -535,10 +574,12 @@ impl DomainRun {
 
 /// Where a mapping's pages are.
 pub(crate) enum Mapping {
-    /// Device memory at this physical address.
+    /// Device memory at this physical address (writable).
     Io(u64),
-    /// Kernel memory at this address; writable or not.
-    Kernel(*mut u8, bool),
+    /// A CQ ring: DMA-coherent memory of the HLB (read-only).
+    Dma { cpu: *mut u8, dma: u64 },
+    /// A page of kernel memory (writable).
+    Page(*mut bindings::page),
 }
 
 /// `ioctl` error numbers are negative `isize`s through the C glue.

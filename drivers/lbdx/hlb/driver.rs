@@ -53,7 +53,7 @@ pub(crate) struct Hlb<'b> {
     device_attrs: DeviceAttrs,
     totals: Totals,
     /// Held while programming or reading a data-plane alarm.
-    alarm_lock: Arc<Mutex<()>>,
+    alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
     ctl: Arc<HlbCtl>,
 }
 
@@ -69,7 +69,7 @@ impl<'b> Hlb<'b> {
                     dev_err!(pdev, "HLB reports no domains, queues or ports; not binding\n")
                 })?
             },
-            alarm_lock: Arc::pin_init(new_mutex!(()), GFP_KERNEL)?,
+            alarm_lock: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
             device_attrs: {
                 // SAFETY: As for `totals`.
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
@@ -145,7 +145,6 @@ impl<'b> Hlb<'b> {
                     f.set_control_notifier(Some(dp.clone()));
                     ctl.set_runtime(Some(dp.clone()));
                 }
-                configfs::register(pdev.as_ref().name(), ctl.clone())?;
             },
             avail_group: {
                 // SAFETY: `ctl` is initialized above and drops after this group.
@@ -167,7 +166,11 @@ impl<'b> Hlb<'b> {
             },
             _: {
                 // SAFETY: Every field is initialized at this point.
-                unsafe { &*this.as_ptr() }.log_summary(pdev);
+                let hlb = unsafe { &*this.as_ptr() };
+                // Last: nothing after it can fail, so configfs never lists
+                // a device whose probe failed.
+                configfs::register(pdev.as_ref().name(), hlb.ctl.clone())?;
+                hlb.log_summary(pdev);
             },
         }? Error)
     }
@@ -218,9 +221,14 @@ impl pci::Driver for HlbDriver {
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        // Every domain is reset and every user cut off first; then nothing
+        // reaches the CQ rings, which go before the binding does.
         configfs::unregister(&this.ctl);
         this.function.set_control_notifier(None);
         this.ctl.set_runtime(None);
+        if let Some(dp) = &this.dataplane {
+            dp.revoke_rings();
+        }
         let causes = this.function.other_causes();
         if causes != 0 {
             dev_info!(

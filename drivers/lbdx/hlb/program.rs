@@ -13,9 +13,10 @@
 //!
 //! Started domains raise data-plane alarms at any time (`dataplane.rs`
 //! routes them). A sequence holds the alarm lock, so the data plane reads
-//! and acknowledges no alarm meanwhile; if the latched alarm is a
-//! data-plane one (`ALARM_INFO_QE`), it is left for the data plane, and the
-//! sequence fails only if more than that one alarm was raised.
+//! and acknowledges no alarm meanwhile. A QE's alarm latched when the
+//! sequence starts is acknowledged and left in the lock's stash for the
+//! data plane; one latched during the sequence is left latched for it, and
+//! the sequence then fails only if more than that one alarm was raised.
 
 use super::{
     control_plane::ObjectAttrs,
@@ -64,7 +65,7 @@ pub(crate) trait Program: Send + Sync {
 /// [`Program`] through the HLB's BAR0.
 pub(crate) struct BarProgram {
     bar: SharedBar0,
-    alarm_lock: Arc<Mutex<()>>,
+    alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
 }
 
 fn obj_base(kind: ObjectKind) -> usize {
@@ -77,15 +78,23 @@ fn obj_base(kind: ObjectKind) -> usize {
 
 impl BarProgram {
     /// Programs through `bar`.
-    pub(crate) fn new(bar: SharedBar0, alarm_lock: Arc<Mutex<()>>) -> Self {
+    pub(crate) fn new(bar: SharedBar0, alarm_lock: Arc<Mutex<Option<(u32, u32)>>>) -> Self {
         Self { bar, alarm_lock }
     }
 
     /// Runs `f` on the BAR (`ENODEV` once the device is gone) and fails
     /// with `EIO` if the device raised an alarm meanwhile.
     fn checked(&self, f: impl FnOnce(&Bar0<'_>) -> Result) -> Result {
-        let _guard = self.alarm_lock.lock();
+        let mut stash = self.alarm_lock.lock();
         let bar = self.bar.try_access().ok_or(ENODEV)?;
+        // Start with no alarm latched: a QE's alarm latched before is the
+        // data plane's (its handler, waiting for the lock, takes it from
+        // the stash), and it must not hide one of ours.
+        let (code, info) = (bar.read32(regs::ALARM_CODE), bar.read32(regs::ALARM_INFO));
+        if code != 0 && info & regs::ALARM_INFO_QE != 0 && stash.is_none() {
+            *stash = Some((code, info));
+            bar.write32(1, regs::ALARM_ACK);
+        }
         let before = bar.read32(regs::ALARM_COUNT);
         let done = f(&bar);
         let after = bar.read32(regs::ALARM_COUNT);

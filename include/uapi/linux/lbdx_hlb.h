@@ -70,9 +70,11 @@ struct lbdx_hlb_credit_page {
  * LBDX_HLB_IOC_ATTACH: attach one port of this domain to this file.
  *
  * In: type, id (the device's port number, the "id" file of the port's
- * configfs directory), flags (0). Out: the rest. Errors: EINVAL (bad type,
- * flags or reserved bits), ENOENT (no such port in this domain), EBUSY
- * (attached by another file, or by this one already).
+ * configfs directory), flags (0). Out: the rest. Errors: EINVAL (bad type
+ * or flags), ENOENT (no such port in this domain), EBUSY (attached by a
+ * file already, or detached since the domain last drained: the device kept
+ * the port's producer slot, CQ position, tokens and history, so it waits
+ * for the drain that follows the last close of the domain).
  *
  * pp_offset and cq_offset are mmap() offsets: map pp_size bytes at
  * pp_offset read-write (the QE ring and the doorbell page) and cq_size
@@ -99,7 +101,7 @@ struct lbdx_hlb_port_attach {
  * generation bit of its lap. Return the tokens of every entry read before
  * arming, or the interrupt fires at once and the consumer wakes for
  * nothing. Errors: EINVAL (bad type or reserved bits), ENOENT (port not
- * attached to this file).
+ * attached to this file), ENODEV (the device is gone).
  */
 struct lbdx_hlb_arm {
 	__u32 type;

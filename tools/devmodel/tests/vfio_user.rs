@@ -325,7 +325,11 @@ fn hlb_bar4_sparse_mmap_and_doorbell_over_vfio_user() {
     c.region_read(VFIO_PCI_BAR4_REGION_INDEX, win as u64, &mut back)
         .expect("bar4 read");
     assert_eq!(back[..15], qe[..15]);
-    assert!(back[15] == qe[15] || back[15] == 0, "byte 15 {:#x}", back[15]);
+    assert!(
+        back[15] == qe[15] || back[15] == 0,
+        "byte 15 {:#x}",
+        back[15]
+    );
     c.region_write(
         VFIO_PCI_BAR4_REGION_INDEX,
         (win + hregs::PP_DOORBELL) as u64,

@@ -515,20 +515,20 @@ fn kill9(c: &Ctx) -> R {
         let mut st = 0;
         libc::waitpid(pid, &mut st, 0);
     }
+    // Wait until the child's files are gone (the port attaches again),
+    // then close everything: the domain drains and is whole again.
     let t = Instant::now();
-    let d = loop {
+    loop {
         let d = open(c)?;
         match d.attach(PortType::Dir, c.dir[0]) {
-            Ok(p) => {
-                drop(p);
-                break d;
-            }
+            Ok(_) => break,
             Err(_) if t.elapsed() < Duration::from_secs(3) => {
                 std::thread::sleep(Duration::from_millis(50))
             }
             Err(err) => return Err(format!("port still busy after the kill: {err}")),
         }
-    };
+    }
+    let d = open(c)?;
     let (l, dc) = d.credits();
     if l != d.info().ldb_credits || dc != d.info().dir_credits {
         return Err(format!(
@@ -581,11 +581,25 @@ fn cross(c: &Ctx) -> R {
         (a.pp_offset, a.pp_size as usize, true),
         (a.cq_offset, a.cq_size as usize, false),
     ] {
-        if Mapping::new(std::os::fd::AsFd::as_fd(d.file()), off, len, w).is_ok() {
-            return Err(format!(
-                "mmap at offset {off:#x} of a port this file has not attached succeeded"
-            ));
+        match Mapping::new(std::os::fd::AsFd::as_fd(d.file()), off, len, w) {
+            Err(err) if err.raw_os_error() == Some(libc::EACCES) => {}
+            Err(err) => return Err(format!(
+                "mmap at offset {off:#x} of a port this file has not attached: {err} (want EACCES)"
+            )),
+            Ok(_) => {
+                return Err(format!(
+                    "mmap at offset {off:#x} of a port this file has not attached succeeded"
+                ))
+            }
         }
+    }
+    // Detached while the domain stays open, a port waits for the drain.
+    let p = attach(&d, PortType::Dir, c.dir[1])?;
+    drop(p);
+    match d.attach(PortType::Dir, c.dir[1]) {
+        Err(err) if err.raw_os_error() == Some(libc::EBUSY) => {}
+        Err(err) => return Err(format!("re-attach before the drain: {err} (want EBUSY)")),
+        Ok(_) => return Err("re-attach before the drain succeeded".into()),
     }
     Ok(())
 }
