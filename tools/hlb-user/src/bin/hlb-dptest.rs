@@ -583,9 +583,11 @@ fn cross(c: &Ctx) -> R {
     ] {
         match Mapping::new(std::os::fd::AsFd::as_fd(d.file()), off, len, w) {
             Err(err) if err.raw_os_error() == Some(libc::EACCES) => {}
-            Err(err) => return Err(format!(
+            Err(err) => {
+                return Err(format!(
                 "mmap at offset {off:#x} of a port this file has not attached: {err} (want EACCES)"
-            )),
+            ))
+            }
             Ok(_) => {
                 return Err(format!(
                     "mmap at offset {off:#x} of a port this file has not attached succeeded"
@@ -593,6 +595,36 @@ fn cross(c: &Ctx) -> R {
             }
         }
     }
+    // Its own port's CQ: read-only, and mprotect() cannot make it writable.
+    let a = abi_attach(&d, c.dir[1])?;
+    let fd = std::os::fd::AsFd::as_fd(d.file());
+    match Mapping::new(fd, a.cq_offset, a.cq_size as usize, true) {
+        Err(err) if err.raw_os_error() == Some(libc::EACCES) => {}
+        other => {
+            return Err(format!(
+                "writable CQ mapping: {:?} (want EACCES)",
+                other.err()
+            ))
+        }
+    }
+    let cq = Mapping::new(fd, a.cq_offset, a.cq_size as usize, false)
+        .map_err(e("read-only CQ mapping"))?;
+    // SAFETY: `cq` is a live mapping of `cq.len()` bytes; mprotect only
+    // asks to change its protection.
+    let rc = unsafe {
+        libc::mprotect(
+            cq.ptr().cast(),
+            cq.len(),
+            libc::PROT_READ | libc::PROT_WRITE,
+        )
+    };
+    if rc == 0 {
+        return Err("mprotect made the CQ writable".into());
+    }
+    drop(cq);
+    drop(owner);
+    drop(d);
+    let d = open(c)?;
     // Detached while the domain stays open, a port waits for the drain.
     let p = attach(&d, PortType::Dir, c.dir[1])?;
     drop(p);
