@@ -431,16 +431,7 @@ impl HlbCtl {
         domain: Handle,
         f: impl FnOnce(&mut DomainAttrs),
     ) -> Result {
-        let mut st = self.state.lock();
-        if st.removed {
-            return Err(ENODEV);
-        }
-        let d = find_domain(&mut st.domains, domain)?;
-        if d.started {
-            return Err(EBUSY);
-        }
-        f(&mut d.attrs);
-        Ok(())
+        self.edit_domain(domain, |d| d.started, f)
     }
 
     /// Changes a staged domain attribute: `EBUSY` once committed.
@@ -449,12 +440,23 @@ impl HlbCtl {
         domain: Handle,
         f: impl FnOnce(&mut DomainAttrs),
     ) -> Result {
+        self.edit_domain(domain, |d| d.id.is_some(), f)
+    }
+
+    /// Applies `f` to a domain's attributes unless `busy` says the domain
+    /// is past changing them (`EBUSY`).
+    fn edit_domain(
+        &self,
+        domain: Handle,
+        busy: impl FnOnce(&DomainRec) -> bool,
+        f: impl FnOnce(&mut DomainAttrs),
+    ) -> Result {
         let mut st = self.state.lock();
         if st.removed {
             return Err(ENODEV);
         }
         let d = find_domain(&mut st.domains, domain)?;
-        if d.id.is_some() {
+        if busy(d) {
             return Err(EBUSY);
         }
         f(&mut d.attrs);
