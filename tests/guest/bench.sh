@@ -160,33 +160,17 @@ if want sweep; then
 	done
 fi
 
-# The HLB pipeline: a domain of its own on the first HLB, each stage's
-# ports linked to that stage's queue, PIPE_REPS runs of PIPE_EVENTS events.
+# The HLB pipeline: a domain of its own on the first HLB
+# (samples/lbdx/hlb-pipeline-domain.sh), PIPE_REPS runs of PIPE_EVENTS
+# events.
 PIPE_REPS=$(arg pipe_reps 3)
 PIPE_EVENTS=$(arg pipe_events 100000)
 pipeline() {
-	local bdf cfg p kv o r out
+	local bdf r out
 	bdf=$(ls /sys/bus/pci/drivers/lbdx_hlb 2>/dev/null | grep : | head -n 1)
 	[ -n "$bdf" ] || { say "error pipeline: no HLB bound"; return; }
-	cfg=/sys/kernel/config/lbdx/$bdf
-	p=$cfg/domains/bench
-	mkdir -p "$p" || { say "error pipeline: cannot mkdir $p"; return; }
-	for kv in num_ldb_queues=2 num_ldb_ports_cos0=4 num_dir_ports=2 num_ldb_credits=1024 \
-		num_dir_credits=256 num_hist_list_entries=512 num_atomic_inflights=64 commit=1; do
-		echo "${kv#*=}" >"$p/${kv%%=*}" || say "error pipeline: $kv"
-	done
-	mkdir "$p/queues/q0" "$p/queues/q1"
-	echo 64 >"$p/queues/q0/atomic_inflights"
-	echo 64 >"$p/queues/q1/sequence_numbers"
-	echo 1 >"$p/queues/q0/commit"
-	echo 1 >"$p/queues/q1/commit"
-	for o in p0:q0 p1:q0 p2:q1 p3:q1; do
-		mkdir "$p/ldb_ports/${o%%:*}"
-		echo 1 >"$p/ldb_ports/${o%%:*}/commit"
-		echo "${o#*:} 0" >"$p/ldb_ports/${o%%:*}/links"
-	done
-	for o in d0 d1; do mkdir "$p/dir_ports/$o" && echo 1 >"$p/dir_ports/$o/commit"; done
-	echo 1 >"$p/start" || { say "error pipeline: domain did not start"; return; }
+	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" bench up ||
+		{ say "error pipeline: the domain did not start"; return; }
 	for r in $(seq "$PIPE_REPS"); do
 		out=$(hlb-pipeline --bdf "$bdf" --domain bench --events "$PIPE_EVENTS" --flows 1024 \
 			--atomic-queue q0 --ordered-queue q1 --atomic-ports p0,p1 --ordered-ports p2,p3 \
@@ -195,9 +179,7 @@ pipeline() {
 		echo "$out" | sed -n 's/^hlb-pipeline: \([0-9]*\) events in \([0-9.]*\) s: \([0-9]*\) events\/s; atomic violations \([0-9]*\), order violations \([0-9]*\).*/lbdx_bench: pipeline rep='"$r"' events=\1 seconds=\2 eps=\3 atomic_violations=\4 order_violations=\5/p'
 		echo "$out" | grep -q 'events/s' || say "error pipeline: $out"
 	done
-	echo 0 >"$p/start"
-	for o in p0:q0 p1:q0 p2:q1 p3:q1; do echo "-${o#*:}" >"$p/ldb_ports/${o%%:*}/links"; done
-	rmdir "$p"/ldb_ports/* "$p"/dir_ports/* "$p"/queues/* "$p"
+	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" bench down
 }
 want pipeline && pipeline
 

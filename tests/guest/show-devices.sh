@@ -3,7 +3,8 @@
 #
 # What `make run` shows: the driver's line for each device, every sysfs
 # attribute of each bound device, then the worked example carving the first
-# HLB into a domain through configfs and tearing it down.
+# HLB into a domain through configfs and tearing it down, then events
+# flowing through a domain's data plane (hlb-pipeline).
 
 echo "=== lbdx: devices found ==="
 dmesg | grep -E 'lbdx_(hlb|dxe) .*(HLB|DXE) [0-9]' | sed 's/^\[[ 0-9.]*\] //'
@@ -23,4 +24,16 @@ hlb=$(ls -d /sys/bus/pci/drivers/lbdx_hlb/0000:* 2>/dev/null | head -n 1)
 if [ -n "$hlb" ]; then
 	echo "=== carving $(basename "$hlb") through configfs (samples/lbdx/hlb-domain-example.sh) ==="
 	sh "$LBDX_SHARE/samples/hlb-domain-example.sh" "$(basename "$hlb")"
+fi
+
+if [ -n "$hlb" ] && command -v hlb-pipeline >/dev/null; then
+	bdf=$(basename "$hlb")
+	echo "=== events through the data plane: /dev/lbdx/$bdf/demo, hlb-pipeline ==="
+	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" demo up &&
+		ls -l "/dev/lbdx/$bdf/demo" &&
+		hlb-pipeline --bdf "$bdf" --domain demo --events 20000 --flows 256 \
+			--atomic-queue q0 --ordered-queue q1 --atomic-ports p0,p1 --ordered-ports p2,p3 \
+			--producer d0 --consumer d1 &&
+		grep . "/sys/class/lbdx_hlb/$bdf:demo/stats/"*
+	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" demo down
 fi

@@ -160,6 +160,10 @@ pub(crate) struct DomainRun {
     pub(crate) vector: u32,
     alerts: AtomicU64,
     drains: AtomicU64,
+    /// `PP_CONSUMED` and `CQ_WRITTEN` sums of the runs before the last
+    /// drain (the device zeroes them at every start).
+    enqueued_before: AtomicU64,
+    scheduled_before: AtomicU64,
     #[pin]
     inner: SpinLock<Inner>,
     #[pin]
@@ -195,6 +199,8 @@ impl DomainRun {
                 vector,
                 alerts: AtomicU64::new(0),
                 drains: AtomicU64::new(0),
+                enqueued_before: AtomicU64::new(0),
+                scheduled_before: AtomicU64::new(0),
                 inner <- new_spinlock!(Inner {
                     users: 0,
                     dead: false,
@@ -349,6 +355,10 @@ impl DomainRun {
     /// rings, refills the credit page and starts it again.
     fn drain(&self) {
         let d = self.cfg.id;
+        self.enqueued_before
+            .fetch_add(self.port_sum(regs::PP_CONSUMED), Ordering::Relaxed);
+        self.scheduled_before
+            .fetch_add(self.port_sum(regs::CQ_WRITTEN), Ordering::Relaxed);
         let Some(bar) = self.dp.bar().try_access() else {
             return;
         };
@@ -368,6 +378,23 @@ impl DomainRun {
             domain_reg(d, regs::DOM_CTRL),
         );
         self.drains.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// BAR0 register at `off`; 0 if the device is gone.
+    fn reg(&self, off: usize) -> u32 {
+        self.dp
+            .bar()
+            .try_access()
+            .map_or(0, |bar| bar.try_read32(off).unwrap_or(0))
+    }
+
+    /// Sum over the domain's ports of their data-plane register `r`.
+    fn port_sum(&self, r: usize) -> u64 {
+        self.cfg
+            .ports
+            .iter()
+            .map(|p| u64::from(self.reg(p.reg(r))))
+            .sum()
     }
 
     fn port_index(&self, kind: u32, id: u32) -> Option<usize> {
@@ -601,26 +628,22 @@ impl AttrSource for DomainRun {
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
-        let reg = |off: usize| -> u32 {
-            self.dp
-                .bar()
-                .try_access()
-                .map_or(0, |bar| bar.try_read32(off).unwrap_or(0))
-        };
-        let sum = |r: usize| -> u64 {
-            self.cfg
-                .ports
-                .iter()
-                .map(|p| u64::from(reg(p.reg(r))))
-                .sum()
-        };
+        let reg = |off: usize| self.reg(off);
         let d = self.cfg.id;
         match id {
             0 => write!(out, "{}", self.inner.lock().users),
             1 => write!(out, "{}", self.drains.load(Ordering::Relaxed)),
             2 => write!(out, "{}", self.alerts.load(Ordering::Relaxed)),
-            3 => write!(out, "{}", sum(regs::PP_CONSUMED)),
-            4 => write!(out, "{}", sum(regs::CQ_WRITTEN)),
+            3 => write!(
+                out,
+                "{}",
+                self.enqueued_before.load(Ordering::Relaxed) + self.port_sum(regs::PP_CONSUMED)
+            ),
+            4 => write!(
+                out,
+                "{}",
+                self.scheduled_before.load(Ordering::Relaxed) + self.port_sum(regs::CQ_WRITTEN)
+            ),
             5 => write!(out, "{}", reg(domain_reg(d, regs::DOM_LDB_CREDITS_AVAIL))),
             6 => write!(out, "{}", reg(domain_reg(d, regs::DOM_DIR_CREDITS_AVAIL))),
             7 => {

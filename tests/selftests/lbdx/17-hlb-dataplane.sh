@@ -16,7 +16,7 @@
 cases=${LBDX_DP_CASES:-"directed spread atomic order priority credits blocking kill9 cross badqe"}
 ncases=$(echo $cases | wc -w)
 bdfs=$(expected_bdfs hlb)
-plan $(($(echo "$bdfs" | wc -w) * (ncases + 6)))
+plan $(($(echo "$bdfs" | wc -w) * (ncases + 7)))
 
 ids_of() { for o in "$@"; do cat "$o/id"; done | tr '\n' ',' | sed 's/,$//'; }
 
@@ -38,26 +38,6 @@ mkdomains() {
 		expect_ok "$o/num_dir_ports" 1 && expect_ok "$o/num_dir_credits" 32 &&
 		expect_ok "$o/commit" 1 && mkobj "$o/dir_ports/x0" cq_depth=32 commit=1 &&
 		expect_ok "$d/start" 1 && expect_ok "$o/start" 1
-}
-
-# mkpipe P: the pipeline's domain: q0 atomic for p0 and p1, q1 ordered for
-# p2 and p3, DIR ports d0 (producer) and d1 (consumer).
-mkpipe() {
-	local p=$1
-	mkdir "$p" &&
-		expect_ok "$p/num_ldb_queues" 2 && expect_ok "$p/num_ldb_ports_cos0" 4 &&
-		expect_ok "$p/num_dir_ports" 2 && expect_ok "$p/num_ldb_credits" 1024 &&
-		expect_ok "$p/num_dir_credits" 256 && expect_ok "$p/num_hist_list_entries" 512 &&
-		expect_ok "$p/num_atomic_inflights" 64 && expect_ok "$p/commit" 1 &&
-		mkobj "$p/queues/q0" atomic_inflights=64 commit=1 &&
-		mkobj "$p/queues/q1" sequence_numbers=64 commit=1 &&
-		mkobj "$p/ldb_ports/p0" cq_depth=64 commit=1 links="q0 0" &&
-		mkobj "$p/ldb_ports/p1" cq_depth=64 commit=1 links="q0 0" &&
-		mkobj "$p/ldb_ports/p2" cq_depth=64 commit=1 links="q1 0" &&
-		mkobj "$p/ldb_ports/p3" cq_depth=64 commit=1 links="q1 0" &&
-		mkobj "$p/dir_ports/d0" cq_depth=64 commit=1 &&
-		mkobj "$p/dir_ports/d1" cq_depth=64 commit=1 &&
-		expect_ok "$p/start" 1
 }
 
 for bdf in $bdfs; do
@@ -82,15 +62,22 @@ for bdf in $bdfs; do
 	teardown "$d"
 	# The pipeline gets a domain of its own: each stage's ports linked to
 	# its stage's queue only, as dpdk-test-eventdev's pipeline sets up.
-	p=$cfg/domains/pipe
-	mkpipe "$p"
+	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" pipe up
 	check $? "$bdf pipeline domain made and started"
 	out=$(hlb-pipeline --bdf "$bdf" --domain pipe --events 20000 --flows 256 \
 		--atomic-queue q0 --ordered-queue q1 --atomic-ports p0,p1 --ordered-ports p2,p3 \
 		--producer d0 --consumer d1 2>&1)
 	check $? "$bdf hlb-pipeline keeps atomicity and order" "$out"
 	echo "# $out"
-	teardown "$p"
+	# Every event went through three CQs (atomic stage, ordered stage,
+	# consumer); the counters survive the drain after the pipeline exits.
+	st=/sys/class/lbdx_hlb/$bdf:pipe/stats
+	[ "$(cat "$st/scheduled")" = 60000 ] && [ "$(cat "$st/enqueued")" -ge 60000 ] &&
+		[ "$(cat "$st/drains")" -ge 1 ] && [ "$(cat "$st/users")" = 0 ] &&
+		[ "$(cat "$st/ldb_credits_avail")" = 1024 ] && [ "$(cat "$st/dir_credits_avail")" = 256 ]
+	check $? "$bdf pipeline stats: 60000 scheduled, credits whole after the drain" \
+		"$(grep . "$st"/* | tr '\n' ' ')"
+	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" pipe down
 	[ ! -e "$dev" ]
 	check $? "$bdf domain device gone after stop"
 	[ "$(snap)" = "$before" ]
