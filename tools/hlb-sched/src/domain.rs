@@ -28,7 +28,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use lbdx_logic::hw::hlb_regs::{
-    self as regs, AlarmCode, CqEntry, Qe, QeCommand, SchedType, PRIORITIES,
+    self as regs, AlarmCode, Qe, QeCommand, SchedType, PRIORITIES, QE_CMD_MASK, QE_CMD_TOKEN,
+    QE_SIZE,
 };
 
 use crate::config::{ConfigError, DomainConfig};
@@ -50,15 +51,49 @@ pub enum PortId {
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     data: u64,
-    opaque: u16,
-    flow: u16,
-    queue: u8,
-    sched: SchedBits,
-    prio: u8,
+    /// Bytes 8-13 of the QE as a little-endian word (opaque, queue,
+    /// type and priority, flow): the same bytes, at the same places, as
+    /// in the CQ entry the event becomes ([`META_MASK`]).
+    meta: u64,
     /// Enqueue order within the domain (wrapping).
     stamp: u32,
     /// Next entry in its FIFO, flow or the free list.
     next: u32,
+}
+
+/// The bits of a QE's (or CQ entry's) second little-endian word that
+/// [`Entry::meta`] keeps: bytes 8-13, reserved bits excluded.
+const META_MASK: u64 = 0x0000_ffff_1fff_ffff;
+/// Reserved bits of a QE's second word: byte 11 bits 7:5, byte 14, byte
+/// 15 bits 7:5.
+const QE_RESERVED: u64 = 0xe0ff_0000_e000_0000;
+
+impl Entry {
+    #[inline(always)]
+    fn sched(&self) -> SchedBits {
+        (self.meta >> 24) as u8 & 3
+    }
+    #[inline(always)]
+    fn prio(&self) -> u8 {
+        (self.meta >> 26) as u8 & 7
+    }
+    #[inline(always)]
+    fn queue(&self) -> u8 {
+        (self.meta >> 16) as u8
+    }
+    #[inline(always)]
+    fn flow(&self) -> u16 {
+        (self.meta >> 32) as u16
+    }
+}
+
+/// [`Entry::meta`] of a decoded QE.
+#[inline]
+fn meta_of(qe: &Qe) -> u64 {
+    u64::from(qe.opaque)
+        | u64::from(qe.queue) << 16
+        | u64::from((qe.sched & 3) | (qe.priority & 7) << 2) << 24
+        | u64::from(qe.flow) << 32
 }
 
 type SchedBits = u8;
@@ -493,7 +528,7 @@ impl Domain {
         // checks in the same order as the general one.
         if qe.priority < PRIORITIES && qe.sched <= DIRECTED {
             if qe.cmd == QeCommand::New as u8 {
-                return self.submit_new(port, qe);
+                return self.submit_new(port, qe.data, meta_of(qe), qe.token);
             }
             if qe.cmd == QeCommand::Complete as u8 {
                 return self.submit_complete(port, qe.token);
@@ -503,12 +538,18 @@ impl Domain {
     }
 
     /// NEW: destination (`BadQe`), the token bit (`BadToken`), a credit
-    /// (`NoCredit`); then enqueue.
-    #[inline]
-    fn submit_new(&mut self, port: usize, qe: &Qe) -> Result<(), AlarmCode> {
-        let dir = self.destination(qe)?;
+    /// (`NoCredit`); then enqueue. `meta` is [`Entry::meta`].
+    #[inline(always)]
+    fn submit_new(
+        &mut self,
+        port: usize,
+        data: u64,
+        meta: u64,
+        token: bool,
+    ) -> Result<(), AlarmCode> {
+        let dir = self.destination((meta >> 16) as u8, (meta >> 24) as u8 & 3)?;
         let cq = &mut self.cqs[port];
-        let token = u32::from(qe.token);
+        let token = u32::from(token);
         if token > cq.occupancy {
             return Err(AlarmCode::BadToken);
         }
@@ -523,9 +564,54 @@ impl Domain {
         *pool -= 1;
         cq.occupancy -= token;
         cq.consumed = cq.consumed.wrapping_add(1);
-        let i = self.alloc(qe);
+        let i = self.alloc(data, meta);
         self.push(i);
         Ok(())
+    }
+
+    /// [`Domain::submit`] of the QE in its byte layout, as the device reads
+    /// it from the window: refused with `BadQe` if it does not decode
+    /// ([`Qe::from_bytes`]).
+    #[inline]
+    pub fn submit_bytes(&mut self, port: usize, qe: &[u8; QE_SIZE]) -> Result<(), AlarmCode> {
+        let (lo, hi) = qe.split_at(8);
+        let data = u64::from_le_bytes(lo.try_into().unwrap());
+        let hi = u64::from_le_bytes(hi.try_into().unwrap());
+        if hi & QE_RESERVED != 0 {
+            return Err(AlarmCode::BadQe);
+        }
+        let cmd = (hi >> 56) as u8;
+        let token = cmd & QE_CMD_TOKEN != 0;
+        match cmd & QE_CMD_MASK {
+            c if c == QeCommand::New as u8 => self.submit_new(port, data, hi & META_MASK, token),
+            c if c == QeCommand::Complete as u8 => self.submit_complete(port, token),
+            _ => match Qe::from_bytes(qe) {
+                Ok(qe) => self.submit_any(port, &qe),
+                Err(_) => Err(AlarmCode::BadQe),
+            },
+        }
+    }
+
+    /// A burst of QEs from port `port`'s window, in slot order: each one
+    /// exactly as [`Domain::submit_bytes`] takes it; a refused one is
+    /// dropped (reported to `refused` with its position) and the next
+    /// ones are still taken, as the device does. Returns how many were
+    /// accepted.
+    #[inline]
+    pub fn submit_burst(
+        &mut self,
+        port: usize,
+        qes: &[[u8; QE_SIZE]],
+        mut refused: impl FnMut(usize, AlarmCode),
+    ) -> usize {
+        let mut n = 0;
+        for (k, qe) in qes.iter().enumerate() {
+            match self.submit_bytes(port, qe) {
+                Ok(()) => n += 1,
+                Err(code) => refused(k, code),
+            }
+        }
+        n
     }
 
     /// COMPLETE: the token bit (`BadToken`), history (`NoHistory`); then
@@ -555,7 +641,7 @@ impl Domain {
         }
         let enqueues = matches!(cmd, QeCommand::New | QeCommand::Forward);
         let dest = if enqueues {
-            Some(self.destination(qe)?)
+            Some(self.destination(qe.queue, qe.sched)?)
         } else {
             None
         };
@@ -589,7 +675,7 @@ impl Domain {
             } else {
                 self.ldb_pool -= 1;
             }
-            self.alloc(qe)
+            self.alloc(qe.data, meta_of(qe))
         });
         match cmd {
             QeCommand::New => self.push(new.unwrap()),
@@ -607,18 +693,18 @@ impl Domain {
     /// `Ok(false)` an LDB queue; `BadQe` if the domain has no such queue
     /// or the queue does not take its scheduling type.
     #[inline]
-    fn destination(&self, qe: &Qe) -> Result<bool, AlarmCode> {
-        if qe.sched == DIRECTED {
-            return match self.dir_of[qe.queue as usize] {
+    fn destination(&self, queue: u8, sched: u8) -> Result<bool, AlarmCode> {
+        if sched == DIRECTED {
+            return match self.dir_of[queue as usize] {
                 NO => Err(AlarmCode::BadQe),
                 _ => Ok(true),
             };
         }
         let q = self
             .queues
-            .get(self.queue_of[qe.queue as usize] as usize)
+            .get(self.queue_of[queue as usize] as usize)
             .ok_or(AlarmCode::BadQe)?;
-        let ok = match qe.sched {
+        let ok = match sched {
             ATOMIC => q.atomic_limit != 0,
             ORDERED => q.sn_count != 0,
             _ => true,
@@ -630,19 +716,16 @@ impl Domain {
         }
     }
 
-    /// Stores `qe` in a free entry (there is one: the caller took a credit).
+    /// Stores an event in a free entry (there is one: the caller took a
+    /// credit).
     #[inline]
-    fn alloc(&mut self, qe: &Qe) -> u32 {
+    fn alloc(&mut self, data: u64, meta: u64) -> u32 {
         let i = self.free;
         let e = &mut self.entries[i as usize];
         self.free = e.next;
         *e = Entry {
-            data: qe.data,
-            opaque: qe.opaque,
-            flow: qe.flow,
-            queue: qe.queue,
-            sched: qe.sched,
-            prio: qe.priority,
+            data,
+            meta,
             stamp: 0,
             next: NIL,
         };
@@ -668,7 +751,7 @@ impl Domain {
         let e = &mut entries[i as usize];
         e.stamp = stamp;
         e.next = NIL;
-        let (sched, prio, qid, flow) = (e.sched, e.prio as usize, e.queue, e.flow);
+        let (sched, prio, qid, flow) = (e.sched(), e.prio() as usize, e.queue(), e.flow());
         let bit = 1u8 << prio;
         if sched == DIRECTED {
             let d = &mut dir_ports[dir_of[qid as usize] as usize];
@@ -979,7 +1062,7 @@ impl Domain {
             let prio = m.trailing_zeros() as usize;
             m &= m - 1;
             let mut h = q.fifo[prio].head;
-            if h != NIL && !sn_ok && self.entries[h as usize].sched == ORDERED {
+            if h != NIL && !sn_ok && self.entries[h as usize].sched() == ORDERED {
                 h = NIL;
             }
             let (pf, uf) = if atomic_ok {
@@ -1054,7 +1137,7 @@ impl Domain {
                     q.mask &= !bit;
                 }
                 let mut aux = 0;
-                if entries[e as usize].sched == ORDERED {
+                if entries[e as usize].sched() == ORDERED {
                     aux = q.sn_next;
                     q.sn_next = q.sn_next.wrapping_add(1);
                 }
@@ -1088,7 +1171,7 @@ impl Domain {
         }
         hl[(port.hl_base + slot) as usize] = HlEntry {
             queue: qi as u16,
-            sched: ent.sched,
+            sched: ent.sched(),
             aux,
         };
         port.hl_len += 1;
@@ -1175,7 +1258,7 @@ fn take_flow_head(
     fl.inflight += 1;
     q.atomic_inflight += 1;
     if !fl.waiting.is_empty() {
-        let prio = entries[fl.waiting.head as usize].prio;
+        let prio = entries[fl.waiting.head as usize].prio();
         fl.list_prio = prio;
         link.pinned[prio as usize].push_back(flows, f);
         link.pinned_mask |= 1 << prio;
@@ -1188,20 +1271,15 @@ fn take_flow_head(
 #[inline]
 fn write_cq<S: CqSink>(c: &mut Cq, p: usize, ent: &Entry, level: u8, sink: &mut S) -> bool {
     let index = c.written;
-    let entry = CqEntry {
-        data: ent.data,
-        opaque: ent.opaque,
-        queue: ent.queue,
-        sched: ent.sched,
-        priority: ent.prio,
-        flow: ent.flow,
-        depth_level: level,
-        // Depths are powers of two: this is `CqEntry::gen_for`.
-        gen: index & c.depth == 0,
-    };
+    // Depths are powers of two: this is `CqEntry::gen_for`.
+    let gen = u64::from(index & c.depth == 0);
+    let hi = ent.meta | u64::from(level & 3) << 48 | gen << 56;
+    let mut bytes = [0u8; QE_SIZE];
+    bytes[..8].copy_from_slice(&ent.data.to_le_bytes());
+    bytes[8..].copy_from_slice(&hi.to_le_bytes());
     c.written = index.wrapping_add(1);
     c.occupancy += 1;
-    sink.write(p, index, &entry);
+    sink.write_bytes(p, index, &bytes);
     c.armed
 }
 

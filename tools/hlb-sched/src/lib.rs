@@ -33,4 +33,4 @@ mod list;
 pub use config::{ConfigError, DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 pub use cq::{CqSink, MemCqs};
 pub use domain::{Domain, PortId};
-pub use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe, QeCommand, SchedType};
+pub use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe, QeCommand, SchedType, QE_SIZE};

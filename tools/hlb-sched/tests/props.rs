@@ -86,6 +86,7 @@ struct Model {
     robs: Vec<RobModel>,
     pools: (u32, u32),
     seq: u64,
+    seq_submit: u64,
     next_id: u64,
     accepted: HashSet<u64>,
     delivered: HashSet<u64>,
@@ -505,6 +506,7 @@ impl Run {
             occupancy: vec![0; n],
             popped: vec![0; n],
             seq: 0,
+            seq_submit: 0,
             next_id: 1,
             accepted: HashSet::new(),
             delivered: HashSet::new(),
@@ -512,6 +514,25 @@ impl Run {
             rotor: 0,
         };
         Self { d, rec, m }
+    }
+
+    /// The QE through `submit`, `submit_bytes` and `submit_burst` in
+    /// turns (the device's paths must agree).
+    fn submit(&mut self, p: usize, qe: &Qe) -> Result<(), AlarmCode> {
+        self.m.seq_submit += 1;
+        match self.m.seq_submit % 3 {
+            0 => self.submit(p, qe),
+            1 => self.d.submit_bytes(p, &qe.to_bytes()),
+            _ => {
+                let mut res = Ok(());
+                let n = self.d.submit_burst(p, &[qe.to_bytes()], |k, code| {
+                    assert_eq!(k, 0);
+                    res = Err(code);
+                });
+                assert_eq!(n, usize::from(res.is_ok()));
+                res
+            }
+        }
     }
 
     fn new_ev(&mut self, to: u8, kind: u8, prio: u8, flow: u16, force_dir: bool) -> (Qe, Ev) {
@@ -578,7 +599,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(from as usize % np, &qe);
+                let got = self.submit(from as usize % np, &qe);
                 if got != want {
                     return Err(format!("NEW {ev:?}: got {got:?}, expected {want:?}"));
                 }
@@ -594,8 +615,13 @@ impl Run {
             Op::Consume { port, n } => {
                 let p = port as usize % np;
                 let mut popped = 0;
-                while popped < n && self.rec.cqs.pop(p).is_some() {
-                    popped += 1;
+                if n % 2 == 0 {
+                    let mut buf = vec![[0u8; 16]; n.into()];
+                    popped = self.rec.cqs.pop_burst(p, &mut buf) as u8;
+                } else {
+                    while popped < n && self.rec.cqs.pop(p).is_some() {
+                        popped += 1;
+                    }
                 }
                 self.m.popped[p] += u32::from(popped);
                 let got = self.m.popped[p] as u16;
@@ -605,8 +631,7 @@ impl Run {
                     flow: got,
                     ..Qe::default()
                 };
-                self.d
-                    .submit(p, &qe)
+                self.submit(p, &qe)
                     .map_err(|e| format!("tokens {got} on {p}: {e:?}"))?;
                 self.m.occupancy[p] -= u32::from(got);
             }
@@ -627,7 +652,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(p, &qe);
+                let got = self.submit(p, &qe);
                 if got != want {
                     return Err(format!("tokens {n} on {p}: got {got:?}, expected {want:?}"));
                 }
@@ -651,7 +676,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(p, &qe);
+                let got = self.submit(p, &qe);
                 if got != want {
                     return Err(format!("complete on {p}: got {got:?}, expected {want:?}"));
                 }
@@ -685,7 +710,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(p, &qe);
+                let got = self.submit(p, &qe);
                 if got != want {
                     return Err(format!("forward on {p}: got {got:?}, expected {want:?}"));
                 }
