@@ -38,6 +38,10 @@ use crate::list::{DLinks, DList, Fifo, NIL};
 
 const NPRIO: usize = PRIORITIES as usize;
 
+/// Entries an LDB port is given in one turn at most (`Scheduling` in
+/// `Documentation/hw/hlb.rst`).
+pub const TURN: u32 = 4;
+
 /// A port in device numbering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PortId {
@@ -572,8 +576,13 @@ impl Domain {
     /// [`Domain::submit`] of the QE in its byte layout, as the device reads
     /// it from the window: refused with `BadQe` if it does not decode
     /// ([`Qe::from_bytes`]).
-    #[inline]
     pub fn submit_bytes(&mut self, port: usize, qe: &[u8; QE_SIZE]) -> Result<(), AlarmCode> {
+        self.take_bytes(port, qe)
+    }
+
+    /// [`Domain::submit_bytes`], inlined into the burst loop.
+    #[inline(always)]
+    fn take_bytes(&mut self, port: usize, qe: &[u8; QE_SIZE]) -> Result<(), AlarmCode> {
         let (lo, hi) = qe.split_at(8);
         let data = u64::from_le_bytes(lo.try_into().unwrap());
         let hi = u64::from_le_bytes(hi.try_into().unwrap());
@@ -606,7 +615,7 @@ impl Domain {
     ) -> usize {
         let mut n = 0;
         for (k, qe) in qes.iter().enumerate() {
-            match self.submit_bytes(port, qe) {
+            match self.take_bytes(port, qe) {
                 Ok(()) => n += 1,
                 Err(code) => refused(k, code),
             }
@@ -616,7 +625,7 @@ impl Domain {
 
     /// COMPLETE: the token bit (`BadToken`), history (`NoHistory`); then
     /// retire the oldest history-list entry.
-    #[inline]
+    #[inline(always)]
     fn submit_complete(&mut self, port: usize, token: bool) -> Result<(), AlarmCode> {
         let cq = &mut self.cqs[port];
         let token = u32::from(token);
@@ -733,7 +742,7 @@ impl Domain {
     }
 
     /// Puts stored entry `i` at the back of its destination queue.
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, i: u32) {
         let stamp = self.stamp;
         self.stamp = stamp.wrapping_add(1);
@@ -934,9 +943,9 @@ impl Domain {
         n
     }
 
-    /// The LDB part of a pass: one event at a time to the least occupied
-    /// port with an eligible event, ties to the first at or after the
-    /// rotor (the port after the one served last).
+    /// The LDB part of a pass: turns of up to [`TURN`] events, each turn
+    /// to the least occupied port with an eligible event, ties to the
+    /// first at or after the rotor (the port after the one served last).
     ///
     /// Occupancies only grow during a pass and a port that had nothing
     /// eligible gets nothing later in the pass, so the choice is a scan:
@@ -946,7 +955,7 @@ impl Domain {
     /// just served, which is where the rotor now points); when none is
     /// left at `level`, `level` rises to the new lowest occupancy and the
     /// scan restarts at the rotor. That is the rule, without comparing
-    /// every port for every event.
+    /// every port for every turn.
     fn schedule_ldb<S: CqSink>(&mut self, sink: &mut S) -> u32 {
         let nports = self.ldb_ports.len();
         let mut active = core::mem::take(&mut self.active);
@@ -986,10 +995,12 @@ impl Domain {
                 continue;
             }
             at_level -= 1;
-            if self.serve_ldb(p, sink) {
-                n += 1;
+            let served = self.serve_turn(p, sink);
+            if served != 0 {
+                n += served;
                 self.rotor = if p + 1 == nports { 0 } else { p as u32 + 1 };
-                if self.has_room(p) {
+                // A turn cut short with room left: nothing eligible.
+                if served == TURN && self.has_room(p) {
                     i += 1;
                     continue;
                 }
@@ -1009,6 +1020,24 @@ impl Domain {
                 .iter()
                 .any(|l| l.pinned_mask | self.queues[l.queue as usize].mask != 0)
         })
+    }
+
+    /// A turn of LDB port `p` (which has room): up to [`TURN`] entries,
+    /// one at a time, each its best eligible one; stops early when it has
+    /// no room or nothing eligible. Returns how many it got.
+    #[inline]
+    fn serve_turn<S: CqSink>(&mut self, p: usize, sink: &mut S) -> u32 {
+        if let [(li, 1)] = self.ldb_ports[p].groups[..] {
+            return self.turn_single(p, li as usize, TURN, sink);
+        }
+        let mut n = 0;
+        while n < TURN && self.serve_ldb(p, sink) {
+            n += 1;
+            if !self.has_room(p) {
+                break;
+            }
+        }
+        n
     }
 
     /// Gives LDB port `p` (which has room) its best eligible entry, if any.
@@ -1044,61 +1073,17 @@ impl Domain {
         false
     }
 
-    /// The eligible entry link `li`'s queue offers its port: highest
-    /// priority first, then the oldest of the non-atomic head, the head of
-    /// the first flow pinned to this port and the head of the first
-    /// unpinned flow.
+    /// The eligible entry link `li`'s queue offers its port (see
+    /// [`candidate_of`]).
     #[inline(always)]
     fn candidate(&self, li: usize) -> Option<(usize, Take)> {
         let l = &self.links[li];
-        let q = &self.queues[l.queue as usize];
-        if q.inflight_limit != 0 && q.inflight >= q.inflight_limit {
-            return None;
-        }
-        let atomic_ok = q.atomic_inflight < q.atomic_limit;
-        let sn_ok = q.sn_next.wrapping_sub(q.sn_head) < q.sn_count;
-        let mut m = q.mask | l.pinned_mask;
-        while m != 0 {
-            let prio = m.trailing_zeros() as usize;
-            m &= m - 1;
-            let mut h = q.fifo[prio].head;
-            if h != NIL && !sn_ok && self.entries[h as usize].sched() == ORDERED {
-                h = NIL;
-            }
-            let (pf, uf) = if atomic_ok {
-                (l.pinned[prio].head, q.unpinned[prio].head)
-            } else {
-                (NIL, NIL)
-            };
-            // Usually one kind is present: no age comparison needed.
-            match (h != NIL, pf != NIL, uf != NIL) {
-                (false, false, false) => continue,
-                (true, false, false) => return Some((prio, Take::Fifo)),
-                (false, true, false) => return Some((prio, Take::Pinned)),
-                (false, false, true) => return Some((prio, Take::Unpinned)),
-                _ => {}
-            }
-            let mut best: Option<(u32, Take)> = None;
-            let mut consider = |e: u32, t: Take| {
-                let s = self.entries[e as usize].stamp;
-                if best.is_none_or(|(b, _)| (s.wrapping_sub(b) as i32) < 0) {
-                    best = Some((s, t));
-                }
-            };
-            if h != NIL {
-                consider(h, Take::Fifo);
-            }
-            if pf != NIL {
-                consider(self.flows[pf as usize].waiting.head, Take::Pinned);
-            }
-            if uf != NIL {
-                consider(self.flows[uf as usize].waiting.head, Take::Unpinned);
-            }
-            if let Some((_, t)) = best {
-                return Some((prio, t));
-            }
-        }
-        None
+        candidate_of(
+            &self.entries,
+            &self.flows,
+            &self.queues[l.queue as usize],
+            l,
+        )
     }
 
     /// Moves the candidate `take` at `prio` of link `li` to LDB port `p`.
@@ -1111,8 +1096,6 @@ impl Domain {
         take: Take,
         sink: &mut S,
     ) {
-        // Borrow the tables one by one: the compiler then keeps their
-        // addresses in registers across the stores below.
         let Self {
             entries,
             flows,
@@ -1125,10 +1108,209 @@ impl Domain {
             ldb_pool,
             ..
         } = self;
-        let entries = &mut entries[..];
         let link = &mut links[li];
-        let qi = link.queue as usize;
-        let q = &mut queues[qi];
+        let q = &mut queues[link.queue as usize];
+        let mut t = Turn {
+            entries,
+            flows,
+            hl,
+            free,
+            ldb_pool,
+        };
+        t.deliver(
+            q,
+            link,
+            li,
+            &mut ldb_ports[p],
+            &mut cqs[p],
+            p,
+            prio,
+            take,
+            sink,
+        );
+    }
+
+    /// A turn of LDB port `p` with a single link `li`: up to `max` entries
+    /// (at least one of room), each the link's candidate, with the port's,
+    /// link's and queue's state held across the turn.
+    #[inline]
+    fn turn_single<S: CqSink>(&mut self, p: usize, li: usize, max: u32, sink: &mut S) -> u32 {
+        let Self {
+            entries,
+            flows,
+            queues,
+            links,
+            ldb_ports,
+            cqs,
+            hl,
+            free,
+            ldb_pool,
+            ..
+        } = self;
+        let link = &mut links[li];
+        let q = &mut queues[link.queue as usize];
+        let port = &mut ldb_ports[p];
+        let cq = &mut cqs[p];
+        let mut t = Turn {
+            entries,
+            flows,
+            hl,
+            free,
+            ldb_pool,
+        };
+        let mut n = 0;
+        while n < max {
+            let Some((prio, take)) = candidate_of(t.entries, t.flows, q, link) else {
+                break;
+            };
+            t.deliver(q, link, li, port, cq, p, prio, take, sink);
+            n += 1;
+            if cq.occupancy >= cq.depth || port.hl_len >= port.hl_size {
+                break;
+            }
+        }
+        n
+    }
+
+    /// Directed queues: each DIR port takes entries, highest priority
+    /// first, while its CQ has room.
+    fn schedule_dir<S: CqSink>(&mut self, sink: &mut S) -> u32 {
+        let mut n = 0;
+        let base = self.ldb_ports.len();
+        for d in 0..self.dir_ports.len() {
+            while self.dir_ports[d].mask != 0 {
+                let c = &self.cqs[base + d];
+                if c.occupancy >= c.depth {
+                    break;
+                }
+                let dp = &mut self.dir_ports[d];
+                let prio = dp.mask.trailing_zeros() as usize;
+                let e = fifo_pop(&self.entries, &mut dp.fifo[prio]);
+                if dp.fifo[prio].is_empty() {
+                    dp.mask &= !(1 << prio);
+                }
+                dp.depth -= 1;
+                let level = regs::depth_level(dp.depth, dp.depth_threshold);
+                let ent = self.entries[e as usize];
+                self.dir_pool += 1;
+                self.free_entry(e);
+                write_cq(
+                    &mut self.cqs[base + d],
+                    base + d,
+                    ent.data,
+                    ent.meta,
+                    level,
+                    sink,
+                );
+                n += 1;
+            }
+        }
+        n
+    }
+
+    #[inline]
+    fn free_entry(&mut self, e: u32) {
+        self.entries[e as usize].next = self.free;
+        self.free = e;
+    }
+
+    /// Fires port `p`'s armed interrupt if its occupancy reached the
+    /// threshold; firing disarms it.
+    fn check_irq<S: CqSink>(&mut self, p: usize, sink: &mut S) {
+        let c = &mut self.cqs[p];
+        if c.armed && c.occupancy >= c.irq_threshold {
+            c.armed = false;
+            sink.interrupt(p);
+        }
+    }
+}
+
+/// The eligible entry queue `q` offers through link `l`: highest priority
+/// first, then the oldest of the non-atomic head, the head of the first
+/// flow pinned to the link's port and the head of the first unpinned flow.
+#[inline(always)]
+fn candidate_of(entries: &[Entry], flows: &[Flow], q: &Queue, l: &Link) -> Option<(usize, Take)> {
+    if q.inflight_limit != 0 && q.inflight >= q.inflight_limit {
+        return None;
+    }
+    let mut m = q.mask | l.pinned_mask;
+    if m == 0 {
+        return None;
+    }
+    let atomic_ok = q.atomic_inflight < q.atomic_limit;
+    let sn_ok = q.sn_next.wrapping_sub(q.sn_head) < q.sn_count;
+    while m != 0 {
+        let prio = m.trailing_zeros() as usize & (NPRIO - 1);
+        m &= m - 1;
+        let mut h = q.fifo[prio].head;
+        if h != NIL && !sn_ok && entries[h as usize].sched() == ORDERED {
+            h = NIL;
+        }
+        let (pf, uf) = if atomic_ok {
+            (l.pinned[prio].head, q.unpinned[prio].head)
+        } else {
+            (NIL, NIL)
+        };
+        // Usually one kind is present: no age comparison needed.
+        match (h != NIL, pf != NIL, uf != NIL) {
+            (false, false, false) => continue,
+            (true, false, false) => return Some((prio, Take::Fifo)),
+            (false, true, false) => return Some((prio, Take::Pinned)),
+            (false, false, true) => return Some((prio, Take::Unpinned)),
+            _ => {}
+        }
+        let mut best: Option<(u32, Take)> = None;
+        let mut consider = |e: u32, t: Take| {
+            let s = entries[e as usize].stamp;
+            if best.is_none_or(|(b, _)| (s.wrapping_sub(b) as i32) < 0) {
+                best = Some((s, t));
+            }
+        };
+        if h != NIL {
+            consider(h, Take::Fifo);
+        }
+        if pf != NIL {
+            consider(flows[pf as usize].waiting.head, Take::Pinned);
+        }
+        if uf != NIL {
+            consider(flows[uf as usize].waiting.head, Take::Unpinned);
+        }
+        if let Some((_, t)) = best {
+            return Some((prio, t));
+        }
+    }
+    None
+}
+
+/// The domain's tables a delivery touches besides the port, link and queue
+/// (borrowed apart from them).
+struct Turn<'a> {
+    entries: &'a mut [Entry],
+    flows: &'a mut [Flow],
+    hl: &'a mut [HlEntry],
+    free: &'a mut u32,
+    ldb_pool: &'a mut u32,
+}
+
+impl Turn<'_> {
+    /// Moves the candidate `take` at `prio` of link `li` (queue `q`) to
+    /// LDB port `p` (`port`, its CQ `cq`, which has room).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn deliver<S: CqSink>(
+        &mut self,
+        q: &mut Queue,
+        link: &mut Link,
+        li: usize,
+        port: &mut LdbPort,
+        cq: &mut Cq,
+        p: usize,
+        prio: usize,
+        take: Take,
+        sink: &mut S,
+    ) {
+        let entries = &mut *self.entries;
+        let flows = &mut *self.flows;
         let bit = 1u8 << prio;
         let (e, aux) = match take {
             Take::Fifo => {
@@ -1163,78 +1345,22 @@ impl Domain {
         q.depth -= 1;
         q.inflight += 1;
         let level = regs::depth_level(q.depth, q.depth_threshold);
-        let ent = entries[e as usize];
-        let port = &mut ldb_ports[p];
+        let ent = &mut entries[e as usize];
+        let (data, meta) = (ent.data, ent.meta);
+        ent.next = *self.free;
+        *self.free = e;
+        *self.ldb_pool += 1;
         let mut slot = port.hl_head + port.hl_len;
         if slot >= port.hl_size {
             slot -= port.hl_size;
         }
-        hl[(port.hl_base + slot) as usize] = HlEntry {
-            queue: qi as u16,
-            sched: ent.sched(),
+        self.hl[(port.hl_base + slot) as usize] = HlEntry {
+            queue: link.queue,
+            sched: (meta >> 24) as u8 & 3,
             aux,
         };
         port.hl_len += 1;
-        *ldb_pool += 1;
-        entries[e as usize].next = *free;
-        *free = e;
-        if write_cq(&mut cqs[p], p, &ent, level, sink) {
-            self.check_irq(p, sink);
-        }
-    }
-
-    /// Directed queues: each DIR port takes entries, highest priority
-    /// first, while its CQ has room.
-    fn schedule_dir<S: CqSink>(&mut self, sink: &mut S) -> u32 {
-        let mut n = 0;
-        let base = self.ldb_ports.len();
-        for d in 0..self.dir_ports.len() {
-            while self.dir_ports[d].mask != 0 {
-                let c = &self.cqs[base + d];
-                if c.occupancy >= c.depth {
-                    break;
-                }
-                let dp = &mut self.dir_ports[d];
-                let prio = dp.mask.trailing_zeros() as usize;
-                let e = fifo_pop(&self.entries, &mut dp.fifo[prio]);
-                if dp.fifo[prio].is_empty() {
-                    dp.mask &= !(1 << prio);
-                }
-                dp.depth -= 1;
-                let level = regs::depth_level(dp.depth, dp.depth_threshold);
-                let ent = self.entries[e as usize];
-                self.dir_pool += 1;
-                self.free_entry(e);
-                self.write_cq(base + d, &ent, level, sink);
-                n += 1;
-            }
-        }
-        n
-    }
-
-    #[inline]
-    fn free_entry(&mut self, e: u32) {
-        self.entries[e as usize].next = self.free;
-        self.free = e;
-    }
-
-    /// Writes `ent` into port `p`'s CQ and fires its interrupt if armed
-    /// and due.
-    #[inline]
-    fn write_cq<S: CqSink>(&mut self, p: usize, ent: &Entry, level: u8, sink: &mut S) {
-        if write_cq(&mut self.cqs[p], p, ent, level, sink) {
-            self.check_irq(p, sink);
-        }
-    }
-
-    /// Fires port `p`'s armed interrupt if its occupancy reached the
-    /// threshold; firing disarms it.
-    fn check_irq<S: CqSink>(&mut self, p: usize, sink: &mut S) {
-        let c = &mut self.cqs[p];
-        if c.armed && c.occupancy >= c.irq_threshold {
-            c.armed = false;
-            sink.interrupt(p);
-        }
+        write_cq(cq, p, data, meta, level, sink);
     }
 }
 
@@ -1266,21 +1392,25 @@ fn take_flow_head(
     e
 }
 
-/// Writes `ent` at the next index of CQ `c` (port `p`); returns whether
-/// the port is armed (its interrupt may be due).
-#[inline]
-fn write_cq<S: CqSink>(c: &mut Cq, p: usize, ent: &Entry, level: u8, sink: &mut S) -> bool {
+/// Writes an entry (`data`, [`Entry::meta`]) at the next index of CQ `c`
+/// (port `p`), and fires the port's interrupt if armed and due (firing
+/// disarms it).
+#[inline(always)]
+fn write_cq<S: CqSink>(c: &mut Cq, p: usize, data: u64, meta: u64, level: u8, sink: &mut S) {
     let index = c.written;
     // Depths are powers of two: this is `CqEntry::gen_for`.
     let gen = u64::from(index & c.depth == 0);
-    let hi = ent.meta | u64::from(level & 3) << 48 | gen << 56;
+    let hi = meta | u64::from(level & 3) << 48 | gen << 56;
     let mut bytes = [0u8; QE_SIZE];
-    bytes[..8].copy_from_slice(&ent.data.to_le_bytes());
+    bytes[..8].copy_from_slice(&data.to_le_bytes());
     bytes[8..].copy_from_slice(&hi.to_le_bytes());
     c.written = index.wrapping_add(1);
     c.occupancy += 1;
     sink.write_bytes(p, index, &bytes);
-    c.armed
+    if c.armed && c.occupancy >= c.irq_threshold {
+        c.armed = false;
+        sink.interrupt(p);
+    }
 }
 
 fn fifo_push(entries: &mut [Entry], f: &mut Fifo, i: u32) {

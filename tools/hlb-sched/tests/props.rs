@@ -12,16 +12,18 @@
 //! * priorities: each delivery is the best the port could take (lowest
 //!   link priority with an eligible entry, then lowest QE priority in that
 //!   queue), and FIFO within a queue, priority and flow;
-//! * spread: each LDB delivery goes to a port no less occupied than any
-//!   other port with room and an eligible entry, and among equally
-//!   occupied ones to the first at or after the rotor (the port after the
-//!   one served last);
+//! * spread: LDB deliveries come in turns of up to `TURN` to one port,
+//!   cut short only when the port has no room or nothing eligible; each
+//!   turn goes to a port no less occupied than any other port with room
+//!   and an eligible entry, and among equally occupied ones to the first
+//!   at or after the rotor (the port after the one served last);
 //! * credits: pool + stored entries == initial, per pool;
 //! * refusals (NoCredit, NoHistory, BadToken) exactly when the model
 //!   predicts them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use hlb_sched::domain::TURN;
 use hlb_sched::{
     AlarmCode, CqEntry, CqSink, DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, Qe,
     QeCommand, QueueConfig, SchedType,
@@ -94,6 +96,8 @@ struct Model {
     last_rank: HashMap<(usize, usize), u64>,
     /// The LDB port after the one served last.
     rotor: usize,
+    /// The LDB port whose turn it is in this pass, and what it got.
+    turn: Option<(usize, u32)>,
 }
 
 impl Model {
@@ -256,9 +260,25 @@ impl Model {
                         }
                     }
                 }
+                // Turns: a port chosen by the rule below takes up to TURN
+                // entries in a row; its turn ends early only when it has
+                // no room or nothing eligible left.
+                let cont = match self.turn {
+                    Some((tp, k)) if tp == p && k < TURN => true,
+                    Some((tp, k)) if k < TURN && self.has_work(tp) => {
+                        return Err(format!(
+                            "port {p} served while port {tp} had {k} of its turn and more eligible"
+                        ));
+                    }
+                    _ => false,
+                };
+                self.turn = Some(match self.turn {
+                    Some((tp, k)) if cont => (tp, k + 1),
+                    _ => (p, 1),
+                });
                 // Spread: no other port with room and an eligible entry is
-                // less occupied.
-                for o in 0..self.nldb() {
+                // less occupied (when the turn began).
+                for o in (0..self.nldb()).filter(|_| !cont) {
                     if o != p && self.occupancy[o] < self.occupancy[p] && self.has_work(o) {
                         return Err(format!(
                             "port {p} (occupancy {}) served before port {o} ({})",
@@ -269,7 +289,7 @@ impl Model {
                 // Ties: the first port at or after the rotor (the port
                 // after the one served last) goes first.
                 let n = self.nldb();
-                let mut o = self.rotor;
+                let mut o = if cont { p } else { self.rotor };
                 while o != p {
                     if self.occupancy[o] == self.occupancy[p] && self.has_work(o) {
                         return Err(format!(
@@ -512,6 +532,7 @@ impl Run {
             delivered: HashSet::new(),
             last_rank: HashMap::new(),
             rotor: 0,
+            turn: None,
         };
         Self { d, rec, m }
     }
@@ -577,6 +598,7 @@ impl Run {
 
     fn schedule(&mut self) -> Result<u32, String> {
         let n = self.d.schedule(&mut self.rec);
+        self.m.turn = None;
         for (p, e) in std::mem::take(&mut self.rec.log) {
             self.m.deliver(p, &e)?;
         }
