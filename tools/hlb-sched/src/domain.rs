@@ -834,7 +834,7 @@ impl Domain {
 
     /// COMPLETE (or FORWARD with `fwd`, a stored entry) from LDB port
     /// `port`: retires its oldest history-list entry.
-    #[inline]
+    #[inline(always)]
     fn complete(&mut self, port: usize, fwd: Option<u32>) {
         let p = &mut self.ldb_ports[port];
         let h = self.hl[(p.hl_base + p.hl_head) as usize];

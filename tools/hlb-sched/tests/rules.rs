@@ -428,6 +428,35 @@ fn invalid_qes_are_refused() {
     assert_eq!(r.tokens(Dir(0), 1), Err(AlarmCode::BadToken));
     assert_eq!(r.d.credits(), (1024, 256));
     assert_eq!(r.d.pp_consumed(0), 0, "refused QEs are not counted");
+    // In the byte layout: each reserved bit, and unknown commands.
+    let dir0 = r.ix(Dir(0));
+    let good = ev(0, Unordered, 0, 0, 0).to_bytes();
+    let mut bad = Vec::new();
+    for (byte, bits) in [(11usize, 0xe0u8), (14, 0xff), (15, 0xe0)] {
+        for bit in 0..8 {
+            if bits & 1 << bit != 0 {
+                let mut b = good;
+                b[byte] |= 1 << bit;
+                bad.push(b);
+            }
+        }
+    }
+    for c in 6..16 {
+        let mut b = good;
+        b[15] = c;
+        bad.push(b);
+    }
+    for b in &bad {
+        assert_eq!(r.d.submit_bytes(dir0, b), Err(AlarmCode::BadQe), "{b:x?}");
+    }
+    let mut refused = Vec::new();
+    let burst = [bad[0], good, bad[1]];
+    let n =
+        r.d.submit_burst(dir0, &burst, |k, code| refused.push((k, code)));
+    assert_eq!(n, 1);
+    assert_eq!(refused, [(0, AlarmCode::BadQe), (2, AlarmCode::BadQe)]);
+    assert_eq!(r.d.credits(), (1023, 256));
+    assert_eq!(r.d.pp_consumed(dir0), 1);
 }
 
 #[test]
