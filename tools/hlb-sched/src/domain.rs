@@ -240,6 +240,14 @@ struct RobSlot {
     fwd: u32,
 }
 
+/// Where an enqueued entry goes: a DIR port's directed queue or an LDB
+/// queue (local indexes).
+#[derive(Clone, Copy, Debug)]
+enum Dest {
+    Dir(usize),
+    Ldb(usize),
+}
+
 /// Which candidate a port takes.
 #[derive(Clone, Copy, Debug)]
 enum Take {
@@ -551,16 +559,15 @@ impl Domain {
         meta: u64,
         token: bool,
     ) -> Result<(), AlarmCode> {
-        let dir = self.destination((meta >> 16) as u8, (meta >> 24) as u8 & 3)?;
+        let dest = self.destination((meta >> 16) as u8, (meta >> 24) as u8 & 3)?;
         let cq = &mut self.cqs[port];
         let token = u32::from(token);
         if token > cq.occupancy {
             return Err(AlarmCode::BadToken);
         }
-        let pool = if dir {
-            &mut self.dir_pool
-        } else {
-            &mut self.ldb_pool
+        let pool = match dest {
+            Dest::Dir(_) => &mut self.dir_pool,
+            Dest::Ldb(_) => &mut self.ldb_pool,
         };
         if *pool == 0 {
             return Err(AlarmCode::NoCredit);
@@ -569,7 +576,7 @@ impl Domain {
         cq.occupancy -= token;
         cq.consumed = cq.consumed.wrapping_add(1);
         let i = self.alloc(data, meta);
-        self.push(i);
+        self.push_to(i, dest);
         Ok(())
     }
 
@@ -668,8 +675,11 @@ impl Domain {
         if completes && self.hl_used(port) == 0 {
             return Err(AlarmCode::NoHistory);
         }
-        if let Some(dir) = dest {
-            let pool = if dir { self.dir_pool } else { self.ldb_pool };
+        if let Some(d) = dest {
+            let pool = match d {
+                Dest::Dir(_) => self.dir_pool,
+                Dest::Ldb(_) => self.ldb_pool,
+            };
             if pool == 0 {
                 return Err(AlarmCode::NoCredit);
             }
@@ -678,11 +688,10 @@ impl Domain {
         let cq = &mut self.cqs[port];
         cq.occupancy -= tokens;
         cq.consumed = cq.consumed.wrapping_add(1);
-        let new = dest.map(|dir| {
-            if dir {
-                self.dir_pool -= 1;
-            } else {
-                self.ldb_pool -= 1;
+        let new = dest.map(|d| {
+            match d {
+                Dest::Dir(_) => self.dir_pool -= 1,
+                Dest::Ldb(_) => self.ldb_pool -= 1,
             }
             self.alloc(qe.data, meta_of(qe))
         });
@@ -702,24 +711,22 @@ impl Domain {
     /// `Ok(false)` an LDB queue; `BadQe` if the domain has no such queue
     /// or the queue does not take its scheduling type.
     #[inline]
-    fn destination(&self, queue: u8, sched: u8) -> Result<bool, AlarmCode> {
+    fn destination(&self, queue: u8, sched: u8) -> Result<Dest, AlarmCode> {
         if sched == DIRECTED {
             return match self.dir_of[queue as usize] {
                 NO => Err(AlarmCode::BadQe),
-                _ => Ok(true),
+                d => Ok(Dest::Dir(d as usize)),
             };
         }
-        let q = self
-            .queues
-            .get(self.queue_of[queue as usize] as usize)
-            .ok_or(AlarmCode::BadQe)?;
+        let qi = self.queue_of[queue as usize] as usize;
+        let q = self.queues.get(qi).ok_or(AlarmCode::BadQe)?;
         let ok = match sched {
             ATOMIC => q.atomic_limit != 0,
             ORDERED => q.sn_count != 0,
             _ => true,
         };
         if ok {
-            Ok(false)
+            Ok(Dest::Ldb(qi))
         } else {
             Err(AlarmCode::BadQe)
         }
@@ -742,8 +749,20 @@ impl Domain {
     }
 
     /// Puts stored entry `i` at the back of its destination queue.
-    #[inline(always)]
+    #[inline]
     fn push(&mut self, i: u32) {
+        let e = &self.entries[i as usize];
+        let dest = if e.sched() == DIRECTED {
+            Dest::Dir(self.dir_of[e.queue() as usize] as usize)
+        } else {
+            Dest::Ldb(self.queue_of[e.queue() as usize] as usize)
+        };
+        self.push_to(i, dest);
+    }
+
+    /// [`Domain::push`] to `dest`, the entry's destination.
+    #[inline(always)]
+    fn push_to(&mut self, i: u32, dest: Dest) {
         let stamp = self.stamp;
         self.stamp = stamp.wrapping_add(1);
         let Self {
@@ -752,24 +771,25 @@ impl Domain {
             queues,
             links,
             dir_ports,
-            queue_of,
-            dir_of,
             ..
         } = self;
         let entries = &mut entries[..];
         let e = &mut entries[i as usize];
         e.stamp = stamp;
         e.next = NIL;
-        let (sched, prio, qid, flow) = (e.sched(), e.prio() as usize, e.queue(), e.flow());
+        let (sched, prio, flow) = (e.sched(), e.prio() as usize, e.flow());
         let bit = 1u8 << prio;
-        if sched == DIRECTED {
-            let d = &mut dir_ports[dir_of[qid as usize] as usize];
-            fifo_push(entries, &mut d.fifo[prio], i);
-            d.mask |= bit;
-            d.depth += 1;
-            return;
-        }
-        let q = &mut queues[queue_of[qid as usize] as usize];
+        let qi = match dest {
+            Dest::Dir(d) => {
+                let d = &mut dir_ports[d];
+                fifo_push(entries, &mut d.fifo[prio], i);
+                d.mask |= bit;
+                d.depth += 1;
+                return;
+            }
+            Dest::Ldb(qi) => qi,
+        };
+        let q = &mut queues[qi];
         q.depth += 1;
         if sched != ATOMIC {
             fifo_push(entries, &mut q.fifo[prio], i);
