@@ -216,6 +216,8 @@ struct LdbPort {
     groups: Vec<(u32, u32)>,
     /// Round-robin position inside each group.
     rr: Vec<u32>,
+    /// Its link in `links` if it has exactly one, else `NIL`.
+    single: u32,
     hl_base: u32,
     hl_size: u32,
     hl_head: u32,
@@ -371,6 +373,10 @@ impl Domain {
                 let hl_size = if p.cq_depth == 0 { 0 } else { p.hl_size };
                 let port = LdbPort {
                     id: p.id,
+                    single: match groups[..] {
+                        [(li, 1)] => li,
+                        _ => NIL,
+                    },
                     rr: vec![0; groups.len()],
                     groups,
                     hl_base: hl_total,
@@ -1035,7 +1041,11 @@ impl Domain {
     /// Quick filter: a linked queue or pinned list of LDB port `p` holds
     /// something.
     fn may_have_work(&self, p: usize) -> bool {
-        self.ldb_ports[p].groups.iter().any(|&(first, count)| {
+        let port = &self.ldb_ports[p];
+        if let Some(l) = self.links.get(port.single as usize) {
+            return l.pinned_mask | self.queues[l.queue as usize].mask != 0;
+        }
+        port.groups.iter().any(|&(first, count)| {
             self.links[first as usize..(first + count) as usize]
                 .iter()
                 .any(|l| l.pinned_mask | self.queues[l.queue as usize].mask != 0)
@@ -1047,7 +1057,8 @@ impl Domain {
     /// no room or nothing eligible. Returns how many it got.
     #[inline]
     fn serve_turn<S: CqSink>(&mut self, p: usize, sink: &mut S) -> u32 {
-        if let [(li, 1)] = self.ldb_ports[p].groups[..] {
+        let li = self.ldb_ports[p].single;
+        if li != NIL {
             return self.turn_single(p, li as usize, TURN, sink);
         }
         let mut n = 0;
@@ -1178,16 +1189,18 @@ impl Domain {
             free,
             ldb_pool,
         };
+        // Nothing else fills this port's CQ or history list during the
+        // turn: its room is known now.
+        let room = max
+            .min(cq.depth - cq.occupancy)
+            .min(port.hl_size - port.hl_len);
         let mut n = 0;
-        while n < max {
+        while n < room {
             let Some((prio, take)) = candidate_of(t.entries, t.flows, q, link) else {
                 break;
             };
             t.deliver(q, link, li, port, cq, p, prio, take, sink);
             n += 1;
-            if cq.occupancy >= cq.depth || port.hl_len >= port.hl_size {
-                break;
-            }
         }
         n
     }
