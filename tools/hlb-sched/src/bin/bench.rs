@@ -7,11 +7,13 @@
 //! queue (atomic, ordered or unordered/parallel) with flow ids cycling
 //! over `--flows`; one scheduling pass runs; each of `--workers` worker
 //! ports dequeues up to a burst and completes (releases) what it got. Our
-//! side goes through the real byte formats: each QE is encoded as a
-//! producer writes it and decoded as the device reads it from the window;
-//! each CQ entry is written into a memory ring and read back by the
-//! consumer's generation-bit check; each completion is a COMPLETE QE with
-//! the token bit.
+//! side goes through the real byte formats, in bursts as event_sw's
+//! enqueue and dequeue: the producer encodes a burst of QEs into a window
+//! buffer and the device decodes each as it takes the burst
+//! (`Domain::submit_burst`); each CQ entry is written into a memory ring
+//! and copied out by the consumer's generation-bit check
+//! (`MemCqs::pop_burst`); the completions are COMPLETE QEs with the token
+//! bit, taken as one burst.
 //!
 //! With `--dpdk PATH` (the `event_sw_bench` program built from
 //! `bench/event_sw_bench.c`), runs alternate ours / DPDK's `--reps` times
