@@ -1359,16 +1359,14 @@ impl Turn<'_> {
                 (e, aux)
             }
             Take::Pinned => {
-                let f = link.pinned[prio].head;
-                link.pinned[prio].remove(flows, f);
+                let f = link.pinned[prio].pop_front(flows);
                 if link.pinned[prio].is_empty() {
                     link.pinned_mask &= !bit;
                 }
                 (take_flow_head(entries, flows, link, li, q, p, f), f)
             }
             Take::Unpinned => {
-                let f = q.unpinned[prio].head;
-                q.unpinned[prio].remove(flows, f);
+                let f = q.unpinned[prio].pop_front(flows);
                 if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
                     q.mask &= !bit;
                 }
