@@ -73,6 +73,7 @@ fn directed_delivery_with_generation_bits_and_wrap() {
 fn load_balanced_delivery_history_and_tokens() {
     let d = Dp::new(50, 50);
     // DIR port 0 produces load-balanced events; LDB ports 0 and 1 consume.
+    // Two events in one doorbell are one pass: port 0's turn takes both.
     d.enq(
         DIR0,
         &[
@@ -80,6 +81,14 @@ fn load_balanced_delivery_history_and_tokens() {
             new_ldb(0, SchedType::Unordered, 0, 2),
         ],
     );
+    let a = d.drain(LDB0);
+    assert_eq!(a.len(), 2, "one turn");
+    d.enq(LDB0, &[ret_tokens(2), cmd(QeCommand::Complete, false)]);
+    d.enq(LDB0, &[cmd(QeCommand::Complete, false)]);
+    assert_eq!(d.reg(LDB0, regs::HL_USED), 0);
+    // One event a doorbell: each pass goes to the least occupied port.
+    d.enq(DIR0, &[new_ldb(0, SchedType::Unordered, 0, 1)]);
+    d.enq(DIR0, &[new_ldb(0, SchedType::Unordered, 0, 2)]);
     let a = d.drain(LDB0);
     let b = d.drain(LDB1);
     assert_eq!(a.len() + b.len(), 2, "both delivered");
@@ -93,8 +102,8 @@ fn load_balanced_delivery_history_and_tokens() {
     d.enq(LDB0, &[cmd(QeCommand::Complete, true)]);
     assert_eq!(d.reg(LDB0, regs::HL_USED), 0);
     assert_eq!(d.reg(LDB0, regs::CQ_OCCUPANCY), 0);
-    assert_eq!(d.reg(LDB0, regs::PP_CONSUMED), 1);
-    assert_eq!(d.reg(DIR0, regs::PP_CONSUMED), 2);
+    assert_eq!(d.reg(LDB0, regs::PP_CONSUMED), 4);
+    assert_eq!(d.reg(DIR0, regs::PP_CONSUMED), 4);
     assert_eq!(d.reg(LDB1, regs::HL_USED), 1);
 
     // Atomic flow: pinned to the port holding it.

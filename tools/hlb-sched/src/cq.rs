@@ -8,7 +8,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use lbdx_logic::hw::hlb_regs::{CqEntry, QE_SIZE};
+use lbdx_logic::hw::hlb_regs::{CqEntry, CQ_GEN, QE_SIZE};
 
 /// Receives what the scheduler delivers. Ports are the domain's port
 /// indexes ([`crate::Domain::port_index`]).
@@ -16,6 +16,13 @@ pub trait CqSink {
     /// Writes `entry` at free-running index `index` of `port`'s CQ ring
     /// (slot `index % depth`; `entry.gen` already set for that lap).
     fn write(&mut self, port: usize, index: u32, entry: &CqEntry);
+    /// [`CqSink::write`] with the entry already in its byte layout
+    /// ([`CqEntry::to_bytes`]); the scheduler calls this one. The default
+    /// decodes it and calls [`CqSink::write`].
+    #[inline]
+    fn write_bytes(&mut self, port: usize, index: u32, entry: &[u8; QE_SIZE]) {
+        self.write(port, index, &CqEntry::from_bytes(entry));
+    }
     /// `port`'s armed CQ interrupt fires (the model raises `CQ_VECTOR`).
     fn interrupt(&mut self, _port: usize) {}
 }
@@ -68,6 +75,31 @@ impl MemCqs {
         Some(e)
     }
 
+    /// Consumer side, a burst: copies up to `out.len()` entries the
+    /// device wrote into `port`'s ring (generation bit checked for each)
+    /// into `out`, in their byte layout; returns how many.
+    #[inline]
+    pub fn pop_burst(&mut self, port: usize, out: &mut [[u8; QE_SIZE]]) -> usize {
+        let Some(cq) = self.cqs.get_mut(port) else {
+            return 0;
+        };
+        let depth = cq.slots.len() as u32;
+        if depth == 0 {
+            return 0;
+        }
+        let mut n = 0;
+        for o in out.iter_mut() {
+            let slot = &cq.slots[(cq.read & (depth - 1)) as usize];
+            if (slot[QE_SIZE - 1] & CQ_GEN != 0) != (cq.read & depth == 0) {
+                break;
+            }
+            *o = *slot;
+            cq.read = cq.read.wrapping_add(1);
+            n += 1;
+        }
+        n
+    }
+
     /// Interrupts `port` received so far.
     pub fn interrupts(&self, port: usize) -> u32 {
         self.cqs[port].interrupts
@@ -80,6 +112,13 @@ impl CqSink for MemCqs {
         let cq = &mut self.cqs[port];
         let depth = cq.slots.len() as u32;
         cq.slots[(index & (depth - 1)) as usize] = entry.to_bytes();
+    }
+
+    #[inline]
+    fn write_bytes(&mut self, port: usize, index: u32, entry: &[u8; QE_SIZE]) {
+        let cq = &mut self.cqs[port];
+        let depth = cq.slots.len() as u32;
+        cq.slots[(index & (depth - 1)) as usize] = *entry;
     }
 
     fn interrupt(&mut self, port: usize) {

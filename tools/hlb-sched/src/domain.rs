@@ -28,7 +28,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use lbdx_logic::hw::hlb_regs::{
-    self as regs, AlarmCode, CqEntry, Qe, QeCommand, SchedType, PRIORITIES,
+    self as regs, AlarmCode, Qe, QeCommand, SchedType, PRIORITIES, QE_CMD_MASK, QE_CMD_TOKEN,
+    QE_SIZE,
 };
 
 use crate::config::{ConfigError, DomainConfig};
@@ -36,6 +37,10 @@ use crate::cq::CqSink;
 use crate::list::{DLinks, DList, Fifo, NIL};
 
 const NPRIO: usize = PRIORITIES as usize;
+
+/// Entries an LDB port is given in one turn at most (`Scheduling` in
+/// `Documentation/hw/hlb.rst`).
+pub const TURN: u32 = 4;
 
 /// A port in device numbering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,15 +55,49 @@ pub enum PortId {
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     data: u64,
-    opaque: u16,
-    flow: u16,
-    queue: u8,
-    sched: SchedBits,
-    prio: u8,
+    /// Bytes 8-13 of the QE as a little-endian word (opaque, queue,
+    /// type and priority, flow): the same bytes, at the same places, as
+    /// in the CQ entry the event becomes ([`META_MASK`]).
+    meta: u64,
     /// Enqueue order within the domain (wrapping).
     stamp: u32,
     /// Next entry in its FIFO, flow or the free list.
     next: u32,
+}
+
+/// The bits of a QE's (or CQ entry's) second little-endian word that
+/// [`Entry::meta`] keeps: bytes 8-13, reserved bits excluded.
+const META_MASK: u64 = 0x0000_ffff_1fff_ffff;
+/// Reserved bits of a QE's second word: byte 11 bits 7:5, byte 14, byte
+/// 15 bits 7:5.
+const QE_RESERVED: u64 = 0xe0ff_0000_e000_0000;
+
+impl Entry {
+    #[inline(always)]
+    fn sched(&self) -> SchedBits {
+        (self.meta >> 24) as u8 & 3
+    }
+    #[inline(always)]
+    fn prio(&self) -> u8 {
+        (self.meta >> 26) as u8 & 7
+    }
+    #[inline(always)]
+    fn queue(&self) -> u8 {
+        (self.meta >> 16) as u8
+    }
+    #[inline(always)]
+    fn flow(&self) -> u16 {
+        (self.meta >> 32) as u16
+    }
+}
+
+/// [`Entry::meta`] of a decoded QE.
+#[inline]
+fn meta_of(qe: &Qe) -> u64 {
+    u64::from(qe.opaque)
+        | u64::from(qe.queue) << 16
+        | u64::from((qe.sched & 3) | (qe.priority & 7) << 2) << 24
+        | u64::from(qe.flow) << 32
 }
 
 type SchedBits = u8;
@@ -177,6 +216,8 @@ struct LdbPort {
     groups: Vec<(u32, u32)>,
     /// Round-robin position inside each group.
     rr: Vec<u32>,
+    /// Its link in `links` if it has exactly one, else `NIL`.
+    single: u32,
     hl_base: u32,
     hl_size: u32,
     hl_head: u32,
@@ -199,6 +240,14 @@ struct RobSlot {
     done: bool,
     /// Forwarded entry to release, or `NIL`.
     fwd: u32,
+}
+
+/// Where an enqueued entry goes: a DIR port's directed queue or an LDB
+/// queue (local indexes).
+#[derive(Clone, Copy, Debug)]
+enum Dest {
+    Dir(usize),
+    Ldb(usize),
 }
 
 /// Which candidate a port takes.
@@ -324,6 +373,10 @@ impl Domain {
                 let hl_size = if p.cq_depth == 0 { 0 } else { p.hl_size };
                 let port = LdbPort {
                     id: p.id,
+                    single: match groups[..] {
+                        [(li, 1)] => li,
+                        _ => NIL,
+                    },
                     rr: vec![0; groups.len()],
                     groups,
                     hl_base: hl_total,
@@ -493,7 +546,7 @@ impl Domain {
         // checks in the same order as the general one.
         if qe.priority < PRIORITIES && qe.sched <= DIRECTED {
             if qe.cmd == QeCommand::New as u8 {
-                return self.submit_new(port, qe);
+                return self.submit_new(port, qe.data, meta_of(qe), qe.token);
             }
             if qe.cmd == QeCommand::Complete as u8 {
                 return self.submit_complete(port, qe.token);
@@ -503,19 +556,24 @@ impl Domain {
     }
 
     /// NEW: destination (`BadQe`), the token bit (`BadToken`), a credit
-    /// (`NoCredit`); then enqueue.
-    #[inline]
-    fn submit_new(&mut self, port: usize, qe: &Qe) -> Result<(), AlarmCode> {
-        let dir = self.destination(qe)?;
+    /// (`NoCredit`); then enqueue. `meta` is [`Entry::meta`].
+    #[inline(always)]
+    fn submit_new(
+        &mut self,
+        port: usize,
+        data: u64,
+        meta: u64,
+        token: bool,
+    ) -> Result<(), AlarmCode> {
+        let dest = self.destination((meta >> 16) as u8, (meta >> 24) as u8 & 3)?;
         let cq = &mut self.cqs[port];
-        let token = u32::from(qe.token);
+        let token = u32::from(token);
         if token > cq.occupancy {
             return Err(AlarmCode::BadToken);
         }
-        let pool = if dir {
-            &mut self.dir_pool
-        } else {
-            &mut self.ldb_pool
+        let pool = match dest {
+            Dest::Dir(_) => &mut self.dir_pool,
+            Dest::Ldb(_) => &mut self.ldb_pool,
         };
         if *pool == 0 {
             return Err(AlarmCode::NoCredit);
@@ -523,14 +581,64 @@ impl Domain {
         *pool -= 1;
         cq.occupancy -= token;
         cq.consumed = cq.consumed.wrapping_add(1);
-        let i = self.alloc(qe);
-        self.push(i);
+        let i = self.alloc(data, meta);
+        self.push_to(i, dest);
         Ok(())
+    }
+
+    /// [`Domain::submit`] of the QE in its byte layout, as the device reads
+    /// it from the window: refused with `BadQe` if it does not decode
+    /// ([`Qe::from_bytes`]).
+    pub fn submit_bytes(&mut self, port: usize, qe: &[u8; QE_SIZE]) -> Result<(), AlarmCode> {
+        self.take_bytes(port, qe)
+    }
+
+    /// [`Domain::submit_bytes`], inlined into the burst loop.
+    #[inline(always)]
+    fn take_bytes(&mut self, port: usize, qe: &[u8; QE_SIZE]) -> Result<(), AlarmCode> {
+        let (lo, hi) = qe.split_at(8);
+        let data = u64::from_le_bytes(lo.try_into().unwrap());
+        let hi = u64::from_le_bytes(hi.try_into().unwrap());
+        if hi & QE_RESERVED != 0 {
+            return Err(AlarmCode::BadQe);
+        }
+        let cmd = (hi >> 56) as u8;
+        let token = cmd & QE_CMD_TOKEN != 0;
+        match cmd & QE_CMD_MASK {
+            c if c == QeCommand::New as u8 => self.submit_new(port, data, hi & META_MASK, token),
+            c if c == QeCommand::Complete as u8 => self.submit_complete(port, token),
+            _ => match Qe::from_bytes(qe) {
+                Ok(qe) => self.submit_any(port, &qe),
+                Err(_) => Err(AlarmCode::BadQe),
+            },
+        }
+    }
+
+    /// A burst of QEs from port `port`'s window, in slot order: each one
+    /// exactly as [`Domain::submit_bytes`] takes it; a refused one is
+    /// dropped (reported to `refused` with its position) and the next
+    /// ones are still taken, as the device does. Returns how many were
+    /// accepted.
+    #[inline]
+    pub fn submit_burst(
+        &mut self,
+        port: usize,
+        qes: &[[u8; QE_SIZE]],
+        mut refused: impl FnMut(usize, AlarmCode),
+    ) -> usize {
+        let mut n = 0;
+        for (k, qe) in qes.iter().enumerate() {
+            match self.take_bytes(port, qe) {
+                Ok(()) => n += 1,
+                Err(code) => refused(k, code),
+            }
+        }
+        n
     }
 
     /// COMPLETE: the token bit (`BadToken`), history (`NoHistory`); then
     /// retire the oldest history-list entry.
-    #[inline]
+    #[inline(always)]
     fn submit_complete(&mut self, port: usize, token: bool) -> Result<(), AlarmCode> {
         let cq = &mut self.cqs[port];
         let token = u32::from(token);
@@ -555,7 +663,7 @@ impl Domain {
         }
         let enqueues = matches!(cmd, QeCommand::New | QeCommand::Forward);
         let dest = if enqueues {
-            Some(self.destination(qe)?)
+            Some(self.destination(qe.queue, qe.sched)?)
         } else {
             None
         };
@@ -573,8 +681,11 @@ impl Domain {
         if completes && self.hl_used(port) == 0 {
             return Err(AlarmCode::NoHistory);
         }
-        if let Some(dir) = dest {
-            let pool = if dir { self.dir_pool } else { self.ldb_pool };
+        if let Some(d) = dest {
+            let pool = match d {
+                Dest::Dir(_) => self.dir_pool,
+                Dest::Ldb(_) => self.ldb_pool,
+            };
             if pool == 0 {
                 return Err(AlarmCode::NoCredit);
             }
@@ -583,13 +694,12 @@ impl Domain {
         let cq = &mut self.cqs[port];
         cq.occupancy -= tokens;
         cq.consumed = cq.consumed.wrapping_add(1);
-        let new = dest.map(|dir| {
-            if dir {
-                self.dir_pool -= 1;
-            } else {
-                self.ldb_pool -= 1;
+        let new = dest.map(|d| {
+            match d {
+                Dest::Dir(_) => self.dir_pool -= 1,
+                Dest::Ldb(_) => self.ldb_pool -= 1,
             }
-            self.alloc(qe)
+            self.alloc(qe.data, meta_of(qe))
         });
         match cmd {
             QeCommand::New => self.push(new.unwrap()),
@@ -607,42 +717,37 @@ impl Domain {
     /// `Ok(false)` an LDB queue; `BadQe` if the domain has no such queue
     /// or the queue does not take its scheduling type.
     #[inline]
-    fn destination(&self, qe: &Qe) -> Result<bool, AlarmCode> {
-        if qe.sched == DIRECTED {
-            return match self.dir_of[qe.queue as usize] {
+    fn destination(&self, queue: u8, sched: u8) -> Result<Dest, AlarmCode> {
+        if sched == DIRECTED {
+            return match self.dir_of[queue as usize] {
                 NO => Err(AlarmCode::BadQe),
-                _ => Ok(true),
+                d => Ok(Dest::Dir(d as usize)),
             };
         }
-        let q = self
-            .queues
-            .get(self.queue_of[qe.queue as usize] as usize)
-            .ok_or(AlarmCode::BadQe)?;
-        let ok = match qe.sched {
+        let qi = self.queue_of[queue as usize] as usize;
+        let q = self.queues.get(qi).ok_or(AlarmCode::BadQe)?;
+        let ok = match sched {
             ATOMIC => q.atomic_limit != 0,
             ORDERED => q.sn_count != 0,
             _ => true,
         };
         if ok {
-            Ok(false)
+            Ok(Dest::Ldb(qi))
         } else {
             Err(AlarmCode::BadQe)
         }
     }
 
-    /// Stores `qe` in a free entry (there is one: the caller took a credit).
+    /// Stores an event in a free entry (there is one: the caller took a
+    /// credit).
     #[inline]
-    fn alloc(&mut self, qe: &Qe) -> u32 {
+    fn alloc(&mut self, data: u64, meta: u64) -> u32 {
         let i = self.free;
         let e = &mut self.entries[i as usize];
         self.free = e.next;
         *e = Entry {
-            data: qe.data,
-            opaque: qe.opaque,
-            flow: qe.flow,
-            queue: qe.queue,
-            sched: qe.sched,
-            prio: qe.priority,
+            data,
+            meta,
             stamp: 0,
             next: NIL,
         };
@@ -652,6 +757,18 @@ impl Domain {
     /// Puts stored entry `i` at the back of its destination queue.
     #[inline]
     fn push(&mut self, i: u32) {
+        let e = &self.entries[i as usize];
+        let dest = if e.sched() == DIRECTED {
+            Dest::Dir(self.dir_of[e.queue() as usize] as usize)
+        } else {
+            Dest::Ldb(self.queue_of[e.queue() as usize] as usize)
+        };
+        self.push_to(i, dest);
+    }
+
+    /// [`Domain::push`] to `dest`, the entry's destination.
+    #[inline(always)]
+    fn push_to(&mut self, i: u32, dest: Dest) {
         let stamp = self.stamp;
         self.stamp = stamp.wrapping_add(1);
         let Self {
@@ -660,24 +777,25 @@ impl Domain {
             queues,
             links,
             dir_ports,
-            queue_of,
-            dir_of,
             ..
         } = self;
         let entries = &mut entries[..];
         let e = &mut entries[i as usize];
         e.stamp = stamp;
         e.next = NIL;
-        let (sched, prio, qid, flow) = (e.sched, e.prio as usize, e.queue, e.flow);
+        let (sched, prio, flow) = (e.sched(), e.prio() as usize, e.flow());
         let bit = 1u8 << prio;
-        if sched == DIRECTED {
-            let d = &mut dir_ports[dir_of[qid as usize] as usize];
-            fifo_push(entries, &mut d.fifo[prio], i);
-            d.mask |= bit;
-            d.depth += 1;
-            return;
-        }
-        let q = &mut queues[queue_of[qid as usize] as usize];
+        let qi = match dest {
+            Dest::Dir(d) => {
+                let d = &mut dir_ports[d];
+                fifo_push(entries, &mut d.fifo[prio], i);
+                d.mask |= bit;
+                d.depth += 1;
+                return;
+            }
+            Dest::Ldb(qi) => qi,
+        };
+        let q = &mut queues[qi];
         q.depth += 1;
         if sched != ATOMIC {
             fifo_push(entries, &mut q.fifo[prio], i);
@@ -742,7 +860,7 @@ impl Domain {
 
     /// COMPLETE (or FORWARD with `fwd`, a stored entry) from LDB port
     /// `port`: retires its oldest history-list entry.
-    #[inline]
+    #[inline(always)]
     fn complete(&mut self, port: usize, fwd: Option<u32>) {
         let p = &mut self.ldb_ports[port];
         let h = self.hl[(p.hl_base + p.hl_head) as usize];
@@ -851,9 +969,9 @@ impl Domain {
         n
     }
 
-    /// The LDB part of a pass: one event at a time to the least occupied
-    /// port with an eligible event, ties to the first at or after the
-    /// rotor (the port after the one served last).
+    /// The LDB part of a pass: turns of up to [`TURN`] events, each turn
+    /// to the least occupied port with an eligible event, ties to the
+    /// first at or after the rotor (the port after the one served last).
     ///
     /// Occupancies only grow during a pass and a port that had nothing
     /// eligible gets nothing later in the pass, so the choice is a scan:
@@ -863,7 +981,7 @@ impl Domain {
     /// just served, which is where the rotor now points); when none is
     /// left at `level`, `level` rises to the new lowest occupancy and the
     /// scan restarts at the rotor. That is the rule, without comparing
-    /// every port for every event.
+    /// every port for every turn.
     fn schedule_ldb<S: CqSink>(&mut self, sink: &mut S) -> u32 {
         let nports = self.ldb_ports.len();
         let mut active = core::mem::take(&mut self.active);
@@ -903,10 +1021,12 @@ impl Domain {
                 continue;
             }
             at_level -= 1;
-            if self.serve_ldb(p, sink) {
-                n += 1;
+            let served = self.serve_turn(p, sink);
+            if served != 0 {
+                n += served;
                 self.rotor = if p + 1 == nports { 0 } else { p as u32 + 1 };
-                if self.has_room(p) {
+                // A turn cut short with room left: nothing eligible.
+                if served == TURN && self.has_room(p) {
                     i += 1;
                     continue;
                 }
@@ -921,11 +1041,34 @@ impl Domain {
     /// Quick filter: a linked queue or pinned list of LDB port `p` holds
     /// something.
     fn may_have_work(&self, p: usize) -> bool {
-        self.ldb_ports[p].groups.iter().any(|&(first, count)| {
+        let port = &self.ldb_ports[p];
+        if let Some(l) = self.links.get(port.single as usize) {
+            return l.pinned_mask | self.queues[l.queue as usize].mask != 0;
+        }
+        port.groups.iter().any(|&(first, count)| {
             self.links[first as usize..(first + count) as usize]
                 .iter()
                 .any(|l| l.pinned_mask | self.queues[l.queue as usize].mask != 0)
         })
+    }
+
+    /// A turn of LDB port `p` (which has room): up to [`TURN`] entries,
+    /// one at a time, each its best eligible one; stops early when it has
+    /// no room or nothing eligible. Returns how many it got.
+    #[inline]
+    fn serve_turn<S: CqSink>(&mut self, p: usize, sink: &mut S) -> u32 {
+        let li = self.ldb_ports[p].single;
+        if li != NIL {
+            return self.turn_single(p, li as usize, TURN, sink);
+        }
+        let mut n = 0;
+        while n < TURN && self.serve_ldb(p, sink) {
+            n += 1;
+            if !self.has_room(p) {
+                break;
+            }
+        }
+        n
     }
 
     /// Gives LDB port `p` (which has room) its best eligible entry, if any.
@@ -961,61 +1104,17 @@ impl Domain {
         false
     }
 
-    /// The eligible entry link `li`'s queue offers its port: highest
-    /// priority first, then the oldest of the non-atomic head, the head of
-    /// the first flow pinned to this port and the head of the first
-    /// unpinned flow.
+    /// The eligible entry link `li`'s queue offers its port (see
+    /// [`candidate_of`]).
     #[inline(always)]
     fn candidate(&self, li: usize) -> Option<(usize, Take)> {
         let l = &self.links[li];
-        let q = &self.queues[l.queue as usize];
-        if q.inflight_limit != 0 && q.inflight >= q.inflight_limit {
-            return None;
-        }
-        let atomic_ok = q.atomic_inflight < q.atomic_limit;
-        let sn_ok = q.sn_next.wrapping_sub(q.sn_head) < q.sn_count;
-        let mut m = q.mask | l.pinned_mask;
-        while m != 0 {
-            let prio = m.trailing_zeros() as usize;
-            m &= m - 1;
-            let mut h = q.fifo[prio].head;
-            if h != NIL && !sn_ok && self.entries[h as usize].sched == ORDERED {
-                h = NIL;
-            }
-            let (pf, uf) = if atomic_ok {
-                (l.pinned[prio].head, q.unpinned[prio].head)
-            } else {
-                (NIL, NIL)
-            };
-            // Usually one kind is present: no age comparison needed.
-            match (h != NIL, pf != NIL, uf != NIL) {
-                (false, false, false) => continue,
-                (true, false, false) => return Some((prio, Take::Fifo)),
-                (false, true, false) => return Some((prio, Take::Pinned)),
-                (false, false, true) => return Some((prio, Take::Unpinned)),
-                _ => {}
-            }
-            let mut best: Option<(u32, Take)> = None;
-            let mut consider = |e: u32, t: Take| {
-                let s = self.entries[e as usize].stamp;
-                if best.is_none_or(|(b, _)| (s.wrapping_sub(b) as i32) < 0) {
-                    best = Some((s, t));
-                }
-            };
-            if h != NIL {
-                consider(h, Take::Fifo);
-            }
-            if pf != NIL {
-                consider(self.flows[pf as usize].waiting.head, Take::Pinned);
-            }
-            if uf != NIL {
-                consider(self.flows[uf as usize].waiting.head, Take::Unpinned);
-            }
-            if let Some((_, t)) = best {
-                return Some((prio, t));
-            }
-        }
-        None
+        candidate_of(
+            &self.entries,
+            &self.flows,
+            &self.queues[l.queue as usize],
+            l,
+        )
     }
 
     /// Moves the candidate `take` at `prio` of link `li` to LDB port `p`.
@@ -1028,8 +1127,6 @@ impl Domain {
         take: Take,
         sink: &mut S,
     ) {
-        // Borrow the tables one by one: the compiler then keeps their
-        // addresses in registers across the stores below.
         let Self {
             entries,
             flows,
@@ -1042,62 +1139,70 @@ impl Domain {
             ldb_pool,
             ..
         } = self;
-        let entries = &mut entries[..];
         let link = &mut links[li];
-        let qi = link.queue as usize;
-        let q = &mut queues[qi];
-        let bit = 1u8 << prio;
-        let (e, aux) = match take {
-            Take::Fifo => {
-                let e = fifo_pop(entries, &mut q.fifo[prio]);
-                if q.fifo[prio].is_empty() && q.unpinned[prio].is_empty() {
-                    q.mask &= !bit;
-                }
-                let mut aux = 0;
-                if entries[e as usize].sched == ORDERED {
-                    aux = q.sn_next;
-                    q.sn_next = q.sn_next.wrapping_add(1);
-                }
-                (e, aux)
-            }
-            Take::Pinned => {
-                let f = link.pinned[prio].head;
-                link.pinned[prio].remove(flows, f);
-                if link.pinned[prio].is_empty() {
-                    link.pinned_mask &= !bit;
-                }
-                (take_flow_head(entries, flows, link, li, q, p, f), f)
-            }
-            Take::Unpinned => {
-                let f = q.unpinned[prio].head;
-                q.unpinned[prio].remove(flows, f);
-                if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
-                    q.mask &= !bit;
-                }
-                (take_flow_head(entries, flows, link, li, q, p, f), f)
-            }
+        let q = &mut queues[link.queue as usize];
+        let mut t = Turn {
+            entries,
+            flows,
+            hl,
+            free,
+            ldb_pool,
         };
-        q.depth -= 1;
-        q.inflight += 1;
-        let level = regs::depth_level(q.depth, q.depth_threshold);
-        let ent = entries[e as usize];
+        t.deliver(
+            q,
+            link,
+            li,
+            &mut ldb_ports[p],
+            &mut cqs[p],
+            p,
+            prio,
+            take,
+            sink,
+        );
+    }
+
+    /// A turn of LDB port `p` with a single link `li`: up to `max` entries
+    /// (at least one of room), each the link's candidate, with the port's,
+    /// link's and queue's state held across the turn.
+    #[inline]
+    fn turn_single<S: CqSink>(&mut self, p: usize, li: usize, max: u32, sink: &mut S) -> u32 {
+        let Self {
+            entries,
+            flows,
+            queues,
+            links,
+            ldb_ports,
+            cqs,
+            hl,
+            free,
+            ldb_pool,
+            ..
+        } = self;
+        let link = &mut links[li];
+        let q = &mut queues[link.queue as usize];
         let port = &mut ldb_ports[p];
-        let mut slot = port.hl_head + port.hl_len;
-        if slot >= port.hl_size {
-            slot -= port.hl_size;
-        }
-        hl[(port.hl_base + slot) as usize] = HlEntry {
-            queue: qi as u16,
-            sched: ent.sched,
-            aux,
+        let cq = &mut cqs[p];
+        let mut t = Turn {
+            entries,
+            flows,
+            hl,
+            free,
+            ldb_pool,
         };
-        port.hl_len += 1;
-        *ldb_pool += 1;
-        entries[e as usize].next = *free;
-        *free = e;
-        if write_cq(&mut cqs[p], p, &ent, level, sink) {
-            self.check_irq(p, sink);
+        // Nothing else fills this port's CQ or history list during the
+        // turn: its room is known now.
+        let room = max
+            .min(cq.depth - cq.occupancy)
+            .min(port.hl_size - port.hl_len);
+        let mut n = 0;
+        while n < room {
+            let Some((prio, take)) = candidate_of(t.entries, t.flows, q, link) else {
+                break;
+            };
+            t.deliver(q, link, li, port, cq, p, prio, take, sink);
+            n += 1;
         }
+        n
     }
 
     /// Directed queues: each DIR port takes entries, highest priority
@@ -1122,7 +1227,14 @@ impl Domain {
                 let ent = self.entries[e as usize];
                 self.dir_pool += 1;
                 self.free_entry(e);
-                self.write_cq(base + d, &ent, level, sink);
+                write_cq(
+                    &mut self.cqs[base + d],
+                    base + d,
+                    ent.data,
+                    ent.meta,
+                    level,
+                    sink,
+                );
                 n += 1;
             }
         }
@@ -1135,15 +1247,6 @@ impl Domain {
         self.free = e;
     }
 
-    /// Writes `ent` into port `p`'s CQ and fires its interrupt if armed
-    /// and due.
-    #[inline]
-    fn write_cq<S: CqSink>(&mut self, p: usize, ent: &Entry, level: u8, sink: &mut S) {
-        if write_cq(&mut self.cqs[p], p, ent, level, sink) {
-            self.check_irq(p, sink);
-        }
-    }
-
     /// Fires port `p`'s armed interrupt if its occupancy reached the
     /// threshold; firing disarms it.
     fn check_irq<S: CqSink>(&mut self, p: usize, sink: &mut S) {
@@ -1152,6 +1255,143 @@ impl Domain {
             c.armed = false;
             sink.interrupt(p);
         }
+    }
+}
+
+/// The eligible entry queue `q` offers through link `l`: highest priority
+/// first, then the oldest of the non-atomic head, the head of the first
+/// flow pinned to the link's port and the head of the first unpinned flow.
+#[inline(always)]
+fn candidate_of(entries: &[Entry], flows: &[Flow], q: &Queue, l: &Link) -> Option<(usize, Take)> {
+    if q.inflight_limit != 0 && q.inflight >= q.inflight_limit {
+        return None;
+    }
+    let mut m = q.mask | l.pinned_mask;
+    if m == 0 {
+        return None;
+    }
+    let atomic_ok = q.atomic_inflight < q.atomic_limit;
+    let sn_ok = q.sn_next.wrapping_sub(q.sn_head) < q.sn_count;
+    while m != 0 {
+        let prio = m.trailing_zeros() as usize & (NPRIO - 1);
+        m &= m - 1;
+        let mut h = q.fifo[prio].head;
+        if h != NIL && !sn_ok && entries[h as usize].sched() == ORDERED {
+            h = NIL;
+        }
+        let (pf, uf) = if atomic_ok {
+            (l.pinned[prio].head, q.unpinned[prio].head)
+        } else {
+            (NIL, NIL)
+        };
+        // Usually one kind is present: no age comparison needed.
+        match (h != NIL, pf != NIL, uf != NIL) {
+            (false, false, false) => continue,
+            (true, false, false) => return Some((prio, Take::Fifo)),
+            (false, true, false) => return Some((prio, Take::Pinned)),
+            (false, false, true) => return Some((prio, Take::Unpinned)),
+            _ => {}
+        }
+        let mut best: Option<(u32, Take)> = None;
+        let mut consider = |e: u32, t: Take| {
+            let s = entries[e as usize].stamp;
+            if best.is_none_or(|(b, _)| (s.wrapping_sub(b) as i32) < 0) {
+                best = Some((s, t));
+            }
+        };
+        if h != NIL {
+            consider(h, Take::Fifo);
+        }
+        if pf != NIL {
+            consider(flows[pf as usize].waiting.head, Take::Pinned);
+        }
+        if uf != NIL {
+            consider(flows[uf as usize].waiting.head, Take::Unpinned);
+        }
+        if let Some((_, t)) = best {
+            return Some((prio, t));
+        }
+    }
+    None
+}
+
+/// The domain's tables a delivery touches besides the port, link and queue
+/// (borrowed apart from them).
+struct Turn<'a> {
+    entries: &'a mut [Entry],
+    flows: &'a mut [Flow],
+    hl: &'a mut [HlEntry],
+    free: &'a mut u32,
+    ldb_pool: &'a mut u32,
+}
+
+impl Turn<'_> {
+    /// Moves the candidate `take` at `prio` of link `li` (queue `q`) to
+    /// LDB port `p` (`port`, its CQ `cq`, which has room).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn deliver<S: CqSink>(
+        &mut self,
+        q: &mut Queue,
+        link: &mut Link,
+        li: usize,
+        port: &mut LdbPort,
+        cq: &mut Cq,
+        p: usize,
+        prio: usize,
+        take: Take,
+        sink: &mut S,
+    ) {
+        let entries = &mut *self.entries;
+        let flows = &mut *self.flows;
+        let bit = 1u8 << prio;
+        let (e, aux) = match take {
+            Take::Fifo => {
+                let e = fifo_pop(entries, &mut q.fifo[prio]);
+                if q.fifo[prio].is_empty() && q.unpinned[prio].is_empty() {
+                    q.mask &= !bit;
+                }
+                let mut aux = 0;
+                if entries[e as usize].sched() == ORDERED {
+                    aux = q.sn_next;
+                    q.sn_next = q.sn_next.wrapping_add(1);
+                }
+                (e, aux)
+            }
+            Take::Pinned => {
+                let f = link.pinned[prio].pop_front(flows);
+                if link.pinned[prio].is_empty() {
+                    link.pinned_mask &= !bit;
+                }
+                (take_flow_head(entries, flows, link, li, q, p, f), f)
+            }
+            Take::Unpinned => {
+                let f = q.unpinned[prio].pop_front(flows);
+                if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
+                    q.mask &= !bit;
+                }
+                (take_flow_head(entries, flows, link, li, q, p, f), f)
+            }
+        };
+        q.depth -= 1;
+        q.inflight += 1;
+        let level = regs::depth_level(q.depth, q.depth_threshold);
+        let ent = &mut entries[e as usize];
+        let (data, meta) = (ent.data, ent.meta);
+        ent.next = *self.free;
+        *self.free = e;
+        *self.ldb_pool += 1;
+        let mut slot = port.hl_head + port.hl_len;
+        if slot >= port.hl_size {
+            slot -= port.hl_size;
+        }
+        self.hl[(port.hl_base + slot) as usize] = HlEntry {
+            queue: link.queue,
+            sched: (meta >> 24) as u8 & 3,
+            aux,
+        };
+        port.hl_len += 1;
+        write_cq(cq, p, data, meta, level, sink);
     }
 }
 
@@ -1175,7 +1415,7 @@ fn take_flow_head(
     fl.inflight += 1;
     q.atomic_inflight += 1;
     if !fl.waiting.is_empty() {
-        let prio = entries[fl.waiting.head as usize].prio;
+        let prio = entries[fl.waiting.head as usize].prio();
         fl.list_prio = prio;
         link.pinned[prio as usize].push_back(flows, f);
         link.pinned_mask |= 1 << prio;
@@ -1183,26 +1423,25 @@ fn take_flow_head(
     e
 }
 
-/// Writes `ent` at the next index of CQ `c` (port `p`); returns whether
-/// the port is armed (its interrupt may be due).
-#[inline]
-fn write_cq<S: CqSink>(c: &mut Cq, p: usize, ent: &Entry, level: u8, sink: &mut S) -> bool {
+/// Writes an entry (`data`, [`Entry::meta`]) at the next index of CQ `c`
+/// (port `p`), and fires the port's interrupt if armed and due (firing
+/// disarms it).
+#[inline(always)]
+fn write_cq<S: CqSink>(c: &mut Cq, p: usize, data: u64, meta: u64, level: u8, sink: &mut S) {
     let index = c.written;
-    let entry = CqEntry {
-        data: ent.data,
-        opaque: ent.opaque,
-        queue: ent.queue,
-        sched: ent.sched,
-        priority: ent.prio,
-        flow: ent.flow,
-        depth_level: level,
-        // Depths are powers of two: this is `CqEntry::gen_for`.
-        gen: index & c.depth == 0,
-    };
+    // Depths are powers of two: this is `CqEntry::gen_for`.
+    let gen = u64::from(index & c.depth == 0);
+    let hi = meta | u64::from(level & 3) << 48 | gen << 56;
+    let mut bytes = [0u8; QE_SIZE];
+    bytes[..8].copy_from_slice(&data.to_le_bytes());
+    bytes[8..].copy_from_slice(&hi.to_le_bytes());
     c.written = index.wrapping_add(1);
     c.occupancy += 1;
-    sink.write(p, index, &entry);
-    c.armed
+    sink.write_bytes(p, index, &bytes);
+    if c.armed && c.occupancy >= c.irq_threshold {
+        c.armed = false;
+        sink.interrupt(p);
+    }
 }
 
 fn fifo_push(entries: &mut [Entry], f: &mut Fifo, i: u32) {

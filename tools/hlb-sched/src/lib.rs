@@ -12,10 +12,13 @@
 //!
 //! * [`Domain::submit`] takes one QE from a port's window (enqueue with
 //!   credit check, forward, complete, token return, arm) or refuses it
-//!   with the alarm code the device raises;
+//!   with the alarm code the device raises; [`Domain::submit_bytes`] and
+//!   [`Domain::submit_burst`] take QEs in their 16-byte layout, as the
+//!   device reads them from the window;
 //! * [`Domain::schedule`] moves entries from queues to consumer queues
 //!   (CQs) by the scheduling rules and writes them through a [`CqSink`]
-//!   (guest memory in the model, [`MemCqs`] in tests and benchmarks).
+//!   (guest memory in the model, [`MemCqs`] in tests and benchmarks), an
+//!   LDB port a turn of up to [`domain::TURN`] entries at a time.
 //!
 //! Parts: [`config`] (what the domain was started with), [`domain`] (the
 //! state and the rules), [`list`] (the intrusive fixed-capacity lists the
@@ -33,4 +36,4 @@ mod list;
 pub use config::{ConfigError, DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 pub use cq::{CqSink, MemCqs};
 pub use domain::{Domain, PortId};
-pub use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe, QeCommand, SchedType};
+pub use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe, QeCommand, SchedType, QE_SIZE};

@@ -70,6 +70,20 @@ impl DList {
         self.tail = i;
     }
 
+    /// Unlinks the head (the list is not empty) and returns it.
+    #[inline]
+    pub(crate) fn pop_front<T: DLinks>(&mut self, t: &mut [T]) -> u32 {
+        let i = self.head;
+        let next = *t[i as usize].next();
+        self.head = next;
+        if next == NIL {
+            self.tail = NIL;
+        } else {
+            *t[next as usize].prev() = NIL;
+        }
+        i
+    }
+
     /// Unlinks `i`, which is on this list.
     pub(crate) fn remove<T: DLinks>(&mut self, t: &mut [T], i: u32) {
         let prev = *t[i as usize].prev();

@@ -12,16 +12,18 @@
 //! * priorities: each delivery is the best the port could take (lowest
 //!   link priority with an eligible entry, then lowest QE priority in that
 //!   queue), and FIFO within a queue, priority and flow;
-//! * spread: each LDB delivery goes to a port no less occupied than any
-//!   other port with room and an eligible entry, and among equally
-//!   occupied ones to the first at or after the rotor (the port after the
-//!   one served last);
+//! * spread: LDB deliveries come in turns of up to `TURN` to one port,
+//!   cut short only when the port has no room or nothing eligible; each
+//!   turn goes to a port no less occupied than any other port with room
+//!   and an eligible entry, and among equally occupied ones to the first
+//!   at or after the rotor (the port after the one served last);
 //! * credits: pool + stored entries == initial, per pool;
 //! * refusals (NoCredit, NoHistory, BadToken) exactly when the model
 //!   predicts them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use hlb_sched::domain::TURN;
 use hlb_sched::{
     AlarmCode, CqEntry, CqSink, DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, Qe,
     QeCommand, QueueConfig, SchedType,
@@ -86,6 +88,7 @@ struct Model {
     robs: Vec<RobModel>,
     pools: (u32, u32),
     seq: u64,
+    seq_submit: u64,
     next_id: u64,
     accepted: HashSet<u64>,
     delivered: HashSet<u64>,
@@ -93,6 +96,8 @@ struct Model {
     last_rank: HashMap<(usize, usize), u64>,
     /// The LDB port after the one served last.
     rotor: usize,
+    /// The LDB port whose turn it is in this pass, and what it got.
+    turn: Option<(usize, u32)>,
 }
 
 impl Model {
@@ -255,9 +260,25 @@ impl Model {
                         }
                     }
                 }
+                // Turns: a port chosen by the rule below takes up to TURN
+                // entries in a row; its turn ends early only when it has
+                // no room or nothing eligible left.
+                let cont = match self.turn {
+                    Some((tp, k)) if tp == p && k < TURN => true,
+                    Some((tp, k)) if k < TURN && self.has_work(tp) => {
+                        return Err(format!(
+                            "port {p} served while port {tp} had {k} of its turn and more eligible"
+                        ));
+                    }
+                    _ => false,
+                };
+                self.turn = Some(match self.turn {
+                    Some((tp, k)) if cont => (tp, k + 1),
+                    _ => (p, 1),
+                });
                 // Spread: no other port with room and an eligible entry is
-                // less occupied.
-                for o in 0..self.nldb() {
+                // less occupied (when the turn began).
+                for o in (0..self.nldb()).filter(|_| !cont) {
                     if o != p && self.occupancy[o] < self.occupancy[p] && self.has_work(o) {
                         return Err(format!(
                             "port {p} (occupancy {}) served before port {o} ({})",
@@ -268,7 +289,7 @@ impl Model {
                 // Ties: the first port at or after the rotor (the port
                 // after the one served last) goes first.
                 let n = self.nldb();
-                let mut o = self.rotor;
+                let mut o = if cont { p } else { self.rotor };
                 while o != p {
                     if self.occupancy[o] == self.occupancy[p] && self.has_work(o) {
                         return Err(format!(
@@ -505,13 +526,34 @@ impl Run {
             occupancy: vec![0; n],
             popped: vec![0; n],
             seq: 0,
+            seq_submit: 0,
             next_id: 1,
             accepted: HashSet::new(),
             delivered: HashSet::new(),
             last_rank: HashMap::new(),
             rotor: 0,
+            turn: None,
         };
         Self { d, rec, m }
+    }
+
+    /// The QE through `submit`, `submit_bytes` and `submit_burst` in
+    /// turns (the device's paths must agree).
+    fn submit(&mut self, p: usize, qe: &Qe) -> Result<(), AlarmCode> {
+        self.m.seq_submit += 1;
+        match self.m.seq_submit % 3 {
+            0 => self.submit(p, qe),
+            1 => self.d.submit_bytes(p, &qe.to_bytes()),
+            _ => {
+                let mut res = Ok(());
+                let n = self.d.submit_burst(p, &[qe.to_bytes()], |k, code| {
+                    assert_eq!(k, 0);
+                    res = Err(code);
+                });
+                assert_eq!(n, usize::from(res.is_ok()));
+                res
+            }
+        }
     }
 
     fn new_ev(&mut self, to: u8, kind: u8, prio: u8, flow: u16, force_dir: bool) -> (Qe, Ev) {
@@ -556,6 +598,7 @@ impl Run {
 
     fn schedule(&mut self) -> Result<u32, String> {
         let n = self.d.schedule(&mut self.rec);
+        self.m.turn = None;
         for (p, e) in std::mem::take(&mut self.rec.log) {
             self.m.deliver(p, &e)?;
         }
@@ -578,7 +621,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(from as usize % np, &qe);
+                let got = self.submit(from as usize % np, &qe);
                 if got != want {
                     return Err(format!("NEW {ev:?}: got {got:?}, expected {want:?}"));
                 }
@@ -594,8 +637,13 @@ impl Run {
             Op::Consume { port, n } => {
                 let p = port as usize % np;
                 let mut popped = 0;
-                while popped < n && self.rec.cqs.pop(p).is_some() {
-                    popped += 1;
+                if n % 2 == 0 {
+                    let mut buf = vec![[0u8; 16]; n.into()];
+                    popped = self.rec.cqs.pop_burst(p, &mut buf) as u8;
+                } else {
+                    while popped < n && self.rec.cqs.pop(p).is_some() {
+                        popped += 1;
+                    }
                 }
                 self.m.popped[p] += u32::from(popped);
                 let got = self.m.popped[p] as u16;
@@ -605,8 +653,7 @@ impl Run {
                     flow: got,
                     ..Qe::default()
                 };
-                self.d
-                    .submit(p, &qe)
+                self.submit(p, &qe)
                     .map_err(|e| format!("tokens {got} on {p}: {e:?}"))?;
                 self.m.occupancy[p] -= u32::from(got);
             }
@@ -627,7 +674,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(p, &qe);
+                let got = self.submit(p, &qe);
                 if got != want {
                     return Err(format!("tokens {n} on {p}: got {got:?}, expected {want:?}"));
                 }
@@ -651,7 +698,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(p, &qe);
+                let got = self.submit(p, &qe);
                 if got != want {
                     return Err(format!("complete on {p}: got {got:?}, expected {want:?}"));
                 }
@@ -685,7 +732,7 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.d.submit(p, &qe);
+                let got = self.submit(p, &qe);
                 if got != want {
                     return Err(format!("forward on {p}: got {got:?}, expected {want:?}"));
                 }

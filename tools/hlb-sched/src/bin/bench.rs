@@ -7,11 +7,13 @@
 //! queue (atomic, ordered or unordered/parallel) with flow ids cycling
 //! over `--flows`; one scheduling pass runs; each of `--workers` worker
 //! ports dequeues up to a burst and completes (releases) what it got. Our
-//! side goes through the real byte formats: each QE is encoded as a
-//! producer writes it and decoded as the device reads it from the window;
-//! each CQ entry is written into a memory ring and read back by the
-//! consumer's generation-bit check; each completion is a COMPLETE QE with
-//! the token bit.
+//! side goes through the real byte formats, in bursts as event_sw's
+//! enqueue and dequeue: the producer encodes a burst of QEs into a window
+//! buffer and the device decodes each as it takes the burst
+//! (`Domain::submit_burst`); each CQ entry is written into a memory ring
+//! and copied out by the consumer's generation-bit check
+//! (`MemCqs::pop_burst`); the completions are COMPLETE QEs with the token
+//! bit, taken as one burst.
 //!
 //! With `--dpdk PATH` (the `event_sw_bench` program built from
 //! `bench/event_sw_bench.c`), runs alternate ours / DPDK's `--reps` times
@@ -41,7 +43,7 @@ use std::process::Command;
 
 use hlb_sched::{
     DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, PortId, Qe, QeCommand, QueueConfig,
-    SchedType,
+    SchedType, QE_SIZE,
 };
 
 #[derive(Clone, Debug)]
@@ -139,11 +141,18 @@ fn ours(sched: SchedType, o: &Opts) -> f64 {
         ..Qe::default()
     }
     .to_bytes();
+    let burst = o.burst as usize;
+    // The producer's window (a burst of QEs as it writes them), a
+    // worker's dequeue buffer (CQ entries as read from its ring) and its
+    // window for the completions.
+    let mut window = vec![[0u8; QE_SIZE]; burst];
+    let mut got = vec![[0u8; QE_SIZE]; burst];
+    let mut completions = vec![[0u8; QE_SIZE]; burst];
     let (mut sent, mut done) = (0u64, 0u64);
     let t0 = thread_cpu_seconds();
     while done < o.events {
-        for i in 0..u64::from(o.burst) {
-            let window = Qe {
+        for (i, slot) in (0u64..).zip(window.iter_mut()) {
+            *slot = Qe {
                 data: sent + i,
                 opaque: 0,
                 queue: 0,
@@ -154,28 +163,20 @@ fn ours(sched: SchedType, o: &Opts) -> f64 {
                 token: false,
             }
             .to_bytes();
-            let qe = Qe::from_bytes(std::hint::black_box(&window)).unwrap();
-            if d.submit(producer, &qe).is_ok() {
-                sent += 1;
-            }
         }
+        sent += d.submit_burst(producer, std::hint::black_box(&window), |_, _| {}) as u64;
         d.schedule(&mut cqs);
         for &w in &workers {
-            let mut n = 0;
-            while n < o.burst {
-                match cqs.pop(w) {
-                    Some(e) => {
-                        std::hint::black_box(e.data);
-                        n += 1;
-                    }
-                    None => break,
-                }
+            let n = cqs.pop_burst(w, &mut got);
+            for (e, c) in got[..n].iter().zip(completions.iter_mut()) {
+                std::hint::black_box(u64::from_le_bytes(e[..8].try_into().unwrap()));
+                *c = complete;
             }
-            for _ in 0..n {
-                let qe = Qe::from_bytes(std::hint::black_box(&complete)).unwrap();
-                d.submit(w, &qe).expect("completion accepted");
-            }
-            done += u64::from(n);
+            let ok = d.submit_burst(w, std::hint::black_box(&completions[..n]), |_, code| {
+                panic!("completion refused: {code:?}")
+            });
+            debug_assert_eq!(ok, n);
+            done += n as u64;
         }
     }
     done as f64 / (thread_cpu_seconds() - t0)

@@ -4,7 +4,7 @@
 //! port, what the model keeps around it: the window and the next QE slot
 //! to look at, `PP_CONSUMED`, the CQ address, depth and vector.
 
-use hlb_sched::{AlarmCode, Domain, PortId, Qe, QeCommand};
+use hlb_sched::{Domain, PortId, Qe, QeCommand};
 
 use super::ring::QeRing;
 use super::sink::GuestCqs;
@@ -76,9 +76,8 @@ impl Running {
             let Some(bytes) = ring.take(off) else {
                 break;
             };
-            let res = Qe::from_bytes(&bytes)
-                .map_err(|_| AlarmCode::BadQe)
-                .and_then(|qe| self.sched.submit(i, &qe));
+            // Decoded as the device reads it (`BadQe` if it does not).
+            let res = self.sched.submit_bytes(i, &bytes);
             match res {
                 Ok(()) => port.consumed = port.consumed.wrapping_add(1),
                 Err(code) => out.alarms.push(QeAlarm {

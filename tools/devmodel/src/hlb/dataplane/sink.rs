@@ -25,6 +25,10 @@ pub struct GuestCqs<'a> {
 
 impl CqSink for GuestCqs<'_> {
     fn write(&mut self, port: usize, index: u32, entry: &CqEntry) {
+        self.write_bytes(port, index, &entry.to_bytes());
+    }
+
+    fn write_bytes(&mut self, port: usize, index: u32, bytes: &[u8; QE_SIZE]) {
         let Some(p) = self.ports.get_mut(port) else {
             return;
         };
@@ -33,7 +37,6 @@ impl CqSink for GuestCqs<'_> {
         }
         let slot = u64::from(index % p.depth) * QE_SIZE as u64;
         let addr = p.setup.cq_addr.wrapping_add(slot);
-        let bytes = entry.to_bytes();
         let (body, gen) = bytes.split_at(QE_SIZE - 1);
         let done = self.mem.write(addr, body).and_then(|()| {
             self.mem
