@@ -85,6 +85,27 @@ impl Default for PortConfig {
     }
 }
 
+/// What [`Port::state`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortState {
+    /// Port type.
+    pub kind: PortType,
+    /// Device port number.
+    pub id: u8,
+    /// Load-balanced events held.
+    pub held: u32,
+    /// Tokens owed to the device.
+    pub owed_tokens: u32,
+    /// Credits cached (LDB, DIR).
+    pub cached_credits: [u32; 2],
+    /// Free-running CQ read index.
+    pub read_index: u32,
+    /// Next QE ring slot (free-running).
+    pub qe_next: u32,
+    /// QEs written since the last doorbell.
+    pub unrung: u32,
+}
+
 /// One attached port.
 pub struct Port {
     mem: PortMem,
@@ -157,6 +178,20 @@ impl Port {
     /// Tokens owed to the device.
     pub fn owed_tokens(&self) -> u32 {
         self.owed_tokens
+    }
+
+    /// A snapshot of the port's user-space state (diagnostics).
+    pub fn state(&self) -> PortState {
+        PortState {
+            kind: self.kind,
+            id: self.id,
+            held: self.held,
+            owed_tokens: self.owed_tokens,
+            cached_credits: [self.credits.held(false), self.credits.held(true)],
+            read_index: self.read,
+            qe_next: self.qe_next,
+            unrung: self.unrung,
+        }
     }
 
     /// Alerts queued on this port's file (nonblocking read).

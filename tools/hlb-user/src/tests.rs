@@ -325,7 +325,8 @@ fn pipeline_keeps_atomicity_and_order() {
     let (dom, pc) = pipeline::sim_config(4, 20_000, 256);
     let dev = SimDevice::new(&dom).unwrap();
     let _run = dev.run();
-    let r = pipeline::run(&pc, |k, id, c| dev.attach_with(k, id, c)).unwrap();
+    let r = pipeline::run_with_dump(&pc, |k, id, c| dev.attach_with(k, id, c), || dev.dump())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.received, 20_000);
     assert_eq!(r.atomic_violations, 0);
     assert_eq!(r.order_violations, 0);
