@@ -290,6 +290,9 @@ impl Port {
                 0
             };
             if !self.credits.reserve_one(&self.mem, dir, floor) {
+                // Stuck for this pool: hold no credits of the other one
+                // either while the caller waits (see `idle`).
+                self.credits.release_all(&self.mem);
                 err = Some(io::Error::from_raw_os_error(libc::ENOSPC));
                 break;
             }
@@ -375,10 +378,27 @@ impl Port {
         n
     }
 
+    /// The CQ is empty: give the cached credits back to the shared pools.
+    ///
+    /// A port with nothing to do must not sit on credits. Forwarded
+    /// events of an ordered queue wait in its reorder buffer, each holding
+    /// a credit of its destination, until the oldest sequence number is
+    /// forwarded; with up to `sn_count` of them stored, the port holding
+    /// that oldest event may find the pool empty while idle ports (which
+    /// get nothing more until the window moves) keep the remaining
+    /// credits in their caches: a credit deadlock. Giving the cache back
+    /// whenever the CQ is found empty (and whenever a send finds no
+    /// credit) bounds what ports hold to what busy ports are about to
+    /// spend. Costs one atomic add per idle period.
+    fn idle(&mut self) {
+        self.credits.release_all(&self.mem);
+    }
+
     /// Dequeues up to `out.len()` events. Tokens owed from earlier bursts
     /// are returned first (one RETURN_TOKENS QE, unless QEs written since
-    /// carried them). If the CQ is empty and `timeout` allows, arms the
-    /// port and sleeps (no busy polling).
+    /// carried them). If the CQ is empty, gives the cached credits back
+    /// to the shared pools and, if `timeout` allows, arms the port and
+    /// sleeps (no busy polling).
     pub fn dequeue_burst(&mut self, out: &mut [Event], timeout: Timeout) -> io::Result<usize> {
         if out.is_empty() {
             return Ok(0);
@@ -390,8 +410,12 @@ impl Port {
         };
         loop {
             let n = self.poll_cq(out);
-            if n > 0 || timeout == Timeout::NonBlocking {
+            if n > 0 {
                 return Ok(n);
+            }
+            self.idle();
+            if timeout == Timeout::NonBlocking {
+                return Ok(0);
             }
             self.return_tokens();
             self.flush();
