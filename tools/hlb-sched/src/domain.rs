@@ -258,6 +258,24 @@ enum Take {
     Unpinned,
 }
 
+/// What [`Domain::queue_state`] reports of an LDB queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueState {
+    /// Entries waiting (`LQ_DEPTH`).
+    pub depth: u32,
+    /// Entries scheduled and not completed.
+    pub inflight: u32,
+    /// Atomic entries scheduled and not completed.
+    pub atomic_inflight: u32,
+    /// Sequence numbers given out and not released (ordered queues).
+    pub sn_outstanding: u32,
+    /// Of those, completed ones waiting for an older one in the reorder
+    /// buffer.
+    pub rob_done: u32,
+    /// Of those, the ones holding a forwarded entry (and its credit).
+    pub rob_held: u32,
+}
+
 /// Run-time state of one started domain.
 #[derive(Clone, Debug)]
 pub struct Domain {
@@ -529,6 +547,35 @@ impl Domain {
     /// `HL_USED` of port `i` (0 for DIR ports).
     pub fn hl_used(&self, i: usize) -> u32 {
         self.ldb_ports.get(i).map_or(0, |p| p.hl_len)
+    }
+
+    /// Run-time state of LDB queue `id` (device number), for diagnostics.
+    pub fn queue_state(&self, id: u8) -> Option<QueueState> {
+        let q = self.queues.get(self.queue_of[id as usize] as usize)?;
+        let mut rob_done = 0;
+        let mut rob_held = 0;
+        if q.sn_count != 0 {
+            let mask = q.sn_count - 1;
+            let mut sn = q.sn_head;
+            while sn != q.sn_next {
+                let slot = &self.rob[(q.rob_base + (sn & mask)) as usize];
+                if slot.done {
+                    rob_done += 1;
+                    if slot.fwd != NIL {
+                        rob_held += 1;
+                    }
+                }
+                sn = sn.wrapping_add(1);
+            }
+        }
+        Some(QueueState {
+            depth: q.depth,
+            inflight: q.inflight,
+            atomic_inflight: q.atomic_inflight,
+            sn_outstanding: q.sn_next.wrapping_sub(q.sn_head),
+            rob_done,
+            rob_held,
+        })
     }
 
     // --- producer side -----------------------------------------------------

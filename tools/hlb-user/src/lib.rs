@@ -30,7 +30,7 @@ pub mod sys;
 pub use domain::Domain;
 pub use event::Event;
 pub use lbdx_logic::hw::hlb_regs::SchedType;
-pub use port::{Port, PortConfig, PortType, PortWait, Timeout};
+pub use port::{Port, PortConfig, PortState, PortType, PortWait, Timeout};
 
 #[cfg(test)]
 mod tests;

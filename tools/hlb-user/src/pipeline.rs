@@ -10,11 +10,12 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hlb_sched::{DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 
-use crate::{Event, Port, PortConfig, PortType, SchedType, Timeout};
+use crate::{Event, Port, PortConfig, PortState, PortType, SchedType, Timeout};
 
 /// What the pipeline runs on.
 #[derive(Clone, Debug)]
@@ -146,11 +147,79 @@ fn seq_of(data: u64) -> u32 {
     data as u32
 }
 
+/// The producer: `cfg.events` events of `flows` flows, in sequence per
+/// flow, to the atomic queue.
+fn produce(
+    cfg: &PipelineConfig,
+    flows: usize,
+    producer: &mut Port,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    let mut seq = vec![0u32; flows];
+    let mut sent = 0u64;
+    let mut batch = Vec::with_capacity(32);
+    while sent < cfg.events && !stop.load(Ordering::Acquire) {
+        batch.clear();
+        for i in 0..(cfg.events - sent).min(32) {
+            let f = ((sent + i) % flows as u64) as usize;
+            batch.push(Event {
+                data: ((f as u64) << 32) | seq[f] as u64,
+                queue: cfg.atomic_queue,
+                sched: SchedType::Atomic,
+                flow: f as u16,
+                ..Event::default()
+            });
+            seq[f] += 1;
+        }
+        let mut done = 0;
+        while done < batch.len() {
+            match producer.enqueue_burst(&batch[done..]) {
+                Ok(n) => done += n,
+                Err(e)
+                    if e.raw_os_error() == Some(libc::ENOSPC)
+                        || e.kind() == io::ErrorKind::WouldBlock =>
+                {
+                    if stop.load(Ordering::Acquire) {
+                        return Ok(());
+                    }
+                    std::thread::yield_now();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        sent += batch.len() as u64;
+    }
+    Ok(())
+}
+
 /// Runs the pipeline with ports from `attach`.
 pub fn run<A>(cfg: &PipelineConfig, attach: A) -> io::Result<PipelineReport>
 where
     A: Fn(PortType, u8, PortConfig) -> io::Result<Port> + Sync,
 {
+    run_with_dump(cfg, attach, String::new)
+}
+
+/// Runs the pipeline with ports from `attach`; if it stalls (no event
+/// for 10 s), the error tells the state of every port as its thread
+/// stopped and what `device_dump` (called at the stall, before the
+/// threads stop) says of the device ([`crate::sim::SimDevice::dump`]).
+pub fn run_with_dump<A, D>(
+    cfg: &PipelineConfig,
+    attach: A,
+    device_dump: D,
+) -> io::Result<PipelineReport>
+where
+    A: Fn(PortType, u8, PortConfig) -> io::Result<Port> + Sync,
+    D: Fn() -> String,
+{
+    let states: Mutex<Vec<PortState>> = Mutex::new(Vec::new());
+    let save = |p: &Port| {
+        states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p.state())
+    };
     let flows = cfg.flows.max(1) as usize;
     let busy: Vec<AtomicU32> = (0..flows).map(|_| AtomicU32::new(0)).collect();
     let atomic_violations = AtomicU64::new(0);
@@ -175,7 +244,7 @@ where
     }
     let start = Instant::now();
     let result = std::thread::scope(|s| -> io::Result<PipelineReport> {
-        let (busy, av, stop) = (&busy, &atomic_violations, &stop);
+        let (busy, av, stop, save) = (&busy, &atomic_violations, &stop, &save);
         let mut workers = Vec::new();
         for mut port in aports {
             let oq = cfg.ordered_queue;
@@ -184,25 +253,31 @@ where
                 s.spawn(move || -> io::Result<u64> {
                     let mut buf = [Event::default(); 32];
                     let mut count = 0u64;
-                    while !stop.load(Ordering::Acquire) {
-                        let n = port
-                            .dequeue_burst(&mut buf, Timeout::After(Duration::from_millis(10)))?;
-                        for ev in &mut buf[..n] {
-                            let f = &busy[ev.flow as usize % busy.len()];
-                            if f.fetch_add(1, Ordering::AcqRel) != 0 {
-                                av.fetch_add(1, Ordering::Relaxed);
+                    let r = (|| -> io::Result<()> {
+                        while !stop.load(Ordering::Acquire) {
+                            let n = port.dequeue_burst(
+                                &mut buf,
+                                Timeout::After(Duration::from_millis(10)),
+                            )?;
+                            for ev in &mut buf[..n] {
+                                let f = &busy[ev.flow as usize % busy.len()];
+                                if f.fetch_add(1, Ordering::AcqRel) != 0 {
+                                    av.fetch_add(1, Ordering::Relaxed);
+                                }
+                                for _ in 0..16 {
+                                    core::hint::spin_loop();
+                                }
+                                f.fetch_sub(1, Ordering::AcqRel);
+                                ev.queue = oq;
+                                ev.sched = SchedType::Ordered;
                             }
-                            for _ in 0..16 {
-                                core::hint::spin_loop();
-                            }
-                            f.fetch_sub(1, Ordering::AcqRel);
-                            ev.queue = oq;
-                            ev.sched = SchedType::Ordered;
+                            count += n as u64;
+                            forward_all(&mut port, &buf[..n], stop)?;
                         }
-                        count += n as u64;
-                        forward_all(&mut port, &buf[..n], stop)?;
-                    }
-                    Ok(count)
+                        Ok(())
+                    })();
+                    save(&port);
+                    r.map(|()| count)
                 }),
             ));
         }
@@ -214,63 +289,37 @@ where
                     let mut buf = [Event::default(); 32];
                     let mut count = 0u64;
                     let mut rng = 0x9e37_79b9_u32 ^ port.id() as u32;
-                    while !stop.load(Ordering::Acquire) {
-                        let n = port
-                            .dequeue_burst(&mut buf, Timeout::After(Duration::from_millis(10)))?;
-                        for ev in &mut buf[..n] {
-                            ev.queue = cons;
-                            ev.sched = SchedType::Directed;
+                    let r = (|| -> io::Result<()> {
+                        while !stop.load(Ordering::Acquire) {
+                            let n = port.dequeue_burst(
+                                &mut buf,
+                                Timeout::After(Duration::from_millis(10)),
+                            )?;
+                            for ev in &mut buf[..n] {
+                                ev.queue = cons;
+                                ev.sched = SchedType::Directed;
+                            }
+                            // Random small delays make the stages overtake each other.
+                            rng ^= rng << 13;
+                            rng ^= rng >> 17;
+                            rng ^= rng << 5;
+                            for _ in 0..(rng % 256) {
+                                core::hint::spin_loop();
+                            }
+                            count += n as u64;
+                            forward_all(&mut port, &buf[..n], stop)?;
                         }
-                        // Random small delays make the stages overtake each other.
-                        rng ^= rng << 13;
-                        rng ^= rng >> 17;
-                        rng ^= rng << 5;
-                        for _ in 0..(rng % 256) {
-                            core::hint::spin_loop();
-                        }
-                        count += n as u64;
-                        forward_all(&mut port, &buf[..n], stop)?;
-                    }
-                    Ok(count)
+                        Ok(())
+                    })();
+                    save(&port);
+                    r.map(|()| count)
                 }),
             ));
         }
         let prod = s.spawn(move || -> io::Result<()> {
-            let mut seq = vec![0u32; flows];
-            let mut sent = 0u64;
-            let mut batch = Vec::with_capacity(32);
-            while sent < cfg.events && !stop.load(Ordering::Acquire) {
-                batch.clear();
-                for i in 0..(cfg.events - sent).min(32) {
-                    let f = ((sent + i) % flows as u64) as usize;
-                    batch.push(Event {
-                        data: ((f as u64) << 32) | seq[f] as u64,
-                        queue: cfg.atomic_queue,
-                        sched: SchedType::Atomic,
-                        flow: f as u16,
-                        ..Event::default()
-                    });
-                    seq[f] += 1;
-                }
-                let mut done = 0;
-                while done < batch.len() {
-                    match producer.enqueue_burst(&batch[done..]) {
-                        Ok(n) => done += n,
-                        Err(e)
-                            if e.raw_os_error() == Some(libc::ENOSPC)
-                                || e.kind() == io::ErrorKind::WouldBlock =>
-                        {
-                            if stop.load(Ordering::Acquire) {
-                                return Ok(());
-                            }
-                            std::thread::yield_now();
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                sent += batch.len() as u64;
-            }
-            Ok(())
+            let r = produce(cfg, flows, &mut producer, stop);
+            save(&producer);
+            r
         });
         let mut next = vec![0u32; flows];
         let mut received = 0u64;
@@ -278,14 +327,13 @@ where
         let mut buf = [Event::default(); 64];
         let mut idle = Instant::now();
         let mut err = None;
+        let mut stalled = None;
         while received < cfg.events {
             match consumer.dequeue_burst(&mut buf, Timeout::After(Duration::from_millis(100))) {
                 Ok(0) => {
                     if idle.elapsed() > Duration::from_secs(10) {
-                        err = Some(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            format!("pipeline stalled after {received} events"),
-                        ));
+                        stalled = Some((received, device_dump()));
+                        save(&consumer);
                         break;
                     }
                 }
@@ -325,6 +373,14 @@ where
             } else {
                 report.ordered_counts.push(c);
             }
+        }
+        if let Some((received, dev)) = stalled {
+            let mut msg = format!("pipeline stalled after {received} events\n");
+            for p in states.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                msg.push_str(&format!("  {p:?}\n"));
+            }
+            msg.push_str(&dev);
+            return Err(io::Error::new(io::ErrorKind::TimedOut, msg));
         }
         if let Some(e) = err {
             return Err(e);

@@ -85,6 +85,27 @@ impl Default for PortConfig {
     }
 }
 
+/// What [`Port::state`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortState {
+    /// Port type.
+    pub kind: PortType,
+    /// Device port number.
+    pub id: u8,
+    /// Load-balanced events held.
+    pub held: u32,
+    /// Tokens owed to the device.
+    pub owed_tokens: u32,
+    /// Credits cached (LDB, DIR).
+    pub cached_credits: [u32; 2],
+    /// Free-running CQ read index.
+    pub read_index: u32,
+    /// Next QE ring slot (free-running).
+    pub qe_next: u32,
+    /// QEs written since the last doorbell.
+    pub unrung: u32,
+}
+
 /// One attached port.
 pub struct Port {
     mem: PortMem,
@@ -157,6 +178,20 @@ impl Port {
     /// Tokens owed to the device.
     pub fn owed_tokens(&self) -> u32 {
         self.owed_tokens
+    }
+
+    /// A snapshot of the port's user-space state (diagnostics).
+    pub fn state(&self) -> PortState {
+        PortState {
+            kind: self.kind,
+            id: self.id,
+            held: self.held,
+            owed_tokens: self.owed_tokens,
+            cached_credits: [self.credits.held(false), self.credits.held(true)],
+            read_index: self.read,
+            qe_next: self.qe_next,
+            unrung: self.unrung,
+        }
     }
 
     /// Alerts queued on this port's file (nonblocking read).
@@ -255,6 +290,9 @@ impl Port {
                 0
             };
             if !self.credits.reserve_one(&self.mem, dir, floor) {
+                // Stuck for this pool: hold no credits of the other one
+                // either while the caller waits (see `idle`).
+                self.credits.release_all(&self.mem);
                 err = Some(io::Error::from_raw_os_error(libc::ENOSPC));
                 break;
             }
@@ -340,10 +378,27 @@ impl Port {
         n
     }
 
+    /// The CQ is empty: give the cached credits back to the shared pools.
+    ///
+    /// A port with nothing to do must not sit on credits. Forwarded
+    /// events of an ordered queue wait in its reorder buffer, each holding
+    /// a credit of its destination, until the oldest sequence number is
+    /// forwarded; with up to `sn_count` of them stored, the port holding
+    /// that oldest event may find the pool empty while idle ports (which
+    /// get nothing more until the window moves) keep the remaining
+    /// credits in their caches: a credit deadlock. Giving the cache back
+    /// whenever the CQ is found empty (and whenever a send finds no
+    /// credit) bounds what ports hold to what busy ports are about to
+    /// spend. Costs one atomic add per idle period.
+    fn idle(&mut self) {
+        self.credits.release_all(&self.mem);
+    }
+
     /// Dequeues up to `out.len()` events. Tokens owed from earlier bursts
     /// are returned first (one RETURN_TOKENS QE, unless QEs written since
-    /// carried them). If the CQ is empty and `timeout` allows, arms the
-    /// port and sleeps (no busy polling).
+    /// carried them). If the CQ is empty, gives the cached credits back
+    /// to the shared pools and, if `timeout` allows, arms the port and
+    /// sleeps (no busy polling).
     pub fn dequeue_burst(&mut self, out: &mut [Event], timeout: Timeout) -> io::Result<usize> {
         if out.is_empty() {
             return Ok(0);
@@ -355,8 +410,12 @@ impl Port {
         };
         loop {
             let n = self.poll_cq(out);
-            if n > 0 || timeout == Timeout::NonBlocking {
+            if n > 0 {
                 return Ok(n);
+            }
+            self.idle();
+            if timeout == Timeout::NonBlocking {
+                return Ok(0);
             }
             self.return_tokens();
             self.flush();

@@ -111,6 +111,52 @@ impl SimDevice {
         lock(&self.inner.state).dom.credits()
     }
 
+    /// The device's state, for diagnosing a stalled pipeline: the
+    /// software and device credit pools, per port its CQ (occupancy,
+    /// written, consumed), history-list use and QEs waiting in its ring,
+    /// per directed queue its depth, per LDB queue its
+    /// [`hlb_sched::QueueState`].
+    pub fn dump(&self) -> String {
+        use std::fmt::Write;
+        let inner = &*self.inner;
+        let st = lock(&inner.state);
+        let (sl, sd) = self.credits();
+        let (dl, dd) = st.dom.credits();
+        let mut s = format!("software pools ldb {sl} dir {sd}; device pools ldb {dl} dir {dd}\n");
+        for (i, p) in inner.ports.iter().enumerate() {
+            let mut pending = 0;
+            while pending < QE_SLOTS {
+                let slot = (st.next[i].wrapping_add(pending) % QE_SLOTS) as usize * 2;
+                if p.qe[slot + 1].load(Ordering::Acquire) >> 56 == 0 {
+                    break;
+                }
+                pending += 1;
+            }
+            let id = st.dom.port_id(i);
+            let _ = write!(
+                s,
+                "  {id:?}: cq occupancy {}/{} written {} consumed {} hl {} qe taken {} pending {}",
+                st.dom.cq_occupancy(i),
+                p.depth,
+                st.dom.cq_written(i),
+                st.dom.pp_consumed(i),
+                st.dom.hl_used(i),
+                st.next[i],
+                pending,
+            );
+            if let PortId::Dir(_) = id {
+                let _ = write!(s, " dq depth {}", st.dom.queue_depth(id));
+            }
+            s.push('\n');
+        }
+        for q in 0..=255u8 {
+            if let Some(qs) = st.dom.queue_state(q) {
+                let _ = writeln!(s, "  queue {q}: {qs:?}");
+            }
+        }
+        s
+    }
+
     /// Every alarm raised so far.
     pub fn alarms(&self) -> Vec<Alert> {
         lock(&self.inner.state).alarms.clone()

@@ -48,7 +48,7 @@ fn run(a: &Args) -> io::Result<PipelineReport> {
         let (dom, pc) = pipeline::sim_config(a.num("--workers", 4u8)?, events, flows);
         let dev = SimDevice::new(&dom)?;
         let _run = dev.run();
-        return pipeline::run(&pc, |k, i, c| dev.attach_with(k, i, c));
+        return pipeline::run_with_dump(&pc, |k, i, c| dev.attach_with(k, i, c), || dev.dump());
     }
     let path = match a.value("--dev") {
         Some(p) => p.into(),
