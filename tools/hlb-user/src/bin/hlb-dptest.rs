@@ -683,6 +683,53 @@ fn badqe(c: &Ctx) -> R {
     Err("no alert record within 3 s".into())
 }
 
+/// For `19-hlb-unbind.sh`: maps a port, says "ready", and waits for the
+/// device to go away (the script unbinds it). Then the file must report
+/// hang-up, ARM must fail with ENODEV, and, last, touching the CQ mapping
+/// must kill this process with SIGBUS (the script checks the exit status).
+fn hold(c: &Ctx) -> R {
+    let d = open(c)?;
+    let a = abi_attach(&d, c.dir[0])?;
+    let fd = std::os::fd::AsFd::as_fd(d.file());
+    let pp = Mapping::new(fd, a.pp_offset, a.pp_size as usize, true).map_err(e("map window"))?;
+    let cq = Mapping::new(fd, a.cq_offset, a.cq_size as usize, false).map_err(e("map CQ"))?;
+    // SAFETY: `cq` maps at least one readable byte; volatile because the
+    // device writes it.
+    let _ = unsafe { core::ptr::read_volatile(cq.ptr()) };
+    println!("# ready");
+    io::Write::flush(&mut io::stdout()).map_err(e("flush"))?;
+    let mut pfd = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(d.file()),
+        events: libc::POLLIN | libc::POLLPRI,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut pfd, 1, 60_000) };
+    if n != 1 || pfd.revents & libc::POLLHUP == 0 {
+        return Err(format!(
+            "poll: {n}, revents {:#x} (want POLLHUP)",
+            pfd.revents
+        ));
+    }
+    println!("# poll: hang-up");
+    let mut arm = hlb_user::abi::Arm {
+        type_: hlb_user::abi::LBDX_HLB_PORT_DIR,
+        id: c.dir[0] as u32,
+        read_index: 0,
+        reserved: 0,
+    };
+    match hlb_user::sys::ioctl(fd, hlb_user::abi::LBDX_HLB_IOC_ARM, &mut arm) {
+        Err(err) if err.raw_os_error() == Some(libc::ENODEV) => println!("# arm: ENODEV"),
+        other => return Err(format!("ARM after unbind: {other:?} (want ENODEV)")),
+    }
+    io::Write::flush(&mut io::stdout()).map_err(e("flush"))?;
+    drop(pp);
+    // SAFETY: the mapping is still ours; its pages are gone, so this read
+    // must raise SIGBUS, which ends the process (what the script checks).
+    let _ = unsafe { core::ptr::read_volatile(cq.ptr()) };
+    Err("reading the CQ after unbind did not raise SIGBUS".into())
+}
+
 fn run(case: &str, a: &Args) -> Result<R, io::Error> {
     let c = Ctx {
         dev: a.req("--dev")?.to_string(),
@@ -709,6 +756,7 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         "kill9" => kill9(&c),
         "cross" => cross(&c),
         "badqe" => badqe(&c),
+        "hold" => hold(&c),
         _ => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
