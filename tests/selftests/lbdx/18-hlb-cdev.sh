@@ -25,9 +25,8 @@ bdfs=$(expected_bdfs hlb)
 plan $(($(echo "$bdfs" | wc -w) * CASES))
 for bdf in $bdfs; do
 	sys=/sys/bus/pci/devices/$bdf
-	if [ "$(cat "$sys/version")" = "1.0" ]; then
-		i=0
-		while [ $i -lt $CASES ]; do ok "# SKIP $bdf has no data plane (version 1.0)"; i=$((i + 1)); done
+	if no_data_plane "$bdf"; then
+		skip $CASES "$bdf has no data plane (version 1.0)"
 		continue
 	fi
 	before=$(snap)

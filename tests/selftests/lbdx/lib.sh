@@ -31,6 +31,17 @@ check() {
 
 finish() { [ $_failed -eq 0 ]; }
 
+# skip N REASON: N results skipped (TAP "# SKIP"), e.g. the cases of a
+# device that lacks what the test needs.
+skip() {
+	local i=0
+	while [ $i -lt "$1" ]; do ok "# SKIP $2"; i=$((i + 1)); done
+}
+
+# no_data_plane BDF: 0 (true) if the HLB at BDF has no data plane
+# (version 1.0).
+no_data_plane() { [ "$(cat "/sys/bus/pci/devices/$1/version")" = "1.0" ]; }
+
 # Devices of KIND (hlb, dxe) the host started, as BDFs.
 expected_bdfs() { awk -v k="$1" '$2 == k { print $1 }' "$LBDX_SHARE/expected"; }
 
