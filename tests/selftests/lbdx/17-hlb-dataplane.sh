@@ -41,6 +41,10 @@ mkdomains() {
 }
 
 for bdf in $bdfs; do
+	if no_data_plane "$bdf"; then
+		skip $((ncases + 7)) "$bdf has no data plane (version 1.0)"
+		continue
+	fi
 	sys=/sys/bus/pci/devices/$bdf
 	cfg=/sys/kernel/config/lbdx/$bdf
 	before=$(snap)
