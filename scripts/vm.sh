@@ -22,6 +22,8 @@ set -euo pipefail
 mode=${1:?usage: vm.sh run|check|shell|bench}
 case $mode in run | check | shell | bench) ;; *) die "unknown mode $mode" ;; esac
 timeout_s=${LBDX_VM_TIMEOUT:-$(case $mode in check) echo 1200 ;; bench) echo 900 ;; *) echo 300 ;; esac)}
+# The debug kernel (KASAN, lockdep) runs the selftests about 4x slower.
+[ -z "${LBDX_VM_TIMEOUT:-}" ] && [ "${KCONFIG_VARIANT:-}" = debug ] && timeout_s=$((timeout_s * 3))
 
 devset=${LBDX_DEVSET:-main}
 case $devset in main | faults) ;; *) die "unknown device set $devset (main, faults)" ;; esac
