@@ -158,17 +158,10 @@ impl DataPlane {
             for p in cfg.ports.iter() {
                 let ring = rings.of(p).ok_or(EINVAL)?;
                 ring.clear();
-                let reg = |r| {
-                    if p.kind == uapi::PORT_LDB {
-                        regs::ldb_pp_reg(p.id, r)
-                    } else {
-                        regs::dir_pp_reg(p.id, r)
-                    }
-                };
                 let addr = ring.dma_address();
-                let _ = bar.try_write32(addr as u32, reg(regs::CQ_ADDR_LO));
-                let _ = bar.try_write32((addr >> 32) as u32, reg(regs::CQ_ADDR_HI));
-                let _ = bar.try_write32(vector, reg(regs::CQ_VECTOR));
+                let _ = bar.try_write32(addr as u32, p.reg(regs::CQ_ADDR_LO));
+                let _ = bar.try_write32((addr >> 32) as u32, p.reg(regs::CQ_ADDR_HI));
+                let _ = bar.try_write32(vector, p.reg(regs::CQ_VECTOR));
             }
         }
         drop(rings);

@@ -14,7 +14,6 @@ use super::{
 };
 use core::{
     ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void},
-    fmt::Write,
     ptr::NonNull,
 };
 use kernel::{
@@ -22,7 +21,7 @@ use kernel::{
     error::to_result,
     page::PAGE_SIZE,
     prelude::*,
-    str::{CString, Formatter},
+    str::CString,
     sync::{Arc, ArcBorrow},
     uaccess::{UserPtr, UserSlice},
 };
@@ -149,14 +148,10 @@ impl Cdev {
         run: &Arc<DomainRun>,
         cfg: &RunConfig,
     ) -> Result<Self> {
-        let mut buf = KVec::<u8>::from_elem(0u8, 2 * PAGE_SIZE, GFP_KERNEL)?;
-        let (name_buf, node_buf) = buf.split_at_mut(PAGE_SIZE);
         let bdf = parent.name().to_str().map_err(|_| EINVAL)?;
         let domain = cfg.name.to_str().map_err(|_| EINVAL)?;
-        write!(Formatter::new(name_buf), "{bdf}:{domain}\0").map_err(|_| EINVAL)?;
-        write!(Formatter::new(node_buf), "lbdx/{bdf}/{domain}\0").map_err(|_| EINVAL)?;
-        let name = CString::try_from(CStr::from_bytes_until_nul(name_buf).map_err(|_| EINVAL)?)?;
-        let node = CString::try_from(CStr::from_bytes_until_nul(node_buf).map_err(|_| EINVAL)?)?;
+        let name = CString::try_from_fmt(fmt!("{bdf}:{domain}"))?;
+        let node = CString::try_from_fmt(fmt!("lbdx/{bdf}/{domain}"))?;
         let mut raw = core::ptr::null_mut();
         // SAFETY: `parent` is a valid device, the strings are NUL
         // terminated and copied by the callee, `OPS` is static, and `run`

@@ -70,7 +70,8 @@ pub(crate) struct RunPort {
 }
 
 impl RunPort {
-    fn reg(&self, reg: usize) -> usize {
+    /// Offset of the port's data-plane register `reg` in BAR0.
+    pub(crate) fn reg(&self, reg: usize) -> usize {
         if self.kind == uapi::PORT_LDB {
             regs::ldb_pp_reg(self.id, reg)
         } else {
@@ -168,10 +169,6 @@ pub(crate) struct DomainRun {
     inner: SpinLock<Inner>,
     #[pin]
     life: Mutex<Life>,
-}
-
-fn errno_of(e: Error) -> isize {
-    e.to_errno() as isize
 }
 
 impl DomainRun {
@@ -609,9 +606,9 @@ pub(crate) enum Mapping {
     Page(*mut bindings::page),
 }
 
-/// `ioctl` error numbers are negative `isize`s through the C glue.
+/// Error numbers reach the C glue as negative `isize`s.
 pub(crate) fn ioctl_err(e: Error) -> isize {
-    errno_of(e)
+    e.to_errno() as isize
 }
 
 impl AttrSource for DomainRun {
