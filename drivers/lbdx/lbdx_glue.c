@@ -13,12 +13,15 @@
  *   flight.
  * - configfs default groups and item dependencies (the kernel crate's
  *   configfs support has neither). configfs_add_default_group() is a static
- *   inline, and a dependency needs the item's subsystem; the two wrappers
- *   below are used by hlb/configfs.rs.
+ *   inline, and a dependency needs the item's subsystem and, to be safe
+ *   against a racing rmdir(), the subsystem's mutex; the wrappers below
+ *   are used by hlb/configfs.rs.
  */
 
 #include <linux/configfs.h>
 #include <linux/device.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -129,16 +132,57 @@ void lbdx_configfs_add_default_group(struct config_group *child,
 	configfs_add_default_group(child, parent);
 }
 
+/*
+ * The tree lock is the subsystem's su_mutex: configfs' mkdir and rmdir
+ * make and unlink items under it, so while it is held an item is either
+ * linked into the tree or visibly unlinked (ci_group NULL). Lock order:
+ * su_mutex, then the HLB control-plane mutex (configfs calls make_group and
+ * drop_item with su_mutex held). Taken from attribute stores only, where
+ * configfs holds no inode lock and not su_mutex.
+ */
+static struct configfs_subsystem *lbdx_subsys_of(struct config_group *group)
+{
+	return container_of(group, struct configfs_subsystem, su_group);
+}
+
+/**
+ * lbdx_configfs_tree_lock() - keep configfs from making or unlinking items
+ * @subsys: the su_group of a registered subsystem
+ */
+void lbdx_configfs_tree_lock(struct config_group *subsys)
+{
+	mutex_lock(&lbdx_subsys_of(subsys)->su_mutex);
+}
+
+/**
+ * lbdx_configfs_tree_unlock() - undo lbdx_configfs_tree_lock()
+ * @subsys: the su_group of a registered subsystem
+ */
+void lbdx_configfs_tree_unlock(struct config_group *subsys)
+{
+	mutex_unlock(&lbdx_subsys_of(subsys)->su_mutex);
+}
+
 /**
  * lbdx_configfs_depend() - keep @item from being removed (rmdir: EBUSY)
- * @item: an item of a registered subsystem
+ * @subsys: the su_group of the subsystem @item belongs to, tree-locked
+ * @item: an item of it, possibly already unlinked by rmdir()
  *
- * For use from a configfs callback of the same subsystem.
+ * configfs_depend_item_unlocked() follows @item->ci_group up to the root,
+ * which an item rmdir() unlinked no longer has: such an item is refused
+ * here instead. One rmdir() has only tagged as dropping is refused by
+ * configfs itself (its tree walk skips it); once this succeeded, rmdir()
+ * fails with EBUSY.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -ENOENT for an item that is being or has been removed, or
+ * another negative errno.
  */
-int lbdx_configfs_depend(struct config_item *item)
+int lbdx_configfs_depend(struct config_group *subsys, struct config_item *item)
 {
-	return configfs_depend_item_unlocked(to_config_group(item)->cg_subsys,
-					     item);
+	struct configfs_subsystem *s = lbdx_subsys_of(subsys);
+
+	lockdep_assert_held(&s->su_mutex);
+	if (!item->ci_group)
+		return -ENOENT;
+	return configfs_depend_item_unlocked(s, item);
 }

@@ -23,6 +23,8 @@ int lbdx_attr_group_create(struct device *dev, const char *name,
 void lbdx_attr_group_destroy(struct lbdx_attr_group *g);
 void lbdx_configfs_add_default_group(struct config_group *child,
 				     struct config_group *parent);
-int lbdx_configfs_depend(struct config_item *item);
+void lbdx_configfs_tree_lock(struct config_group *subsys);
+void lbdx_configfs_tree_unlock(struct config_group *subsys);
+int lbdx_configfs_depend(struct config_group *subsys, struct config_item *item);
 
 #endif /* LBDX_GLUE_H */

@@ -21,7 +21,12 @@ use crate::{
     attr_value::{parse_link, parse_u32, parse_u32_in, LinkRequest},
     hw::hlb_regs,
 };
-use core::{ffi::c_void, fmt::Write, ptr::NonNull};
+use core::{
+    ffi::c_void,
+    fmt::Write,
+    ptr::NonNull,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::{
     bindings,
     configfs::{self, HasGroup},
@@ -36,8 +41,13 @@ use kernel::{
 // FFI-safe.
 extern "C" {
     fn lbdx_configfs_add_default_group(child: *mut c_void, parent: *mut c_void);
-    fn lbdx_configfs_depend(item: *mut c_void) -> i32;
+    fn lbdx_configfs_tree_lock(subsys: *mut c_void);
+    fn lbdx_configfs_tree_unlock(subsys: *mut c_void);
+    fn lbdx_configfs_depend(subsys: *mut c_void, item: *mut c_void) -> i32;
 }
+
+/// The `su_group` of the `lbdx` subsystem while it is registered.
+static SUBSYS: AtomicPtr<bindings::config_group> = AtomicPtr::new(core::ptr::null_mut());
 
 kernel::sync::global_lock! {
     // SAFETY: Initialized by `init_registry()` in module init, before the
@@ -74,12 +84,46 @@ pub(crate) fn unregister(ctl: &Arc<HlbCtl>) {
     ctl.remove();
 }
 
-/// Pins `item`: configfs refuses its rmdir (`EBUSY`) until [`unpin`].
-/// Call from a configfs callback of the `lbdx` subsystem.
-pub(crate) fn pin(item: ItemRef) -> Result {
-    // SAFETY: `item` is a live item of our subsystem, recorded when configfs
-    // made it; we are in a configfs callback.
-    let ret = unsafe { lbdx_configfs_depend(item.0.as_ptr().cast()) };
+/// configfs' lock of the `lbdx` tree (the subsystem's mutex), held while
+/// items are pinned: configfs makes and unlinks items under it, so under
+/// it an item the control plane still records is either in the tree or
+/// known to be leaving it, never half gone. Taken before the control
+/// plane's mutex (the order configfs' mkdir and rmdir take them in), from
+/// attribute stores, where configfs holds neither.
+///
+/// # Invariants
+///
+/// `0` is the `su_group` of the registered `lbdx` subsystem, whose mutex
+/// this value holds.
+pub(crate) struct TreeLock(NonNull<bindings::config_group>);
+
+impl TreeLock {
+    /// Takes the lock; `ENODEV` if the subsystem is not registered.
+    pub(crate) fn lock() -> Result<Self> {
+        let subsys = NonNull::new(SUBSYS.load(Ordering::Acquire)).ok_or(ENODEV)?;
+        // SAFETY: `SUBSYS` holds the registered subsystem's group until the
+        // subsystem is unregistered, which waits for every configfs file
+        // operation (our callers) to end.
+        unsafe { lbdx_configfs_tree_lock(subsys.as_ptr().cast()) };
+        // INVARIANT: the mutex was just taken.
+        Ok(Self(subsys))
+    }
+}
+
+impl Drop for TreeLock {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant, this value holds the mutex.
+        unsafe { lbdx_configfs_tree_unlock(self.0.as_ptr().cast()) };
+    }
+}
+
+/// Pins `item`: configfs refuses its rmdir (`EBUSY`) until [`unpin`];
+/// `ENOENT` if the item is being or has been removed.
+pub(crate) fn pin(tree: &TreeLock, item: ItemRef) -> Result {
+    // SAFETY: `tree` holds the subsystem's mutex; `item` is an item of the
+    // subsystem recorded when configfs made it, whose memory lives until
+    // its record goes (`ObjectDir`'s and `DomainDir`'s drop).
+    let ret = unsafe { lbdx_configfs_depend(tree.0.as_ptr().cast(), item.0.as_ptr().cast()) };
     if ret != 0 {
         return Err(Error::from_errno(ret));
     }
@@ -234,7 +278,7 @@ fn show_state(out: &mut Formatter<'_>, s: State) -> Result {
 // /sys/kernel/config/lbdx
 
 /// Data of the subsystem: makes device directories.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct Registry {}
 
 /// The `lbdx` configfs subsystem.
@@ -245,7 +289,23 @@ pub(crate) fn subsystem() -> impl PinInit<configfs::Subsystem<Registry>, Error> 
         child: DeviceDir,
         attributes: [],
     };
-    configfs::Subsystem::new(c"lbdx", item_type, try_pin_init!(Registry {}))
+    configfs::Subsystem::new(c"lbdx", item_type, try_pin_init!(Registry {})).pin_chain(|s| {
+        // SAFETY: `s` is an initialized, registered subsystem.
+        let group = unsafe {
+            <configfs::Subsystem<Registry> as HasGroup<Registry>>::group(core::ptr::from_ref(&*s))
+        };
+        SUBSYS.store(group.cast_mut(), Ordering::Release);
+        Ok(())
+    })
+}
+
+#[pinned_drop]
+impl PinnedDrop for Registry {
+    fn drop(self: Pin<&mut Self>) {
+        // The subsystem was unregistered (it drops its data after that):
+        // no configfs operation of ours is left to use it.
+        SUBSYS.store(core::ptr::null_mut(), Ordering::Release);
+    }
 }
 
 #[vtable]
@@ -358,6 +418,7 @@ impl configfs::GroupOperations for DomainsDir {
     }
 
     fn drop_item(&self, child: ArcBorrow<'_, configfs::Group<DomainDir>>) {
+        self.ctl.forget(item_of(&child));
         remove_defaults(child);
     }
 }
@@ -398,6 +459,8 @@ pub(crate) struct DomainDir {
 
 impl Drop for DomainDir {
     fn drop(&mut self) {
+        // rmdir dropped the record already (`drop_item`); this one goes
+        // for a directory configfs never linked (its making failed).
         self.ctl.drop_domain(self.handle);
     }
 }
@@ -481,7 +544,11 @@ impl Attrs for DomainDir {
                 let mode = octal_mode(input)?;
                 self.ctl.set_node_attrs(self.handle, |a| a.mode = mode)
             }
-            11 => self.ctl.start_domain(self.handle, flag(input)?),
+            11 => {
+                let start = flag(input)?;
+                self.ctl
+                    .start_domain(&TreeLock::lock()?, self.handle, start)
+            }
             12 => {
                 if !flag(input)? {
                     return Err(EINVAL);
@@ -568,6 +635,10 @@ impl configfs::GroupOperations for ObjectsDir {
             }),
         )
     }
+
+    fn drop_item(&self, child: ArcBorrow<'_, configfs::Group<ObjectDir>>) {
+        self.ctl.forget(item_of(&child));
+    }
 }
 
 /// A queue or port.
@@ -578,6 +649,8 @@ pub(crate) struct ObjectDir {
 
 impl Drop for ObjectDir {
     fn drop(&mut self) {
+        // rmdir dropped the record already (`drop_item`); this one goes
+        // for a directory configfs never linked (its making failed).
         self.ctl.drop_object(self.handle);
     }
 }
@@ -650,10 +723,13 @@ impl Attrs for ObjectDir {
                 let v = num(input, 0, t.ldb_port_cos.max(1) - 1)?;
                 set(&|a| a.cos = v)
             }
-            8 => match parse_link(input).ok_or(EINVAL)? {
-                LinkRequest::Link(q, prio) => self.ctl.link(self.handle, q, Some(prio)),
-                LinkRequest::Unlink(q) => self.ctl.link(self.handle, q, None),
-            },
+            8 => {
+                let (q, prio) = match parse_link(input).ok_or(EINVAL)? {
+                    LinkRequest::Link(q, prio) => (q, Some(prio)),
+                    LinkRequest::Unlink(q) => (q, None),
+                };
+                self.ctl.link(&TreeLock::lock()?, self.handle, q, prio)
+            }
             10 => self.ctl.commit_object(self.handle, flag(input)?),
             _ => Err(EPERM),
         }

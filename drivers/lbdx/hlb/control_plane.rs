@@ -12,7 +12,7 @@
 //! every later operation fails with `ENODEV`.
 
 use super::{
-    configfs::{pin, unpin},
+    configfs::{pin, unpin, TreeLock},
     dataplane::DataPlane,
     domain_run::{DomainRun, RunConfig, RunPort},
     program::Program,
@@ -32,7 +32,7 @@ use kernel::{
 pub(crate) type Handle = u32;
 
 /// The `configfs` item of a record, for `configfs_depend_item()`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ItemRef(pub(crate) NonNull<bindings::config_item>);
 
 // SAFETY: An `ItemRef` is only an address handed back to configfs under the
@@ -366,6 +366,27 @@ impl HlbCtl {
         }
     }
 
+    /// configfs is removing `item` (rmdir): its record, and what it holds,
+    /// goes now rather than when the item's last reference does (an open
+    /// attribute file keeps that for as long as it likes), so a record
+    /// never names an item that left the tree.
+    pub(crate) fn forget(&self, item: ItemRef) {
+        let is = |it: &Option<ItemRef>| *it == Some(item);
+        let found = self.state.lock().domains.iter().find_map(|d| {
+            if is(&d.item) {
+                return Some((d.handle, true));
+            }
+            let o = d.objects.iter().find(|o| is(&o.item))?;
+            Some((o.handle, false))
+        });
+        // Handles are never reused: the record found is the one dropped.
+        match found {
+            Some((h, true)) => self.drop_domain(h),
+            Some((h, false)) => self.drop_object(h),
+            None => (),
+        }
+    }
+
     /// rmdir of a domain (configfs refuses it while started or non-empty).
     pub(crate) fn drop_domain(&self, domain: Handle) {
         let mut st = self.state.lock();
@@ -492,8 +513,9 @@ impl HlbCtl {
     }
 
     /// Writes to a domain's `start`. Starting pins the domain and all its
-    /// objects (rmdir: `EBUSY`) until it stops.
-    pub(crate) fn start_domain(&self, domain: Handle, start: bool) -> Result {
+    /// objects (rmdir: `EBUSY`) until it stops; it fails with `ENOENT`,
+    /// changing nothing, if one of them is being removed.
+    pub(crate) fn start_domain(&self, tree: &TreeLock, domain: Handle, start: bool) -> Result {
         self.live_with_runtime(|pool, domains, prog, runtime| {
             let d = find_domain(domains, domain)?;
             if start == d.started {
@@ -509,7 +531,7 @@ impl HlbCtl {
                     items.push(*item, GFP_KERNEL)?;
                 }
                 for (i, item) in items.iter().enumerate() {
-                    if let Err(e) = pin(*item) {
+                    if let Err(e) = pin(tree, *item) {
                         items.iter().take(i).for_each(|it| unpin(*it));
                         return Err(e);
                     }
@@ -688,8 +710,15 @@ impl HlbCtl {
     }
 
     /// Links (`priority` given) or unlinks (`None`) the queue named `queue`
-    /// to LDB port `port`. A linked queue is pinned (rmdir: `EBUSY`).
-    pub(crate) fn link(&self, port: Handle, queue: &[u8], priority: Option<u32>) -> Result {
+    /// to LDB port `port`. A linked queue is pinned (rmdir: `EBUSY`); one
+    /// being removed cannot be linked (`ENOENT`).
+    pub(crate) fn link(
+        &self,
+        tree: &TreeLock,
+        port: Handle,
+        queue: &[u8],
+        priority: Option<u32>,
+    ) -> Result {
         let priorities = self.totals.priorities;
         self.live(|pool, domains, prog| {
             let d = domains
@@ -723,7 +752,7 @@ impl HlbCtl {
                     }
                     links.reserve(1, GFP_KERNEL)?;
                     if let Some(item) = q_item {
-                        pin(item)?;
+                        pin(tree, item)?;
                     }
                     let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
                     let slot = pool

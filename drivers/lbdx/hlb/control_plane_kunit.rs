@@ -7,6 +7,7 @@
 #[kernel::macros::kunit_tests(lbdx_hlb_control_plane)]
 mod tests {
     use crate::hlb::{
+        configfs::TreeLock,
         control_plane::{HlbCtl, ObjectAttrs, State},
         program::Program,
         resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant, Totals},
@@ -161,7 +162,7 @@ mod tests {
         let (ctl, dev) = setup()?;
         let d = committed_domain(&ctl)?;
         let (q, p) = queue_and_port(&ctl, d)?;
-        ctl.start_domain(d, true)?;
+        ctl.start_domain(&TreeLock::lock()?, d, true)?;
         assert!(ctl.domain(d)?.1 == State::Started);
         let calls = dev.calls.load(Ordering::Relaxed);
         assert_eq!(
@@ -173,11 +174,11 @@ mod tests {
             Err(EBUSY)
         );
         assert_eq!(ctl.commit_object(q, false), Err(EBUSY));
-        assert_eq!(ctl.link(p, b"q", Some(0)), Err(EBUSY));
+        assert_eq!(ctl.link(&TreeLock::lock()?, p, b"q", Some(0)), Err(EBUSY));
         assert_eq!(ctl.commit_domain(d, false), Err(EBUSY));
         assert_eq!(dev.calls.load(Ordering::Relaxed), calls);
-        ctl.start_domain(d, false)?;
-        ctl.link(p, b"q", Some(0))?;
+        ctl.start_domain(&TreeLock::lock()?, d, false)?;
+        ctl.link(&TreeLock::lock()?, p, b"q", Some(0))?;
         Ok(())
     }
 
@@ -186,10 +187,13 @@ mod tests {
         let (ctl, _) = setup()?;
         let d = committed_domain(&ctl)?;
         let (q, p) = queue_and_port(&ctl, d)?;
-        assert_eq!(ctl.link(p, b"nosuch", Some(0)), Err(ENOENT));
-        assert_eq!(ctl.link(p, b"q", Some(8)), Err(EINVAL));
-        ctl.link(p, b"q", Some(3))?;
-        assert_eq!(ctl.link(p, b"q", Some(3)), Err(EEXIST));
+        assert_eq!(
+            ctl.link(&TreeLock::lock()?, p, b"nosuch", Some(0)),
+            Err(ENOENT)
+        );
+        assert_eq!(ctl.link(&TreeLock::lock()?, p, b"q", Some(8)), Err(EINVAL));
+        ctl.link(&TreeLock::lock()?, p, b"q", Some(3))?;
+        assert_eq!(ctl.link(&TreeLock::lock()?, p, b"q", Some(3)), Err(EEXIST));
         assert_eq!(ctl.commit_object(q, false), Err(EBUSY));
         assert_eq!(ctl.commit_object(p, false), Err(EBUSY));
         ctl.drop_object(p);
@@ -205,8 +209,8 @@ mod tests {
         let (ctl, _) = setup()?;
         let d = committed_domain(&ctl)?;
         let (q, p) = queue_and_port(&ctl, d)?;
-        ctl.link(p, b"q", Some(0))?;
-        ctl.start_domain(d, true)?;
+        ctl.link(&TreeLock::lock()?, p, b"q", Some(0))?;
+        ctl.start_domain(&TreeLock::lock()?, d, true)?;
         ctl.reset_domain(d)?;
         assert!(avail_is_total(&ctl));
         assert!(ctl.domain(d)?.1 == State::Staged);

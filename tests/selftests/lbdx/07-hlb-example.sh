@@ -7,17 +7,6 @@
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
-# avail_equals_total BDF: 0 if nothing is held on the device.
-avail_equals_total() {
-	local s=/sys/bus/pci/devices/$1 r
-	for r in domains ldb_queues ldb_ports dir_ports ldb_credits dir_credits atomic_inflights; do
-		[ "$(cat "$s/avail_resources/$r")" = "$(cat "$s/total_resources/$r")" ] ||
-			{ echo "# $1 $r: avail $(cat "$s/avail_resources/$r"), total $(cat "$s/total_resources/$r")"; return 1; }
-	done
-	[ "$(cat "$s/avail_resources/hist_list_entries")" = "$(cat "$s/total_resources/hist_list_entries")" ] &&
-		[ "$(cat "$s/avail_resources/max_contiguous_hist_list_entries")" = "$(cat "$s/total_resources/hist_list_entries")" ]
-}
-
 bdfs=$(expected_bdfs hlb)
 plan $(($(echo "$bdfs" | wc -w) * 3))
 for bdf in $bdfs; do

@@ -144,6 +144,17 @@ mkobj() {
 # path $sys (set by the caller), for before/after comparisons.
 snap() { cat "$sys"/avail_resources/*; }
 
+# avail_equals_total BDF: 0 if nothing is held on the device.
+avail_equals_total() {
+	local s=/sys/bus/pci/devices/$1 r
+	for r in domains ldb_queues ldb_ports dir_ports ldb_credits dir_credits atomic_inflights; do
+		[ "$(cat "$s/avail_resources/$r")" = "$(cat "$s/total_resources/$r")" ] ||
+			{ echo "# $1 $r: avail $(cat "$s/avail_resources/$r"), total $(cat "$s/total_resources/$r")"; return 1; }
+	done
+	[ "$(cat "$s/avail_resources/hist_list_entries")" = "$(cat "$s/total_resources/hist_list_entries")" ] &&
+		[ "$(cat "$s/avail_resources/max_contiguous_hist_list_entries")" = "$(cat "$s/total_resources/hist_list_entries")" ]
+}
+
 # --- offload layer helpers (selftests 13-16 and the fault boot's 20) ---
 
 OFFLOAD=/sys/kernel/lbdx_offload
