@@ -6,6 +6,8 @@
 #   make run     set up, build, boot a VM with one HLB and two DXE models,
 #                load the module, show what it found, power off
 #   make check   every test: host (cargo), KUnit and selftests in the VM
+#   make check-debug  KUnit and selftests on the debug kernel (KASAN,
+#                lockdep, kmemleak scans, DMA-API debugging)
 #   make shell   like run, but leaves an interactive shell in the VM
 #   make bench   the offload layer's benchmarks and the HLB scheduling core
 #                against DPDK event_sw (host): tables and plot in build/bench/
@@ -17,7 +19,7 @@
 
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all setup kernel modules tools run check shell bench clean
+.PHONY: all setup kernel modules tools run check check-debug shell bench clean
 
 all: modules
 
@@ -41,6 +43,9 @@ shell:
 
 check:
 	@$(SCRIPTS)/check.sh
+
+check-debug:
+	@$(SCRIPTS)/check-debug.sh
 
 bench:
 	@$(SCRIPTS)/bench.sh

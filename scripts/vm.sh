@@ -5,11 +5,12 @@
 # boot the guest kernel under QEMU with one vfio-user-pci device per model
 # instance, load lbdx and do what the mode says (see tests/guest/init).
 #
-# LBDX_ONLY=PATTERN runs only the selftests matching it (e.g. "0[79]*").
+# LBDX_ONLY=PATTERN[,PATTERN...] runs only the selftests matching one of
+# them (e.g. "0[79]*").
 # LBDX_DEVSET=faults boots the fault-injection device set instead (three
 # DXEs: one failing 1% of its descriptors, one halting a channel and then
 # hanging, one the selftest removes) and, unless LBDX_ONLY says otherwise,
-# runs only the selftests named *fault*; results in build/vm-MODE-faults/.
+# runs only the selftests named *fault* and the kmemleak scan; results in build/vm-MODE-faults/.
 # Results go to build/vm-MODE/ (or $LBDX_RESULTS): console.log (kernel and init), tap.log
 # (selftests, check mode), devmodel.log, expected (device values), refused
 # (devices the driver must not bind). Exit
@@ -81,7 +82,7 @@ export LBDX_GUEST_TOOLS=$LBDX_GUEST_TARGET/x86_64-unknown-linux-gnu/release
 only=${LBDX_ONLY:-}
 if [ "$devset" = faults ]; then
 	results=${LBDX_RESULTS:-$LBDX_TOP/build/vm-$mode-faults}
-	only=${only:-*fault*}
+	only=${only:-*fault*,99-kmemleak.sh}
 else
 	results=${LBDX_RESULTS:-$LBDX_TOP/build/vm-$mode}
 fi

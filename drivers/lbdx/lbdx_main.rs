@@ -35,8 +35,9 @@ struct LbdxModule {
     #[pin]
     _hlb: driver::Registration<pci::Adapter<hlb::HlbDriver>>,
     // Declared after the HLB driver to drop after it: no domain node is
-    // left when the class goes.
+    // left when the class goes, no HLB in the registry when it is freed.
     _hlb_class: hlb::domain_cdev::CdevClass,
+    _hlbs: hlb::configfs::HlbRegistry,
     #[pin]
     _dxe: driver::Registration<pci::Adapter<dxe::DxeDriver>>,
     // Declared last to drop last: after the engines unregistered.
@@ -46,12 +47,13 @@ struct LbdxModule {
 impl InPlaceModule for LbdxModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         // SAFETY: Called once, here, before the HLB driver registers.
-        unsafe { hlb::configfs::init_registry() };
+        let hlbs = unsafe { hlb::configfs::HlbRegistry::init() };
         try_pin_init!(Self {
             // Initialized first: engines register with it as they probe.
             _offload: offload::Offload::new()?,
             _configfs <- hlb::configfs::subsystem(),
             _hlb_class: hlb::domain_cdev::CdevClass::register()?,
+            _hlbs: hlbs,
             _hlb <- driver::Registration::new(c"lbdx_hlb", module),
             _dxe <- driver::Registration::new(c"lbdx_dxe", module),
         })

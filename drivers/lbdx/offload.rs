@@ -172,5 +172,6 @@ impl Drop for Offload {
         drop(self.backends.take());
         drop(self.root.take());
         capi::drop_done_handles();
+        layer::release();
     }
 }

@@ -7,14 +7,19 @@
 # that exits non-zero without having reported a failure, so a crash
 # mid-test can never pass.
 
-# lbdx.only=PATTERN on the kernel command line (scripts/vm.sh passes
-# $LBDX_ONLY) runs only the selftests whose names match the shell pattern.
+# lbdx.only=PATTERN[,PATTERN...] on the kernel command line (scripts/vm.sh
+# passes $LBDX_ONLY) runs only the selftests whose names match one of the
+# shell patterns.
 only=$(sed -n 's/.*lbdx\.only=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "TAP version 13"
 for t in "$LBDX_SHARE"/selftests/[0-9]*.sh; do
-	# shellcheck disable=SC2254
-	case "$(basename "$t")" in ${only:-*}) ;; *) continue ;; esac
 	name=$(basename "$t")
+	matched=
+	for pat in $(echo "${only:-*}" | tr , ' '); do
+		# shellcheck disable=SC2254
+		case "$name" in $pat) matched=1 ;; esac
+	done
+	[ -n "$matched" ] || continue
 	echo "# selftest: $name"
 	{
 		sh "$t" 2>&1

@@ -50,19 +50,33 @@ extern "C" {
 static SUBSYS: AtomicPtr<bindings::config_group> = AtomicPtr::new(core::ptr::null_mut());
 
 kernel::sync::global_lock! {
-    // SAFETY: Initialized by `init_registry()` in module init, before the
+    // SAFETY: Initialized by `Registry::init()` in module init, before the
     // drivers register.
     unsafe(uninit) static HLBS: Mutex<KVec<(CString, Arc<HlbCtl>)>> = KVec::new();
 }
 
-/// Initializes the registry of bound HLBs.
-///
-/// # Safety
-///
-/// Call exactly once, in module init, before any other function here.
-pub(crate) unsafe fn init_registry() {
-    // SAFETY: By the function's safety requirements.
-    unsafe { HLBS.init() };
+/// The registry of bound HLBs; dropping it (module exit, after the HLB
+/// driver unregistered) frees the registry's storage, which a `static`
+/// would keep past the module's unload.
+pub(crate) struct HlbRegistry(());
+
+impl HlbRegistry {
+    /// Initializes the registry of bound HLBs.
+    ///
+    /// # Safety
+    ///
+    /// Call exactly once, in module init, before any other function here.
+    pub(crate) unsafe fn init() -> Self {
+        // SAFETY: By the function's safety requirements.
+        unsafe { HLBS.init() };
+        Self(())
+    }
+}
+
+impl Drop for HlbRegistry {
+    fn drop(&mut self) {
+        drop(core::mem::take(&mut *HLBS.lock()));
+    }
 }
 
 /// Makes the control plane of the HLB named `bdf` available to configfs.

@@ -156,6 +156,14 @@ pub(crate) unsafe fn init() {
     unsafe { LAYER.init() };
 }
 
+/// Frees what the layer's state owns (module exit, after every backend
+/// unregistered and every request ended): a `static` is never dropped, so
+/// the heap its vectors hold would outlive the module.
+pub(crate) fn release() {
+    let old = core::mem::replace(&mut *LAYER.lock(), Inner::new());
+    drop(old);
+}
+
 /// What to do once the lock is dropped.
 pub(super) enum Step {
     /// Nothing.
