@@ -3,16 +3,18 @@
 //! The DXE watchdog: every 100 ms, on the system workqueue, one
 //! [`Engine::check`] pass (stuck channels, a device that stopped
 //! answering, completions no interrupt announced). It ends by itself when
-//! the engine is closed or dead, or when stopped.
+//! the engine is closed or dead, or when stopped: [`Watchdog::stop`]
+//! returns only once the work function has returned, so no code of the
+//! module runs on the workqueue after it (an unload may follow at once).
 
 use super::engine::Engine;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
-    impl_has_delayed_work, new_delayed_work,
+    bindings, container_of, impl_has_delayed_work, new_delayed_work,
     prelude::*,
-    sync::{Arc, Completion},
+    sync::Arc,
     time::msecs_to_jiffies,
-    workqueue::{self, DelayedWork, WorkItem},
+    workqueue::{self, DelayedWork, Work, WorkItem},
 };
 
 /// Time between two checks, in milliseconds.
@@ -24,9 +26,6 @@ pub(crate) struct Watchdog {
     engine: Arc<Engine>,
     /// Asked to stop.
     stopping: AtomicBool,
-    /// Completed when the watchdog will not run again.
-    #[pin]
-    stopped: Completion,
     #[pin]
     work: DelayedWork<Watchdog>,
 }
@@ -42,7 +41,6 @@ impl Watchdog {
             pin_init!(Self {
                 engine,
                 stopping: AtomicBool::new(false),
-                stopped <- Completion::new(),
                 work <- new_delayed_work!("lbdx_dxe_watchdog"),
             }),
             GFP_KERNEL,
@@ -53,18 +51,26 @@ impl Watchdog {
 
     fn schedule(this: Arc<Self>) {
         let delay = msecs_to_jiffies(PERIOD_MS);
-        if let Err(this) = workqueue::system().enqueue_delayed(this, delay) {
-            // Cannot happen (only the watchdog queues itself); never
-            // leave `stop` waiting.
-            this.stopped.complete_all();
-        }
+        // Only the watchdog queues itself, so it is never queued already.
+        let _ = workqueue::system().enqueue_delayed(this, delay);
     }
 
-    /// Stops the watchdog and waits (up to one period) until it no longer
-    /// runs. Process context; may be called more than once.
+    /// Stops the watchdog and waits until its work function, if queued or
+    /// running, has returned. Process context; may be called more than
+    /// once.
     pub(crate) fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
-        self.stopped.wait_for_completion();
+        // SAFETY: `self.work` is a valid, initialized `DelayedWork`, so the
+        // `Work` it contains is valid too.
+        let work = unsafe { Work::raw_get(DelayedWork::raw_as_work(&self.work)) };
+        // SAFETY: `work` is the `work` member of the `delayed_work` that
+        // `self.work` wraps.
+        let dwork = unsafe { container_of!(work, bindings::delayed_work, work) };
+        // A run that read `stopping` before the store may queue itself once
+        // more; the next one does not. flush_delayed_work() runs a pending
+        // instance at once and returns after the function returned.
+        // SAFETY: `dwork` is valid for as long as `self` is.
+        while unsafe { bindings::flush_delayed_work(dwork) } {}
     }
 }
 
@@ -73,7 +79,6 @@ impl WorkItem for Watchdog {
 
     fn run(this: Arc<Self>) {
         if this.stopping.load(Ordering::Acquire) || !this.engine.check() {
-            this.stopped.complete_all();
             return;
         }
         Self::schedule(this);
