@@ -112,7 +112,8 @@ guest() {
 		     /^1\.\.[0-9]+$/ { want = substr($0, 4) + 0 }
 		     /^(ok|not ok) [0-9]/ { got++ }
 		     /^# selftests done/ { if (name != "" && got != want) bad = bad " " name; done = 1 }
-		     END { if (!done) bad = bad " (runner did not finish)"; if (bad != "") { print "incomplete:" bad; exit 1 } }' \
+		     END { if (!done) bad = bad " (runner did not finish)"; if (name == "") bad = bad " (no selftest ran)"
+		           if (bad != "") { print "incomplete:" bad; exit 1 } }' \
 			"$out/tap.log"
 		result $? "every selftest ($devset) ran its whole plan"
 	else

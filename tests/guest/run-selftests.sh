@@ -15,10 +15,13 @@ echo "TAP version 13"
 for t in "$LBDX_SHARE"/selftests/[0-9]*.sh; do
 	name=$(basename "$t")
 	matched=
+	# The patterns are split on commas, not expanded as file names.
+	set -f
 	for pat in $(echo "${only:-*}" | tr , ' '); do
 		# shellcheck disable=SC2254
 		case "$name" in $pat) matched=1 ;; esac
 	done
+	set +f
 	[ -n "$matched" ] || continue
 	echo "# selftest: $name"
 	{
