@@ -10,7 +10,9 @@
 //! - `layer.rs`: the shared state under one lock; `flow.rs`: a request's
 //!   life (selection, submission, completion, failover, dependents);
 //!   `fast_path.rs`: small requests run on the CPU without allocating;
-//!   `registry.rs`: backends registering and leaving, what sysfs shows.
+//!   `registry.rs`: backends registering and leaving, what sysfs shows;
+//!   `nesting.rs`: steps deferred while a callback or a backend's
+//!   `->submit` runs, so that chains never nest on the stack.
 //! - `request.rs`, `mapping.rs`: a request, and its buffers mapped for DMA.
 //! - `cpu.rs`: the CPU backend.
 //! - `sysfs.rs`: `/sys/kernel/lbdx_offload`.
@@ -34,6 +36,7 @@ mod flow;
 mod glue;
 mod layer;
 mod mapping;
+mod nesting;
 #[cfg(CONFIG_KUNIT)]
 mod offload_kunit;
 mod registry;
@@ -131,7 +134,10 @@ impl Offload {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: Called once, from module init, before anything else of
         // the layer.
-        unsafe { layer::init() };
+        unsafe {
+            layer::init();
+            nesting::init();
+        }
         capi::init_done_handles()?;
         let root = sysfs::Dir::new(None, c"lbdx_offload", sysfs::Root)?;
         let backends = sysfs::Dir::new(Some(root.raw()), c"backends", sysfs::Backends)?;

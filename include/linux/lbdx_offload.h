@@ -52,10 +52,13 @@ struct lbdx_tx;
  * Runs exactly once per request, in the context that completed it: the
  * submitter's own (before lbdx_async_*() returns, when the CPU ran the
  * request inline), a worker thread or an engine's threaded interrupt
- * handler. It must not sleep. It may submit new requests. A request's
- * callback returns before any request depending on it starts, and before
- * lbdx_tx_wait() on it returns or lbdx_tx_status() stops answering
- * -EINPROGRESS.
+ * handler. It must not sleep (it runs with preemption disabled). It may
+ * submit new requests: they start once it returned, never inside it, so a
+ * chain of callbacks each submitting the next uses the stack of one (the
+ * same holds for a report from inside lbdx_backend_ops.submit). A
+ * request's callback returns before any request depending on it starts,
+ * and before lbdx_tx_wait() on it returns or lbdx_tx_status() stops
+ * answering -EINPROGRESS.
  */
 typedef void (*lbdx_callback_t)(void *param, int status, u32 result);
 
@@ -166,7 +169,8 @@ struct lbdx_job {
 /**
  * struct lbdx_backend_ops - what the layer calls.
  * @submit: required. Queue @job and return 0, then report it exactly once
- *	    with lbdx_backend_complete() (possibly before ->submit returns);
+ *	    with lbdx_backend_complete() (possibly before ->submit returns:
+ *	    the layer then acts on the report once ->submit returned);
  *	    or refuse it at once with -EBUSY (full) or any other negative
  *	    errno (going away, dead) and never report it. Must not sleep or
  *	    call any other layer function.

@@ -4,7 +4,10 @@
 //! completion, failover, finishing and starting dependents. Each function
 //! computes a [`Step`] under [`LAYER`] (`layer.rs`) and carries it out
 //! after dropping the lock; a backend's mapping of an attempt is dropped
-//! (unmapped) before the next attempt of the same request runs.
+//! (unmapped) before the next attempt of the same request runs. Callbacks
+//! and backends' `->submit` are call-outs: a step due while one is under
+//! way on this CPU is deferred to the outermost [`run`] (`nesting.rs`), so
+//! nothing here nests on the stack.
 
 use super::{
     backend::{Job, Outcome, Ticket},
@@ -13,9 +16,9 @@ use super::{
     glue,
     layer::{Step, Submit, LAYER, MAX_LEN},
     mapping::{Addrs, Mapping},
+    nesting,
     request::{Finish, Notify, Req},
 };
-use core::ffi::c_void;
 use kernel::{prelude::*, sync::Arc};
 
 /// Selects a backend for a pending `req`.
@@ -102,7 +105,7 @@ impl Submit {
         };
         let step = match ran {
             Some(outcome) => complete_step(self.ticket, outcome),
-            None => match self.ops.submit(&job) {
+            None => match nesting::callout(|| self.ops.submit(&job)) {
                 Ok(()) => Step::None,
                 Err(_) => complete_step_refused(self.ticket),
             },
@@ -130,12 +133,30 @@ fn complete_step_refused(t: Ticket) -> Step {
 }
 
 /// Carries out `first` and everything that follows from it: submissions,
-/// completions, the dependents of completed requests. Only `first`'s own
-/// submissions may run inline (`inline_ok`).
+/// completions, the dependents of completed requests; then, if this is the
+/// outermost `run` of the CPU, every deferred step. Only `first`'s own
+/// submissions may run inline (`inline_ok`). Inside a call-out, `first` is
+/// deferred instead (`nesting.rs`).
 pub(super) fn run(first: Step, inline_ok: bool) {
-    let mut todo: KVec<Step> = KVec::new();
+    if nesting::in_callout() {
+        if let Err((step, inline)) = nesting::defer(first, inline_ok) {
+            carry_out(step, inline, false);
+        }
+        return;
+    }
+    carry_out(first, inline_ok, true);
+}
+
+/// Carries out `first` and what follows, then (if `drain`) the deferred
+/// steps, one after the other on this stack. Dependents of a finished
+/// request are deferred too, so that their order is the queue's.
+fn carry_out(first: Step, inline_ok: bool, drain: bool) {
     let mut next = Some((first, inline_ok));
-    while let Some((step, inline)) = next.take().or_else(|| todo.pop().map(|s| (s, false))) {
+    loop {
+        let Some((step, inline)) = next.take().or_else(|| drain.then(nesting::next).flatten())
+        else {
+            return;
+        };
         match step {
             Step::None => {}
             Step::Submit(s) => next = Some((s.run(inline), inline)),
@@ -152,11 +173,8 @@ pub(super) fn run(first: Step, inline_ok: bool) {
                             },
                         )
                     };
-                    if todo.reserve(1, GFP_ATOMIC).is_err() {
-                        // No memory for the list: go deeper instead.
-                        run(step, false);
-                    } else if let Err(e) = todo.push_within_capacity(step) {
-                        run(e.0, false);
+                    if let Err((step, _)) = nesting::defer(step, false) {
+                        carry_out(step, false, false);
                     }
                 }
             }
@@ -195,7 +213,9 @@ pub(crate) fn start(
     {
         return Err(EINVAL);
     }
-    if depend.is_none() {
+    // Inside a call-out, even a request the CPU would run at once waits for
+    // it to return (`nesting.rs`): the normal path defers it.
+    if depend.is_none() && !nesting::in_callout() {
         let shape = Shape {
             op,
             len: len as u32,
@@ -206,8 +226,9 @@ pub(crate) fn start(
         };
         if let Some(fin) = try_inline(&shape) {
             if let Some(n) = &notify {
-                // SAFETY: The submitter's callback, called once, here.
-                unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
+                n.call(fin);
+                // What the callback submitted waited for it to return.
+                run(Step::None, false);
             }
             return Ok(Submitted::Done(fin));
         }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Safe wrappers over `offload_glue.c`: streaming DMA mapping, buffer and
-//! context checks, the kernel's `xor_gen()`, and the clock. The sysfs
-//! directories of the same glue are wrapped in `sysfs.rs`.
+//! context checks, the per-CPU count of call-outs, the kernel's
+//! `xor_gen()`, and the clock. The sysfs directories of the same glue are
+//! wrapped in `sysfs.rs`.
 
 use core::ffi::c_void;
 use kernel::{device::Device, prelude::*};
@@ -24,6 +25,9 @@ extern "C" {
     fn lbdx_glue_dma_unmap(dev: *mut c_void, addr: u64, len: usize, to_device: bool);
     fn lbdx_glue_linear(va: *const c_void, len: usize) -> bool;
     fn lbdx_glue_may_run_work() -> bool;
+    fn lbdx_glue_callout_enter();
+    fn lbdx_glue_callout_exit();
+    fn lbdx_glue_in_callout() -> bool;
     fn lbdx_glue_xor_gen(dest: *mut c_void, srcs: *mut *mut c_void, src_cnt: u32, bytes: u32);
     fn ktime_get_mono_fast_ns() -> u64;
 }
@@ -70,6 +74,26 @@ pub(super) fn is_linear(va: usize, len: usize) -> bool {
 pub(super) fn may_run_work() -> bool {
     // SAFETY: No arguments; reads the current context only.
     unsafe { lbdx_glue_may_run_work() }
+}
+
+/// Counts a call-out of the layer on this CPU and disables preemption
+/// until [`callout_exit`] (`nesting.rs`).
+pub(super) fn callout_enter() {
+    // SAFETY: No arguments; paired with `callout_exit` by the caller.
+    unsafe { lbdx_glue_callout_enter() }
+}
+
+/// Ends the call-out [`callout_enter`] began.
+pub(super) fn callout_exit() {
+    // SAFETY: The caller began a call-out on this CPU (preemption has been
+    // disabled since).
+    unsafe { lbdx_glue_callout_exit() }
+}
+
+/// Whether a call-out of the layer is under way on this CPU.
+pub(super) fn in_callout() -> bool {
+    // SAFETY: No arguments; reads a per-CPU counter.
+    unsafe { lbdx_glue_in_callout() }
 }
 
 /// `dest[i] ^= srcs[0][i] ^ ... ^ srcs[n - 1][i]` for `i < bytes`, by the

@@ -8,6 +8,7 @@
  * - streaming DMA mapping of one linear buffer (dma_map_single());
  * - whether a buffer lies in the linear map, and whether the caller's
  *   context may run work such as xor_gen();
+ * - the per-CPU count of the layer's call-outs under way (offload/nesting.rs);
  * - kobject directories with show/store attributes under /sys/kernel.
  */
 
@@ -17,6 +18,8 @@
 #include <linux/lbdx_offload.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/raid/xor.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
@@ -71,6 +74,35 @@ bool lbdx_glue_linear(const void *va, size_t len)
 bool lbdx_glue_may_run_work(void)
 {
 	return !in_interrupt() && !irqs_disabled();
+}
+
+/*
+ * Call-outs of the layer (callbacks, backends' ->submit) under way on
+ * each CPU. A call-out runs with preemption disabled, so the count is
+ * that of the running stack and of interrupts that came on top of it.
+ */
+static DEFINE_PER_CPU(unsigned int, lbdx_callouts);
+
+void lbdx_glue_callout_enter(void)
+{
+	preempt_disable();
+	this_cpu_inc(lbdx_callouts);
+}
+
+void lbdx_glue_callout_exit(void)
+{
+	this_cpu_dec(lbdx_callouts);
+	preempt_enable();
+}
+
+/*
+ * Whether a call-out is under way on this CPU. Read with preemption
+ * enabled, a count of 0 may be of a CPU the caller then leaves: it is not
+ * in a call-out on any (a CPU with one under way runs nothing else).
+ */
+bool lbdx_glue_in_callout(void)
+{
+	return this_cpu_read(lbdx_callouts) != 0;
 }
 
 void lbdx_glue_xor_gen(void *dest, void **srcs, unsigned int src_cnt,

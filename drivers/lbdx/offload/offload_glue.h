@@ -17,6 +17,9 @@ void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
 			 bool to_device);
 bool lbdx_glue_linear(const void *va, size_t len);
 bool lbdx_glue_may_run_work(void);
+void lbdx_glue_callout_enter(void);
+void lbdx_glue_callout_exit(void);
+bool lbdx_glue_in_callout(void);
 void lbdx_glue_xor_gen(void *dest, void **srcs, unsigned int src_cnt,
 		       unsigned int bytes);
 

@@ -9,6 +9,7 @@
 use super::{
     backend_select::{Op, Request},
     mapping::Mapping,
+    nesting::{self, Link},
     request_state::RequestState,
 };
 use core::ffi::c_void;
@@ -27,6 +28,19 @@ pub(crate) struct Notify {
     pub(crate) func: Callback,
     /// Its argument, an opaque pointer kept as an integer.
     pub(crate) param: usize,
+}
+
+impl Notify {
+    /// Calls the callback with how its request ended, as a call-out
+    /// (`nesting.rs`): what it submits runs once it returned.
+    pub(super) fn call(&self, fin: Finish) {
+        // SAFETY: The submitter gave a valid callback that may run in any
+        // context but hard interrupt and NMI; the layer calls it exactly
+        // once per request, through here.
+        nesting::callout(|| unsafe {
+            (self.func)(self.param as *mut c_void, fin.status, fin.result)
+        });
+    }
 }
 
 /// How a request ended: the status and result the callback and waiters see.
@@ -72,6 +86,8 @@ pub(crate) struct Req {
     pub(crate) notify: Option<Notify>,
     #[pin]
     pub(super) inner: SpinLockIrq<ReqMut>,
+    /// Room for one deferred step (`nesting.rs`).
+    pub(super) deferred: Link,
     #[pin]
     done: Completion,
 }
@@ -113,6 +129,7 @@ impl Req {
                     result: 0,
                     finished: None,
                 }),
+                deferred: nesting::link(),
                 done <- Completion::new(),
             }),
             GFP_ATOMIC,
@@ -129,18 +146,16 @@ impl Req {
         Ok(r)
     }
 
-    /// Completes the request: runs the callback, then records `fin` and
-    /// wakes the waiters. Returns the requests that waited for it. Called
-    /// once.
+    /// Completes the request: runs the callback (a call-out, see
+    /// `nesting.rs`), then records `fin` and wakes the waiters. Returns the
+    /// requests that waited for it. Called once.
     ///
     /// The callback runs before `fin` is recorded, so that a dependent
     /// submitted meanwhile still waits (and is returned here), and no
     /// dependent's callback can overtake this one's.
     pub(super) fn finish(&self, fin: Finish) -> KVec<Arc<Req>> {
         if let Some(n) = &self.notify {
-            // SAFETY: The submitter gave a valid callback and promised it
-            // runs in any context; it is called exactly once, here.
-            unsafe { (n.func)(n.param as *mut c_void, fin.status, fin.result) };
+            n.call(fin);
         }
         let dependents = {
             let mut m = self.inner.lock();
