@@ -155,7 +155,7 @@ impl Offload {
                 align: 1,
             },
             bandwidth: cpu::Cpu::calibrate().unwrap_or(CPU_DEFAULT_BW),
-            request_cost_ns: cpu::Cpu::measure_handoff().unwrap_or(CPU_REQUEST_COST_NS),
+            request_cost_ns: cpu.measure_handoff().unwrap_or(CPU_REQUEST_COST_NS),
             is_cpu: true,
         };
         let mut this = Self {

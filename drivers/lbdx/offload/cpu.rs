@@ -7,15 +7,17 @@
 //! elsewhere.
 //!
 //! It runs a job in the submitter's thread when the layer allows
-//! ([`Backend::run_inline`]), and otherwise on the unbound system
-//! workqueue, one work item per job, so that it competes with the engines
-//! as a device with its own queue. Its bandwidth estimate starts from a
-//! calibration copy at registration.
+//! ([`Backend::run_inline`]), and otherwise on a workqueue of its own
+//! (unbound, with a rescuer), one work item per job, so that it competes
+//! with the engines as a device with its own queue. [`Cpu::shut_down`]
+//! waits until every work item returned, so no code of the module runs on
+//! that queue after it. Its bandwidth estimate starts from a calibration
+//! copy at registration.
 
 use super::{
     backend::{Backend, Job, Outcome, Refusal, Ticket},
     backend_select::Op,
-    glue,
+    glue::{self, OwnedQueue},
     mapping::MAX_SRCS,
 };
 use core::{
@@ -28,7 +30,7 @@ use kernel::{
     prelude::*,
     sync::{Arc, Completion},
     time::{delay::fsleep, Delta},
-    workqueue::{self, Work, WorkItem},
+    workqueue::{Work, WorkItem},
 };
 
 /// Block of `xor_gen()`: lengths must be multiples of it.
@@ -36,56 +38,52 @@ const XOR_BLOCK: usize = 512;
 /// Alignment `xor_gen()` needs.
 const XOR_ALIGN: u64 = 64;
 
-/// Jobs queued on the workqueue and not finished.
-struct Pending {
-    count: AtomicU32,
-}
-
 /// The CPU backend.
 pub(crate) struct Cpu {
-    pending: Arc<Pending>,
+    queue: OwnedQueue,
     closed: AtomicBool,
+    // Calls of `submit` under way: `shut_down` waits for them.
+    submitting: AtomicU32,
 }
 
 impl Cpu {
-    /// A CPU backend.
+    /// A CPU backend (process context).
     pub(crate) fn new() -> Result<Arc<Self>> {
-        let pending = Arc::new(
-            Pending {
-                count: AtomicU32::new(0),
-            },
-            GFP_KERNEL,
-        )?;
         Ok(Arc::new(
             Self {
-                pending,
+                queue: OwnedQueue::new(c"lbdx_cpu")?,
                 closed: AtomicBool::new(false),
+                submitting: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?)
     }
 
-    /// Refuses new jobs and waits until the queued ones ran (process
-    /// context): after this, no work item of this backend is left.
+    /// Refuses new jobs, waits for the submissions under way, then until
+    /// every queued job ran and its work item returned (process context):
+    /// after this, no work item of this backend is left and none runs.
     pub(crate) fn shut_down(&self) {
-        self.closed.store(true, Ordering::Release);
-        while self.pending.count.load(Ordering::Acquire) != 0 {
-            fsleep(Delta::from_millis(1));
+        self.closed.store(true, Ordering::SeqCst);
+        while self.submitting.load(Ordering::SeqCst) != 0 {
+            fsleep(Delta::from_micros(10));
         }
+        self.queue.flush();
     }
 
-    /// Nanoseconds from queueing a work item on the unbound workqueue to a
-    /// thread waiting for it waking up: the fixed cost of a job this
+    /// Nanoseconds from queueing a work item on this backend's workqueue
+    /// to a thread waiting for it waking up: the fixed cost of a job this
     /// backend does not run inline. The least of a few tries; `None` if it
-    /// cannot be measured.
-    pub(crate) fn measure_handoff() -> Option<u64> {
+    /// cannot be measured. Its work items are waited for by
+    /// [`Cpu::shut_down`] like jobs.
+    pub(crate) fn measure_handoff(&self) -> Option<u64> {
         const TRIES: usize = 8;
         let mut best = u64::MAX;
         for _ in 0..TRIES {
             let done = Arc::pin_init(Completion::new(), GFP_KERNEL).ok()?;
             let signal = done.clone();
             let start = glue::now_ns();
-            workqueue::system_unbound()
+            self.queue
+                .queue()
                 .try_spawn(GFP_KERNEL, move || signal.complete_all())
                 .ok()?;
             done.wait_for_completion();
@@ -120,7 +118,6 @@ struct CpuJob {
     n: usize,
     pattern: u64,
     ticket: Ticket,
-    pending: Arc<Pending>,
     #[pin]
     work: Work<CpuJob>,
 }
@@ -139,13 +136,31 @@ impl WorkItem for CpuJob {
         // until the job is reported, below.
         let outcome = unsafe { execute(this.op, this.len as usize, this.dst, srcs, this.pattern) };
         super::complete(this.ticket, outcome);
-        this.pending.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 impl Backend for Cpu {
     fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
-        if self.closed.load(Ordering::Acquire) {
+        // Counted before `closed` is read: `shut_down` sets `closed`, then
+        // waits for the count, so a job it does not see refused is queued
+        // before it flushes.
+        self.submitting.fetch_add(1, Ordering::SeqCst);
+        let r = self.queue_job(job);
+        self.submitting.fetch_sub(1, Ordering::SeqCst);
+        r
+    }
+
+    fn run_inline(&self, job: &Job<'_>) -> Option<Outcome> {
+        // SAFETY: As in `CpuJob::run`; the layer calls this only with a
+        // job of this backend, before the job is reported.
+        Some(unsafe { execute(job.op, job.len as usize, job.dst, job.srcs, job.pattern) })
+    }
+}
+
+impl Cpu {
+    /// Queues `job` on the workqueue, unless shutting down.
+    fn queue_job(&self, job: &Job<'_>) -> Result<(), Refusal> {
+        if self.closed.load(Ordering::SeqCst) {
             return Err(Refusal::Gone);
         }
         let mut srcs = [0u64; MAX_SRCS];
@@ -160,22 +175,14 @@ impl Backend for Cpu {
                 n,
                 pattern: job.pattern,
                 ticket: job.ticket,
-                pending: self.pending.clone(),
                 work <- new_work!("lbdx_offload::CpuJob::work"),
             }),
             GFP_ATOMIC,
         )
         .map_err(|_| Refusal::Busy)?;
-        self.pending.count.fetch_add(1, Ordering::AcqRel);
         // A fresh item cannot be queued already.
-        let _ = workqueue::system_unbound().enqueue(item);
+        let _ = self.queue.queue().enqueue(item);
         Ok(())
-    }
-
-    fn run_inline(&self, job: &Job<'_>) -> Option<Outcome> {
-        // SAFETY: As in `CpuJob::run`; the layer calls this only with a
-        // job of this backend, before the job is reported.
-        Some(unsafe { execute(job.op, job.len as usize, job.dst, job.srcs, job.pattern) })
     }
 }
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Safe wrappers over `offload_glue.c`: streaming DMA mapping, buffer and
-//! context checks, the per-CPU count of call-outs, the kernel's
-//! `xor_gen()`, and the clock. The sysfs directories of the same glue are
-//! wrapped in `sysfs.rs`.
+//! context checks, the per-CPU count of call-outs, a workqueue of the
+//! module's own ([`OwnedQueue`]), the kernel's `xor_gen()`, and the clock.
+//! The sysfs directories of the same glue are wrapped in `sysfs.rs`.
 
-use core::ffi::c_void;
-use kernel::{device::Device, prelude::*};
+use core::{ffi::c_void, ptr::NonNull};
+use kernel::{bindings, device::Device, prelude::*, workqueue::Queue};
 
 /// `dev` as the C `struct device *` (`Device` wraps it transparently),
 /// passed untyped: its Rust binding is not FFI-safe.
@@ -28,6 +28,9 @@ extern "C" {
     fn lbdx_glue_callout_enter();
     fn lbdx_glue_callout_exit();
     fn lbdx_glue_in_callout() -> bool;
+    fn lbdx_glue_wq_alloc(name: *const kernel::ffi::c_char) -> *mut bindings::workqueue_struct;
+    fn lbdx_glue_wq_flush(wq: *mut bindings::workqueue_struct);
+    fn lbdx_glue_wq_destroy(wq: *mut bindings::workqueue_struct);
     fn lbdx_glue_xor_gen(dest: *mut c_void, srcs: *mut *mut c_void, src_cnt: u32, bytes: u32);
     fn ktime_get_mono_fast_ns() -> u64;
 }
@@ -94,6 +97,51 @@ pub(super) fn callout_exit() {
 pub(super) fn in_callout() -> bool {
     // SAFETY: No arguments; reads a per-CPU counter.
     unsafe { lbdx_glue_in_callout() }
+}
+
+/// A workqueue of this module's own (unbound, with a rescuer). Unlike a
+/// system workqueue it can be waited for: [`OwnedQueue::flush`] and its
+/// drop return only once every work item queued on it has returned, so no
+/// code of the module runs on it afterwards.
+pub(super) struct OwnedQueue {
+    // INVARIANT: A workqueue from `lbdx_glue_wq_alloc`, destroyed on drop.
+    wq: NonNull<bindings::workqueue_struct>,
+}
+
+// SAFETY: Workqueues may be used and destroyed from any thread.
+unsafe impl Send for OwnedQueue {}
+// SAFETY: Queueing and flushing are thread-safe.
+unsafe impl Sync for OwnedQueue {}
+
+impl OwnedQueue {
+    /// A new workqueue named `name` (process context).
+    pub(super) fn new(name: &CStr) -> Result<Self> {
+        // SAFETY: `name` is NUL-terminated; the workqueue copies it.
+        let wq = unsafe { lbdx_glue_wq_alloc(name.as_char_ptr()) };
+        Ok(Self {
+            wq: NonNull::new(wq).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// The queue, to queue work on.
+    pub(super) fn queue(&self) -> &Queue {
+        // SAFETY: By the type invariant, valid until `self` is dropped,
+        // which the borrow outlives not.
+        unsafe { Queue::from_raw(self.wq.as_ptr()) }
+    }
+
+    /// Sleeps until every work item queued so far has returned.
+    pub(super) fn flush(&self) {
+        // SAFETY: By the type invariant.
+        unsafe { lbdx_glue_wq_flush(self.wq.as_ptr()) }
+    }
+}
+
+impl Drop for OwnedQueue {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant; nothing uses it after this.
+        unsafe { lbdx_glue_wq_destroy(self.wq.as_ptr()) }
+    }
 }
 
 /// `dest[i] ^= srcs[0][i] ^ ... ^ srcs[n - 1][i]` for `i < bytes`, by the

@@ -9,6 +9,8 @@
  * - whether a buffer lies in the linear map, and whether the caller's
  *   context may run work such as xor_gen();
  * - the per-CPU count of the layer's call-outs under way (offload/nesting.rs);
+ * - a workqueue of the module's own, which the 7.3 kernel crate cannot
+ *   allocate, flush or destroy;
  * - kobject directories with show/store attributes under /sys/kernel.
  */
 
@@ -24,6 +26,7 @@
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/workqueue.h>
 
 #include "offload_glue.h"
 
@@ -103,6 +106,27 @@ void lbdx_glue_callout_exit(void)
 bool lbdx_glue_in_callout(void)
 {
 	return this_cpu_read(lbdx_callouts) != 0;
+}
+
+/*
+ * An unbound workqueue with a rescuer, for work that must make progress
+ * under memory pressure.
+ */
+struct workqueue_struct *lbdx_glue_wq_alloc(const char *name)
+{
+	return alloc_workqueue("%s", WQ_UNBOUND | WQ_MEM_RECLAIM, 0, name);
+}
+
+/* Waits until every work item queued on @wq so far has returned. */
+void lbdx_glue_wq_flush(struct workqueue_struct *wq)
+{
+	flush_workqueue(wq);
+}
+
+/* Waits until every work item on @wq has returned, then frees it. */
+void lbdx_glue_wq_destroy(struct workqueue_struct *wq)
+{
+	destroy_workqueue(wq);
 }
 
 void lbdx_glue_xor_gen(void *dest, void **srcs, unsigned int src_cnt,

@@ -10,6 +10,7 @@
 
 struct device;
 struct lbdx_kdir;
+struct workqueue_struct;
 
 int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
 		      bool to_device, u64 *addr);
@@ -20,6 +21,9 @@ bool lbdx_glue_may_run_work(void);
 void lbdx_glue_callout_enter(void);
 void lbdx_glue_callout_exit(void);
 bool lbdx_glue_in_callout(void);
+struct workqueue_struct *lbdx_glue_wq_alloc(const char *name);
+void lbdx_glue_wq_flush(struct workqueue_struct *wq);
+void lbdx_glue_wq_destroy(struct workqueue_struct *wq);
 void lbdx_glue_xor_gen(void *dest, void **srcs, unsigned int src_cnt,
 		       unsigned int bytes);
 
