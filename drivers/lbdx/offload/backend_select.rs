@@ -667,6 +667,28 @@ impl BackendTable {
         self.is_registered(id) && self.effective_exclusions(set) & slot_bit(id.slot()) != 0
     }
 
+    /// Adds the backends of `from` to `into`.
+    pub fn merge(&self, into: &mut ExcludeSet, from: &ExcludeSet) {
+        into.mask = self.effective_exclusions(into) | self.effective_exclusions(from);
+        into.gen = self.generation;
+    }
+
+    /// Whether `set` names a backend still registered.
+    pub fn any_excluded(&self, set: &ExcludeSet) -> bool {
+        self.effective_exclusions(set) != 0
+    }
+
+    /// Whether a backend of `set`, still registered, holds attempts (has
+    /// bytes queued): one whose completions will make room.
+    pub fn any_holding(&self, set: &ExcludeSet) -> bool {
+        self.effective_exclusions(set) & self.mask_where(|b| b.queued > 0) != 0
+    }
+
+    /// Whether backend `id` holds attempts (has bytes queued).
+    pub fn holds_any(&self, id: BackendId) -> bool {
+        self.get(id).is_ok_and(|b| b.queued > 0)
+    }
+
     /// The bits of `set` whose slot still holds the backend they named.
     fn effective_exclusions(&self, set: &ExcludeSet) -> SlotMask {
         set.mask & self.mask_where(|b| b.reg <= set.gen)

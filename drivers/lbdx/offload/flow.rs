@@ -10,7 +10,7 @@
 //! nothing here nests on the stack.
 
 use super::{
-    backend::{Job, Outcome, Ticket},
+    backend::{Job, Outcome, Refusal, Ticket},
     backend_select::Op,
     fast_path::{may_inline, try_inline, Shape},
     glue,
@@ -32,10 +32,28 @@ pub(super) fn start_step(req: &Arc<Req>) -> Step {
     g.apply(req, &mut rm, action, now)
 }
 
+/// How an attempt ended, as the layer sees it.
+#[derive(Clone, Copy)]
+enum End {
+    /// The backend reported it.
+    Reported(Outcome),
+    /// It never reached the backend: refused at submission (or its
+    /// buffers could not be mapped). `busy`: for now (full, mapping), not
+    /// for good (going away).
+    Refused { busy: bool },
+}
+
 /// Ends the attempt of ticket `t` with `outcome`; returns what follows.
 pub(super) fn complete_step(t: Ticket, outcome: Outcome) -> Step {
+    end_step(t, End::Reported(outcome))
+}
+
+/// Ends the attempt of ticket `t`; returns what follows. A reported
+/// attempt made room on its backend: the requests waiting for room are
+/// retried, their steps deferred to the `run()` that carries this one out.
+fn end_step(t: Ticket, end: End) -> Step {
     let now = glue::now_ns();
-    let (step, mapping) = {
+    let (step, mapping, waiting) = {
         let mut g = LAYER.lock();
         let Some(f) = g.take_flight(t) else {
             return Step::None;
@@ -43,32 +61,61 @@ pub(super) fn complete_step(t: Ticket, outcome: Outcome) -> Step {
         let len = u64::from(f.req.len);
         if let Some(s) = g.slot_mut(f.attempt.backend) {
             s.stats.in_flight = s.stats.in_flight.saturating_sub(1);
-            match outcome {
-                Outcome::Done { .. } => s.stats.bytes += len,
-                Outcome::Failed | Outcome::TimedOut => {
+            match end {
+                End::Reported(Outcome::Done { .. }) => s.stats.bytes += len,
+                End::Reported(Outcome::Failed | Outcome::TimedOut) => {
                     s.stats.errors += 1;
                     s.stats.failovers += 1;
                 }
-                Outcome::Aborted => s.stats.failovers += 1,
+                End::Reported(Outcome::Aborted) | End::Refused { busy: false } => {
+                    s.stats.failovers += 1
+                }
+                End::Refused { busy: true } => {
+                    s.stats.failovers += 1;
+                    s.stats.busy += 1;
+                }
             }
         }
         g.refresh();
         let mut rm = f.req.inner.lock();
         let mapping = rm.mapping.take();
-        let action = match outcome {
-            Outcome::Done { xor_nonzero } => {
+        let table = &mut g.table;
+        let action = match end {
+            End::Reported(Outcome::Done { xor_nonzero }) => {
                 rm.result = u32::from(xor_nonzero && f.req.op == Op::XorVal);
-                rm.state.complete(&mut g.table, f.attempt, true, now)
+                rm.state.complete(table, f.attempt, true, now)
             }
-            Outcome::Failed => rm.state.complete(&mut g.table, f.attempt, false, now),
-            Outcome::TimedOut => rm.state.timeout(&mut g.table, f.attempt, now),
-            Outcome::Aborted => rm.state.unplug(&mut g.table, f.attempt.backend, now),
+            End::Reported(Outcome::Failed) => rm.state.complete(table, f.attempt, false, now),
+            End::Reported(Outcome::TimedOut) => rm.state.timeout(table, f.attempt, now),
+            End::Reported(Outcome::Aborted) | End::Refused { busy: false } => {
+                rm.state.unplug(table, f.attempt.backend, now)
+            }
+            End::Refused { busy: true } => rm.state.busy(table, f.attempt, now),
         };
-        (g.apply(&f.req, &mut rm, action, now), mapping)
+        let step = g.apply(&f.req, &mut rm, action, now);
+        drop(rm);
+        let waiting = matches!(end, End::Reported(_)).then(|| g.take_waiting());
+        (step, mapping, waiting)
     };
     // Unmap before any next attempt touches the buffers.
     drop(mapping);
+    for req in waiting.into_iter().flat_map(|w| w.oldest_first()) {
+        let step = retry_step(&req);
+        if let Err((step, inline)) = nesting::defer(step, false) {
+            carry_out(step, inline, false);
+        }
+    }
     step
+}
+
+/// A request that waited for room tries again.
+fn retry_step(req: &Arc<Req>) -> Step {
+    let now = glue::now_ns();
+    let mut g = LAYER.lock();
+    g.refresh();
+    let mut rm = req.inner.lock();
+    let action = rm.state.retry(&mut g.table, now);
+    g.apply(req, &mut rm, action, now)
 }
 
 impl Submit {
@@ -84,7 +131,7 @@ impl Submit {
                 }
                 Err(_) => {
                     let t = self.ticket;
-                    return self.done(complete_step_refused(t));
+                    return self.done(end_step(t, End::Refused { busy: true }));
                 }
             },
             None => Addrs::virtual_of(req),
@@ -107,7 +154,12 @@ impl Submit {
             Some(outcome) => complete_step(self.ticket, outcome),
             None => match nesting::callout(|| self.ops.submit(&job)) {
                 Ok(()) => Step::None,
-                Err(_) => complete_step_refused(self.ticket),
+                Err(r) => end_step(
+                    self.ticket,
+                    End::Refused {
+                        busy: r == Refusal::Busy,
+                    },
+                ),
             },
         };
         self.done(step)
@@ -124,12 +176,6 @@ impl Submit {
         }
         step
     }
-}
-
-/// A backend refused the job (or it could not be mapped): back to
-/// selection without counting a failure.
-fn complete_step_refused(t: Ticket) -> Step {
-    complete_step(t, Outcome::Aborted)
 }
 
 /// Carries out `first` and everything that follows from it: submissions,

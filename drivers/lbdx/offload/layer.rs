@@ -69,6 +69,9 @@ pub(crate) struct Stats {
     /// Attempts taken from it and sent back to selection (errors,
     /// timeouts, aborts, refusals, unplug).
     pub(crate) failovers: u64,
+    /// Of the failovers, refusals for now (full, or buffers that could
+    /// not be mapped): the request went elsewhere or waited for room.
+    pub(crate) busy: u64,
     /// Attempts it holds now.
     pub(crate) in_flight: u64,
 }
@@ -138,6 +141,9 @@ pub(crate) struct Inner {
     pub(super) flights: KVec<Option<Flight>>,
     pub(super) free: KVec<u32>,
     pub(super) stamp: u32,
+    // Requests waiting for a busy backend to make room, newest first,
+    // linked through `ReqMut::wait_next`; retried at the next completion.
+    pub(super) waiting: Option<Arc<Req>>,
 }
 
 kernel::sync::global_lock! {
@@ -162,6 +168,41 @@ pub(crate) unsafe fn init() {
 pub(crate) fn release() {
     let old = core::mem::replace(&mut *LAYER.lock(), Inner::new());
     drop(old);
+}
+
+impl Inner {
+    /// Takes the requests waiting for room (a completion made some).
+    pub(super) fn take_waiting(&mut self) -> Waiting {
+        Waiting(self.waiting.take())
+    }
+}
+
+/// Requests taken from the waiting list, linked through their
+/// `ReqMut::wait_next` (each request's lock taken in turn, never two at
+/// once, and never under the layer's lock).
+pub(super) struct Waiting(Option<Arc<Req>>);
+
+impl Waiting {
+    /// The same requests, oldest first (the list is newest first).
+    pub(super) fn oldest_first(self) -> Self {
+        let mut prev = None;
+        let mut cur = self.0;
+        while let Some(r) = cur {
+            cur = core::mem::replace(&mut r.inner.lock().wait_next, prev);
+            prev = Some(r);
+        }
+        Self(prev)
+    }
+}
+
+impl Iterator for Waiting {
+    type Item = Arc<Req>;
+
+    fn next(&mut self) -> Option<Arc<Req>> {
+        let r = self.0.take()?;
+        self.0 = r.inner.lock().wait_next.take();
+        Some(r)
+    }
 }
 
 /// What to do once the lock is dropped.
@@ -228,6 +269,7 @@ impl Inner {
             flights: KVec::new(),
             free: KVec::new(),
             stamp: 0,
+            waiting: None,
         }
     }
 
@@ -344,6 +386,10 @@ impl Inner {
         loop {
             match action {
                 Action::Ignore => return Step::None,
+                Action::Wait => {
+                    rm.wait_next = self.waiting.replace(req.clone());
+                    return Step::None;
+                }
                 Action::Complete(Status::Ok) => {
                     return Step::Finish(
                         req.clone(),

@@ -2,7 +2,7 @@
 
 //! KUnit tests of the async-offload layer as the kernel runs it: every
 //! operation on the CPU backend through the C API, failover from a backend
-//! that fails every job, unregistration of a backend holding jobs (each
+//! that fails every job, requests waiting for a full backend (not failing), unregistration of a backend holding jobs (each
 //! request completes exactly once, late reports ignored), dependencies,
 //! and refusal of bad arguments. They run while the module's other
 //! backends (engines) are registered and restore the policy they change.
@@ -331,6 +331,102 @@ mod tests {
         assert_eq!(s.calls.load(Ordering::Acquire), 1);
         assert!(d.iter().all(|x| *x == 0));
         registry::set_policy(saved);
+        Ok(())
+    }
+
+    /// A copy a backend holds: ticket, destination, source, length.
+    type HeldCopy = (Ticket, u64, u64, u32);
+
+    /// Holds at most two copies and refuses more as busy; `release` does
+    /// the held ones and reports them.
+    struct Small {
+        held: Pin<KBox<SpinLockIrq<KVec<HeldCopy>>>>,
+    }
+
+    impl Backend for Small {
+        fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+            let mut held = self.held.lock();
+            let src = *job.srcs.first().ok_or(Refusal::Gone)?;
+            if held.len() >= 2 {
+                return Err(Refusal::Busy);
+            }
+            held.push((job.ticket, job.dst, src, job.len), GFP_ATOMIC)
+                .map_err(|_| Refusal::Busy)
+        }
+    }
+
+    impl Small {
+        /// Copies and reports what it holds; how many.
+        fn release(&self) -> usize {
+            let held = core::mem::take(&mut *self.held.lock());
+            for (t, dst, src, len) in held.iter() {
+                // SAFETY: Kernel virtual addresses of a copy the layer
+                // gave this backend (no device), not yet reported.
+                unsafe {
+                    ptr::copy_nonoverlapping(
+                        *src as usize as *const u8,
+                        *dst as usize as *mut u8,
+                        *len as usize,
+                    )
+                };
+                crate::offload::complete(*t, Outcome::Done { xor_nonzero: false });
+            }
+            held.len()
+        }
+    }
+
+    #[test]
+    fn a_full_backend_makes_requests_wait_not_fail() -> Result {
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        let others = registry::ids();
+        for id in others.iter() {
+            assert!(registry::set_enabled(*id, false).is_ok());
+        }
+        let held = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
+        let small = Arc::new(Small { held }, GFP_KERNEL)?;
+        let ops: Arc<dyn Backend> = small.clone();
+        let reg = Registration::new(fake_desc(b"kunit-small"), ops)?;
+        let s = seen()?;
+        let sub = with_callback(&s);
+        let src = buf(4096, 11);
+        let mut dsts = KVec::new();
+        let mut txs = KVec::new();
+        // A burst of 8 on a backend with room for 2, nothing else enabled.
+        for _ in 0..8 {
+            let mut d = buf(4096, 0);
+            // SAFETY: As above; `d` is kept in `dsts` until the end.
+            let tx = unsafe {
+                capi::lbdx_async_memcpy(d.as_mut_ptr().cast(), src.as_ptr().cast(), 4096, &sub)
+            };
+            assert!(!is_err(tx));
+            let _ = dsts.push(d, GFP_KERNEL);
+            let _ = txs.push(tx, GFP_KERNEL);
+        }
+        // Each release makes room: the waiting ones are retried.
+        let mut rounds = 0;
+        while s.calls.load(Ordering::Acquire) < 8 && rounds < 20 {
+            small.release();
+            rounds += 1;
+        }
+        let r = registry::report(reg.id()).ok_or(ENODEV);
+        // Everything back as it was before any assertion can return.
+        for id in others.iter() {
+            let _ = registry::set_enabled(*id, true);
+        }
+        let failed = txs.into_iter().filter(|tx| wait(*tx).0 != 0).count();
+        drop(reg);
+        registry::set_policy(saved);
+        let r = r?;
+        assert_eq!(failed, 0);
+        assert_eq!(s.calls.load(Ordering::Acquire), 8);
+        assert_eq!(s.status.load(Ordering::Acquire), 0);
+        assert!(dsts.iter().all(|d| *d == src));
+        // Two taken at first, the other six refused as busy at least once.
+        assert!(r.stats.busy >= 6);
+        assert_eq!(r.stats.errors, 0);
+        assert_eq!(r.stats.in_flight, 0);
+        assert_eq!(r.stats.requests, 8 + r.stats.busy);
         Ok(())
     }
 

@@ -90,6 +90,18 @@ pub(crate) fn find(name: &[u8]) -> Option<BackendId> {
         .map(|s| s.id)
 }
 
+/// Every registered backend.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn ids() -> KVec<BackendId> {
+    let g = LAYER.lock();
+    let mut v = KVec::new();
+    for s in g.slots.iter().flatten() {
+        // Room for every slot is small; a failed push leaves one out.
+        let _ = v.push(s.id, GFP_ATOMIC);
+    }
+    v
+}
+
 /// Sets the operator's `enabled` switch of backend `id`.
 pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
     let mut g = LAYER.lock();

@@ -65,6 +65,8 @@ pub(crate) struct ReqMut {
     pub(super) result: u32,
     /// Set once, when the request completed.
     pub(super) finished: Option<Finish>,
+    /// The next request on the layer's waiting list (`Inner::waiting`).
+    pub(super) wait_next: Option<Arc<Req>>,
 }
 
 /// A request.
@@ -128,6 +130,7 @@ impl Req {
                     dependents: KVec::new(),
                     result: 0,
                     finished: None,
+                    wait_next: None,
                 }),
                 deferred: nesting::link(),
                 done <- Completion::new(),

@@ -3,10 +3,12 @@
 //! Failover state machine of one async-offload request.
 //!
 //! This file owns a request's life from selection to its single
-//! completion: `Pending -> Submitted(attempt) -> Done(status)`. Each event
-//! (start, completion, timeout, unplug of a backend) is a method that
-//! returns the one [`Action`] the caller must take: submit to a backend,
-//! complete the request with a status, or ignore the event. The choice of
+//! completion: `Pending -> Submitted(attempt) -> Done(status)`, with
+//! `Waiting` between two attempts when every backend left is busy. Each
+//! event (start, completion, timeout, unplug of a backend, a refusal for
+//! now, a retry) is a method that returns the one [`Action`] the caller
+//! must take: submit to a backend, complete the request with a status,
+//! wait for room, or ignore the event. The choice of
 //! backend and the per-backend accounting belong to `backend_select.rs`;
 //! this file calls them so that queued bytes stay exact.
 //!
@@ -20,8 +22,17 @@
 //!   completion of a timed-out attempt is stale.
 //! - An unplug takes the request back from the backend without judging it,
 //!   excludes it, and goes back to selection.
+//! - A refusal for now (a full queue, buffers that could not be mapped)
+//!   means "later", not "never": if the backend holds other attempts
+//!   (bytes queued in the table), whose completions make room, it is only
+//!   *skipped* until the next [`RequestState::retry`]; the request goes to
+//!   another backend, or waits ([`Action::Wait`]) when none is left but a
+//!   skipped one that still holds attempts (so a completion will come and
+//!   the caller retries then; skipped ones that hold nothing any more are
+//!   tried again at once). A backend that holds nothing cannot make room
+//!   by completing: its refusal excludes it like an unplug.
 //! - The request completes with [`Status::NoBackend`] only when selection
-//!   finds no capable backend outside its exclusions.
+//!   finds no capable backend outside its exclusions and none is skipped.
 //!
 //! Kernel-free (`core` only, no allocation, no panic reachable from an
 //! argument): compiled into the driver and into the host crate
@@ -57,6 +68,8 @@ pub enum State {
     Pending,
     /// Submitted; waiting for this attempt's completion.
     Submitted(Attempt),
+    /// Every backend left was busy: waiting for [`RequestState::retry`].
+    Waiting,
     /// Completed; nothing more happens.
     Done(Status),
 }
@@ -69,6 +82,9 @@ pub enum Action {
     Submit(Attempt),
     /// Complete the request with this status (happens once per request).
     Complete(Status),
+    /// Keep the request until a backend that refused it for now completes
+    /// an attempt, then call [`RequestState::retry`].
+    Wait,
     /// Nothing: the event was stale or the request is already done.
     Ignore,
 }
@@ -81,6 +97,8 @@ pub struct RequestState {
     // accounted on `a.backend` in the table; `Done` is never left.
     state: State,
     excluded: ExcludeSet,
+    // Busy backends, selectable again at the next retry.
+    skipped: ExcludeSet,
     candidates: SlotMask,
     last_seq: u32,
     submitted_ns: u64,
@@ -93,6 +111,7 @@ impl RequestState {
             req,
             state: State::Pending,
             excluded: ExcludeSet::new(),
+            skipped: ExcludeSet::new(),
             candidates: ALL_SLOTS,
             last_seq: 0,
             submitted_ns: 0,
@@ -138,8 +157,35 @@ impl RequestState {
                 self.candidates = candidates;
                 self.reselect(table, now_ns)
             }
-            State::Submitted(_) | State::Done(_) => Action::Ignore,
+            State::Submitted(_) | State::Waiting | State::Done(_) => Action::Ignore,
         }
+    }
+
+    /// The backend of `attempt` refused it for now at `now_ns`. If it holds
+    /// other attempts (whose completion makes room), it is skipped until
+    /// [`RequestState::retry`]; otherwise excluded, as by an unplug.
+    pub fn busy(&mut self, table: &mut BackendTable, attempt: Attempt, now_ns: u64) -> Action {
+        if !self.is_current(attempt) {
+            return Action::Ignore;
+        }
+        // A stale backend is unregistered: its bytes are gone with it.
+        let _ = table.release(attempt.backend, self.req.len);
+        if table.holds_any(attempt.backend) {
+            table.exclude(&mut self.skipped, attempt.backend);
+        } else {
+            table.exclude(&mut self.excluded, attempt.backend);
+        }
+        self.reselect(table, now_ns)
+    }
+
+    /// A waiting request tries again at `now_ns`, the busy backends
+    /// selectable again.
+    pub fn retry(&mut self, table: &mut BackendTable, now_ns: u64) -> Action {
+        if self.state != State::Waiting {
+            return Action::Ignore;
+        }
+        self.skipped = ExcludeSet::new();
+        self.reselect(table, now_ns)
     }
 
     /// A backend reported `attempt` finished, successfully or not, at
@@ -194,18 +240,35 @@ impl RequestState {
         Action::Complete(status)
     }
 
-    /// Submits to the backend selection picks, or completes with
-    /// [`Status::NoBackend`] when there is none.
+    /// Submits to the backend selection picks; when there is none, waits
+    /// if a busy backend was skipped, or completes with
+    /// [`Status::NoBackend`].
     fn reselect(&mut self, table: &mut BackendTable, now_ns: u64) -> Action {
         let Some(seq) = self.last_seq.checked_add(1) else {
             return self.finish(Status::NoBackend);
         };
-        // Each failed accounting excludes one more backend, so this ends.
-        while let Some(backend) =
-            table.select_in(&self.req, self.candidates, &self.excluded, now_ns)
-        {
+        let mut avoid = self.excluded;
+        table.merge(&mut avoid, &self.skipped);
+        // Each failed accounting excludes one more backend, and the busy
+        // ones are let in again once at most, so this ends.
+        loop {
+            let Some(backend) = table.select_in(&self.req, self.candidates, &avoid, now_ns) else {
+                if table.any_holding(&self.skipped) {
+                    self.state = State::Waiting;
+                    return Action::Wait;
+                }
+                if !table.any_excluded(&self.skipped) {
+                    return self.finish(Status::NoBackend);
+                }
+                // The busy ones hold nothing now: no completion will come
+                // to retry; try them again at once.
+                self.skipped = ExcludeSet::new();
+                avoid = self.excluded;
+                continue;
+            };
             if table.on_submit(backend, self.req.len).is_err() {
                 table.exclude(&mut self.excluded, backend);
+                table.exclude(&mut avoid, backend);
                 continue;
             }
             let attempt = Attempt { backend, seq };
@@ -214,6 +277,5 @@ impl RequestState {
             self.state = State::Submitted(attempt);
             return Action::Submit(attempt);
         }
-        self.finish(Status::NoBackend)
     }
 }

@@ -9,6 +9,7 @@
 //!   requests bytes errors failovers in_flight queued_bytes bandwidth
 //!   health                 ro  healthy | degraded | dead | disabled
 //!   enabled                rw  0 takes the backend out of selection
+//!   busy                   ro  refusals for now (part of failovers)
 //! ```
 //!
 //! Documented in `Documentation/ABI/testing/sysfs-kernel-lbdx-offload`.
@@ -229,9 +230,11 @@ impl Source for BackendDir {
         c"bandwidth",
         c"health",
         c"enabled",
+        c"busy",
     ];
-    const WRITABLE: &'static [bool] =
-        &[false, false, false, false, false, false, false, false, true];
+    const WRITABLE: &'static [bool] = &[
+        false, false, false, false, false, false, false, false, true, false,
+    ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
         let r = registry::report(self.id).ok_or(ENODEV)?;
@@ -246,6 +249,7 @@ impl Source for BackendDir {
             6 => write!(out, "{}", r.bandwidth),
             7 => write!(out, "{}", r.health),
             8 => write!(out, "{}", u8::from(r.enabled)),
+            9 => write!(out, "{}", s.busy),
             _ => return Err(EINVAL),
         }
         .map_err(|_| EOVERFLOW)

@@ -279,6 +279,11 @@ fn repeated_failures_degrade_and_requests_avoid_the_backend() {
 enum Step {
     /// A new request is started.
     New(Request),
+    /// The backend of the `n`th request in flight refuses it for now.
+    Busy(usize),
+    /// Every waiting request tries again (the layer does after a
+    /// completion).
+    Retry,
     /// The `n`th request in flight completes.
     Complete(usize, bool),
     /// The `n`th request in flight times out.
@@ -296,6 +301,54 @@ enum Step {
     Policy(Policy),
     /// The clock advances.
     Advance(u64),
+}
+
+#[test]
+fn a_busy_backend_holding_others_is_skipped_until_the_retry() {
+    let (mut t, ids) = table(&[engine(GB, 8), engine(GB, 8)]);
+    let mut r = RequestState::new(copy(4096));
+    // Two other requests keep both engines holding something.
+    let mut others: Vec<_> = (0..2).map(|_| RequestState::new(copy(100))).collect();
+    let held: Vec<_> = others.iter_mut().map(|o| submitted(o.start(&mut t, 0))).collect();
+    assert_ne!(held[0].backend, held[1].backend);
+    let a1 = submitted(r.start(&mut t, 0));
+    // Busy while holding other jobs: goes to the other engine.
+    let a2 = submitted(r.busy(&mut t, a1, 0));
+    assert_ne!(a2.backend, a1.backend);
+    assert_eq!(queued(&t, a1.backend), 100);
+    // The other one busy too: the request waits, its bytes released.
+    assert_eq!(r.busy(&mut t, a2, 0), Action::Wait);
+    assert_eq!(r.state(), State::Waiting);
+    assert!(ids.iter().all(|id| queued(&t, *id) == 100));
+    // Events of the refused attempts are stale; an unplug is ignored.
+    assert_eq!(r.complete(&mut t, a2, true, 0), Action::Ignore);
+    assert_eq!(r.unplug(&mut t, a1.backend, 0), Action::Ignore);
+    // The retry may pick either again, and succeeds there.
+    let a3 = submitted(r.retry(&mut t, 0));
+    assert_eq!(a3.seq, 3);
+    assert_eq!(r.complete(&mut t, a3, true, 0), Action::Complete(Status::Ok));
+    assert_eq!(r.retry(&mut t, 0), Action::Ignore);
+}
+
+#[test]
+fn a_busy_backend_holding_nothing_is_excluded_like_an_unplug() {
+    let (mut t, _) = table(&[engine(GB, 8)]);
+    let mut r = RequestState::new(copy(4096));
+    let a1 = submitted(r.start(&mut t, 0));
+    assert_eq!(r.busy(&mut t, a1, 0), Action::Complete(Status::NoBackend));
+    assert_eq!(queued(&t, a1.backend), 0);
+}
+
+#[test]
+fn a_waiting_request_whose_busy_backend_left_fails_at_the_retry() {
+    let (mut t, ids) = table(&[engine(GB, 8)]);
+    let mut other = RequestState::new(copy(100));
+    let _held = submitted(other.start(&mut t, 0));
+    let mut r = RequestState::new(copy(4096));
+    let a1 = submitted(r.start(&mut t, 0));
+    assert_eq!(r.busy(&mut t, a1, 0), Action::Wait);
+    let _ = t.unregister(ids[0]).unwrap();
+    assert_eq!(r.retry(&mut t, 0), Action::Complete(Status::NoBackend));
 }
 
 fn any_desc() -> impl Strategy<Value = BackendDesc> {
@@ -356,6 +409,8 @@ fn any_step() -> impl Strategy<Value = Step> {
         8 => any_request().prop_map(Step::New),
         8 => (any::<usize>(), prop::bool::weighted(0.7)).prop_map(|(n, ok)| Step::Complete(n, ok)),
         2 => any::<usize>().prop_map(Step::Timeout),
+        3 => any::<usize>().prop_map(Step::Busy),
+        2 => Just(Step::Retry),
         2 => (any::<usize>(), any::<bool>()).prop_map(|(n, ok)| Step::Late(n, ok)),
         1 => (0usize..16, any::<bool>()).prop_map(|(s, early)| Step::Unplug(s, early)),
         1 => any_desc().prop_map(Step::Register),
@@ -400,6 +455,8 @@ struct Sim {
     stale: Vec<(usize, Attempt)>,
     /// Submissions per backend.
     submissions: BTreeMap<BackendId, u32>,
+    /// Requests waiting for a busy backend.
+    waiting: Vec<usize>,
 }
 
 impl Sim {
@@ -421,6 +478,7 @@ impl Sim {
             flight: Vec::new(),
             stale: Vec::new(),
             submissions: BTreeMap::new(),
+            waiting: Vec::new(),
         }
     }
 
@@ -429,6 +487,11 @@ impl Sim {
         let req = *self.reqs[i].request();
         match action {
             Action::Ignore => {}
+            Action::Wait => {
+                prop_assert_eq!(self.reqs[i].state(), State::Waiting);
+                prop_assert!(!self.waiting.contains(&i), "request {} waits twice", i);
+                self.waiting.push(i);
+            }
             Action::Submit(a) => {
                 let d = self.live.get(&a.backend);
                 prop_assert!(d.is_some(), "request {i} sent to unregistered {a:?}");
@@ -499,6 +562,31 @@ impl Sim {
                     self.act(i, act)?;
                 }
             }
+            Step::Busy(n) => {
+                if let Some((i, a)) = self.take_flight(n) {
+                    // What the table sees: bytes queued (the kernel's
+                    // requests have at least one byte; these may have 0).
+                    let holds = self
+                        .flight
+                        .iter()
+                        .any(|(j, f)| f.backend == a.backend && self.reqs[*j].request().len > 0);
+                    if !holds {
+                        self.tried[i].push(a.backend);
+                    }
+                    self.stale.push((i, a));
+                    let act = self.reqs[i].busy(&mut self.t, a, self.now);
+                    prop_assert!(act != Action::Ignore, "refusal ignored");
+                    // Waiting needs a completion to come: some backend
+                    // must hold an attempt.
+                    prop_assert!(
+                        act != Action::Wait || !self.flight.is_empty(),
+                        "request {} waits with nothing in flight",
+                        i
+                    );
+                    self.act(i, act)?;
+                }
+            }
+            Step::Retry => self.retry()?,
             Step::Timeout(n) => {
                 if let Some((i, a)) = self.take_flight(n) {
                     self.tried[i].push(a.backend);
@@ -587,12 +675,26 @@ impl Sim {
         Ok(())
     }
 
-    /// Completes everything in flight successfully, then checks the end.
-    fn drain(&mut self) -> Result<(), TestCaseError> {
-        while let Some((i, a)) = self.take_flight(0) {
-            let act = self.reqs[i].complete(&mut self.t, a, true, self.now);
-            prop_assert_eq!(act, Action::Complete(Status::Ok));
+    /// Every waiting request tries again; a retry never waits again.
+    fn retry(&mut self) -> Result<(), TestCaseError> {
+        for i in core::mem::take(&mut self.waiting) {
+            let act = self.reqs[i].retry(&mut self.t, self.now);
+            prop_assert!(act != Action::Ignore && act != Action::Wait, "retry gave {:?}", act);
             self.act(i, act)?;
+        }
+        Ok(())
+    }
+
+    /// Completes everything in flight successfully (retrying the waiting
+    /// requests after each round), then checks the end.
+    fn drain(&mut self) -> Result<(), TestCaseError> {
+        while !self.flight.is_empty() || !self.waiting.is_empty() {
+            while let Some((i, a)) = self.take_flight(0) {
+                let act = self.reqs[i].complete(&mut self.t, a, true, self.now);
+                prop_assert_eq!(act, Action::Complete(Status::Ok));
+                self.act(i, act)?;
+            }
+            self.retry()?;
         }
         for (i, n) in self.done.iter().enumerate() {
             prop_assert_eq!(*n, 1, "request {} completed {} times", i, n);
