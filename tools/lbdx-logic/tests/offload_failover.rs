@@ -309,7 +309,10 @@ fn a_busy_backend_holding_others_is_skipped_until_the_retry() {
     let mut r = RequestState::new(copy(4096));
     // Two other requests keep both engines holding something.
     let mut others: Vec<_> = (0..2).map(|_| RequestState::new(copy(100))).collect();
-    let held: Vec<_> = others.iter_mut().map(|o| submitted(o.start(&mut t, 0))).collect();
+    let held: Vec<_> = others
+        .iter_mut()
+        .map(|o| submitted(o.start(&mut t, 0)))
+        .collect();
     assert_ne!(held[0].backend, held[1].backend);
     let a1 = submitted(r.start(&mut t, 0));
     // Busy while holding other jobs: goes to the other engine.
@@ -326,7 +329,10 @@ fn a_busy_backend_holding_others_is_skipped_until_the_retry() {
     // The retry may pick either again, and succeeds there.
     let a3 = submitted(r.retry(&mut t, 0));
     assert_eq!(a3.seq, 3);
-    assert_eq!(r.complete(&mut t, a3, true, 0), Action::Complete(Status::Ok));
+    assert_eq!(
+        r.complete(&mut t, a3, true, 0),
+        Action::Complete(Status::Ok)
+    );
     assert_eq!(r.retry(&mut t, 0), Action::Ignore);
 }
 
@@ -679,7 +685,11 @@ impl Sim {
     fn retry(&mut self) -> Result<(), TestCaseError> {
         for i in core::mem::take(&mut self.waiting) {
             let act = self.reqs[i].retry(&mut self.t, self.now);
-            prop_assert!(act != Action::Ignore && act != Action::Wait, "retry gave {:?}", act);
+            prop_assert!(
+                act != Action::Ignore && act != Action::Wait,
+                "retry gave {:?}",
+                act
+            );
             self.act(i, act)?;
         }
         Ok(())
