@@ -6,7 +6,7 @@
 # the offload sample and test modules built with it, and
 # the device lists in directory DATA (files "expected" and "refused"), and
 # the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl, hlb-dptest,
-# hlb-pipeline), and the guest
+# hlb-pipeline, hlb-badarg), and the guest
 # kernel's own modules lbdx needs (xor_gen) or is compared with (async_tx),
 # listed in load order in /lib/modules/kernel/order.
 set -euo pipefail
@@ -26,7 +26,7 @@ install -m 0644 "$LBDX_TOP"/tests/guest/*.sh "$root/usr/share/lbdx/"
 install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/selftests/"
 install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
 install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
-for t in hlb-dptest hlb-pipeline; do install -m 0755 "$LBDX_GUEST_TOOLS/$t" "$root/usr/bin/$t"; done
+for t in hlb-dptest hlb-pipeline hlb-badarg; do install -m 0755 "$LBDX_GUEST_TOOLS/$t" "$root/usr/bin/$t"; done
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
 # The offload layer's consumers, built next to lbdx.ko (see Kbuild).
 for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko \

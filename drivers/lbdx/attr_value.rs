@@ -6,6 +6,13 @@
 //! A number is decimal or `0x`-prefixed hexadecimal, optionally followed by
 //! one newline: no sign, no spaces, at most [`MAX_INPUT`] bytes. Anything
 //! else is refused, so that a bad write changes nothing.
+//!
+//! A name (of a domain, queue or port directory, and of a queue in a
+//! `links` write) is [`check_name`]'s: 1 to [`NAME_MAX`] bytes of ASCII
+//! letters, digits, `_`, `.` and `-`, the first not `.` or `-`. So a name
+//! never holds white space, a separator or a control character, `links`
+//! lines (`"<queue> <priority>"`) read back unambiguously, `"-<queue>"` is
+//! always an unlink, and no name is `.`, `..` or hidden.
 
 /// Longest input accepted, in bytes, newline included.
 pub const MAX_INPUT: usize = 32;
@@ -41,6 +48,57 @@ pub fn parse_u32_in(input: &[u8], min: u32, max: u32) -> Option<u32> {
     parse_u32(input).filter(|v| (min..=max).contains(v))
 }
 
+/// Longest name of a domain, queue or port, in bytes.
+pub const NAME_MAX: usize = 64;
+
+/// Why [`check_name`] refused a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadName {
+    /// No bytes.
+    Empty,
+    /// More than [`NAME_MAX`] bytes.
+    TooLong,
+    /// Starts with `.` or `-`.
+    BadStart,
+    /// Holds this byte, which no name may (at this byte offset).
+    BadByte(u8, usize),
+}
+
+impl core::fmt::Display for BadName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Empty => f.write_str("empty name"),
+            Self::TooLong => write!(f, "longer than {NAME_MAX} bytes"),
+            Self::BadStart => f.write_str("starts with '.' or '-'"),
+            Self::BadByte(b, at) => write!(
+                f,
+                "byte {b:#04x} at offset {at} is not one of A-Z a-z 0-9 _ . -"
+            ),
+        }
+    }
+}
+
+/// Whether `c` may appear in a name.
+const fn name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')
+}
+
+/// Checks the name of a domain, queue or port: 1 to [`NAME_MAX`] bytes of
+/// `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
+pub fn check_name(name: &[u8]) -> Result<(), BadName> {
+    let first = *name.first().ok_or(BadName::Empty)?;
+    if name.len() > NAME_MAX {
+        return Err(BadName::TooLong);
+    }
+    if let Some(at) = name.iter().position(|&c| !name_byte(c)) {
+        return Err(BadName::BadByte(name[at], at));
+    }
+    if first == b'.' || first == b'-' {
+        return Err(BadName::BadStart);
+    }
+    Ok(())
+}
+
 /// A write to a port's `links`: link `queue` with a priority, or unlink it.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LinkRequest<'a> {
@@ -50,10 +108,12 @@ pub enum LinkRequest<'a> {
     Unlink(&'a [u8]),
 }
 
-/// Parses a write to a port's `links` (names are at most 64 bytes).
+/// Parses a write to a port's `links`: `"<queue> <priority>"` or
+/// `"-<queue>"`, optionally followed by one newline, `<queue>` a name
+/// [`check_name`] accepts.
 pub fn parse_link(input: &[u8]) -> Option<LinkRequest<'_>> {
     let s = input.strip_suffix(b"\n").unwrap_or(input);
-    if s.is_empty() || s.len() > 64 + 1 + 10 {
+    if s.is_empty() || s.len() > NAME_MAX + 1 + 10 {
         return None;
     }
     if let Some(name) = s.strip_prefix(b"-") {
@@ -66,5 +126,5 @@ pub fn parse_link(input: &[u8]) -> Option<LinkRequest<'_>> {
 }
 
 fn valid_name(name: &[u8]) -> bool {
-    !name.is_empty() && name.len() <= 64 && !name.iter().any(|&c| c == b' ' || c == b'/' || c == 0)
+    check_name(name).is_ok()
 }

@@ -12,13 +12,16 @@
 //! goes to the device's control plane (`control_plane.rs`), which holds the
 //! rules; this file parses input, formats output and keeps configfs' view
 //! of what is in use (item dependencies: rmdir then fails with `EBUSY`).
+//! Every name (mkdir of a domain, queue or port, a queue in a `links`
+//! write) must pass `attr_value::check_name`; mkdir of any other fails
+//! with `EINVAL` before anything is made.
 
 use super::{
     control_plane::{Handle, HlbCtl, ItemRef, ObjectAttrs, State},
     resource_pool::ObjectKind,
 };
 use crate::{
-    attr_value::{parse_link, parse_u32, parse_u32_in, LinkRequest},
+    attr_value::{check_name, parse_link, parse_u32, parse_u32_in, LinkRequest},
     hw::hlb_regs,
 };
 use core::{
@@ -385,6 +388,7 @@ impl configfs::GroupOperations for DomainsDir {
     type Child = DomainDir;
 
     fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<DomainDir>, Error>> {
+        check_name(name.to_bytes()).map_err(|_| EINVAL)?;
         let name: CString = name.try_into()?;
         let handle = self.ctl.new_domain(&name)?;
         let dir = DomainDir {
@@ -591,10 +595,8 @@ impl configfs::GroupOperations for ObjectsDir {
     type Child = ObjectDir;
 
     fn make_group(&self, name: &CStr) -> Result<impl PinInit<configfs::Group<ObjectDir>, Error>> {
+        check_name(name.to_bytes()).map_err(|_| EINVAL)?;
         let cname: CString = name.try_into()?;
-        if cname.to_bytes().len() > 64 || cname.to_bytes().contains(&b' ') {
-            return Err(EINVAL);
-        }
         let handle = self.ctl.new_object(self.domain, self.kind, name)?;
         let dir = ObjectDir {
             ctl: self.ctl.clone(),

@@ -241,22 +241,30 @@ unsafe extern "C" fn release(priv_: *mut c_void) {
     f.run.release(f.file);
 }
 
+/// Copies `v` to user memory at `user` (`EFAULT` if it cannot be written).
+fn put<T: kernel::transmute::AsBytes>(user: UserPtr, v: &T) -> Result {
+    UserSlice::new(user, size_of::<T>()).writer().write(v)
+}
+
+/// A failed call changes nothing. Of the calls that copy results back,
+/// `DOMAIN_INFO` changes no state (a fault is just `EFAULT`); `ATTACH`
+/// writes the unchanged request back before it attaches, so a buffer that
+/// cannot be written fails with `EFAULT` and nothing attached, and if the
+/// copy of the result faults anyway (the buffer was made read-only in
+/// between) the attach is undone. `ARM` copies nothing back. `read`
+/// (below) handles its records the same way.
 fn do_ioctl(f: &FileCtx, cmd: u32, arg: usize) -> Result {
     let user = UserPtr::from_addr(arg);
     match cmd {
-        uapi::IOC_DOMAIN_INFO => {
-            let info = f.run.info();
-            UserSlice::new(user, size_of::<uapi::DomainInfo>())
-                .writer()
-                .write(&info)
-        }
+        uapi::IOC_DOMAIN_INFO => put(user, &f.run.info()),
         uapi::IOC_ATTACH => {
-            let (mut r, mut w) =
-                UserSlice::new(user, size_of::<uapi::PortAttach>()).reader_writer();
-            let mut a: uapi::PortAttach = r.read()?;
+            let req: uapi::PortAttach = UserSlice::new(user, size_of::<uapi::PortAttach>())
+                .reader()
+                .read()?;
+            put(user, &req)?;
+            let mut a = req;
             f.run.attach(f.file, &mut a)?;
-            // On a fault the port stays attached until the file closes.
-            w.write(&a)
+            put(user, &a).inspect_err(|_| f.run.undo_attach(f.file, &a))
         }
         uapi::IOC_ARM => {
             let a: uapi::Arm = UserSlice::new(user, size_of::<uapi::Arm>())
@@ -361,19 +369,27 @@ unsafe extern "C" fn read(priv_: *mut c_void, buf: *mut c_char, len: usize) -> i
     if len < rec {
         return ioctl_err(EINVAL);
     }
-    let mut w = UserSlice::new(UserPtr::from_ptr(buf.cast()), len).writer();
     let mut n = 0;
     while n + rec <= len {
-        let a = match f.run.take_alert(f.file) {
-            Ok(a) => a,
+        let slot = UserPtr::from_addr((buf as usize).wrapping_add(n));
+        // A record goes only where it can be written: probe the slot with
+        // a zeroed record first, so that a fault loses no alert.
+        let probed = f
+            .run
+            .peek_alert(f.file)
+            .and_then(|()| put(slot, &uapi::Alert::default()));
+        let taken = probed.and_then(|()| f.run.take_alert(f.file));
+        let done = taken.and_then(|a| {
+            // The slot became unwritable since the probe: put the alert
+            // back at the head of the queue.
+            put(slot, &a).inspect_err(|_| f.run.untake_alert(f.file, a))
+        });
+        match done {
+            Ok(()) => n += rec,
+            // Report what was copied before, or the error.
             Err(e) if n == 0 => return ioctl_err(e),
             Err(_) => break,
-        };
-        if let Err(e) = w.write(&a) {
-            // That alert is lost; report what was copied before it.
-            return if n > 0 { n as isize } else { ioctl_err(e) };
         }
-        n += rec;
     }
     n as isize
 }

@@ -138,9 +138,10 @@ struct Inner {
     dead: bool,
     next_file: u64,
     /// Per port (in `ports` order): the file holding it, the read index it
-    /// armed with, and whether it was detached since the last drain (the
-    /// device kept its producer slot, CQ position, tokens and history, so
-    /// it cannot be attached again until the domain drains).
+    /// armed with, and whether it was mapped or detached since the last
+    /// drain (the device kept its producer slot, CQ position, tokens and
+    /// history, so once detached it cannot be attached again until the
+    /// domain drains).
     owner: KVec<Option<u64>>,
     armed: KVec<Option<u32>>,
     used: KVec<bool>,
@@ -446,6 +447,21 @@ impl DomainRun {
         Ok(())
     }
 
+    /// Undoes `attach` of port (`a.port_type`, `a.id`) by file `file`,
+    /// whose result could not be copied out. The port is free again unless
+    /// the file mapped its producer window or CQ in between: then it waits
+    /// for the next drain, as a port detached at close does.
+    pub(crate) fn undo_attach(&self, file: u64, a: &uapi::PortAttach) {
+        let Some(i) = self.port_index(a.port_type, a.id) else {
+            return;
+        };
+        let mut inner = self.inner.lock();
+        if inner.owner[i] == Some(file) {
+            inner.owner[i] = None;
+            inner.armed[i] = None;
+        }
+    }
+
     /// `ARM`: remembers where file `file`'s consumer reads and arms the
     /// port's CQ interrupt.
     pub(crate) fn arm(&self, file: u64, a: &uapi::Arm) -> Result {
@@ -479,9 +495,13 @@ impl DomainRun {
         let area = uapi::area(offset).ok_or(EINVAL)?;
         let port_of = |s: u32| -> Result<usize> {
             let i = self.port_index(s / 256, s % 256).ok_or(EINVAL)?;
-            if self.inner.lock().owner[i] != Some(file) {
+            let mut inner = self.inner.lock();
+            if inner.owner[i] != Some(file) {
                 return Err(EACCES);
             }
+            // Mapped: the port is not attachable again before a drain,
+            // even if this attach is undone (`undo_attach`).
+            inner.used[i] = true;
             Ok(i)
         };
         match area {
@@ -544,17 +564,31 @@ impl DomainRun {
         mask
     }
 
-    /// `read`: takes the oldest alert of file `file`, if any.
-    pub(crate) fn take_alert(&self, file: u64) -> Result<Alert> {
-        let mut inner = self.inner.lock();
+    /// The alert queue of file `file` (`ENODEV` once the device is gone).
+    fn alerts_of(inner: &mut Inner, file: u64) -> Result<&mut FileAlerts> {
         if inner.dead {
             return Err(ENODEV);
         }
-        let f = inner
+        inner
             .files
             .iter_mut()
+            .map(|f| &mut **f)
             .find(|f| f.file == file)
-            .ok_or(ENODEV)?;
+            .ok_or(ENODEV)
+    }
+
+    /// `read`: whether file `file` has an alert queued (`EAGAIN` if not).
+    pub(crate) fn peek_alert(&self, file: u64) -> Result {
+        match Self::alerts_of(&mut self.inner.lock(), file)?.len {
+            0 => Err(EAGAIN),
+            _ => Ok(()),
+        }
+    }
+
+    /// `read`: takes the oldest alert of file `file`, if any.
+    pub(crate) fn take_alert(&self, file: u64) -> Result<Alert> {
+        let mut inner = self.inner.lock();
+        let f = Self::alerts_of(&mut inner, file)?;
         if f.len == 0 {
             return Err(EAGAIN);
         }
@@ -562,6 +596,23 @@ impl DomainRun {
         f.head = (f.head + 1) % ALERTS_PER_FILE;
         f.len -= 1;
         Ok(a)
+    }
+
+    /// `read`: puts back alert `a`, taken by `take_alert` but not copied
+    /// out, as the oldest of file `file`; counted as dropped if the queue
+    /// filled up in between.
+    pub(crate) fn untake_alert(&self, file: u64, a: Alert) {
+        let mut inner = self.inner.lock();
+        let Ok(f) = Self::alerts_of(&mut inner, file) else {
+            return;
+        };
+        if f.len == ALERTS_PER_FILE {
+            f.dropped = f.dropped.saturating_add(1);
+            return;
+        }
+        f.head = (f.head + ALERTS_PER_FILE - 1) % ALERTS_PER_FILE;
+        f.queue[f.head] = a;
+        f.len += 1;
     }
 
     /// Whether port (`kind`, `id`) is one of this domain's.

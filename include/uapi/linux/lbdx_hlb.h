@@ -74,7 +74,8 @@ struct lbdx_hlb_credit_page {
  * or flags), ENOENT (no such port in this domain), EBUSY (attached by a
  * file already, or detached since the domain last drained: the device kept
  * the port's producer slot, CQ position, tokens and history, so it waits
- * for the drain that follows the last close of the domain).
+ * for the drain that follows the last close of the domain), EFAULT (the
+ * request cannot be read or the result written back: nothing attached).
  *
  * pp_offset and cq_offset are mmap() offsets: map pp_size bytes at
  * pp_offset read-write (the QE ring and the doorbell page) and cq_size

@@ -480,7 +480,14 @@ impl crate::tree::Tree for FakeConfigfs {
             return Err(err(ENOENT));
         }
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        match self.place(path) {
+        let place = self.place(path);
+        // The driver's rule for the names of domains, queues and ports.
+        if matches!(place, Place::Domain { .. } | Place::Object { .. })
+            && lbdx_logic::attr_value::check_name(name.as_bytes()).is_err()
+        {
+            return Err(err(EINVAL));
+        }
+        match place {
             Place::Outside => {}
             Place::Device => {
                 if !self.bound.contains(name) {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use lbdx_logic::attr_value::{check_name, NAME_MAX};
 use serde::Deserialize;
 
 use crate::error::Error;
@@ -248,7 +249,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// A name that can be one directory entry.
+/// A name that can be one directory entry (the device's PCI address).
 fn check_component(what: &str, name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err(format!("{what}: empty name"));
@@ -259,6 +260,17 @@ fn check_component(what: &str, name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A name the driver accepts for a domain, queue or port: the driver's own
+/// check (`drivers/lbdx/attr_value.rs`, through `lbdx-logic`).
+fn check_object_name(what: &str, name: &str) -> Result<(), String> {
+    check_name(name.as_bytes()).map_err(|why| {
+        format!(
+            "{what} {name:?}: {why} (a name is 1 to {NAME_MAX} of A-Z a-z 0-9 _ . -, \
+             not starting with '.' or '-')"
+        )
+    })
+}
+
 /// Names of one kind must be unique and valid.
 fn check_names<'a>(
     what: &str,
@@ -266,7 +278,7 @@ fn check_names<'a>(
 ) -> Result<BTreeSet<&'a str>, String> {
     let mut seen = BTreeSet::new();
     for name in names {
-        check_component(what, name)?;
+        check_object_name(what, name)?;
         if !seen.insert(name) {
             return Err(format!("{what} {name:?} appears twice"));
         }
@@ -279,16 +291,8 @@ impl Spec {
     /// Value ranges are left to the driver, which knows its limits.
     pub fn check(&self) -> Result<(), String> {
         check_component("device", &self.device)?;
-        check_component("domain", &self.domain.name)?;
+        check_object_name("domain", &self.domain.name)?;
         let queues = check_names("queue", self.queue.iter().map(|q| q.name.as_str()))?;
-        for q in &queues {
-            // A link is written as "<queue> <priority>", an unlink as "-<queue>".
-            if q.contains(char::is_whitespace) || q.starts_with('-') {
-                return Err(format!(
-                    "queue {q:?}: a queue name has no white space and does not start with '-'"
-                ));
-            }
-        }
         check_names("ldb_port", self.ldb_port.iter().map(|p| p.name.as_str()))?;
         check_names("dir_port", self.dir_port.iter().map(|p| p.name.as_str()))?;
         for port in &self.ldb_port {
