@@ -33,7 +33,8 @@ cfg=/sys/kernel/config/lbdx/$bdf
 plan $((2 + NCDEV + NACCEPT + NREFUSE))
 
 before=$(snap)
-[ -d "$cfg" ] || mkdir "$cfg"
+made_cfg=
+[ -d "$cfg" ] || { mkdir "$cfg" && made_cfg=1; }
 
 # --- the character device ---------------------------------------------------
 
@@ -171,6 +172,8 @@ refused ... "'...'"
 refused .a "'.a' (leading .)"
 
 teardown "$ref"
+# What this test made goes: the directory pins lbdx.
+[ -z "$made_cfg" ] || rmdir "$cfg"
 [ ! -e "$ref" ] && [ "$(snap)" = "$before" ]
 check $? "$bdf reference domain torn down, avail_resources whole"
 finish

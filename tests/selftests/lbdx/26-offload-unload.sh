@@ -25,6 +25,10 @@ wait_backends() {
 	done
 	[ "$(backends | wc -l)" -ge "$want" ]
 }
+# Earlier tests may leave an HLB's configfs directory, which pins lbdx.
+for d in /sys/kernel/config/lbdx/*/; do
+	[ -d "$d" ] && rmdir "$d" 2>/dev/null
+done
 i=0
 bad=
 while [ $i -lt $CYCLES ]; do
@@ -32,7 +36,7 @@ while [ $i -lt $CYCLES ]; do
 	wait_backends || { bad="cycle $i: backends did not come back: $(backends | tr '\n' ' ')"; break; }
 	otest op=copy size=2097152 count=16 threads=2 inflight=8 policy=cpu-only ||
 		{ bad="cycle $i: $otest_summary"; break; }
-	rmmod lbdx || { bad="cycle $i: rmmod lbdx"; break; }
+	rmmod lbdx || { bad="cycle $i: rmmod lbdx; $(grep '^lbdx' /proc/modules | cut -d' ' -f1,3,4 | tr '\n' ' ')"; break; }
 	i=$((i + 1))
 done
 [ -z "$bad" ]
