@@ -12,7 +12,8 @@
 //!   `fast_path.rs`: small requests run on the CPU without allocating;
 //!   `registry.rs`: backends registering and leaving, what sysfs shows;
 //!   `nesting.rs`: steps deferred while a callback or a backend's
-//!   `->submit` runs, so that chains never nest on the stack.
+//!   `->submit` runs, so that chains never nest on the stack;
+//!   `deadline.rs`: attempts a backend never reports end as timed out.
 //! - `request.rs`, `mapping.rs`: a request, and its buffers mapped for DMA.
 //! - `cpu.rs`: the CPU backend.
 //! - `sysfs.rs`: `/sys/kernel/lbdx_offload`.
@@ -31,6 +32,7 @@ mod backend;
 pub(crate) mod backend_select;
 mod capi;
 mod cpu;
+mod deadline;
 mod fast_path;
 mod flow;
 mod glue;
@@ -118,6 +120,7 @@ impl Drop for Registration {
 /// unregistered.
 pub(crate) struct Offload {
     cpu_reg: Option<Registration>,
+    deadlines: Arc<deadline::Scanner>,
     cpu: Arc<cpu::Cpu>,
     backends: Option<sysfs::Dir<sysfs::Backends>>,
     root: Option<sysfs::Dir<sysfs::Root>>,
@@ -139,6 +142,7 @@ impl Offload {
             nesting::init();
         }
         capi::init_done_handles()?;
+        let deadlines = deadline::start()?;
         let root = sysfs::Dir::new(None, c"lbdx_offload", sysfs::Root)?;
         let backends = sysfs::Dir::new(Some(root.raw()), c"backends", sysfs::Backends)?;
         BACKENDS_DIR.store(backends.raw(), Ordering::Release);
@@ -160,6 +164,7 @@ impl Offload {
         };
         let mut this = Self {
             cpu_reg: None,
+            deadlines,
             cpu: cpu.clone(),
             backends: Some(backends),
             root: Some(root),
@@ -178,6 +183,7 @@ impl Drop for Offload {
         drop(self.backends.take());
         drop(self.root.take());
         capi::drop_done_handles();
+        deadline::stop(&self.deadlines);
         layer::release();
     }
 }

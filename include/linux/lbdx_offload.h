@@ -117,7 +117,10 @@ struct lbdx_tx *lbdx_async_xor_val(void *const *srcs, unsigned int src_cnt,
 
 /*
  * Sleeps until @tx completed; returns its status and, if @result is not
- * NULL, stores its result. Process context only.
+ * NULL, stores its result. Process context only. Not killable (the layer
+ * does not own the buffers); every request ends, at worst once the
+ * layer's deadline (5 s plus 8 times the backend's estimate) expired on
+ * each capable backend.
  */
 int lbdx_tx_wait(struct lbdx_tx *tx, u32 *result);
 /* -EINPROGRESS until @tx completed, then its status. Does not sleep. */
@@ -172,7 +175,11 @@ struct lbdx_job {
  *	    with lbdx_backend_complete() (possibly before ->submit returns:
  *	    the layer then acts on the report once ->submit returned);
  *	    or refuse it at once with -EBUSY (full) or any other negative
- *	    errno (going away, dead) and never report it. Must not sleep or
+ *	    errno (going away, dead) and never report it. An attempt not
+ *	    reported by the layer's deadline (5 s plus 8 times the backend's
+ *	    estimate for its queue) is failed over and its report then
+ *	    ignored: the backend must have stopped touching its buffers by
+ *	    then. Must not sleep or
  *	    call any other layer function.
  * @healthy: optional; whether the backend can take work now: a backend
  *	     that says no is never selected. Called under the layer's

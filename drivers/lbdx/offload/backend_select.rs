@@ -39,6 +39,14 @@ pub const MAX_BACKENDS: usize = 16;
 /// Nanoseconds per second.
 const NS_PER_SEC: u64 = 1_000_000_000;
 
+/// How many times its estimate an attempt may take before the layer gives
+/// up on it (on top of [`DEADLINE_FLOOR_NS`]).
+pub const DEADLINE_MARGIN: u64 = 8;
+/// Least time an attempt may take before the layer gives up on it: well
+/// beyond a backend's own timeouts (a DXE channel's is 1 s plus twice its
+/// queue's transfer time), which stop the work safely first.
+pub const DEADLINE_FLOOR_NS: u64 = 5 * NS_PER_SEC;
+
 /// Fraction bits of the fixed-point time per byte.
 const INV_SHIFT: u32 = 16;
 
@@ -737,6 +745,16 @@ impl BackendTable {
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
         Ok(())
+    }
+
+    /// When the layer gives up on an attempt just submitted to `id` at
+    /// `now_ns` (after [`BackendTable::on_submit`]): `floor_ns` plus
+    /// [`DEADLINE_MARGIN`] times the estimated time to finish everything
+    /// queued on it; `None` for a stale `id`.
+    pub fn deadline_ns(&self, id: BackendId, now_ns: u64, floor_ns: u64) -> Option<u64> {
+        let b = self.get(id).ok()?;
+        let wait = b.completion_ns(0).saturating_mul(DEADLINE_MARGIN);
+        Some(now_ns.saturating_add(floor_ns).saturating_add(wait))
     }
 
     /// The service time of a request of `id` submitted at `submitted_ns`

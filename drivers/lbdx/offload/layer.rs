@@ -29,7 +29,7 @@ use super::{
         BackendId, BackendTable, CandidateCache, HealthRules, Op, Policy, Request, SlotMask,
         MAX_BACKENDS,
     },
-    fast_path,
+    deadline, fast_path,
     request::{Finish, Req, ReqMut},
     request_state::{Action, Attempt, Status},
 };
@@ -128,6 +128,8 @@ pub(super) struct Flight {
     pub(super) req: Arc<Req>,
     pub(super) attempt: Attempt,
     pub(super) stamp: u32,
+    // When the layer gives up on it (`deadline.rs`), monotonic ns.
+    pub(super) deadline: u64,
 }
 
 /// What the layer's lock guards.
@@ -327,14 +329,25 @@ impl Inner {
         fast_path::set_limits(limits, inline);
     }
 
-    /// Records a flight for `attempt` of `req`; `None` without memory.
-    pub(super) fn add_flight(&mut self, req: &Arc<Req>, attempt: Attempt) -> Option<Ticket> {
+    /// Records a flight for `attempt` of `req`, submitted at `now`, and
+    /// makes sure its deadline is watched; `None` without memory.
+    pub(super) fn add_flight(
+        &mut self,
+        req: &Arc<Req>,
+        attempt: Attempt,
+        now: u64,
+    ) -> Option<Ticket> {
         self.stamp = self.stamp.wrapping_add(1);
         let flight = Flight {
             req: req.clone(),
             attempt,
             stamp: self.stamp,
+            deadline: self
+                .table
+                .deadline_ns(attempt.backend, now, deadline::floor_ns())
+                .unwrap_or(u64::MAX),
         };
+        deadline::arm();
         let index = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -365,6 +378,22 @@ impl Inner {
         // Cannot fail: room was reserved when the entry was created.
         let _ = self.free.push_within_capacity(index);
         f
+    }
+
+    /// Up to `out.len()` tickets of flights past their deadline at `now`,
+    /// into `out`: how many, and whether any flight is left to watch.
+    pub(super) fn expired(&self, now: u64, out: &mut [Ticket]) -> (usize, bool) {
+        let mut n = 0;
+        let mut any = false;
+        for (i, f) in self.flights.iter().enumerate() {
+            let Some(f) = f else { continue };
+            any = true;
+            if f.deadline <= now && n < out.len() {
+                out[n] = ticket(i as u32, f.stamp);
+                n += 1;
+            }
+        }
+        (n, any)
     }
 
     /// The ticket of a flight of backend `id`, if it holds one.
@@ -409,7 +438,7 @@ impl Inner {
                     )
                 }
                 Action::Submit(attempt) => {
-                    let ticket = self.add_flight(req, attempt);
+                    let ticket = self.add_flight(req, attempt, now);
                     match (ticket, self.slot_mut(attempt.backend)) {
                         (Some(ticket), Some(slot)) => {
                             slot.stats.requests += 1;

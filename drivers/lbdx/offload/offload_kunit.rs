@@ -2,9 +2,11 @@
 
 //! KUnit tests of the async-offload layer as the kernel runs it: every
 //! operation on the CPU backend through the C API, failover from a backend
-//! that fails every job, requests waiting for a full backend (not failing), unregistration of a backend holding jobs (each
-//! request completes exactly once, late reports ignored), dependencies,
-//! and refusal of bad arguments. They run while the module's other
+//! that fails every job, requests waiting for a full backend (not
+//! failing), the layer's deadline for an attempt never reported,
+//! unregistration of a backend holding jobs (each request completes
+//! exactly once, late reports ignored), dependencies, and refusal of bad
+//! arguments. They run while the module's other
 //! backends (engines) are registered and restore the policy they change.
 
 #[kernel::macros::kunit_tests(lbdx_offload)]
@@ -427,6 +429,56 @@ mod tests {
         assert_eq!(r.stats.errors, 0);
         assert_eq!(r.stats.in_flight, 0);
         assert_eq!(r.stats.requests, 8 + r.stats.busy);
+        Ok(())
+    }
+
+    #[test]
+    fn an_attempt_never_reported_ends_at_its_deadline() -> Result {
+        use crate::offload::deadline;
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        // A short floor: the scan runs every 100 ms.
+        let floor = deadline::set_floor_ns(50_000_000);
+        let tickets = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
+        let holding = Arc::new(Holding { tickets }, GFP_KERNEL)?;
+        let ops: Arc<dyn Backend> = holding.clone();
+        let reg = Registration::new(fake_desc(b"kunit-silent"), ops)?;
+        let s = seen()?;
+        let src = buf(65536, 13);
+        let mut dst = buf(65536, 0);
+        // SAFETY: As above; `dst` is kept until the end.
+        let tx = unsafe {
+            capi::lbdx_async_memcpy(
+                dst.as_mut_ptr().cast(),
+                src.as_ptr().cast(),
+                65536,
+                &with_callback(&s),
+            )
+        };
+        let held = core::mem::take(&mut *holding.tickets.lock());
+        // Given up on within 2 s (old code: never), then done elsewhere.
+        let mut waited = 0;
+        // SAFETY: A live handle.
+        while unsafe { capi::lbdx_tx_status(tx) } != 0 && waited < 200 {
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
+            waited += 1;
+        }
+        let r = registry::report(reg.id()).ok_or(ENODEV);
+        // The late report changes nothing.
+        for t in held.iter() {
+            crate::offload::complete(*t, Outcome::Done { xor_nonzero: true });
+        }
+        drop(reg);
+        deadline::set_floor_ns(floor);
+        registry::set_policy(saved);
+        assert_eq!(held.len(), 1);
+        assert_eq!(wait(tx).0, 0);
+        assert!(waited < 200);
+        assert_eq!(s.calls.load(Ordering::Acquire), 1);
+        assert!(dst == src);
+        let r = r?;
+        assert_eq!(r.stats.errors, 1);
+        assert_eq!(r.stats.in_flight, 0);
         Ok(())
     }
 

@@ -528,3 +528,24 @@ fn estimates_saturate_instead_of_overflowing() {
     t.on_submit(ids[1], u64::MAX).unwrap();
     assert!(t.select(&copy(u64::MAX), &NONE, 0).is_some());
 }
+
+#[test]
+fn a_deadline_is_the_floor_plus_a_margin_over_the_queue_estimate() {
+    use lbdx_logic::offload::backend_select::DEADLINE_MARGIN;
+    let (mut t, ids) = table(&[engine(GB, 2_000)]);
+    let floor = 5 * GB;
+    // Nothing queued: the floor plus the margin over the request cost.
+    assert_eq!(
+        t.deadline_ns(ids[0], 100, floor),
+        Some(100 + floor + DEADLINE_MARGIN * 2_000)
+    );
+    // 1 MB queued at 1 GB/s: a millisecond more, times the margin.
+    t.on_submit(ids[0], 1_000_000).unwrap();
+    let d = t.deadline_ns(ids[0], 0, floor).unwrap();
+    let want = floor + DEADLINE_MARGIN * (2_000 + 1_000_000);
+    assert!(d.abs_diff(want) <= DEADLINE_MARGIN * 20, "{d} vs {want}");
+    // Saturates rather than wrapping; a stale backend has none.
+    assert_eq!(t.deadline_ns(ids[0], u64::MAX, floor), Some(u64::MAX));
+    t.unregister(ids[0]).unwrap();
+    assert_eq!(t.deadline_ns(ids[0], 0, floor), None);
+}
