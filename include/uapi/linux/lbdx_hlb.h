@@ -116,7 +116,7 @@ struct lbdx_hlb_arm {
  * raised for the domain (a QE refused with an alarm). poll() reports
  * EPOLLPRI while alerts are queued; read() blocks for one unless the file is
  * O_NONBLOCK (then EAGAIN). A buffer shorter than one record: EINVAL.
- * At most 64 alerts are queued per file; further ones are counted in
+ * At most 32 alerts are queued per file; further ones are counted in
  * "dropped" of the next record.
  */
 struct lbdx_hlb_alert {
