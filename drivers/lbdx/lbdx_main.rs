@@ -13,6 +13,7 @@
 //! - [`dxe`]: the DMA/XOR engine.
 //! - [`offload`]: the async-offload layer over the engines and the CPU.
 //! - [`sysfs`]: read-only sysfs attribute groups (over the C glue).
+//! - [`work_sync`]: waiting for a self-requeueing delayed work item to end.
 
 use kernel::{driver, pci, prelude::*, InPlaceModule};
 
@@ -27,6 +28,7 @@ mod kunit_tests;
 mod offload;
 mod pci_id;
 mod sysfs;
+mod work_sync;
 
 #[pin_data]
 struct LbdxModule {

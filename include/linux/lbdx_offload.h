@@ -109,8 +109,10 @@ struct lbdx_tx *lbdx_async_fill(void *dst, u64 pattern, size_t len,
 struct lbdx_tx *lbdx_async_xor(void *dst, void *const *srcs,
 			       unsigned int src_cnt, size_t len,
 			       const struct lbdx_submit *submit);
-/* Whether srcs[0] ^ ... ^ srcs[src_cnt - 1] is all zero; the answer is
- * the callback's or lbdx_tx_wait()'s result, not an error. */
+/*
+ * Whether srcs[0] ^ ... ^ srcs[src_cnt - 1] is all zero; the answer is
+ * the callback's or lbdx_tx_wait()'s result, not an error.
+ */
 struct lbdx_tx *lbdx_async_xor_val(void *const *srcs, unsigned int src_cnt,
 				   size_t len,
 				   const struct lbdx_submit *submit);
@@ -137,8 +139,10 @@ int lbdx_offload_set_policy(const char *name);
 
 /* ---- Backends ------------------------------------------------------------ */
 
-/* Operations, as bits of lbdx_backend_desc.ops_mask and values of
- * lbdx_job.op. */
+/*
+ * Operations, as bits of lbdx_backend_desc.ops_mask and values of
+ * lbdx_job.op.
+ */
 enum lbdx_op {
 	LBDX_OP_COPY = 0,
 	LBDX_OP_FILL = 1,

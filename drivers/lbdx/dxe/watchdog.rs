@@ -10,11 +10,11 @@
 use super::engine::Engine;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{
-    bindings, container_of, impl_has_delayed_work, new_delayed_work,
+    impl_has_delayed_work, new_delayed_work,
     prelude::*,
     sync::Arc,
     time::msecs_to_jiffies,
-    workqueue::{self, DelayedWork, Work, WorkItem},
+    workqueue::{self, DelayedWork, WorkItem},
 };
 
 /// Time between two checks, in milliseconds.
@@ -60,17 +60,7 @@ impl Watchdog {
     /// once.
     pub(crate) fn stop(&self) {
         self.stopping.store(true, Ordering::Release);
-        // SAFETY: `self.work` is a valid, initialized `DelayedWork`, so the
-        // `Work` it contains is valid too.
-        let work = unsafe { Work::raw_get(DelayedWork::raw_as_work(&self.work)) };
-        // SAFETY: `work` is the `work` member of the `delayed_work` that
-        // `self.work` wraps.
-        let dwork = unsafe { container_of!(work, bindings::delayed_work, work) };
-        // A run that read `stopping` before the store may queue itself once
-        // more; the next one does not. flush_delayed_work() runs a pending
-        // instance at once and returns after the function returned.
-        // SAFETY: `dwork` is valid for as long as `self` is.
-        while unsafe { bindings::flush_delayed_work(dwork) } {}
+        crate::work_sync::flush_until_idle(&self.work);
     }
 }
 

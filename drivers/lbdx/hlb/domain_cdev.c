@@ -214,7 +214,7 @@ static int lbdx_hlb_open(struct inode *inode, struct file *file)
 	struct lbdx_hlb_file *f;
 	int ret;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc_obj(*f);
 	if (!f)
 		return -ENOMEM;
 	mutex_lock(&cd->lock);
@@ -381,7 +381,7 @@ int lbdx_hlb_cdev_create(struct device *parent, const char *name,
 	struct lbdx_hlb_cdev *cd;
 	int minor, ret;
 
-	cd = kzalloc(sizeof(*cd), GFP_KERNEL);
+	cd = kzalloc_obj(*cd);
 	if (!cd)
 		return -ENOMEM;
 	cd->nodename = kstrdup(nodename, GFP_KERNEL);

@@ -23,11 +23,11 @@
 use super::{backend::Outcome, backend::Ticket, flow::complete, glue, layer::LAYER};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use kernel::{
-    bindings, container_of, impl_has_delayed_work, new_delayed_work,
+    impl_has_delayed_work, new_delayed_work,
     prelude::*,
     sync::{Arc, ArcBorrow},
     time::msecs_to_jiffies,
-    workqueue::{self, DelayedWork, Work, WorkItem},
+    workqueue::{self, DelayedWork, WorkItem},
 };
 
 /// Time between two scans, in milliseconds.
@@ -114,17 +114,7 @@ pub(crate) fn stop(s: &Scanner) {
         SCANNER.store(core::ptr::null_mut(), Ordering::Release);
     }
     s.stopping.store(true, Ordering::Release);
-    // SAFETY: `s.work` is a valid, initialized `DelayedWork`, so the
-    // `Work` it contains is valid too.
-    let work = unsafe { Work::raw_get(DelayedWork::raw_as_work(&s.work)) };
-    // SAFETY: `work` is the `work` member of the `delayed_work` that
-    // `s.work` wraps.
-    let dwork = unsafe { container_of!(work, bindings::delayed_work, work) };
-    // A scan that read `stopping` before the store may queue itself once
-    // more; the next one does not. flush_delayed_work() runs a pending one
-    // at once and returns after the function returned.
-    // SAFETY: `dwork` is valid for as long as `s` is.
-    while unsafe { bindings::flush_delayed_work(dwork) } {}
+    crate::work_sync::flush_until_idle(&s.work);
 }
 
 impl WorkItem for Scanner {

@@ -30,6 +30,11 @@
 
 #include "offload_glue.h"
 
+/*
+ * checkpatch asks for each EXPORT_SYMBOL to follow its function: these
+ * functions are defined in Rust (offload/capi.rs), so their exports can
+ * only stand here, together.
+ */
 EXPORT_SYMBOL_GPL(lbdx_async_memcpy);
 EXPORT_SYMBOL_GPL(lbdx_async_fill);
 EXPORT_SYMBOL_GPL(lbdx_async_xor);

@@ -120,8 +120,8 @@ struct lbdx_hlb_arm {
  * "dropped" of the next record.
  */
 struct lbdx_hlb_alert {
-	__u32 code;		/* alarm code: 0x0c NoCredit, 0x0d BadQe,
-				 * 0x0e NoHistory, 0x0f BadToken */
+	/* alarm code: 0x0c NoCredit, 0x0d BadQe, 0x0e NoHistory, 0x0f BadToken */
+	__u32 code;
 	__u32 port_type;	/* LBDX_HLB_PORT_* of the port that wrote the QE */
 	__u32 port_id;		/* its device port number */
 	__u32 dropped;		/* alerts lost before this one (queue full) */
