@@ -185,3 +185,14 @@ fn device_reset_ends_a_delayed_reset_and_a_stall_at_once() {
     dxe.reset();
     assert_eq!(r(&dxe, 0, regs::CH_STATUS), regs::CH_STATUS_QUIESCENT);
 }
+
+#[test]
+fn reset_of_a_quiescent_channel_is_immediate() {
+    let mem = Arc::new(VecMemory::with_region(RAM, 4 << 20));
+    let dxe = dxe("reset-delay=150", &mem);
+    // Disabled (as at probe): over within the write.
+    w(&dxe, 0, regs::CH_CTRL, regs::CH_CTRL_RESET);
+    assert_eq!(r(&dxe, 0, regs::CH_STATUS), regs::CH_STATUS_QUIESCENT);
+    w(&dxe, 0, regs::CH_RING_SIZE, 4);
+    assert_eq!(r(&dxe, 0, regs::CH_RING_SIZE), 4);
+}

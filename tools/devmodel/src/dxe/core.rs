@@ -235,7 +235,14 @@ impl DxeCore {
             _ => {
                 if let Some((ch, reg)) = self.channel_reg(off) {
                     let delay = self.faults.reset_delay();
-                    if reg == regs::CH_CTRL && value & regs::CH_CTRL_RESET != 0 && !delay.is_zero()
+                    // A channel that is already quiescent has nothing to
+                    // abandon: its reset is over at once.
+                    let quiet =
+                        self.channels[ch].status(self.busy(ch)) & regs::CH_STATUS_QUIESCENT != 0;
+                    if reg == regs::CH_CTRL
+                        && value & regs::CH_CTRL_RESET != 0
+                        && !delay.is_zero()
+                        && !quiet
                     {
                         let c = &mut self.channels[ch];
                         if c.resetting.is_none() {

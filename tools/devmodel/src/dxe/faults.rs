@@ -14,7 +14,8 @@
 //! * `stall-len=L`: the first executed descriptor of exactly L bytes stays
 //!   in progress, without moving data, until its channel or the device is
 //!   reset (a channel that makes no progress);
-//! * `reset-delay=MS`: a channel reset takes MS milliseconds (1..=10000):
+//! * `reset-delay=MS`: a channel reset takes MS milliseconds (1..=10000)
+//!   unless the channel is quiescent already:
 //!   until then `CH_STATUS.QUIESCENT` reads 0, the channel ignores writes,
 //!   and when it ends, the descriptor it abandoned (if one was in
 //!   progress) writes its destination one last time, with [`LATE_BYTE`],
