@@ -292,11 +292,25 @@ impl Engine {
 
     /// Last step of shutdown, after [`Engine::close`] and once nothing else
     /// runs recoveries: resets the device and aborts every job still in a
-    /// ring. Jobs of a quarantined engine are not reported by the driver
-    /// (the offload layer fails them over as the engine unregisters).
-    /// Process context.
+    /// ring. If the device reset does not end, bus mastering is cleared
+    /// first (no function reset: the unbind holds the device lock), and
+    /// if that cannot be confirmed either the jobs are quarantined. Jobs
+    /// of a quarantined engine are not reported by the driver (the offload
+    /// layer fails them over as the engine unregisters). Process context.
     pub(crate) fn quiesce(&self) {
-        self.reset_device();
+        if !self.reset_device() && !pci_stop::clear_master(&self.pdev) {
+            let kept: usize = self.channels().map(Channel::quarantine).sum();
+            if !self.quarantined.swap(true, Ordering::AcqRel) {
+                self.stats
+                    .quarantined
+                    .fetch_add(kept as u64, Ordering::Relaxed);
+                dev_crit!(
+                    self.dev,
+                    "DXE reset did not end and bus mastering is not confirmed off; {} job(s) quarantined, rings never freed\n",
+                    kept
+                );
+            }
+        }
         if self.quarantined.load(Ordering::Acquire) {
             return;
         }
