@@ -34,10 +34,17 @@ devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 # The fault set: fault plans count descriptors from model start, so they
 # get a boot of their own. Its test (20-offload-faults.sh) removes dxe2.
 # Seed 7 fails no descriptor among the first 170 (the probe-time self-test).
+# 24-dxe-reset-faults.sh loads lbdx again (test 20 unloads it), brings dxe2
+# back and stalls one 20000-byte copy on dxe2 (channel reset over in 20 ms,
+# well within the 100 ms the driver waits: waited for) and on dxe1, which
+# the driver reset when it hung (500 ms: device reset); the abandoned copy
+# writes its destination late. Test 20 never submits 20000 bytes (its
+# sizes are 512..16384), and halted channels reset at once. dxe0 is not
+# used: its re-probe may fail the DMA self-test (1% of descriptors fail).
 if [ "$devset" = faults ]; then
 	devices=("dxe:dxe0,rate=1G,faults=error-rate=0.01@${LBDX_FAULT_SEED:-7}"
-		"dxe:dxe1,rate=512M,channels=2,faults=halt=0@500;halt=1@100;hang@${LBDX_HANG_AT:-6000}"
-		dxe:dxe2,rate=1G)
+		"dxe:dxe1,rate=512M,channels=2,faults=halt=0@500;halt=1@100;hang@${LBDX_HANG_AT:-6000};stall-len=20000;reset-delay=500"
+		"dxe:dxe2,rate=1G,faults=stall-len=20000;reset-delay=20")
 fi
 # check adds an HLB with non-default totals, so sysfs is seen to follow the
 # device rather than the DLB 2.0 defaults, and devices the driver must

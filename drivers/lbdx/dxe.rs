@@ -18,6 +18,7 @@ mod channel;
 mod driver;
 mod engine;
 mod irq;
+mod pci_stop;
 mod ring;
 mod selftest;
 mod sysfs;

@@ -3,7 +3,7 @@
  * lbdx_glue.c - the only C in the lbdx module.
  *
  * Why it exists: the Rust `kernel` crate of Linux 7.3 has no abstraction
- * for two things the driver needs:
+ * for three things the driver needs:
  *
  * - sysfs attributes of a device. This file builds read-only attribute
  *   groups at run time from a table of names and hands every read to one
@@ -16,12 +16,16 @@
  *   inline, and a dependency needs the item's subsystem and, to be safe
  *   against a racing rmdir(), the subsystem's mutex; the wrappers below
  *   are used by hlb/configfs.rs.
+ * - stopping the DMA of a PCI function the driver gives up on: the crate's
+ *   pci::Device has set_master() but neither a clear_master() nor a
+ *   function reset; the wrappers at the end are used by dxe/pci_stop.rs.
  */
 
 #include <linux/configfs.h>
 #include <linux/device.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -185,4 +189,42 @@ int lbdx_configfs_depend(struct config_group *subsys, struct config_item *item)
 	if (!item->ci_group)
 		return -ENOENT;
 	return configfs_depend_item_unlocked(s, item);
+}
+
+/**
+ * lbdx_pci_clear_master() - keep a PCI function from starting DMA
+ * @dev: the struct device of a PCI function
+ *
+ * Clears Bus Master Enable, then reads the command register back.
+ *
+ * Return: 0 if the read-back shows bus mastering off; -EIO if it does not,
+ * or if config space does not answer (reads all ones).
+ */
+int lbdx_pci_clear_master(struct device *dev)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	u16 cmd;
+
+	pci_clear_master(pdev);
+	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) ||
+	    PCI_POSSIBLE_ERROR(cmd))
+		return -EIO;
+	return cmd & PCI_COMMAND_MASTER ? -EIO : 0;
+}
+
+/**
+ * lbdx_pci_try_reset_function() - reset a PCI function unless it is locked
+ * @dev: the struct device of a PCI function
+ *
+ * pci_try_reset_function(): saves config space, resets the function (FLR
+ * or another method the PCI core finds), restores config space. Fails with
+ * -EAGAIN instead of waiting when the device lock is held, e.g. by an
+ * unbind that waits for the caller's work item. Process context; sleeps.
+ *
+ * Return: 0 or a negative errno.
+ */
+int lbdx_pci_try_reset_function(struct device *dev)
+{
+	might_sleep();
+	return pci_try_reset_function(to_pci_dev(dev));
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Interface of lbdx_glue.c, the module's C glue; its Rust mirrors are the
- * `extern "C"` blocks in sysfs.rs and hlb/configfs.rs.
+ * `extern "C"` blocks in sysfs.rs, hlb/configfs.rs and dxe/pci_stop.rs.
  */
 #ifndef LBDX_GLUE_H
 #define LBDX_GLUE_H
@@ -26,5 +26,7 @@ void lbdx_configfs_add_default_group(struct config_group *child,
 void lbdx_configfs_tree_lock(struct config_group *subsys);
 void lbdx_configfs_tree_unlock(struct config_group *subsys);
 int lbdx_configfs_depend(struct config_group *subsys, struct config_item *item);
+int lbdx_pci_clear_master(struct device *dev);
+int lbdx_pci_try_reset_function(struct device *dev);
 
 #endif /* LBDX_GLUE_H */

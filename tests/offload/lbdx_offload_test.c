@@ -34,6 +34,7 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/lbdx_offload.h>
@@ -122,6 +123,11 @@ module_param(timeout, uint, 0444);
 MODULE_PARM_DESC(timeout,
 		 "Milliseconds without any completion after which a thread gives up and counts what is outstanding as lost (default: 60000)");
 
+static unsigned int recheck_ms;
+module_param(recheck_ms, uint, 0444);
+MODULE_PARM_DESC(recheck_ms,
+		 "Check each destination again this many milliseconds after its request completed, before its slot is reused: catches a backend that writes after completing (default: 0, no second check)");
+
 enum test_mode { MODE_COPY, MODE_FILL, MODE_XOR, MODE_XOR_VAL, MODE_MIX };
 static const char *const mode_names[] = {
 	[MODE_COPY] = "copy", [MODE_FILL] = "fill", [MODE_XOR] = "xor",
@@ -144,6 +150,7 @@ struct test_stats {
 	u64 data_errors;	/* destination bytes wrong */
 	u64 source_errors;	/* a source changed */
 	u64 guard_errors;	/* bytes outside the destination changed */
+	u64 late_writes;	/* destination changed after completion */
 	u64 xor_val_errors;	/* wrong xor-validate answer */
 	u64 xor_val_zero;	/* xor-validate requests of each outcome */
 	u64 xor_val_nonzero;
@@ -623,6 +630,16 @@ static void finish_one(struct test_slot *s)
 		report(thr, s, req, "guard byte at %d is 0x%02x, want 0x%02x",
 		       where, s->dst[where], s->poison);
 	}
+	if (!recheck_ms || bad >= 0)
+		return;
+	msleep(recheck_ms);
+	bad = check_dst(s);
+	if (bad >= 0) {
+		st->late_writes++;
+		report(thr, s, req, "dst+%lu: byte %lld is 0x%02x %u ms after completion, want 0x%02x: written after the request completed",
+		       (unsigned long)(s->dst - s->dst_buf - TEST_GUARD),
+		       bad, s->dst[bad], recheck_ms, dst_byte(s, bad));
+	}
 }
 
 static bool any_done(struct test_thread *thr)
@@ -936,7 +953,7 @@ static int __init lbdx_offload_test_init(void)
 	failures = sum.refused + sum.status_eio + sum.status_canceled +
 		   sum.status_other + sum.status_mismatch + sum.data_errors +
 		   sum.source_errors + sum.guard_errors + sum.xor_val_errors +
-		   sum.timed_out + sum.doubled + sum.stray + sum.order_errors +
+		   sum.late_writes + sum.timed_out + sum.doubled + sum.stray + sum.order_errors +
 		   sum.early_callbacks + sum.api_errors;
 	if (ret)
 		failures++;
@@ -945,12 +962,12 @@ static int __init lbdx_offload_test_init(void)
 	pr_info("%llu tests, %llu failures, %llu iops, %llu KB/s\n",
 		sum.submitted + sum.refused + sum.api_checks, failures, iops,
 		kbps);
-	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, xor_val %llu (checked %llu zero, %llu nonzero); dependents %llu, out of order %llu, called back before their dependency %llu; API checks %llu, failed %llu; %llu bytes in %llu ms\n",
+	pr_info("submitted %llu, refused %llu, completed %llu, timed out %llu, lost %llu, double %llu, stray %llu; status -EIO %llu, -ECANCELED %llu, other %llu, mismatch %llu; data %llu, sources %llu, guards %llu, late %llu, xor_val %llu (checked %llu zero, %llu nonzero); dependents %llu, out of order %llu, called back before their dependency %llu; API checks %llu, failed %llu; %llu bytes in %llu ms\n",
 		sum.submitted, sum.refused, sum.completed, sum.timed_out, sum.lost,
 		sum.doubled, sum.stray, sum.status_eio, sum.status_canceled,
 		sum.status_other, sum.status_mismatch, sum.data_errors,
-		sum.source_errors, sum.guard_errors, sum.xor_val_errors,
-		sum.xor_val_zero, sum.xor_val_nonzero, sum.dependents,
+		sum.source_errors, sum.guard_errors, sum.late_writes,
+		sum.xor_val_errors, sum.xor_val_zero, sum.xor_val_nonzero, sum.dependents,
 		sum.order_errors, sum.early_callbacks, sum.api_checks,
 		sum.api_errors, sum.bytes, ms);
 

@@ -21,6 +21,9 @@ pub(crate) struct Caps {
     pub(crate) max_ring_size: u32,
     /// Nominal throughput in MiB/s (0: not stated).
     pub(crate) nominal_bw: u32,
+    /// Channel resets report their end in `CH_STATUS.QUIESCENT` (minor
+    /// version 1 or later).
+    pub(crate) quiescent: bool,
 }
 
 impl Caps {
@@ -34,6 +37,8 @@ impl Caps {
             channels: bar.read32(dxe_regs::NUM_CHANNELS),
             max_ring_size: bar.read32(dxe_regs::MAX_RING_SIZE),
             nominal_bw: bar.read32(dxe_regs::NOMINAL_BW),
+            quiescent: dxe_regs::version_minor(bar.read32(dxe_regs::VERSION))
+                >= dxe_regs::VERSION_MINOR_CHAN_QUIESCENT,
         };
         if c.channels == 0 || c.channels > dxe_regs::CHAN_MAX {
             return Err("channel count outside 1..=32");

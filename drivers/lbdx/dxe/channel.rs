@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One DXE channel: which ring slot holds which job, the doorbell, the
-//! completion records retired in ring order, and the channel reset that
-//! recovers a halted or stuck channel.
+//! One DXE channel: which ring slot holds which job, the doorbell and the
+//! completion records retired in ring order. The channel reset that
+//! recovers a halted or stuck channel is in `channel/reset.rs`.
 //!
 //! Locking: `slots`, a spinlock taken with interrupts off, covers the ring
 //! indices and the jobs in flight; submission takes only it, from any
@@ -12,6 +12,10 @@
 //! jobs are reported in ring order, and holds the batch they retire. The
 //! batch is reported after `slots` is released, so a report may submit
 //! again.
+
+mod reset;
+
+pub(crate) use reset::ResetResult;
 
 use super::ring::Ring;
 use crate::{
@@ -79,6 +83,11 @@ struct Slots {
     /// Channel resets so far: the high half of every cookie, so that a
     /// record from before a reset is never taken for a later job.
     generation: u32,
+    /// A channel or device reset is under way (from the resetting write
+    /// until the device is quiescent and the jobs are ended): submissions
+    /// are refused with `Busy`, so that nothing rings the doorbell of a
+    /// channel being reset.
+    resetting: bool,
 }
 
 /// How a channel is loaded, for the watchdog and channel choice.
@@ -101,15 +110,6 @@ pub(crate) enum Why {
     Stuck(Delta),
 }
 
-/// What a channel reset found and did.
-pub(crate) struct Reset {
-    /// The halt cause in `CH_STATUS` before the reset (0: not halted).
-    pub(crate) cause: u8,
-    /// Jobs ended by the driver (the first with the given outcome, the
-    /// rest aborted).
-    pub(crate) ended: usize,
-}
-
 /// One channel.
 ///
 /// # Invariants
@@ -119,6 +119,8 @@ pub(crate) struct Reset {
 #[pin_data]
 pub(crate) struct Channel {
     index: u32,
+    /// The device reports `CH_STATUS.QUIESCENT` (DXE 1.1 or later).
+    has_quiescent: bool,
     ring: Ring,
     #[pin]
     slots: SpinLockIrq<Slots>,
@@ -136,12 +138,14 @@ fn cookie(generation: u32, index: u32) -> u64 {
 
 impl Channel {
     /// Allocates channel `index` with a ring of `slots` descriptors and
-    /// room for `max_srcs` xor sources per descriptor.
+    /// room for `max_srcs` xor sources per descriptor; `has_quiescent`:
+    /// the device reports `CH_STATUS.QUIESCENT`.
     pub(crate) fn new(
         dev: &Device<Bound>,
         index: u32,
         slots: u32,
         max_srcs: usize,
+        has_quiescent: bool,
     ) -> Result<impl PinInit<Self, Error>> {
         if index >= regs::CHAN_MAX {
             return Err(EINVAL);
@@ -155,6 +159,7 @@ impl Channel {
         // INVARIANT: `index` checked above, `reaped` sized for every slot.
         Ok(try_pin_init!(Self {
             index,
+            has_quiescent,
             ring,
             slots <- new_spinlock_irq!(Slots {
                 head: 0,
@@ -164,6 +169,7 @@ impl Channel {
                 progress: Instant::now(),
                 open: true,
                 generation: 0,
+                resetting: false,
             }),
             reaped <- new_mutex!(reaped),
             occupancy: AtomicU32::new(0),
@@ -221,15 +227,21 @@ impl Channel {
         self.write_reg(bar, regs::CH_CTRL, regs::CH_CTRL_ENABLE);
     }
 
-    /// Resets the channel and starts it on its (empty) ring.
-    pub(crate) fn start(&self, bar: &Bar0<'_>) {
-        let mut s = self.slots.lock();
+    /// Resets the channel, waits until it is quiescent and starts it on
+    /// its (empty) ring. `ETIMEDOUT` if it does not go quiescent. Process
+    /// context (probe).
+    pub(crate) fn start(&self, bar: &Bar0<'_>) -> Result {
         self.write_reg(bar, regs::CH_CTRL, regs::CH_CTRL_RESET);
+        if !self.wait_quiescent(|| Some(self.read_reg(bar, regs::CH_STATUS))) {
+            return Err(ETIMEDOUT);
+        }
+        let mut s = self.slots.lock();
         // INVARIANT: The ring is empty (probe) and the reset zeroed the
         // device's indices.
         s.head = 0;
         s.tail = 0;
         self.program(bar);
+        Ok(())
     }
 
     /// The descriptor for `job` in ring slot `slot`; an xor's sources go
@@ -285,6 +297,9 @@ impl Channel {
         let mut s = self.slots.lock();
         if !s.open {
             return Err(Refusal::Gone);
+        }
+        if s.resetting {
+            return Err(Refusal::Busy);
         }
         let used = s.tail.wrapping_sub(s.head);
         if used >= self.ring.slots() {
@@ -383,66 +398,6 @@ impl Channel {
         }
         batch.iter().for_each(&report);
         batch.clear();
-    }
-
-    /// Resets the channel if `why` still holds, which abandons the
-    /// descriptor in progress, and ends every job in it: those the device
-    /// completed as it reported them, the next one (the one that halted
-    /// the channel or made no progress) failed or timed out, the rest
-    /// aborted. Then starts the channel on its empty ring again, unless
-    /// it is closed. `None` if `why` no longer holds (another path
-    /// recovered the channel, or it made progress meanwhile) or the
-    /// device is gone. Process context.
-    pub(crate) fn reset(
-        &self,
-        bar: &SharedBar0,
-        why: Why,
-        report: impl Fn(&Finished),
-    ) -> Option<Reset> {
-        let mut batch = self.reaped.lock();
-        let reset = {
-            let bar = bar.try_access()?;
-            let mut s = self.slots.lock();
-            let status = self.read_reg(&bar, regs::CH_STATUS);
-            let (go, first) = match why {
-                Why::Halted => (
-                    status != u32::MAX && status & regs::CH_STATUS_HALTED != 0,
-                    Outcome::Failed,
-                ),
-                Why::Stuck(limit) => {
-                    self.collect(&mut s, &mut batch);
-                    (
-                        s.head != s.tail && s.progress.elapsed() > limit,
-                        Outcome::TimedOut,
-                    )
-                }
-            };
-            go.then(|| {
-                self.write_reg(&bar, regs::CH_CTRL, regs::CH_CTRL_RESET);
-                self.collect(&mut s, &mut batch);
-                let completed = batch.len();
-                self.end_all(&mut s, &mut batch, Some(first));
-                s.generation = s.generation.wrapping_add(1);
-                // INVARIANT: The reset zeroed the device's indices.
-                s.head = 0;
-                s.tail = 0;
-                if s.open {
-                    self.program(&bar);
-                }
-                let cause = if status & regs::CH_STATUS_HALTED != 0 {
-                    (status >> regs::CH_STATUS_HALT_CAUSE_SHIFT) as u8
-                } else {
-                    0
-                };
-                Reset {
-                    cause,
-                    ended: batch.len() - completed,
-                }
-            })
-        };
-        batch.iter().for_each(&report);
-        batch.clear();
-        reset
     }
 
     /// Stops taking jobs and ends every job in the channel: as the device

@@ -75,7 +75,9 @@ impl Drop for Running {
 ///    any more;
 /// 2. `running` stops the engine: every submit is refused with `Gone`,
 ///    the watchdog ends, the device is reset so that it touches no buffer
-///    any more, and every job still in a ring is reported aborted;
+///    any more, and every job still in a ring is reported aborted (but for
+///    a quarantined engine, whose jobs the driver never reports: see
+///    `engine/recovery.rs`);
 /// 3. the sysfs files go;
 /// 4. the offload registration drops: the layer fails over whatever it
 ///    still holds and ignores later reports;

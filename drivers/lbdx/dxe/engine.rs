@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A DXE engine at run time: its channels, whether it takes work, where
-//! finished jobs go, and its recoveries: halted channels (error vector),
-//! channels that make no progress and a device that stopped answering
-//! (both found by the watchdog, `watchdog.rs`).
+//! A DXE engine at run time: its channels, whether it takes work and
+//! where finished jobs go. Its recoveries (halted channels, channels that
+//! make no progress, a device that stopped answering) are in
+//! `engine/recovery.rs`.
 //!
 //! Life: *self-test* (probe: only the self-test submits, its jobs are
 //! tallied here), *open* (the offload layer submits, jobs are reported to
 //! it), then *closed* (unbind) or *dead* (the device stopped answering).
 //! Closed and dead refuse every job ([`Refusal::Gone`]).
 
+mod recovery;
+
 use super::{
     caps::Caps,
-    channel::{Channel, Finished, Why},
+    channel::{Channel, Finished},
 };
 use crate::{
     bringup::{ControlNotifier, SharedBar0},
@@ -22,11 +24,9 @@ use crate::{
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use kernel::{
     device::{Bound, Device},
-    io::{poll::read_poll_timeout, Io},
     pci,
     prelude::*,
     sync::{aref::ARef, Arc},
-    time::Delta,
 };
 
 /// Descriptors per channel ring (fewer if the device's rings are smaller).
@@ -35,11 +35,6 @@ const RING_SLOTS: u32 = 256;
 const MAX_SRCS: u32 = 64;
 /// Bandwidth assumed for an engine that states none, bytes per second.
 const DEFAULT_BANDWIDTH: u64 = 16 << 30;
-/// Least time a channel may hold jobs without finishing one.
-const STALL_FLOOR_MS: u64 = 1000;
-/// How many times the nominal transfer time of the bytes queued in the
-/// whole engine a channel may wait on top of the floor.
-const STALL_MARGIN: u64 = 2;
 
 const SELF_TEST: u8 = 0;
 const OPEN: u8 = 1;
@@ -59,6 +54,11 @@ pub(crate) struct Stats {
     pub(crate) halts: AtomicU64,
     /// Channels reset because they made no progress.
     pub(crate) timeouts: AtomicU64,
+    /// Device resets because a channel reset did not end in time.
+    pub(crate) escalations: AtomicU64,
+    /// Jobs kept, unreported, because the device could not be stopped
+    /// (see `recovery.rs`, quarantine).
+    pub(crate) quarantined: AtomicU64,
 }
 
 /// What the self-test's jobs came to.
@@ -77,6 +77,9 @@ struct Tally {
 /// A bound DXE engine.
 pub(crate) struct Engine {
     dev: ARef<Device>,
+    /// The same device as a PCI function, for bus-master control and
+    /// function reset.
+    pdev: ARef<pci::Device>,
     bar: SharedBar0,
     caps: Caps,
     channels: KVec<Pin<KBox<Channel>>>,
@@ -89,6 +92,9 @@ pub(crate) struct Engine {
     /// Descriptors ask for completion interrupts (`CAPS.INTR`).
     intr: bool,
     state: AtomicU8,
+    /// The device could not be stopped when it died: its jobs and rings
+    /// are kept (see `recovery.rs`).
+    quarantined: AtomicBool,
     stats: Stats,
     tally: Tally,
 }
@@ -121,16 +127,24 @@ impl Engine {
         };
         let mut channels = KVec::with_capacity(caps.channels as usize, GFP_KERNEL)?;
         for c in 0..caps.channels {
-            let ch = KBox::pin_init(Channel::new(dev, c, slots, max_srcs)?, GFP_KERNEL)?;
-            channels.push(ch, GFP_KERNEL)?;
+            let ch = Channel::new(dev, c, slots, max_srcs, caps.quiescent)?;
+            channels.push(KBox::pin_init(ch, GFP_KERNEL)?, GFP_KERNEL)?;
         }
-        let regs = bar.access(dev)?;
+        let bar0 = bar.access(dev)?;
         for ch in &channels {
-            ch.start(regs);
+            ch.start(bar0).inspect_err(|_| {
+                dev_err!(
+                    dev,
+                    "channel {} not quiescent {} ms after its reset; not binding\n",
+                    ch.index(),
+                    regs::CH_RESET_TIMEOUT_MS
+                );
+            })?;
         }
         Ok(Arc::new(
             Self {
                 dev: dev.into(),
+                pdev: pdev.into(),
                 bar,
                 caps,
                 channels,
@@ -139,6 +153,7 @@ impl Engine {
                 job_cost_ns: AtomicU64::new(0),
                 intr: caps.ops & regs::CAP_INTR != 0,
                 state: AtomicU8::new(SELF_TEST),
+                quarantined: AtomicBool::new(false),
                 stats: Stats::default(),
                 tally: Tally::default(),
             },
@@ -302,160 +317,6 @@ impl Engine {
             }
         }
         Err(Refusal::Busy)
-    }
-
-    /// Whether recoveries may touch the device.
-    fn serving(&self) -> bool {
-        matches!(self.state.load(Ordering::Acquire), SELF_TEST | OPEN)
-    }
-
-    /// Recovers every halted channel: resets it, reports the job at its
-    /// head failed and the rest aborted, and starts it again. Process
-    /// context.
-    pub(crate) fn recover_halted(&self) {
-        if !self.serving() {
-            return;
-        }
-        let Some(halted) = self
-            .bar
-            .try_access()
-            .map(|b| b.read32(regs::HALTED_CHANNELS))
-        else {
-            return;
-        };
-        if halted == u32::MAX {
-            // Not answering: the watchdog declares it dead.
-            return;
-        }
-        for ch in self.channels() {
-            if halted & (1 << ch.index()) == 0 {
-                continue;
-            }
-            let Some(r) = ch.reset(&self.bar, Why::Halted, |f| self.deliver(ch.index(), f)) else {
-                continue;
-            };
-            self.stats.halts.fetch_add(1, Ordering::Relaxed);
-            dev_warn!(
-                self.dev,
-                "channel {} halted (cause {:#04x}); reset and restarted it, {} job(s) failed over (the first failed, the rest aborted)\n",
-                ch.index(),
-                r.cause,
-                r.ended
-            );
-        }
-    }
-
-    /// How long a channel may hold jobs without finishing one, with
-    /// `queued` bytes waiting in the whole engine: a floor of one second
-    /// (emulated devices are slow) plus twice their nominal transfer time.
-    fn stall_limit(&self, queued: u64) -> Delta {
-        let ms = queued.saturating_mul(STALL_MARGIN * 1000) / self.bandwidth().max(1);
-        Delta::from_millis(i64::try_from(STALL_FLOOR_MS.saturating_add(ms)).unwrap_or(i64::MAX))
-    }
-
-    /// One watchdog pass: declares the engine dead if the device stopped
-    /// answering, retires what the interrupts have not, recovers halted
-    /// channels whose interrupt was missed and resets channels stuck for
-    /// longer than their limit. Returns whether to keep watching.
-    pub(crate) fn check(&self) -> bool {
-        if !self.serving() {
-            return false;
-        }
-        let regs = self
-            .bar
-            .try_access()
-            .map(|b| (b.read32(regs::ID), b.read32(regs::HALTED_CHANNELS)));
-        let halted = match regs {
-            Some((id, halted)) if id != u32::MAX => halted,
-            _ => {
-                self.die(regs.map_or(u32::MAX, |(id, _)| id));
-                return false;
-            }
-        };
-        for i in 0..self.channels.len() {
-            self.reap(i);
-        }
-        if halted != 0 {
-            self.recover_halted();
-        }
-        let queued = self.channels().map(|c| c.load().queued).sum();
-        let limit = self.stall_limit(queued);
-        for ch in self.channels() {
-            let load = ch.load();
-            if load.outstanding == 0 || load.waiting <= limit {
-                continue;
-            }
-            let why = Why::Stuck(limit);
-            let Some(r) = ch.reset(&self.bar, why, |f| self.deliver(ch.index(), f)) else {
-                continue;
-            };
-            self.stats.timeouts.fetch_add(1, Ordering::Relaxed);
-            dev_warn!(
-                self.dev,
-                "channel {} made no progress for {} ms with {} job(s), {} bytes queued; reset and restarted it, {} job(s) failed over (the first timed out, the rest aborted)\n",
-                ch.index(),
-                load.waiting.as_millis(),
-                load.outstanding,
-                load.queued,
-                r.ended
-            );
-        }
-        true
-    }
-
-    /// Takes a device that stopped answering out of service: every job is
-    /// aborted and every later one refused.
-    fn die(&self, id: u32) {
-        let Ok(_) = self
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                matches!(s, SELF_TEST | OPEN).then_some(DEAD)
-            })
-        else {
-            return;
-        };
-        let aborted: usize = self
-            .channels()
-            .map(|ch| ch.close(|f| self.deliver(ch.index(), f)))
-            .sum();
-        dev_err!(
-            self.dev,
-            "DXE stopped answering (ID reads {:#010x}); {} job(s) aborted, engine out of service until rebound\n",
-            id,
-            aborted
-        );
-    }
-
-    /// First step of shutdown: refuses every job from now on.
-    pub(crate) fn close(&self) {
-        self.state.store(CLOSED, Ordering::Release);
-    }
-
-    /// Resets the whole device, so that it no longer touches any buffer;
-    /// waits up to 100 ms for the reset to end. Process context.
-    pub(crate) fn reset_device(&self) {
-        if let Some(b) = self.bar.try_access() {
-            b.write32(regs::CTRL_RESET, regs::CTRL);
-        }
-        let done = read_poll_timeout(
-            || Ok(self.bar.try_access().map(|b| b.read32(regs::CTRL))),
-            |ctrl| ctrl.is_none_or(|c| c & regs::CTRL_RESET == 0 || c == u32::MAX),
-            Delta::from_millis(1),
-            Delta::from_millis(100),
-        );
-        if done.is_err() {
-            dev_warn!(self.dev, "DXE reset did not end within 100 ms\n");
-        }
-    }
-
-    /// Last step of shutdown, after [`Engine::close`] and once nothing else
-    /// runs recoveries: resets the device and aborts every job still in a
-    /// ring. Process context.
-    pub(crate) fn quiesce(&self) {
-        self.reset_device();
-        for ch in self.channels() {
-            ch.close(|f| self.deliver(ch.index(), f));
-        }
     }
 }
 

@@ -33,6 +33,8 @@ impl AttrSource for DeviceAttrs {
         c"jobs_aborted",
         c"channel_halts",
         c"channel_timeouts",
+        c"device_resets",
+        c"jobs_quarantined",
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
@@ -54,7 +56,9 @@ impl AttrSource for DeviceAttrs {
                     10 => &st.failed,
                     11 => &st.aborted,
                     12 => &st.halts,
-                    _ => &st.timeouts,
+                    13 => &st.timeouts,
+                    14 => &st.escalations,
+                    _ => &st.quarantined,
                 };
                 write!(out, "{}", n.load(Ordering::Relaxed))
             }

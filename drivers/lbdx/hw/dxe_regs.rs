@@ -28,7 +28,11 @@ pub const VERSION: usize = 0x0004;
 /// Major version this register map describes; a driver refuses others.
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version implemented by the model.
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
+/// First minor version with [`CH_STATUS_QUIESCENT`]: a channel reset may
+/// take up to [`CH_RESET_TIMEOUT_MS`]; before it, a channel reset is over
+/// once a read issued after the resetting write returned.
+pub const VERSION_MINOR_CHAN_QUIESCENT: u16 = 1;
 /// [`VERSION`] encoding helpers: both devices encode `VERSION` the same
 /// way (major in bits 31:16, minor in bits 15:0).
 #[allow(
@@ -118,8 +122,14 @@ pub const CH_STATUS: usize = 0x10;
 pub const CH_STATUS_ENABLED: u32 = 1 << 0;
 /// `CH_STATUS.HALTED`: the channel stopped; the cause is in bits 15:8.
 pub const CH_STATUS_HALTED: u32 = 1 << 1;
+/// `CH_STATUS.QUIESCENT` (1.1): the channel fetches nothing and accesses
+/// no memory (disabled or halted, no reset and no descriptor in progress).
+pub const CH_STATUS_QUIESCENT: u32 = 1 << 2;
 /// Shift of the halt cause (a [`CompletionStatus`] code) in `CH_STATUS`.
 pub const CH_STATUS_HALT_CAUSE_SHIFT: u32 = 8;
+/// Longest a channel reset takes on a 1.1 device (`CH_RESET_TIMEOUT`), in
+/// milliseconds: a channel not quiescent by then needs a device reset.
+pub const CH_RESET_TIMEOUT_MS: u32 = 100;
 /// Channel register: HEAD, the index of the next descriptor the device will
 /// fetch (free-running, modulo 2^32).
 pub const CH_HEAD: usize = 0x14;

@@ -14,7 +14,7 @@
 //!
 //! Numbers take the suffixes K, M and G (powers of 1024). `version=` sets
 //! what the `VERSION` register reads (decimal, each part 0 to 65535;
-//! default: HLB 1.1, DXE 1.0), e.g. to check that the driver refuses a major version it
+//! default: HLB 1.1, DXE 1.1), e.g. to check that the driver refuses a major version it
 //! does not implement.
 
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ usage: lbdx-devmodel [--describe] DEVICE...
   HLB limits: domains<=64, ldb-queues, dir-ports, ldb-ports<=128,
   sn-groups<=16, hist-list<=4096.
   version= sets what the VERSION register reads (decimal, each part
-  0..=65535; default: hlb 1.1, dxe 1.0).
+  0..=65535; default: hlb 1.1, dxe 1.1).
   --describe prints what each instance reports, without serving.";
 
 /// Kind and configuration of one instance.

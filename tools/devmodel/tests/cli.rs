@@ -78,7 +78,7 @@ fn version_option() {
         l[0]
     );
     assert!(l[1].starts_with("dxe0 dxe version=3.17 caps="), "{}", l[1]);
-    assert!(l[2].starts_with("dxe1 dxe version=1.0 caps="), "{}", l[2]);
+    assert!(l[2].starts_with("dxe1 dxe version=1.1 caps="), "{}", l[2]);
     for bad in ["2", "2.x", "65536.0", "1.0.0", ""] {
         for kind in ["--hlb", "--dxe"] {
             let spec = format!("/tmp/v.sock,version={bad}");
@@ -111,9 +111,9 @@ fn describe_matches_the_driver_contract() {
              total_resources/sn_groups=2 total_resources/sn_per_group=1024 \
              total_resources/ldb_port_cos=4 total_resources/max_queues_per_port=8 \
              total_resources/priorities=8 irq_vectors=33",
-            "dxe0 dxe version=1.0 caps=copy,fill,xor,xor_val,intr channels=4 max_xor_srcs=16 \
+            "dxe0 dxe version=1.1 caps=copy,fill,xor,xor_val,intr channels=4 max_xor_srcs=16 \
              max_xfer=1048576 max_ring_size=4096 nominal_bw=1024 irq_vectors=5",
-            "dxe1 dxe version=1.0 caps=copy,fill,xor,xor_val,intr channels=2 max_xor_srcs=16 \
+            "dxe1 dxe version=1.1 caps=copy,fill,xor,xor_val,intr channels=2 max_xor_srcs=16 \
              max_xfer=1048576 max_ring_size=4096 nominal_bw=256 irq_vectors=3",
         ]
     );
@@ -224,7 +224,7 @@ fn binary_exits_2_on_bad_arguments() {
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(s.starts_with("dxe9 dxe version=1.0 "), "{s}");
+    assert!(s.starts_with("dxe9 dxe version=1.1 "), "{s}");
     assert!(s.contains(" nominal_bw=1 irq_vectors=2\n"), "{s}");
     let out = std::process::Command::new(exe)
         .args(["--describe", "--hlb", "/tmp/x/hlb9.sock,version=2.0"])

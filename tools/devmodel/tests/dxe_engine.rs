@@ -454,8 +454,10 @@ fn completion_address_rules_halt_the_channel() {
         rig.submit(1, &d);
         rig.submit(1, &desc(Opcode::Nop, 1));
         rig.run();
+        // Halted, nothing in progress: quiescent (1.1).
         let halted_dma = regs::CH_STATUS_ENABLED
             | regs::CH_STATUS_HALTED
+            | regs::CH_STATUS_QUIESCENT
             | ((S::DmaFault as u32) << regs::CH_STATUS_HALT_CAUSE_SHIFT);
         assert_eq!(rig.cr(1, regs::CH_STATUS), halted_dma, "{why}");
         assert_eq!(rig.r(regs::HALTED_CHANNELS), 0b10);

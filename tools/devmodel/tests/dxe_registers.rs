@@ -10,8 +10,11 @@ use common::*;
 use devmodel::dxe::DxeConfig;
 use devmodel::dxe_regs::{self as regs, chan_reg, CompletionStatus, Opcode};
 
+/// `CH_STATUS` of a halted channel (nothing in progress: quiescent).
 fn halted(cause: CompletionStatus) -> u32 {
-    regs::CH_STATUS_HALTED | (u32::from(cause as u8) << regs::CH_STATUS_HALT_CAUSE_SHIFT)
+    regs::CH_STATUS_HALTED
+        | regs::CH_STATUS_QUIESCENT
+        | (u32::from(cause as u8) << regs::CH_STATUS_HALT_CAUSE_SHIFT)
 }
 
 #[test]
@@ -19,7 +22,7 @@ fn reset_values() {
     let rig = Rig::default_config();
     let expect = [
         (regs::ID, regs::ID_MAGIC),
-        (regs::VERSION, 0x0001_0000),
+        (regs::VERSION, 0x0001_0001),
         (regs::CTRL, 0),
         (regs::STATUS, regs::STATUS_READY),
         (regs::IRQ_TEST, 0),
@@ -39,7 +42,13 @@ fn reset_values() {
     }
     for ch in 0..4 {
         for reg in (0..0x20).step_by(4) {
-            assert_eq!(rig.cr(ch, reg), 0, "channel {ch} register {reg:#x}");
+            // A disabled channel with nothing in progress is quiescent.
+            let want = if reg == regs::CH_STATUS {
+                regs::CH_STATUS_QUIESCENT
+            } else {
+                0
+            };
+            assert_eq!(rig.cr(ch, reg), want, "channel {ch} register {reg:#x}");
         }
     }
 }
@@ -215,7 +224,7 @@ fn disabled_channel_does_not_fetch() {
     assert_eq!(rig.cr(0, regs::CH_COMPLETED), 1);
     // Disabling keeps HEAD/TAIL; re-enabling resumes.
     rig.cw(0, regs::CH_CTRL, 0);
-    assert_eq!(rig.cr(0, regs::CH_STATUS), 0);
+    assert_eq!(rig.cr(0, regs::CH_STATUS), regs::CH_STATUS_QUIESCENT);
     rig.submit(0, &desc(Opcode::Nop, 1));
     assert_eq!(rig.run(), 0);
     rig.cw(0, regs::CH_CTRL, regs::CH_CTRL_ENABLE);
@@ -245,7 +254,7 @@ fn channel_reset_recovers_from_halt() {
     rig.cw(0, regs::CH_CTRL, regs::CH_CTRL_RESET | regs::CH_CTRL_ENABLE);
     assert_eq!(
         rig.cr(0, regs::CH_STATUS),
-        0,
+        regs::CH_STATUS_QUIESCENT,
         "reset clears halt and ENABLE"
     );
     assert_eq!(rig.cr(0, regs::CH_CTRL), 0, "RESET self-clears");
@@ -288,7 +297,13 @@ fn device_reset_restores_every_register() {
     assert_eq!(rig.r(regs::HALTED_CHANNELS), 0);
     for ch in 0..4 {
         for reg in (0..0x20).step_by(4) {
-            assert_eq!(rig.cr(ch, reg), 0, "channel {ch} register {reg:#x}");
+            // A disabled channel with nothing in progress is quiescent.
+            let want = if reg == regs::CH_STATUS {
+                regs::CH_STATUS_QUIESCENT
+            } else {
+                0
+            };
+            assert_eq!(rig.cr(ch, reg), want, "channel {ch} register {reg:#x}");
         }
     }
 }

@@ -47,12 +47,21 @@ fn parse_items() {
         Some((1.0, 0))
     );
     assert_eq!(FaultPlan::parse("").expect("ok"), FaultPlan::default());
+    let p = FaultPlan::parse("stall-len=20000; reset-delay=40").expect("ok");
+    assert_eq!(p.stall_len, Some(20000));
+    assert_eq!(p.reset_delay_ms, Some(40));
 }
 
 #[test]
 fn parse_errors() {
     for bad in [
         "error-every=0",
+        "stall-len=0",
+        "stall-len=4294967296",
+        "stall-len=1;stall-len=2",
+        "reset-delay=0",
+        "reset-delay=10001",
+        "reset-delay=5;reset-delay=6",
         "error-every=x",
         "error-every=2;error-every=3",
         "error-rate=1.5",
@@ -159,6 +168,7 @@ fn halt_after_n_completions() {
     );
     let injected = regs::CH_STATUS_ENABLED
         | regs::CH_STATUS_HALTED
+        | regs::CH_STATUS_QUIESCENT
         | ((S::Injected as u32) << regs::CH_STATUS_HALT_CAUSE_SHIFT);
     assert_eq!(rig.cr(1, regs::CH_STATUS), injected);
     assert_eq!(rig.cr(1, regs::CH_COMPLETED), 3);

@@ -4,7 +4,11 @@
 //!
 //! States: *disabled* (ENABLE=0), *running* (ENABLE=1, not halted) and
 //! *halted* (HALTED=1, whatever ENABLE says). ENABLE 0->1 latches the
-//! ring; only CH_CTRL.RESET (or a device reset) leaves *halted*.
+//! ring; only CH_CTRL.RESET (or a device reset) leaves *halted*. With a
+//! `reset-delay` fault, a channel reset passes through *resetting* (no
+//! fetch, writes ignored, not quiescent) until its deadline.
+
+use std::time::Instant;
 
 use crate::dxe_regs::{self as regs, CompletionStatus};
 
@@ -34,6 +38,8 @@ pub struct Channel {
     /// Bumped by every reset, so a descriptor in flight across a reset is
     /// recognised and dropped.
     pub generation: u64,
+    /// While a delayed channel reset is in progress: when it ends.
+    pub resetting: Option<Instant>,
 }
 
 /// What a channel register write asks of the device.
@@ -48,7 +54,7 @@ pub enum Effect {
 impl Channel {
     /// `true` if the channel may fetch a descriptor now.
     pub fn has_work(&self) -> bool {
-        self.enabled && self.halt.is_none() && self.head != self.tail
+        self.enabled && self.halt.is_none() && self.resetting.is_none() && self.head != self.tail
     }
 
     /// Descriptors between HEAD and TAIL.
@@ -68,14 +74,32 @@ impl Channel {
         };
     }
 
-    /// Reads register `reg` of the block.
-    pub fn read(&self, reg: usize) -> u32 {
+    /// Starts a channel reset that ends at `until` (see
+    /// [`Channel::finish_reset`]); meanwhile nothing is fetched and writes
+    /// are ignored.
+    pub fn begin_reset(&mut self, until: Instant) {
+        self.resetting = Some(until);
+    }
+
+    /// Whether a delayed reset is in progress and due at `now`.
+    pub fn reset_due(&self, now: Instant) -> bool {
+        self.resetting.is_some_and(|t| now >= t)
+    }
+
+    /// Ends a delayed reset: the channel reset proper.
+    pub fn finish_reset(&mut self) {
+        self.reset();
+    }
+
+    /// Reads register `reg` of the block; `busy`: one of its descriptors
+    /// is in progress.
+    pub fn read(&self, reg: usize, busy: bool) -> u32 {
         match reg {
             regs::CH_RING_BASE_LO => self.base_lo,
             regs::CH_RING_BASE_HI => self.base_hi,
             regs::CH_RING_SIZE => self.size,
             regs::CH_CTRL => u32::from(self.enabled) * regs::CH_CTRL_ENABLE,
-            regs::CH_STATUS => self.status(),
+            regs::CH_STATUS => self.status(busy),
             regs::CH_HEAD => self.head,
             regs::CH_TAIL => self.tail,
             regs::CH_COMPLETED => self.completed,
@@ -83,9 +107,14 @@ impl Channel {
         }
     }
 
-    /// `CH_STATUS` value.
-    pub fn status(&self) -> u32 {
+    /// `CH_STATUS` value; `busy`: one of the channel's descriptors is in
+    /// progress.
+    pub fn status(&self, busy: bool) -> u32 {
         let mut v = u32::from(self.enabled) * regs::CH_STATUS_ENABLED;
+        let running = self.enabled && self.halt.is_none();
+        if !running && !busy && self.resetting.is_none() {
+            v |= regs::CH_STATUS_QUIESCENT;
+        }
         if let Some(cause) = self.halt {
             v |= regs::CH_STATUS_HALTED
                 | (u32::from(cause as u8) << regs::CH_STATUS_HALT_CAUSE_SHIFT);
@@ -95,6 +124,9 @@ impl Channel {
 
     /// Writes register `reg` of the block; `ring_max` is `MAX_RING_SIZE`.
     pub fn write(&mut self, reg: usize, value: u32, ring_max: u32) -> Effect {
+        if self.resetting.is_some() {
+            return Effect::None;
+        }
         match reg {
             regs::CH_RING_BASE_LO => self.base_lo = value,
             regs::CH_RING_BASE_HI => self.base_hi = value,

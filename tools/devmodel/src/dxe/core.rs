@@ -8,6 +8,13 @@
 //! decide injected faults), [`engine::execute`] (the data movement) and
 //! [`DxeCore::finish`] (completion record, counters, interrupts, halts).
 //! [`DxeCore::run_until_idle`] chains them for tests.
+//!
+//! The core knows which descriptor is in progress (fetched, not yet
+//! finished or dropped): `CH_STATUS.QUIESCENT` depends on it, and a
+//! delayed channel reset (`reset-delay`) ends only once that descriptor is
+//! gone ([`DxeCore::settle`], [`DxeCore::abandon_late`]).
+
+use std::time::Instant;
 
 use super::channel::{self, Channel};
 use super::config::DxeConfig;
@@ -24,6 +31,9 @@ pub enum Work {
     Done(Outcome),
     /// Execute, then complete with the result.
     Execute(Valid),
+    /// Stay in progress until the channel or the device is reset
+    /// (`stall-len`).
+    Stall(Valid),
 }
 
 /// A fetched descriptor on its way through the engine.
@@ -49,6 +59,8 @@ pub struct DxeCore {
     faults: FaultState,
     hung: bool,
     next_chan: usize,
+    /// The descriptor in progress: (channel, generation at fetch).
+    in_progress: Option<(u32, u64)>,
 }
 
 impl DxeCore {
@@ -64,6 +76,7 @@ impl DxeCore {
             faults,
             hung: false,
             next_chan: 0,
+            in_progress: None,
         }
     }
 
@@ -95,6 +108,66 @@ impl DxeCore {
     /// Channel `chan`'s generation, if it exists.
     pub fn generation(&self, chan: u32) -> Option<u64> {
         self.channels.get(chan as usize).map(|c| c.generation)
+    }
+
+    /// Whether a descriptor of channel `chan` is in progress.
+    fn busy(&self, chan: usize) -> bool {
+        self.in_progress.is_some_and(|(c, _)| c as usize == chan)
+    }
+
+    /// Whether channel `chan` is being reset and the reset is due at `now`.
+    pub fn reset_due(&self, chan: u32, now: Instant) -> bool {
+        self.channels
+            .get(chan as usize)
+            .is_some_and(|c| c.reset_due(now))
+    }
+
+    /// Ends the delayed channel resets due at `now` on channels without a
+    /// descriptor in progress.
+    pub fn settle(&mut self, now: Instant) {
+        for i in 0..self.channels.len() {
+            if self.channels[i].reset_due(now) && !self.busy(i) {
+                self.channels[i].finish_reset();
+                log::info!("{}: channel {i} reset (delayed) over", self.name);
+            }
+        }
+    }
+
+    /// `job` is gone (stale, or dropped by the worker): no longer in
+    /// progress.
+    pub fn drop_job(&mut self, job: &Job) {
+        if self.in_progress == Some((job.chan, job.generation)) {
+            self.in_progress = None;
+        }
+    }
+
+    /// The delayed reset of `job`'s channel is due while `job` is in
+    /// progress: the abandoned descriptor writes its destination one last
+    /// time ([`super::faults::LATE_BYTE`] in every byte), then the reset
+    /// ends.
+    pub fn abandon_late(&mut self, job: &Job, mem: &dyn GuestMemory, now: Instant) {
+        let dst = match job.work {
+            Work::Execute(v) | Work::Stall(v) => match v.op {
+                regs::Opcode::Copy | regs::Opcode::Fill | regs::Opcode::Xor => {
+                    Some((v.desc.dst, v.desc.len))
+                }
+                _ => None,
+            },
+            Work::Done(_) => None,
+        };
+        if let Some((addr, len)) = dst {
+            let late = vec![super::faults::LATE_BYTE; len as usize];
+            match mem.write(addr, &late) {
+                Ok(()) => log::warn!(
+                    "{}: channel {} abandoned descriptor wrote {len} bytes at {addr:#x} as its reset ended",
+                    self.name,
+                    job.chan
+                ),
+                Err(e) => log::warn!("{}: late write of an abandoned descriptor: {e}", self.name),
+            }
+        }
+        self.drop_job(job);
+        self.settle(now);
     }
 
     fn halted_channels(&self) -> u32 {
@@ -134,7 +207,7 @@ impl DxeCore {
             regs::NOMINAL_BW => c.nominal_bw(),
             regs::HALTED_CHANNELS => self.halted_channels(),
             _ => match self.channel_reg(off) {
-                Some((ch, reg)) => self.channels[ch].read(reg),
+                Some((ch, reg)) => self.channels[ch].read(reg, self.busy(ch)),
                 None => 0,
             },
         }
@@ -161,6 +234,23 @@ impl DxeCore {
             regs::IRQ_CAUSE => self.irq_cause &= !value,
             _ => {
                 if let Some((ch, reg)) = self.channel_reg(off) {
+                    let delay = self.faults.reset_delay();
+                    // A channel that is already quiescent has nothing to
+                    // abandon: its reset is over at once.
+                    let quiet =
+                        self.channels[ch].status(self.busy(ch)) & regs::CH_STATUS_QUIESCENT != 0;
+                    if reg == regs::CH_CTRL
+                        && value & regs::CH_CTRL_RESET != 0
+                        && !delay.is_zero()
+                        && !quiet
+                    {
+                        let c = &mut self.channels[ch];
+                        if c.resetting.is_none() {
+                            c.begin_reset(Instant::now() + delay);
+                            log::info!("{}: channel {ch} reset begins, takes {delay:?}", self.name);
+                        }
+                        return;
+                    }
                     let ring_max = self.config.ring_max;
                     if let channel::Effect::Halt(cause) =
                         self.channels[ch].write(reg, value, ring_max)
@@ -185,6 +275,7 @@ impl DxeCore {
             };
         }
         self.next_chan = 0;
+        self.in_progress = None;
         log::info!("{}: reset", self.name);
     }
 
@@ -261,8 +352,16 @@ impl DxeCore {
                     );
                     (h, Work::Done(Outcome::failed(CompletionStatus::Injected)))
                 }
+                Decoded::Valid(h, v) if self.faults.on_stall(v.desc.len) => {
+                    log::warn!(
+                        "{}: channel {chan} descriptor at index {head} stalls until a reset (fault plan)",
+                        self.name
+                    );
+                    (h, Work::Stall(v))
+                }
                 Decoded::Valid(h, v) => (h, Work::Execute(v)),
             };
+            self.in_progress = Some((chan, generation));
             return Some(Job {
                 chan,
                 generation,
@@ -283,7 +382,16 @@ impl DxeCore {
         mem: &dyn GuestMemory,
         irq: &dyn IrqSink,
     ) {
+        self.drop_job(job);
         if self.hung || self.generation(job.chan) != Some(job.generation) {
+            return;
+        }
+        if self
+            .channels
+            .get(job.chan as usize)
+            .is_some_and(|c| c.resetting.is_some())
+        {
+            // Abandoned by the reset in progress: no record, no interrupt.
             return;
         }
         let record = Completion {
@@ -327,6 +435,8 @@ impl DxeCore {
             let outcome = match job.work {
                 Work::Done(o) => o,
                 Work::Execute(v) => engine::execute(mem, &v),
+                // Stays in progress; nothing else runs meanwhile.
+                Work::Stall(_) => return n,
             };
             self.finish(&job, &outcome, mem, irq);
             n += 1;

@@ -10,10 +10,27 @@
 //!   probability P (0..=1), drawn from a PRNG seeded with SEED (default 0);
 //! * `halt=CH@N`: channel CH halts (cause `Injected`) when it has completed
 //!   N descriptors;
-//! * `hang@N`: the device stops answering once N descriptors completed.
+//! * `hang@N`: the device stops answering once N descriptors completed;
+//! * `stall-len=L`: the first executed descriptor of exactly L bytes stays
+//!   in progress, without moving data, until its channel or the device is
+//!   reset (a channel that makes no progress);
+//! * `reset-delay=MS`: a channel reset takes MS milliseconds (1..=10000)
+//!   unless the channel is quiescent already:
+//!   until then `CH_STATUS.QUIESCENT` reads 0, the channel ignores writes,
+//!   and when it ends, the descriptor it abandoned (if one was in
+//!   progress) writes its destination one last time, with [`LATE_BYTE`],
+//!   before the channel reads quiescent. A driver that reuses the buffers
+//!   before `QUIESCENT` finds them overwritten.
 //!
 //! "Executed" means passed validation; counts run from model start and
-//! are not cleared by device resets. Each halt and the hang fire once.
+//! are not cleared by device resets. Each halt, the stall and the hang
+//! fire once.
+
+/// What an abandoned descriptor's late destination write leaves in every
+/// byte (`reset-delay`).
+pub const LATE_BYTE: u8 = 0xdb;
+/// Longest `reset-delay`, milliseconds.
+pub const MAX_RESET_DELAY_MS: u64 = 10_000;
 
 /// A parsed fault plan.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -26,6 +43,10 @@ pub struct FaultPlan {
     pub halts: Vec<(u32, u64)>,
     /// `hang@N`.
     pub hang_at: Option<u64>,
+    /// `stall-len=L`.
+    pub stall_len: Option<u32>,
+    /// `reset-delay=MS`, milliseconds.
+    pub reset_delay_ms: Option<u64>,
 }
 
 fn count(s: &str, what: &str) -> Result<u64, String> {
@@ -78,6 +99,24 @@ impl FaultPlan {
                     return Err(format!("halt: channel {ch} given twice"));
                 }
                 plan.halts.push((ch, count(n, "halt")?));
+            } else if let Some(n) = item.strip_prefix("stall-len=") {
+                if plan.stall_len.is_some() {
+                    return Err("stall-len given twice".into());
+                }
+                let n = count(n, "stall-len")?;
+                plan.stall_len =
+                    Some(u32::try_from(n).map_err(|_| format!("stall-len: {n} is too large"))?);
+            } else if let Some(n) = item.strip_prefix("reset-delay=") {
+                if plan.reset_delay_ms.is_some() {
+                    return Err("reset-delay given twice".into());
+                }
+                let ms = count(n, "reset-delay")?;
+                if ms > MAX_RESET_DELAY_MS {
+                    return Err(format!(
+                        "reset-delay: {ms} ms is more than {MAX_RESET_DELAY_MS}"
+                    ));
+                }
+                plan.reset_delay_ms = Some(ms);
             } else if let Some(n) = item.strip_prefix("hang@") {
                 if plan.hang_at.is_some() {
                     return Err("hang given twice".into());
@@ -86,7 +125,8 @@ impl FaultPlan {
             } else {
                 return Err(format!(
                     "unknown fault item '{item}' (expected error-every=N, \
-                     error-rate=P[@SEED], halt=CH@N or hang@N)"
+                     error-rate=P[@SEED], halt=CH@N, hang@N, stall-len=L \
+                     or reset-delay=MS)"
                 ));
             }
         }
@@ -121,6 +161,7 @@ pub struct FaultState {
     completed: u64,
     chan_completed: Vec<u64>,
     rng: u64,
+    stalled: bool,
 }
 
 impl FaultState {
@@ -133,6 +174,7 @@ impl FaultState {
             completed: 0,
             chan_completed: vec![0; channels as usize],
             rng,
+            stalled: false,
         }
     }
 
@@ -167,6 +209,20 @@ impl FaultState {
             None => false,
         };
         every || rate
+    }
+
+    /// Whether an executed descriptor of `len` bytes must stall
+    /// (`stall-len`, once).
+    pub fn on_stall(&mut self, len: u32) -> bool {
+        let stall = !self.stalled && self.plan.stall_len == Some(len);
+        self.stalled |= stall;
+        stall
+    }
+
+    /// How long a channel reset takes (`reset-delay`; zero: it is over
+    /// within the write).
+    pub fn reset_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.plan.reset_delay_ms.unwrap_or(0))
     }
 
     /// Counts a completed descriptor of channel `chan`.

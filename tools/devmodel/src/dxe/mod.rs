@@ -97,7 +97,8 @@ impl PciFunction for Dxe {
     }
 
     fn bar0_read(&self, offset: u64) -> u32 {
-        let core = lock(&self.shared.core);
+        let mut core = lock(&self.shared.core);
+        core.settle(std::time::Instant::now());
         match usize::try_from(offset) {
             Ok(off) => core.read(off),
             Err(_) => 0,

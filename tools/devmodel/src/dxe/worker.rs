@@ -2,7 +2,10 @@
 
 //! The DXE worker thread: takes jobs from the core, executes them without
 //! holding the device lock, paces them to the configured rate and
-//! completes them.
+//! completes them. A stalled job (`stall-len`) stays in progress until a
+//! reset: at once for a device reset, at its end for a delayed channel
+//! reset (then the job writes its destination late, see
+//! [`super::DxeCore::abandon_late`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,6 +39,7 @@ fn next_job(shared: &Shared) -> Option<Job> {
         if stopped(shared) {
             return None;
         }
+        core.settle(Instant::now());
         if let Some(job) = core.next_job(&*shared.mem, &*shared.irq) {
             return Some(job);
         }
@@ -72,6 +76,24 @@ fn execute(shared: &Shared, job: &Job, v: &engine::Valid) -> Option<engine::Outc
     Some(engine::execute(&*shared.mem, v))
 }
 
+/// Holds a stalled job in progress until a reset takes it away.
+fn stall(shared: &Shared, job: &Job) {
+    while !stopped(shared) {
+        std::thread::sleep(SLICE);
+        let _dma = lock(&shared.dma);
+        let mut core = lock(&shared.core);
+        if core.generation(job.chan) != Some(job.generation) {
+            core.drop_job(job);
+            return;
+        }
+        let now = Instant::now();
+        if core.reset_due(job.chan, now) {
+            core.abandon_late(job, &*shared.mem, now);
+            return;
+        }
+    }
+}
+
 fn run(shared: &Shared, rate: u64) {
     let mut pacer = Pacer::new(rate);
     while let Some(job) = next_job(shared) {
@@ -79,12 +101,20 @@ fn run(shared: &Shared, rate: u64) {
             Work::Done(o) => o,
             Work::Execute(v) => match execute(shared, &job, &v) {
                 Some(o) => o,
-                None => continue,
+                None => {
+                    lock(&shared.core).drop_job(&job);
+                    continue;
+                }
             },
+            Work::Stall(_) => {
+                stall(shared, &job);
+                continue;
+            }
         };
         let until = pacer.account(Instant::now(), u64::from(outcome.bytes));
         if !pace(shared, &job, until) {
             pacer.reset();
+            lock(&shared.core).drop_job(&job);
             continue;
         }
         lock(&shared.core).finish(&job, &outcome, &*shared.mem, &*shared.irq);
