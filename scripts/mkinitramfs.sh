@@ -30,7 +30,8 @@ for t in hlb-dptest hlb-pipeline hlb-badarg; do install -m 0755 "$LBDX_GUEST_TOO
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
 # The offload layer's consumers, built next to lbdx.ko (see Kbuild).
 for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko \
-	tests/offload/lbdx_offload_nesting.ko tests/offload/lbdx_offload_bench.ko; do
+	tests/offload/lbdx_offload_nesting.ko tests/offload/lbdx_offload_events.ko \
+	tests/offload/lbdx_offload_bench.ko; do
 	install -m 0644 "$(dirname "$module")/$m" "$root/lib/modules/"
 done
 kdir=$("$LBDX_TOP/scripts/build-kernel.sh")

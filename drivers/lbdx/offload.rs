@@ -57,10 +57,10 @@ mod sync_ops;
 mod sysfs;
 
 use backend_select::{BackendId, Caps, OpSet};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
-pub(crate) use backend::{Backend, Desc, Job, Outcome, Refusal, Ticket};
+pub(crate) use backend::{Backend, Desc, Event, Job, Outcome, Refusal, Ticket};
 pub(crate) use flow::complete;
 
 /// `backends/` of the layer's sysfs directory; null while it does not
@@ -102,9 +102,45 @@ impl Registration {
         self.id
     }
 
-    /// Replaces the backend's bandwidth estimate (bytes per second).
-    pub(crate) fn set_bandwidth(&self, bytes_per_sec: u64) {
-        registry::set_bandwidth(self.id, bytes_per_sec);
+    /// How the backend reports its events, also after this registration
+    /// dropped (they are then ignored).
+    pub(crate) fn reporter(&self) -> Reporter {
+        Reporter(self.id)
+    }
+}
+
+/// Reports the [`Event`]s of one registered backend.
+#[derive(Clone, Copy)]
+pub(crate) struct Reporter(BackendId);
+
+impl Reporter {
+    /// Tells the layer `event` (see [`Event`] for the contexts allowed).
+    pub(crate) fn report(self, event: Event) {
+        registry::event(self.0, event);
+    }
+}
+
+/// Where a backend created before its registration keeps its
+/// [`Reporter`]: events reported before [`ReporterCell::set`] go nowhere,
+/// so the backend reports its state again once it has set the cell.
+pub(crate) struct ReporterCell(AtomicU64);
+
+impl ReporterCell {
+    /// An empty cell.
+    pub(crate) const fn new() -> Self {
+        Self(AtomicU64::new(0))
+    }
+
+    /// Keeps `r`.
+    pub(crate) fn set(&self, r: Reporter) {
+        self.0.store(r.0.to_word(), Ordering::SeqCst);
+    }
+
+    /// Reports `event` if a reporter is kept.
+    pub(crate) fn report(&self, event: Event) {
+        if let Some(id) = BackendId::from_word(self.0.load(Ordering::SeqCst)) {
+            registry::event(id, event);
+        }
     }
 }
 

@@ -185,15 +185,12 @@ struct lbdx_job {
  *	    ignored: the backend must have stopped touching its buffers by
  *	    then. Must not sleep or
  *	    call any other layer function.
- * @healthy: optional; whether the backend can take work now: a backend
- *	     that says no is never selected. Called under the layer's
- *	     spinlock with interrupts off, at every selection and completion:
- *	     cheap, no sleeping, no call into the layer. Missing: always yes
- *	     (the layer judges by completions alone).
+ *
+ * A backend is never asked whether it can take work: it says so when
+ * that changes, with lbdx_backend_event().
  */
 struct lbdx_backend_ops {
 	int (*submit)(void *priv, const struct lbdx_job *job);
-	bool (*healthy)(void *priv);
 };
 
 /**
@@ -249,7 +246,35 @@ void lbdx_backend_unregister(struct lbdx_backend *backend);
  * hard interrupt and NMI: failover and callbacks run in the caller's.
  */
 void lbdx_backend_complete(u64 ticket, int status, u32 result);
-/* Replaces the backend's bandwidth estimate (bytes per second, >= 1). */
-void lbdx_backend_set_bandwidth(struct lbdx_backend *backend, u64 bandwidth);
+/**
+ * enum lbdx_backend_event_type - what a backend reports of itself.
+ * @LBDX_BACKEND_HALTED: stopped taking work for a while (a recovery under
+ *			 way): never selected until LBDX_BACKEND_RUNNING. The
+ *			 jobs it holds are still its own to report.
+ * @LBDX_BACKEND_RUNNING: takes work again (the state at registration).
+ * @LBDX_BACKEND_DEAD: will never take work again: never selected until it
+ *		       unregisters. The jobs it holds are still its own to
+ *		       report, or are failed over at unregistration.
+ * @LBDX_BACKEND_BANDWIDTH: measured bandwidth, bytes per second (>= 1, in
+ *			    the event's @arg): replaces the estimate.
+ */
+enum lbdx_backend_event_type {
+	LBDX_BACKEND_HALTED,
+	LBDX_BACKEND_RUNNING,
+	LBDX_BACKEND_DEAD,
+	LBDX_BACKEND_BANDWIDTH,
+};
+
+/*
+ * Reports @event (enum lbdx_backend_event_type; @arg 0 except for
+ * LBDX_BACKEND_BANDWIDTH) when it happens. The layer caches the state and
+ * reads only that when it selects; LBDX_BACKEND_RUNNING after a halt
+ * retries the requests waiting for room, in the caller's context. Repeating a state
+ * changes nothing; after LBDX_BACKEND_DEAD only bandwidth is taken. Any
+ * context but hard interrupt and NMI. Returns 0, or -EINVAL (unknown
+ * event, bad @arg, @backend NULL or an error pointer) and changes nothing.
+ */
+int lbdx_backend_event(struct lbdx_backend *backend, unsigned int event,
+		       u64 arg);
 
 #endif /* _LINUX_LBDX_OFFLOAD_H */

@@ -96,7 +96,7 @@ static const char *const policies[] = {
 
 /* What the module's backend does with a job. */
 enum sync_mode {
-	SYNC_OFF,	/* not healthy: never selected; refuses */
+	SYNC_OFF,	/* reported halted: never selected; refuses */
 	SYNC_HOLD,	/* keeps the job (the gate) until the test reports it */
 	SYNC_RUN,	/* copies and reports it inside ->submit() */
 };
@@ -107,6 +107,18 @@ static u64 gate_ticket;
 static bool gate_held;
 
 /* ---- The module's backend --------------------------------------------- */
+
+/*
+ * Sets what the backend does and tells the layer: halted in SYNC_OFF,
+ * running otherwise. An event refused here is a bug of the layer's C API.
+ */
+static void set_mode(int mode)
+{
+	WRITE_ONCE(sync_mode, mode);
+	WARN_ON(lbdx_backend_event(sync_backend, mode == SYNC_OFF ?
+				   LBDX_BACKEND_HALTED : LBDX_BACKEND_RUNNING,
+				   0));
+}
 
 static int sync_submit(void *priv, const struct lbdx_job *job)
 {
@@ -127,14 +139,8 @@ static int sync_submit(void *priv, const struct lbdx_job *job)
 	}
 }
 
-static bool sync_healthy(void *priv)
-{
-	return READ_ONCE(sync_mode) != SYNC_OFF;
-}
-
 static const struct lbdx_backend_ops sync_ops = {
 	.submit = sync_submit,
-	.healthy = sync_healthy,
 };
 
 static const struct lbdx_backend_desc sync_desc = {
@@ -205,7 +211,7 @@ static void enter(struct chain *c)
 	if (depth > depth_limit || c->max_growth > 4L * max_growth ||
 	    (left >= 0 && left < THREAD_SIZE / 2)) {
 		c->stopped = true;
-		WRITE_ONCE(sync_mode, SYNC_OFF);
+		set_mode(SYNC_OFF);
 	}
 }
 
@@ -304,13 +310,14 @@ static int queue_depend_chain(struct chain *c)
 static int hold_gate(struct chain *c)
 {
 	WRITE_ONCE(gate_held, false);
-	WRITE_ONCE(sync_mode, SYNC_HOLD);
+	set_mode(SYNC_HOLD);
 	/* The last gate was held for long: its estimate fell. */
-	lbdx_backend_set_bandwidth(sync_backend, sync_desc.bandwidth);
+	WARN_ON(lbdx_backend_event(sync_backend, LBDX_BACKEND_BANDWIDTH,
+				   sync_desc.bandwidth));
 	lbdx_offload_set_policy("earliest-completion");
 	c->gate = lbdx_async_memcpy(c->gate_buf, c->gate_buf + NEST_GATE_LEN,
 				    NEST_GATE_LEN, NULL);
-	WRITE_ONCE(sync_mode, SYNC_OFF);
+	set_mode(SYNC_OFF);
 	if (IS_ERR(c->gate)) {
 		int err = PTR_ERR(c->gate);
 
@@ -433,7 +440,7 @@ static int run_case(unsigned int num, enum nest_kind kind, enum nest_ctx ctx,
 		if (!err)
 			err = queue_depend_chain(c);
 	}
-	WRITE_ONCE(sync_mode, with_sync ? SYNC_RUN : SYNC_OFF);
+	set_mode(with_sync ? SYNC_RUN : SYNC_OFF);
 	lbdx_offload_set_policy(policy);
 	if (err) {
 		/* A gate held but no whole chain: let it go. */
@@ -497,6 +504,7 @@ static int __init lbdx_offload_nesting_init(void)
 	sync_backend = lbdx_backend_register(&sync_desc);
 	if (IS_ERR(sync_backend))
 		return PTR_ERR(sync_backend);
+	set_mode(SYNC_OFF);
 	for (s = 0; s < 2; s++)
 		for (p = 0; p < ARRAY_SIZE(policies); p++)
 			for (x = NEST_PROCESS; x <= NEST_IRQOFF; x++)
@@ -508,7 +516,7 @@ static int __init lbdx_offload_nesting_init(void)
 					failures += ret;
 				}
 out:
-	WRITE_ONCE(sync_mode, SYNC_OFF);
+	set_mode(SYNC_OFF);
 	lbdx_offload_set_policy("earliest-completion");
 	if (ret == -ETIMEDOUT) {
 		pr_err("a chain never ended: keeping this module\n");

@@ -20,10 +20,6 @@ impl Backend for Engine {
     fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
         Engine::submit(self, job)
     }
-
-    fn healthy(&self) -> bool {
-        self.is_open()
-    }
 }
 
 /// The layer's operation set for the `CAPS` bits `ops`.

@@ -146,7 +146,9 @@ impl<'b> Dxe<'b> {
                 let engine = unsafe { &(*core::ptr::addr_of!((*this.as_ptr()).attrs)).engine };
                 let cost = selftest::run(pdev, engine)?;
                 engine.open(cost);
-                offload::Registration::new(backend::desc(pdev, engine, cost)?, engine.clone())?
+                let reg = offload::Registration::new(backend::desc(pdev, engine, cost)?, engine.clone())?;
+                engine.link(reg.reporter());
+                reg
             },
             attrs_group: {
                 // SAFETY: `attrs` is initialized above and drops after this group.

@@ -95,6 +95,9 @@ pub(crate) struct Engine {
     /// The device could not be stopped when it died: its jobs and rings
     /// are kept (see `recovery.rs`).
     quarantined: AtomicBool,
+    /// Tells the offload layer of halts, recoveries and death; set once the
+    /// engine registered ([`Engine::link`]).
+    reporter: offload::ReporterCell,
     stats: Stats,
     tally: Tally,
 }
@@ -154,6 +157,7 @@ impl Engine {
                 intr: caps.ops & regs::CAP_INTR != 0,
                 state: AtomicU8::new(SELF_TEST),
                 quarantined: AtomicBool::new(false),
+                reporter: offload::ReporterCell::new(),
                 stats: Stats::default(),
                 tally: Tally::default(),
             },
@@ -207,6 +211,17 @@ impl Engine {
     /// Whether the engine takes jobs from the offload layer.
     pub(crate) fn is_open(&self) -> bool {
         self.state.load(Ordering::Acquire) == OPEN
+    }
+
+    /// Keeps the reporter of the engine's registration with the offload
+    /// layer, and reports the engine dead if it died or closed before
+    /// (a death after this reports itself: `SeqCst` on both sides makes
+    /// at least one of them see the other).
+    pub(crate) fn link(&self, reporter: offload::Reporter) {
+        self.reporter.set(reporter);
+        if !matches!(self.state.load(Ordering::SeqCst), SELF_TEST | OPEN) {
+            reporter.report(offload::Event::Dead);
+        }
     }
 
     /// Fixed cost of one job as the self-test measured it, nanoseconds.

@@ -7,7 +7,8 @@
 //! [`Backend`] implementation, receives [`Job`]s through
 //! [`Backend::submit`], and reports each accepted job exactly once with
 //! [`super::complete`] and the job's [`Ticket`]. The optional methods have
-//! documented defaults; `submit` is the one a backend must provide.
+//! documented defaults; `submit` is the one a backend must provide. A
+//! backend reports changes of its state as [`Event`]s.
 
 use super::backend_select::{Caps, Op};
 use kernel::{device::Device, prelude::*, sync::aref::ARef};
@@ -87,16 +88,30 @@ pub(crate) trait Backend: Send + Sync {
     fn run_inline(&self, _job: &Job<'_>) -> Option<Outcome> {
         None
     }
+}
 
-    /// Whether the backend can take work now. The layer never selects a
-    /// backend that says no. Called under the layer's spinlock with
-    /// interrupts off, at every selection and completion: must be cheap
-    /// and must not sleep or call into the layer.
-    ///
-    /// Default: `true` (health is judged by completions alone).
-    fn healthy(&self) -> bool {
-        true
-    }
+/// A change of a backend's state, reported by the backend itself
+/// ([`super::Reporter::report`], `lbdx_backend_event()` from C) when it
+/// happens: the layer caches it and never asks. Any context but hard
+/// interrupt and NMI (requests waiting for room may be retried in the
+/// caller's); repeating a state changes nothing, and nothing follows
+/// [`Event::Dead`] but bandwidth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The backend stopped taking work for a while (a recovery under way):
+    /// not selected until [`Event::Running`]. The jobs it holds are still
+    /// its own to report.
+    Halted,
+    /// The backend takes work again (the state at registration).
+    Running,
+    /// The backend will never take work again (it died or is shutting
+    /// down): not selected until it unregisters. The jobs it holds are
+    /// still its own to report, or the layer fails them over at
+    /// unregistration.
+    Dead,
+    /// The backend measured its bandwidth, bytes per second (0 counts as
+    /// 1): replaces the layer's estimate.
+    Bandwidth(u64),
 }
 
 /// A backend at registration.

@@ -271,6 +271,25 @@ impl BackendId {
     pub const fn registration(self) -> u64 {
         self.reg
     }
+
+    /// The identifier as one word, never 0 (generations start at 1): what
+    /// an atomic can hold. Generations stay below 2^56 (one registration
+    /// a nanosecond would take two years to get there).
+    pub const fn to_word(self) -> u64 {
+        (self.reg << 8) | self.slot as u64
+    }
+
+    /// The identifier [`BackendId::to_word`] gave `word`; `None` for 0.
+    pub const fn from_word(word: u64) -> Option<Self> {
+        if word == 0 {
+            None
+        } else {
+            Some(Self {
+                slot: (word & 0xff) as u8,
+                reg: word >> 8,
+            })
+        }
+    }
 }
 
 /// Why a table operation failed. A failed operation changed nothing.
@@ -690,6 +709,11 @@ impl BackendTable {
     /// bytes queued): one whose completions will make room.
     pub fn any_holding(&self, set: &ExcludeSet) -> bool {
         self.effective_exclusions(set) & self.mask_where(|b| b.queued > 0) != 0
+    }
+
+    /// Whether no registered backend has bytes queued.
+    pub fn idle(&self) -> bool {
+        self.mask_where(|b| b.queued > 0) == 0
     }
 
     /// Whether backend `id` holds attempts (has bytes queued).

@@ -8,7 +8,7 @@
 //! taken apart (`Arc::into_raw` / `Arc::from_raw` of a [`Req`]).
 
 use super::{
-    backend::{Backend, Desc, Job, Refusal, Ticket},
+    backend::{Backend, Desc, Event, Job, Refusal, Ticket},
     backend_select::{Caps, Op, OpSet, Policy},
     flow::{self, Submitted},
     mapping::MAX_SRCS,
@@ -50,7 +50,6 @@ pub(super) struct LbdxJob {
 #[repr(C)]
 pub(super) struct LbdxBackendOps {
     submit: Option<unsafe extern "C" fn(*mut c_void, *const LbdxJob) -> c_int>,
-    healthy: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
 }
 
 /// `struct lbdx_backend_desc`.
@@ -382,7 +381,6 @@ pub(super) unsafe extern "C" fn lbdx_offload_set_policy(name: *const c_char) -> 
 /// A backend registered from C: its ops table.
 struct CBackend {
     submit: unsafe extern "C" fn(*mut c_void, *const LbdxJob) -> c_int,
-    healthy: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
     priv_: usize,
 }
 
@@ -409,12 +407,6 @@ impl Backend for CBackend {
             e if e == EBUSY.to_errno() => Err(Refusal::Busy),
             _ => Err(Refusal::Gone),
         }
-    }
-
-    fn healthy(&self) -> bool {
-        // SAFETY: As for `submit`.
-        self.healthy
-            .is_none_or(|f| unsafe { f(self.priv_ as *mut c_void) })
     }
 }
 
@@ -462,7 +454,6 @@ unsafe fn c_desc(d: &LbdxBackendDesc) -> Result<(Desc, CBackend)> {
     };
     let b = CBackend {
         submit,
-        healthy: ops.healthy,
         priv_: d.priv_ as usize,
     };
     Ok((desc, b))
@@ -520,18 +511,36 @@ pub(super) extern "C" fn lbdx_backend_complete(ticket: u64, status: c_int, resul
     super::complete(Ticket(ticket), outcome);
 }
 
-/// `lbdx_backend_set_bandwidth()`.
+/// `LBDX_BACKEND_*`, the events of `lbdx_backend_event()`.
+const EVENT_HALTED: c_uint = 0;
+const EVENT_RUNNING: c_uint = 1;
+const EVENT_DEAD: c_uint = 2;
+const EVENT_BANDWIDTH: c_uint = 3;
+
+/// `lbdx_backend_event()`.
 ///
 /// # Safety
 ///
-/// `backend` a live registration.
+/// `backend` null, an error pointer or a live registration.
 #[no_mangle]
-pub(super) unsafe extern "C" fn lbdx_backend_set_bandwidth(
+pub(super) unsafe extern "C" fn lbdx_backend_event(
     backend: *const Registration,
-    bandwidth: u64,
-) {
-    // SAFETY: By the function's safety requirements.
-    if let Some(r) = unsafe { backend.as_ref() } {
-        r.set_bandwidth(bandwidth);
+    event: c_uint,
+    arg: u64,
+) -> c_int {
+    let event = match (event, arg) {
+        (EVENT_HALTED, 0) => Event::Halted,
+        (EVENT_RUNNING, 0) => Event::Running,
+        (EVENT_DEAD, 0) => Event::Dead,
+        (EVENT_BANDWIDTH, bw) if bw != 0 => Event::Bandwidth(bw),
+        _ => return EINVAL.to_errno(),
+    };
+    if is_err_or_null(backend) {
+        return EINVAL.to_errno();
     }
+    // SAFETY: By the function's safety requirements, not null nor an error
+    // pointer: a live registration.
+    let r = unsafe { &*backend };
+    r.reporter().report(event);
+    0
 }

@@ -7,8 +7,9 @@
 //! shared, pre-completed handle), counted in the CPU backend's `requests`
 //! and `bytes`. This keeps a small copy close to the cost of the copy
 //! itself. The limits are computed under the layer's lock by
-//! `Inner::refresh`, so the decision follows every change of policy,
-//! availability, registration and queue.
+//! `Inner::refresh` at every change of policy, availability and
+//! registration, and by `Inner::queues_changed` as queues and bandwidth
+//! estimates move (at most 1 ms behind them under load).
 
 use super::{
     backend::Outcome,
@@ -39,7 +40,8 @@ pub(crate) struct Shape<'a> {
 
 /// Per operation (`layer::op_index`), the longest request the fast path
 /// may run; recomputed under the layer's lock whenever availability,
-/// policy, registrations or queues change (`Inner::refresh`).
+/// policy or registrations change, and as queues move
+/// (`Inner::refresh`, `Inner::queues_changed`).
 static LIMITS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
 /// Requests and bytes the fast path ran, added to the CPU backend's
 /// counters.

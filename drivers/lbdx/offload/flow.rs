@@ -14,7 +14,7 @@ use super::{
     backend_select::Op,
     fast_path::{may_inline, try_inline, Shape},
     glue,
-    layer::{Step, Submit, LAYER, MAX_LEN},
+    layer::{Step, Submit, Waiting, LAYER, MAX_LEN},
     mapping::{Addrs, Mapping},
     nesting,
     request::{Finish, Notify, Req},
@@ -25,11 +25,12 @@ use kernel::{prelude::*, sync::Arc};
 pub(super) fn start_step(req: &Arc<Req>) -> Step {
     let now = glue::now_ns();
     let mut g = LAYER.lock();
-    g.refresh();
     let candidates = g.candidates(req.op);
     let mut rm = req.inner.lock();
     let action = rm.state.start_in(&mut g.table, candidates, now);
-    g.apply(req, &mut rm, action, now)
+    let step = g.apply(req, &mut rm, action, now);
+    g.queues_changed(now);
+    step
 }
 
 /// How an attempt ended, as the layer sees it.
@@ -76,7 +77,6 @@ fn end_step(t: Ticket, end: End) -> Step {
                 }
             }
         }
-        g.refresh();
         let mut rm = f.req.inner.lock();
         let mapping = rm.mapping.take();
         let table = &mut g.table;
@@ -94,28 +94,38 @@ fn end_step(t: Ticket, end: End) -> Step {
         };
         let step = g.apply(&f.req, &mut rm, action, now);
         drop(rm);
+        g.queues_changed(now);
         let waiting = matches!(end, End::Reported(_)).then(|| g.take_waiting());
         (step, mapping, waiting)
     };
     // Unmap before any next attempt touches the buffers.
     drop(mapping);
-    for req in waiting.into_iter().flat_map(|w| w.oldest_first()) {
+    if let Some(w) = waiting {
+        retry(w);
+    }
+    step
+}
+
+/// Retries `waiting`, oldest first: their steps are deferred to the
+/// `run()` under way on this CPU, or carried out now if there is none.
+pub(super) fn retry(waiting: Waiting) {
+    for req in waiting.oldest_first() {
         let step = retry_step(&req);
         if let Err((step, inline)) = nesting::defer(step, false) {
             carry_out(step, inline, false);
         }
     }
-    step
 }
 
 /// A request that waited for room tries again.
 fn retry_step(req: &Arc<Req>) -> Step {
     let now = glue::now_ns();
     let mut g = LAYER.lock();
-    g.refresh();
     let mut rm = req.inner.lock();
     let action = rm.state.retry(&mut g.table, now);
-    g.apply(req, &mut rm, action, now)
+    let step = g.apply(req, &mut rm, action, now);
+    g.queues_changed(now);
+    step
 }
 
 impl Submit {

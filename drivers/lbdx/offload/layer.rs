@@ -121,6 +121,19 @@ pub(super) struct Slot {
     pub(super) closing: bool,
     // The operator's `enabled` switch.
     pub(super) enabled: bool,
+    // What the backend last reported of itself (`Event`).
+    pub(super) state: BackendState,
+}
+
+/// A backend's own state, as its last [`super::backend::Event`] said.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum BackendState {
+    /// Takes work.
+    Running,
+    /// A recovery under way.
+    Halted,
+    /// Never again.
+    Dead,
 }
 
 /// An attempt a backend holds.
@@ -146,6 +159,8 @@ pub(crate) struct Inner {
     // Requests waiting for a busy backend to make room, newest first,
     // linked through `ReqMut::wait_next`; retried at the next completion.
     pub(super) waiting: Option<Arc<Req>>,
+    // When the fast path's limits were last computed, monotonic ns.
+    pub(super) limits_at: u64,
 }
 
 kernel::sync::global_lock! {
@@ -237,6 +252,10 @@ pub(super) const fn op_index(op: Op) -> usize {
     }
 }
 
+/// Longest the fast path's limits lag queues and bandwidth estimates
+/// under load: 1 ms ([`Inner::queues_changed`]).
+const LIMITS_PERIOD_NS: u64 = 1_000_000;
+
 /// Most bytes of one request (`LBDX_MAX_LEN`).
 pub(super) const MAX_LEN: u64 = 1 << 30;
 
@@ -272,6 +291,7 @@ impl Inner {
             free: KVec::new(),
             stamp: 0,
             waiting: None,
+            limits_at: 0,
         }
     }
 
@@ -293,14 +313,35 @@ impl Inner {
             .filter(|s| s.id == id)
     }
 
-    /// Tells the table which backends may be selected now.
-    /// Also recomputes, per operation, up to which length the fast path
-    /// may run a request on the CPU (`fast_path.rs`).
-    pub(super) fn refresh(&mut self) {
+    /// Tells the table which backends may be selected, from what the
+    /// operator and the backends themselves last said (never by asking a
+    /// backend), and recomputes the fast path's limits. Called when one of
+    /// those changes: a registration, an [`super::backend::Event`], the
+    /// `enabled` switch, the policy.
+    pub(super) fn refresh(&mut self, now: u64) {
         for s in self.slots.iter().flatten() {
-            let available = s.enabled && !s.closing && s.ops.healthy();
+            let available = s.enabled && !s.closing && s.state == BackendState::Running;
             let _ = self.table.set_available(s.id, available);
         }
+        self.compute_limits(now);
+    }
+
+    /// After a selection or a completion at `now` changed queues or
+    /// bandwidth estimates: recomputes the fast path's limits if the last
+    /// computation is [`LIMITS_PERIOD_NS`] old, or if the layer just went
+    /// idle (nothing queued anywhere: the fast path may then be all that
+    /// runs, and must not keep limits computed under load). Otherwise the
+    /// limits lag the queues by less than the period.
+    pub(super) fn queues_changed(&mut self, now: u64) {
+        if now.saturating_sub(self.limits_at) >= LIMITS_PERIOD_NS || self.table.idle() {
+            self.compute_limits(now);
+        }
+    }
+
+    /// Recomputes, per operation, up to which length the fast path may run
+    /// a request on the CPU (`fast_path.rs`).
+    fn compute_limits(&mut self, now: u64) {
+        self.limits_at = now;
         let cpu = self
             .slots
             .iter()

@@ -46,7 +46,7 @@ EXPORT_SYMBOL_GPL(lbdx_offload_set_policy);
 EXPORT_SYMBOL_GPL(lbdx_backend_register);
 EXPORT_SYMBOL_GPL(lbdx_backend_unregister);
 EXPORT_SYMBOL_GPL(lbdx_backend_complete);
-EXPORT_SYMBOL_GPL(lbdx_backend_set_bandwidth);
+EXPORT_SYMBOL_GPL(lbdx_backend_event);
 
 int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
 		      bool to_device, u64 *addr)

@@ -5,14 +5,14 @@
 //! that fails every job, requests waiting for a full backend (not
 //! failing), the layer's deadline for an attempt never reported,
 //! unregistration of a backend holding jobs (each request completes
-//! exactly once, late reports ignored), dependencies, and refusal of bad
-//! arguments. They run while the module's other
+//! exactly once, late reports ignored), dependencies, selection by the
+//! state backends report as events, and refusal of bad arguments. They run while the module's other
 //! backends (engines) are registered and restore the policy they change.
 
 #[kernel::macros::kunit_tests(lbdx_offload)]
 mod tests {
     use crate::offload::{
-        backend::{Backend, Desc, Job, Outcome, Refusal, Ticket},
+        backend::{Backend, Desc, Event, Job, Outcome, Refusal, Ticket},
         backend_select::{Caps, OpSet, Policy},
         capi::{self, LbdxSubmit},
         registry,
@@ -288,6 +288,83 @@ mod tests {
         }
         assert_eq!(s.calls.load(Ordering::Acquire), 16);
         assert!(dsts.iter().all(|d| *d == src));
+        registry::set_policy(saved);
+        Ok(())
+    }
+
+    /// Copies every job inside `submit`, reports it, and counts it.
+    struct Counting {
+        jobs: AtomicU32,
+    }
+
+    impl Backend for Counting {
+        fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+            let src = *job.srcs.first().ok_or(Refusal::Gone)?;
+            // SAFETY: Kernel virtual addresses of a copy the layer gave
+            // this backend (no device), not yet reported.
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    src as usize as *const u8,
+                    job.dst as usize as *mut u8,
+                    job.len as usize,
+                )
+            };
+            self.jobs.fetch_add(1, Ordering::Relaxed);
+            crate::offload::complete(job.ticket, Outcome::Done { xor_nonzero: false });
+            Ok(())
+        }
+    }
+
+    /// Runs 4 copies of 4 KiB, checks them; how many of them `c` took.
+    fn copies_taken(c: &Counting) -> u32 {
+        let before = c.jobs.load(Ordering::Relaxed);
+        let src = buf(4096, 21);
+        for _ in 0..4 {
+            let mut dst = buf(4096, 0);
+            // SAFETY: As above.
+            let tx = unsafe {
+                capi::lbdx_async_memcpy(dst.as_mut_ptr().cast(), src.as_ptr().cast(), 4096, &SYNC)
+            };
+            assert_eq!(wait(tx).0, 0);
+            assert!(dst == src);
+        }
+        c.jobs.load(Ordering::Relaxed) - before
+    }
+
+    #[test]
+    fn backends_are_selected_by_the_state_they_report() -> Result {
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        let counting = Arc::new(
+            Counting {
+                jobs: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let ops: Arc<dyn Backend> = counting.clone();
+        let reg = Registration::new(fake_desc(b"kunit-events"), ops)?;
+        let id = reg.id();
+        let r = reg.reporter();
+        let health = || registry::report(id).map(|r| r.health);
+        assert_eq!(copies_taken(&counting), 4);
+        r.report(Event::Halted);
+        assert_eq!(health(), Some("halted"));
+        assert_eq!(copies_taken(&counting), 0);
+        r.report(Event::Running);
+        assert_eq!(health(), Some("healthy"));
+        assert_eq!(copies_taken(&counting), 4);
+        r.report(Event::Bandwidth(1));
+        assert_eq!(registry::report(id).map(|r| r.bandwidth), Some(1));
+        assert_eq!(copies_taken(&counting), 0);
+        r.report(Event::Bandwidth(1 << 50));
+        r.report(Event::Dead);
+        r.report(Event::Running);
+        assert_eq!(health(), Some("dead"));
+        assert_eq!(copies_taken(&counting), 0);
+        drop(reg);
+        // A reporter outlives its registration; what it says is ignored.
+        r.report(Event::Running);
+        assert!(registry::report(id).is_none());
         registry::set_policy(saved);
         Ok(())
     }

@@ -6,11 +6,12 @@
 //! every attempt the backend still holds.
 
 use super::{
-    backend::{Backend, Desc, Outcome},
+    backend::{Backend, Desc, Event, Outcome},
     backend_select::{BackendDesc, BackendId, Policy},
     fast_path,
-    flow::complete,
-    layer::{Name, Slot, Stats, LAYER},
+    flow::{complete, retry},
+    glue,
+    layer::{BackendState, Name, Slot, Stats, LAYER},
 };
 use kernel::{
     prelude::*,
@@ -22,7 +23,7 @@ use kernel::{
 pub(crate) fn set_policy(policy: Policy) {
     let mut g = LAYER.lock();
     g.table.set_policy(policy);
-    g.refresh();
+    g.refresh(glue::now_ns());
 }
 
 /// The selection policy.
@@ -63,8 +64,10 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
     }
     let health = if !s.enabled {
         "disabled"
-    } else if !s.ops.healthy() {
+    } else if s.state == BackendState::Dead {
         "dead"
+    } else if s.state == BackendState::Halted {
+        "halted"
     } else if st.health != super::backend_select::Health::Healthy {
         "degraded"
     } else {
@@ -106,7 +109,7 @@ pub(crate) fn ids() -> KVec<BackendId> {
 pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
     let mut g = LAYER.lock();
     g.slot_mut(id).ok_or(ENODEV)?.enabled = enabled;
-    g.refresh();
+    g.refresh(glue::now_ns());
     Ok(())
 }
 
@@ -139,6 +142,7 @@ pub(crate) fn register(desc: Desc, ops: Arc<dyn Backend>) -> Result<(BackendId, 
         submitting: 0,
         closing: false,
         enabled: true,
+        state: BackendState::Running,
     };
     match g.slots.get_mut(id.slot()) {
         Some(s) => *s = Some(slot),
@@ -147,7 +151,7 @@ pub(crate) fn register(desc: Desc, ops: Arc<dyn Backend>) -> Result<(BackendId, 
             return Err(EINVAL);
         }
     }
-    g.refresh();
+    g.refresh(glue::now_ns());
     Ok((id, name))
 }
 
@@ -160,7 +164,7 @@ pub(crate) fn unregister(id: BackendId) {
         if let Some(s) = g.slot_mut(id) {
             s.closing = true;
         }
-        g.refresh();
+        g.refresh(glue::now_ns());
     }
     while LAYER.lock().slot_mut(id).is_some_and(|s| s.submitting != 0) {
         fsleep(Delta::from_micros(100));
@@ -169,7 +173,7 @@ pub(crate) fn unregister(id: BackendId) {
         let mut g = LAYER.lock();
         let _ = g.table.unregister(id);
         let slot = g.slots.get_mut(id.slot()).and_then(Option::take);
-        g.refresh();
+        g.refresh(glue::now_ns());
         slot
     };
     // Fail over, one at a time, what the backend still holds. The table no
@@ -184,9 +188,33 @@ pub(crate) fn unregister(id: BackendId) {
     drop(slot);
 }
 
-/// Replaces the bandwidth estimate of backend `id`.
-pub(crate) fn set_bandwidth(id: BackendId, bytes_per_sec: u64) {
-    let mut g = LAYER.lock();
-    let _ = g.table.set_bandwidth(id, bytes_per_sec);
-    g.refresh();
+/// Takes `event` from backend `id` (a stale `id` is ignored). A backend
+/// back to running retries the requests waiting for room, which may now
+/// find it; those waiting on a backend that halted or died keep waiting
+/// for its completions, as they would for a busy one.
+pub(crate) fn event(id: BackendId, event: Event) {
+    let waiting = {
+        let mut g = LAYER.lock();
+        let Some(s) = g.slot_mut(id) else {
+            return;
+        };
+        let state = match (s.state, event) {
+            (BackendState::Dead, _) | (_, Event::Dead) => BackendState::Dead,
+            (_, Event::Halted) => BackendState::Halted,
+            (_, Event::Running) => BackendState::Running,
+            (now, Event::Bandwidth(_)) => now,
+        };
+        let changed = state != s.state;
+        s.state = state;
+        if let Event::Bandwidth(bw) = event {
+            let _ = g.table.set_bandwidth(id, bw);
+        } else if !changed {
+            return;
+        }
+        g.refresh(glue::now_ns());
+        (changed && state == BackendState::Running).then(|| g.take_waiting())
+    };
+    if let Some(w) = waiting {
+        retry(w);
+    }
 }

@@ -7,7 +7,7 @@
 //! generation               ro  bumps at every (un)registration
 //! backends/<name>/         one directory per registered backend:
 //!   requests bytes errors failovers in_flight queued_bytes bandwidth
-//!   health                 ro  healthy | degraded | dead | disabled
+//!   health                 ro  healthy | degraded | halted | dead | disabled
 //!   enabled                rw  0 takes the backend out of selection
 //!   busy                   ro  refusals for now (part of failovers)
 //! ```

@@ -549,3 +549,32 @@ fn a_deadline_is_the_floor_plus_a_margin_over_the_queue_estimate() {
     t.unregister(ids[0]).unwrap();
     assert_eq!(t.deadline_ns(ids[0], 0, floor), None);
 }
+
+#[test]
+fn an_identifier_survives_a_word_and_zero_is_none() {
+    let mut t = BackendTable::new(rules());
+    let mut seen = Vec::new();
+    for round in 0..40 {
+        let id = t.register(engine(1 << 30, 100)).expect("registered");
+        let word = id.to_word();
+        assert_ne!(word, 0, "round {round}");
+        assert_eq!(BackendId::from_word(word), Some(id));
+        assert!(!seen.contains(&word), "a word names one registration only");
+        seen.push(word);
+        t.unregister(id).expect("unregistered");
+    }
+    assert_eq!(BackendId::from_word(0), None);
+}
+
+#[test]
+fn the_table_is_idle_only_with_nothing_queued_anywhere() {
+    let (mut t, ids) = table(&[engine(1 << 30, 100), engine(1 << 30, 100)]);
+    assert!(t.idle());
+    t.on_submit(ids[0], 10).unwrap();
+    t.on_submit(ids[1], 20).unwrap();
+    assert!(!t.idle());
+    t.on_complete(ids[0], 10, true, 100, 1).unwrap();
+    assert!(!t.idle(), "the second still holds bytes");
+    t.release(ids[1], 20).unwrap();
+    assert!(t.idle());
+}

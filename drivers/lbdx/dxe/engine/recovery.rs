@@ -26,7 +26,7 @@ use crate::{
         pci_stop,
     },
     hw::dxe_regs as regs,
-    offload::Outcome,
+    offload::{Event, Outcome},
 };
 use core::sync::atomic::Ordering;
 use kernel::{
@@ -163,7 +163,9 @@ impl Engine {
     /// service as one that stopped answering. Process context.
     fn escalate(&self, failed: &Channel, first: Outcome) {
         self.stats.escalations.fetch_add(1, Ordering::Relaxed);
-        // No doorbell rings across the device reset.
+        // No doorbell rings across the device reset, and the layer sends
+        // its jobs elsewhere meanwhile.
+        self.reporter.report(Event::Halted);
         self.channels().for_each(Channel::block);
         if !self.reset_device() {
             let id = self
@@ -187,6 +189,7 @@ impl Engine {
                 ch.restart(&self.bar, first, |f| self.deliver(ch.index(), f))
             })
             .sum();
+        self.reporter.report(Event::Running);
         dev_warn!(
             self.dev,
             "channel {} not quiescent {} ms after its reset; reset the device and restarted every channel, {} job(s) failed over\n",
@@ -208,12 +211,13 @@ impl Engine {
     fn die(&self, id: u32) {
         let Ok(_) = self
             .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
                 matches!(s, SELF_TEST | OPEN).then_some(DEAD)
             })
         else {
             return;
         };
+        self.reporter.report(Event::Dead);
         let master_off = pci_stop::clear_master(&self.pdev);
         let flr = pci_stop::try_reset_function(&self.pdev);
         let answering = self
@@ -262,7 +266,8 @@ impl Engine {
 
     /// First step of shutdown: refuses every job from now on.
     pub(crate) fn close(&self) {
-        self.state.store(CLOSED, Ordering::Release);
+        self.state.store(CLOSED, Ordering::SeqCst);
+        self.reporter.report(Event::Dead);
     }
 
     /// Resets the whole device, so that it no longer touches any buffer;

@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A backend registered from C reports its state with lbdx_backend_event()
+# and the layer acts on what it said, never asking it: lbdx_offload_events
+# (tests/offload/lbdx_offload_events.c) registers "events-c", a copy
+# backend estimated far faster than any other, and after each command
+# runs 16 copies of 4096 bytes. Running: it takes them all. Halted: none,
+# and the copies still arrive (elsewhere); running again: all again. A
+# bandwidth event moves its estimate (sysfs shows it) and with it the
+# choice. Bad events (unknown number, bandwidth 0, NULL backend) fail with
+# EINVAL and change nothing. Dead is final: running after it is ignored.
+# The module unregisters cleanly and the kernel log has no warning.
+
+. "$LBDX_SHARE/selftests/lib.sh"
+
+P=/sys/module/lbdx_offload_events/parameters
+B=events-c
+plan 14
+saved=$(policy_now)
+echo earliest-completion >"$OFFLOAD/policy"
+kmsg_mark "events"
+
+# do CMD: runs CMD; sets $res to the module's result line.
+do_cmd() {
+	echo "$1" >"$P/cmd" 2>/dev/null
+	res=$(cat "$P/result")
+}
+# expect CMD RET TAKEN HEALTH DESCRIPTION
+expect() {
+	do_cmd "$1"
+	h=$(bstat $B health)
+	[ "$res" = "ret=$2 taken=$3 right=16 failed=0" ] && [ "$h" = "$4" ]
+	check $? "$5" "$1: $res; health $h"
+}
+
+insmod "$MODDIR/lbdx_offload_events.ko" && [ -d "$OFFLOAD/backends/$B" ]
+check $? "insmod registers backend $B" "backends: $(backends | tr '\n' ' ')"
+expect copy 0 16 healthy "registered, running: it takes every copy"
+expect halted 0 0 halted "halted: it takes none, the copies are done elsewhere"
+expect halted 0 0 halted "halted twice: no change"
+expect running 0 16 healthy "running again: it takes every copy"
+expect event=99 -22 16 healthy "an unknown event: EINVAL, nothing changes"
+expect bandwidth=0 -22 16 healthy "bandwidth 0: EINVAL, nothing changes"
+# Accepted, 0 would have read as 1 B/s; the estimate is what its inline
+# copies measured (about 1 GB/s in the guest).
+[ "$(bstat $B bandwidth)" -gt 1000000 ]
+check $? "its bandwidth estimate is still over 1 MB/s after the refused event" \
+	"bandwidth $(bstat $B bandwidth)"
+expect bandwidth=1 0 0 healthy "bandwidth 1 B/s: the faster backends take every copy"
+[ "$(bstat $B bandwidth)" = 1 ]
+check $? "sysfs shows the reported bandwidth" "bandwidth $(bstat $B bandwidth)"
+do_cmd bandwidth=1125899906842624
+expect null -22 16 healthy "fast again; an event for a NULL backend: EINVAL"
+expect dead 0 0 dead "dead: it takes none"
+expect running 0 0 dead "running after dead: ignored, still dead"
+rmmod lbdx_offload_events && [ ! -d "$OFFLOAD/backends/$B" ] &&
+	[ -z "$(since_mark | grep -E 'WARNING:|BUG:|Oops')" ]
+check $? "rmmod unregisters it; no warning in the kernel log" \
+	"$(since_mark | grep -E 'WARNING:|BUG:|Oops' | head -n 3)"
+echo "$saved" >"$OFFLOAD/policy"
+finish
