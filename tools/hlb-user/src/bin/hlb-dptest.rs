@@ -7,7 +7,8 @@
 //! ```text
 //! hlb-dptest CASE --dev /dev/lbdx/<bdf>/<domain> --ldb P0,P1,P2,P3 --dir D0,D1
 //!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
-//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
+//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe hold
+//! hlb-dptest mapstorm --dev /dev/lbdx/<bdf>/<domain> --dir ID [--procs N] [--secs S]
 //! ```
 //! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
 //! is the verdict (the script prints the ok / not ok line). `badqe` makes
@@ -730,7 +731,170 @@ fn hold(c: &Ctx) -> R {
     Err("reading the CQ after unbind did not raise SIGBUS".into())
 }
 
+/// Counters in an anonymous shared mapping: children made by fork() and
+/// their parent see the same ones.
+struct SharedCounters {
+    ptr: *mut AtomicU64,
+    n: usize,
+}
+
+impl SharedCounters {
+    fn new(n: usize) -> io::Result<Self> {
+        let len = n.max(1) * size_of::<AtomicU64>();
+        // SAFETY: a fresh anonymous mapping, zero-filled by the kernel.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self { ptr: p.cast(), n })
+    }
+
+    fn get(&self, i: usize) -> &AtomicU64 {
+        assert!(i < self.n);
+        // SAFETY: `i < n` counters fit the mapping, which lives as long as
+        // `self` (never unmapped: the process ends with it); zeroed memory
+        // is a valid AtomicU64.
+        unsafe { &*self.ptr.add(i) }
+    }
+}
+
+/// A `mapstorm` worker: maps, touches and unmaps the CQ of the port its
+/// parent attached on `fd`, in a tight loop, until mmap() fails with
+/// ENODEV. That failure means the device's removal has finished (the
+/// driver's mmap() checks "gone" under the lock its removal holds while
+/// it marks the device gone and zaps every mapping), so the mapping the
+/// loop made last must be cut off by now: touching it must raise SIGBUS,
+/// which ends the worker. Exit 0: removed before the first mapping;
+/// 1: that mapping was still readable (stale pages); 2: another error.
+fn storm_worker(
+    fd: std::os::fd::BorrowedFd<'_>,
+    a: &hlb_user::abi::PortAttach,
+    maps: &AtomicU64,
+) -> i32 {
+    let mut last: Option<Mapping> = None;
+    loop {
+        match Mapping::new(fd, a.cq_offset, a.cq_size as usize, false) {
+            Ok(m) => {
+                // SAFETY: `m` maps at least one readable byte; volatile
+                // because the device writes it. After the removal this
+                // may raise SIGBUS, which is an allowed end.
+                let _ = unsafe { core::ptr::read_volatile(m.ptr()) };
+                maps.fetch_add(1, Ordering::Relaxed);
+                last = Some(m);
+            }
+            Err(err) if err.raw_os_error() == Some(libc::ENODEV) => {
+                let Some(m) = last else { return 0 };
+                // SAFETY: as above; this read must raise SIGBUS.
+                let v = unsafe { core::ptr::read_volatile(m.ptr().cast::<u64>()) };
+                println!(
+                    "# mapstorm worker {}: CQ mapping still readable after the removal (read {v:#x})",
+                    std::process::id()
+                );
+                return 1;
+            }
+            Err(err) => {
+                println!("# mapstorm worker {}: mmap: {err}", std::process::id());
+                return 2;
+            }
+        }
+    }
+}
+
+/// For `25-hlb-mmap-unbind.sh`: attaches DIR port `--dir ID` of `--dev`,
+/// forks `--procs N` workers (`storm_worker`) that map and unmap its CQ
+/// until the device goes, says "ready" once each has mapped it, and
+/// waits for them. Each must end by SIGBUS (or exit 0: no mapping yet);
+/// prints the counts. `--secs S` (default 120): give up on a device that
+/// does not go.
+fn mapstorm(a: &Args) -> R {
+    let dev = a.req("--dev").map_err(e("args"))?;
+    let id: u8 = a
+        .req("--dir")
+        .map_err(e("args"))?
+        .parse()
+        .map_err(|_| "bad --dir")?;
+    let procs: usize = a.num("--procs", 4).map_err(e("args"))?;
+    let secs: u64 = a.num("--secs", 120).map_err(e("args"))?;
+    let d = Domain::open(dev).map_err(e("open"))?;
+    let at = abi_attach(&d, id)?;
+    let fd = std::os::fd::AsFd::as_fd(d.file());
+    // One counter of mappings per worker, shared across fork().
+    let shared = SharedCounters::new(procs).map_err(e("counters"))?;
+    let mut pids = Vec::new();
+    for i in 0..procs {
+        // SAFETY: single-threaded here; the child only maps, reads and
+        // exits with _exit().
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(format!("fork: {}", io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            let rc = storm_worker(fd, &at, shared.get(i));
+            let _ = io::Write::flush(&mut io::stdout());
+            // SAFETY: ends the child without running the parent's drops.
+            unsafe { libc::_exit(rc) };
+        }
+        pids.push(pid);
+    }
+    let t = Instant::now();
+    while (0..procs).any(|i| shared.get(i).load(Ordering::Relaxed) == 0) {
+        if t.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("# ready");
+    io::Write::flush(&mut io::stdout()).map_err(e("flush"))?;
+    let (mut sigbus, mut early, mut bad) = (0, 0, Vec::new());
+    for pid in pids {
+        let mut status = 0;
+        loop {
+            // SAFETY: waits for our own child.
+            let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if r == pid {
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(secs) {
+                // SAFETY: our own child.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGBUS {
+            sigbus += 1;
+        } else if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+            early += 1;
+        } else {
+            bad.push(status);
+        }
+    }
+    let maps: u64 = (0..procs)
+        .map(|i| shared.get(i).load(Ordering::Relaxed))
+        .sum();
+    println!(
+        "# mapstorm: {maps} mappings by {procs} workers; ended by SIGBUS {sigbus}, removed before mapping {early}, otherwise {}",
+        bad.len()
+    );
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("workers ended otherwise (wait statuses {bad:?})"))
+    }
+}
+
 fn run(case: &str, a: &Args) -> Result<R, io::Error> {
+    if case == "mapstorm" {
+        return Ok(mapstorm(a));
+    }
     let c = Ctx {
         dev: a.req("--dev")?.to_string(),
         ldb: ids(a.req("--ldb")?)?,
