@@ -35,8 +35,8 @@ impl CqRing {
         self.mem.dma_address()
     }
 
-    /// The kernel address of the ring (with [`Self::dma_address`], for
-    /// `dma_mmap_coherent()`).
+    /// The kernel address of the ring (the character device's fault
+    /// handler maps its pages from it).
     pub(crate) fn cpu_address(&self) -> *mut u8 {
         self.mem.as_mut_ptr().cast::<u8>()
     }

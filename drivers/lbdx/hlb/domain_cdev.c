@@ -12,9 +12,13 @@
  * which error, what is readable) is taken by the Rust callbacks in
  * struct lbdx_hlb_cdev_ops.
  *
- * Device pages (producer windows) and the credit page are inserted page by
- * page from a fault handler, under mem_lock held for reading; CQ rings are
- * DMA-coherent memory and mapped at mmap() time with dma_mmap_coherent().
+ * Every mapping's pages (producer windows: device pages; the credit page;
+ * CQ rings: DMA-coherent memory) are inserted page by page from a fault
+ * handler, under mem_lock held for reading, never at mmap() time: the
+ * kernel links a new VMA into the file's i_mmap tree only after ->mmap
+ * returned (mm/vma.c, __mmap_new_vma(): mmap_file(), then vma_link_file()),
+ * so pages inserted by ->mmap could escape the unmap_mapping_range() of a
+ * removal running in between, and stay mapped after they were freed.
  * lbdx_hlb_cdev_remove() takes mem_lock for writing, marks the device gone
  * and zaps every open file's mappings, so after it returns no process can
  * reach the device's pages (a later access gets SIGBUS), as vfio-pci does
@@ -27,7 +31,6 @@
 
 #include <linux/cdev.h>
 #include <linux/device.h>
-#include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/io.h>
@@ -113,6 +116,32 @@ static const struct class lbdx_hlb_class = {
 	.name = "lbdx_hlb",
 };
 
+/*
+ * The pfn of page @idx of a CQ ring, DMA-coherent memory of the HLB (a
+ * cache-coherent PCI function): in the linear map (dma-direct), or pages
+ * remapped into vmalloc space (an IOMMU's non-contiguous allocation, or
+ * DMA_DIRECT_REMAP), as ALSA's fault handler assumes of such buffers.
+ * dma_mmap_coherent() cannot serve a fault: its remap_pfn_range() of the
+ * whole VMA wants mmap_lock held for writing. Unlike it, the fault maps
+ * with the VMA's protection as is: a memory-encrypting guest (SEV, TDX)
+ * would need the decrypted protection dma_mmap_coherent() gives; not done.
+ */
+static unsigned long lbdx_hlb_dma_pfn(const struct lbdx_hlb_map *map,
+				      unsigned long idx)
+{
+	void *addr = map->cpu + (idx << PAGE_SHIFT);
+
+	if (is_vmalloc_addr(addr))
+		return vmalloc_to_pfn(addr);
+	return PHYS_PFN(virt_to_phys(addr));
+}
+
+/*
+ * Runs with mem_lock held for reading: while the device is not gone, the
+ * pages are not freed (remove() waits for the lock before it marks the
+ * device gone and zaps; the CQ rings go only after every domain's device
+ * was removed).
+ */
 static vm_fault_t lbdx_hlb_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -130,6 +159,9 @@ static vm_fault_t lbdx_hlb_fault(struct vm_fault *vmf)
 		break;
 	case LBDX_HLB_MAP_PAGE:
 		pfn = page_to_pfn(v->map.page) + idx;
+		break;
+	case LBDX_HLB_MAP_DMA:
+		pfn = lbdx_hlb_dma_pfn(&v->map, idx);
 		break;
 	default:
 		goto out;
@@ -264,7 +296,7 @@ static int lbdx_hlb_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	v = kzalloc_obj(*v);
 	if (!v)
 		return -ENOMEM;
 	down_read(&cd->mem_lock);
@@ -282,23 +314,7 @@ static int lbdx_hlb_mmap(struct file *file, struct vm_area_struct *vma)
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
 			  VM_DONTCOPY);
-	if (v->map.kind == LBDX_HLB_MAP_DMA) {
-		/*
-		 * Under mem_lock, so that remove() cannot zap before the pages
-		 * are in; dma_mmap_coherent() maps from the buffer's start at
-		 * the VMA's page offset, hence the offset 0.
-		 */
-		down_read(&cd->mem_lock);
-		vma->vm_pgoff = 0;
-		ret = cd->gone ? -ENODEV :
-			dma_mmap_coherent(v->map.dma_dev, vma, v->map.cpu,
-					  v->map.dma, pages << PAGE_SHIFT);
-		up_read(&cd->mem_lock);
-		if (ret) {
-			kfree(v);
-			return ret;
-		}
-	}
+	/* No page is inserted here, see the top of this file. */
 	refcount_set(&v->users, 1);
 	v->cd = cd;
 	get_device(&cd->dev);

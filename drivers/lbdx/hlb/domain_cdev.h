@@ -14,7 +14,7 @@ struct lbdx_hlb_cdev;
 /* What an mmap() maps (filled in by the Rust mmap callback). */
 enum lbdx_hlb_map_kind {
 	LBDX_HLB_MAP_IO = 1,	/* device memory at @phys */
-	LBDX_HLB_MAP_DMA = 2,	/* coherent memory @cpu/@dma of @dma_dev */
+	LBDX_HLB_MAP_DMA = 2,	/* coherent memory @cpu/@dma of @dma_dev, mapped from @cpu */
 	LBDX_HLB_MAP_PAGE = 3,	/* @pages pages from @page */
 };
 

@@ -7,10 +7,13 @@
 //! ```text
 //! hlb-dptest CASE --dev /dev/lbdx/<bdf>/<domain> --ldb P0,P1,P2,P3 --dir D0,D1
 //!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
-//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
+//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe hold
+//! hlb-dptest mapstorm --dev /dev/lbdx/<bdf>/<domain> --dir ID [--procs N] [--secs S]
 //! ```
 //! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
-//! is the verdict (the script prints the ok / not ok line). `badqe` makes
+//! is the verdict (the script prints the ok / not ok line). `mapstorm`
+//! exits 0 (every worker ended as it may), 1 (a mapping stayed readable
+//! after the device's removal) or 2 (anything else). `badqe` makes
 //! the device raise one alarm and says so: "# expected-alarms: 1".
 
 use std::collections::HashMap;
@@ -730,6 +733,352 @@ fn hold(c: &Ctx) -> R {
     Err("reading the CQ after unbind did not raise SIGBUS".into())
 }
 
+/// Counters in an anonymous shared mapping: children made by fork() and
+/// their parent see the same ones.
+struct SharedCounters {
+    ptr: *mut AtomicU64,
+    n: usize,
+}
+
+impl SharedCounters {
+    fn new(n: usize) -> io::Result<Self> {
+        let len = n.max(1) * size_of::<AtomicU64>();
+        // SAFETY: a fresh anonymous mapping, zero-filled by the kernel.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self { ptr: p.cast(), n })
+    }
+
+    fn get(&self, i: usize) -> &AtomicU64 {
+        assert!(i < self.n);
+        // SAFETY: `i < n` counters fit the mapping, which lives as long as
+        // `self` (never unmapped: the process ends with it); zeroed memory
+        // is a valid AtomicU64.
+        unsafe { &*self.ptr.add(i) }
+    }
+}
+
+/// Exit status of a worker whose first mmap() already failed with ENODEV:
+/// the device was removed before it mapped anything.
+const STORM_BEFORE_MAPPING: i32 = 0;
+/// Exit status of a worker whose last mapping was still readable after
+/// the removal had finished: the bug the test looks for.
+const STORM_STILL_READABLE: i32 = 1;
+/// Exit status of a worker that met an errno it does not expect.
+const STORM_OTHER: i32 = 2;
+
+/// Whether `err`, from step `open` (open(2) of the node, with the
+/// `DOMAIN_INFO` ioctl and the credit page's mmap() that `Domain::open`
+/// does) or from `ATTACH`, says the device went before we got there. At
+/// open: the node was already removed (ENOENT), its cdev was deleted
+/// between the path lookup and the open (ENXIO, from chrdev_open), or the
+/// driver had marked the device gone (ENODEV, also what the ioctl and the
+/// mmap() return then). At `ATTACH` only ENODEV: ENOENT there means no
+/// such port, a real error.
+fn device_gone(err: &io::Error, at_open: bool) -> bool {
+    match err.raw_os_error() {
+        Some(libc::ENODEV) => true,
+        Some(libc::ENOENT | libc::ENXIO) => at_open,
+        _ => false,
+    }
+}
+
+/// How a `mapstorm` worker ended, from its wait status.
+#[derive(Debug, PartialEq)]
+enum StormEnd {
+    /// Killed by SIGBUS: its mapping was cut off (the expected end).
+    Sigbus,
+    /// Exited before its first mapping: the device was gone already.
+    BeforeMapping,
+    /// Its last mapping was readable after the removal (stale pages).
+    StillReadable,
+    /// Anything else: an unexpected errno, another signal, a timeout.
+    Other,
+}
+
+fn storm_end(status: libc::c_int) -> StormEnd {
+    if libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGBUS {
+        StormEnd::Sigbus
+    } else if libc::WIFEXITED(status) {
+        match libc::WEXITSTATUS(status) {
+            STORM_BEFORE_MAPPING => StormEnd::BeforeMapping,
+            STORM_STILL_READABLE => StormEnd::StillReadable,
+            _ => StormEnd::Other,
+        }
+    } else {
+        StormEnd::Other
+    }
+}
+
+/// A `mapstorm` worker: maps, touches and unmaps the CQ of the port its
+/// parent attached on `fd`, in a tight loop, until mmap() fails with
+/// ENODEV. That failure means the device's removal has finished (the
+/// driver's mmap() checks "gone" under the lock its removal holds while
+/// it marks the device gone and zaps every mapping), so the mapping the
+/// loop made last must be cut off by now: touching it must raise SIGBUS,
+/// which ends the worker. Returns its exit status: `STORM_BEFORE_MAPPING`
+/// (removed before the first mapping), `STORM_STILL_READABLE` (that
+/// mapping was still readable: stale pages) or `STORM_OTHER` (another
+/// errno, said on stdout).
+fn storm_worker(
+    fd: std::os::fd::BorrowedFd<'_>,
+    a: &hlb_user::abi::PortAttach,
+    maps: &AtomicU64,
+) -> i32 {
+    let mut last: Option<Mapping> = None;
+    loop {
+        match Mapping::new(fd, a.cq_offset, a.cq_size as usize, false) {
+            Ok(m) => {
+                // SAFETY: `m` maps at least one readable byte; volatile
+                // because the device writes it. After the removal this
+                // may raise SIGBUS, which is an allowed end.
+                let _ = unsafe { core::ptr::read_volatile(m.ptr()) };
+                maps.fetch_add(1, Ordering::Relaxed);
+                last = Some(m);
+            }
+            Err(err) if err.raw_os_error() == Some(libc::ENODEV) => {
+                let Some(m) = last else {
+                    return STORM_BEFORE_MAPPING;
+                };
+                // SAFETY: as above; this read must raise SIGBUS.
+                let v = unsafe { core::ptr::read_volatile(m.ptr().cast::<u64>()) };
+                println!(
+                    "# mapstorm worker {}: CQ mapping still readable after the removal (read {v:#x})",
+                    std::process::id()
+                );
+                return STORM_STILL_READABLE;
+            }
+            Err(err) => {
+                println!(
+                    "# mapstorm worker {}: mmap of the CQ: unexpected error: {err}",
+                    std::process::id()
+                );
+                return STORM_OTHER;
+            }
+        }
+    }
+}
+
+/// The outcome of one `mapstorm`: counts of its workers' ends.
+#[derive(Default)]
+struct StormCounts {
+    maps: u64,
+    procs: usize,
+    sigbus: usize,
+    early: usize,
+    readable: usize,
+    other: usize,
+    /// Set when the device went before the workers could start: at which
+    /// step, with the errno.
+    gone_at: Option<String>,
+}
+
+impl StormCounts {
+    /// The summary line `25-hlb-mmap-unbind.sh` parses; the counts of
+    /// ends add up to the workers.
+    fn print(&self) {
+        println!(
+            "# mapstorm: {} mappings by {} workers; ended by SIGBUS {}, removed before mapping {}, still readable {}, otherwise {}{}",
+            self.maps,
+            self.procs,
+            self.sigbus,
+            self.early,
+            self.readable,
+            self.other,
+            self.gone_at
+                .as_ref()
+                .map(|g| format!("; device gone before {g}: no worker started"))
+                .unwrap_or_default()
+        );
+    }
+
+    /// The exit status: 0 when every worker ended by SIGBUS or before it
+    /// mapped, 1 when a mapping was still readable (the bug), 2 when
+    /// anything else went wrong.
+    fn status(&self) -> ExitCode {
+        if self.readable > 0 {
+            ExitCode::from(1)
+        } else if self.other > 0 || self.sigbus + self.early != self.procs {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Waits for child `pid`; SIGKILL once `deadline` has passed.
+fn reap(pid: libc::pid_t, deadline: Instant) -> Result<libc::c_int, io::Error> {
+    loop {
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return Ok(status);
+        }
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if Instant::now() > deadline {
+            // SAFETY: our own child, not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// For `25-hlb-mmap-unbind.sh`: attaches DIR port `--dir ID` of `--dev`,
+/// forks `--procs N` workers (`storm_worker`) that map and unmap its CQ
+/// until the device goes, says "ready" once each has mapped it, waits
+/// for them and prints the counts of their ends (`StormCounts`): each
+/// must end by SIGBUS, or before its first mapping (the device was gone
+/// already). A device already gone when this opens the node or attaches
+/// the port (`device_gone`) is the same legitimate outcome for all N (no
+/// worker starts); any other error is not. `--secs S` (default 120): give
+/// up on a device that does not go. Exit status: `StormCounts::status`.
+fn mapstorm(a: &Args) -> ExitCode {
+    let args = || -> Result<(&str, u8, usize, u64), String> {
+        let dev = a.req("--dev").map_err(e("args"))?;
+        let id: u8 = a
+            .req("--dir")
+            .map_err(e("args"))?
+            .parse()
+            .map_err(|_| "bad --dir")?;
+        let procs: usize = a.num("--procs", 4).map_err(e("args"))?;
+        let secs: u64 = a.num("--secs", 120).map_err(e("args"))?;
+        Ok((dev, id, procs, secs))
+    };
+    let (dev, id, procs, secs) = match args() {
+        Ok(v) => v,
+        Err(msg) => {
+            println!("# mapstorm: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut n = StormCounts {
+        procs,
+        ..Default::default()
+    };
+    let fail = |n: &mut StormCounts, msg: String| {
+        println!("# mapstorm: {msg}");
+        n.other = n.procs - n.sigbus - n.early - n.readable;
+        n.print();
+        n.status()
+    };
+    let d = match Domain::open(dev) {
+        Ok(d) => d,
+        Err(err) if device_gone(&err, true) => {
+            n.early = procs;
+            n.gone_at = Some(format!("open ({err})"));
+            n.print();
+            return n.status();
+        }
+        Err(err) => return fail(&mut n, format!("open: unexpected error: {err}")),
+    };
+    let fd = std::os::fd::AsFd::as_fd(d.file());
+    let mut at = hlb_user::abi::PortAttach {
+        type_: hlb_user::abi::LBDX_HLB_PORT_DIR,
+        id: id as u32,
+        ..Default::default()
+    };
+    match hlb_user::sys::ioctl(fd, hlb_user::abi::LBDX_HLB_IOC_ATTACH, &mut at) {
+        Ok(()) => {}
+        Err(err) if device_gone(&err, false) => {
+            n.early = procs;
+            n.gone_at = Some(format!("ATTACH ({err})"));
+            n.print();
+            return n.status();
+        }
+        Err(err) => return fail(&mut n, format!("ATTACH: unexpected error: {err}")),
+    }
+    // One counter of mappings per worker, shared across fork().
+    let shared = match SharedCounters::new(procs) {
+        Ok(s) => s,
+        Err(err) => return fail(&mut n, format!("counters: {err}")),
+    };
+    let parent = std::process::id() as libc::pid_t;
+    let mut pids = Vec::new();
+    let mut fork_err = None;
+    for i in 0..procs {
+        // SAFETY: single-threaded here; the child only maps, reads and
+        // exits with _exit().
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            fork_err = Some(io::Error::last_os_error());
+            break;
+        }
+        if pid == 0 {
+            // A worker must not outlive this process (and run on into the
+            // script's next round): SIGKILL when it dies.
+            // SAFETY: prctl with integer arguments; getppid cannot fail.
+            let rc = if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) } != 0
+                || unsafe { libc::getppid() } != parent
+            {
+                STORM_OTHER
+            } else {
+                storm_worker(fd, &at, shared.get(i))
+            };
+            let _ = io::Write::flush(&mut io::stdout());
+            // SAFETY: ends the child without running the parent's drops.
+            unsafe { libc::_exit(rc) };
+        }
+        pids.push(pid);
+    }
+    let t = Instant::now();
+    if fork_err.is_none() {
+        while (0..procs).any(|i| shared.get(i).load(Ordering::Relaxed) == 0) {
+            if t.elapsed() > Duration::from_secs(30) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        println!("# ready");
+        let _ = io::Write::flush(&mut io::stdout());
+    } else {
+        // The workers made so far end now rather than with the device.
+        for &pid in &pids {
+            // SAFETY: our own child, not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    let mut statuses = Vec::new();
+    for pid in pids {
+        match reap(pid, t + Duration::from_secs(secs)) {
+            Ok(status) => match storm_end(status) {
+                StormEnd::Sigbus => n.sigbus += 1,
+                StormEnd::BeforeMapping => n.early += 1,
+                StormEnd::StillReadable => n.readable += 1,
+                StormEnd::Other => statuses.push(format!("{status:#x}")),
+            },
+            Err(err) => statuses.push(format!("waitpid: {err}")),
+        }
+    }
+    n.maps = (0..procs)
+        .map(|i| shared.get(i).load(Ordering::Relaxed))
+        .sum();
+    if let Some(err) = fork_err {
+        return fail(&mut n, format!("fork: {err}"));
+    }
+    if !statuses.is_empty() {
+        return fail(
+            &mut n,
+            format!("workers ended otherwise (wait statuses {statuses:?})"),
+        );
+    }
+    n.print();
+    n.status()
+}
+
 fn run(case: &str, a: &Args) -> Result<R, io::Error> {
     let c = Ctx {
         dev: a.req("--dev")?.to_string(),
@@ -768,6 +1117,9 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
 
 fn main() -> ExitCode {
     let case = std::env::args().nth(1).unwrap_or_default();
+    if case == "mapstorm" {
+        return mapstorm(&Args::from_env(1));
+    }
     match run(&case, &Args::from_env(1)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(msg)) => {
@@ -778,5 +1130,76 @@ fn main() -> ExitCode {
             println!("# hlb-dptest {case}: {err}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errno(n: i32) -> io::Error {
+        io::Error::from_raw_os_error(n)
+    }
+
+    #[test]
+    fn gone_at_open_and_attach() {
+        for n in [libc::ENOENT, libc::ENXIO, libc::ENODEV] {
+            assert!(device_gone(&errno(n), true), "open: errno {n}");
+        }
+        assert!(device_gone(&errno(libc::ENODEV), false));
+        // At ATTACH, ENOENT is "no such port": not the device gone.
+        assert!(!device_gone(&errno(libc::ENOENT), false));
+        assert!(!device_gone(&errno(libc::ENXIO), false));
+        for n in [
+            libc::EACCES,
+            libc::EBUSY,
+            libc::EINVAL,
+            libc::ENOTTY,
+            libc::EIO,
+        ] {
+            assert!(!device_gone(&errno(n), true), "open: errno {n}");
+            assert!(!device_gone(&errno(n), false), "attach: errno {n}");
+        }
+        assert!(!device_gone(&io::Error::other("abi"), true));
+    }
+
+    #[test]
+    fn worker_ends() {
+        // Wait statuses as the kernel encodes them: exit code << 8, or
+        // the signal number.
+        let exited = |c: i32| c << 8;
+        assert_eq!(storm_end(libc::SIGBUS), StormEnd::Sigbus);
+        assert_eq!(storm_end(libc::SIGSEGV), StormEnd::Other);
+        assert_eq!(storm_end(libc::SIGKILL), StormEnd::Other);
+        assert_eq!(
+            storm_end(exited(STORM_BEFORE_MAPPING)),
+            StormEnd::BeforeMapping
+        );
+        assert_eq!(
+            storm_end(exited(STORM_STILL_READABLE)),
+            StormEnd::StillReadable
+        );
+        assert_eq!(storm_end(exited(STORM_OTHER)), StormEnd::Other);
+        assert_eq!(storm_end(exited(101)), StormEnd::Other);
+    }
+
+    #[test]
+    fn status_of_counts() {
+        let n = |sigbus, early, readable, other| StormCounts {
+            procs: 3,
+            sigbus,
+            early,
+            readable,
+            other,
+            ..Default::default()
+        };
+        assert_eq!(n(3, 0, 0, 0).status(), ExitCode::SUCCESS);
+        assert_eq!(n(1, 2, 0, 0).status(), ExitCode::SUCCESS);
+        assert_eq!(n(0, 3, 0, 0).status(), ExitCode::SUCCESS);
+        assert_eq!(n(2, 0, 1, 0).status(), ExitCode::from(1));
+        assert_eq!(n(1, 0, 1, 1).status(), ExitCode::from(1));
+        assert_eq!(n(2, 0, 0, 1).status(), ExitCode::from(2));
+        // Counts that do not add up to the workers are not a pass.
+        assert_eq!(n(2, 0, 0, 0).status(), ExitCode::from(2));
     }
 }
