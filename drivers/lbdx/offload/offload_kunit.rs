@@ -346,13 +346,18 @@ mod tests {
         let id = reg.id();
         let r = reg.reporter();
         let health = || registry::report(id).map(|r| r.health);
-        assert_eq!(copies_taken(&counting), 4);
+        // With the estimate it registered with (2^50 B/s, no cost) nothing
+        // is faster for the first copy; the estimate then learns from its
+        // completions (on a slow kernel the CPU may win the next ones), so
+        // it is set again before each phase that expects copies.
+        assert!(copies_taken(&counting) >= 1);
         r.report(Event::Halted);
         assert_eq!(health(), Some("halted"));
         assert_eq!(copies_taken(&counting), 0);
         r.report(Event::Running);
         assert_eq!(health(), Some("healthy"));
-        assert_eq!(copies_taken(&counting), 4);
+        r.report(Event::Bandwidth(1 << 50));
+        assert!(copies_taken(&counting) >= 1);
         r.report(Event::Bandwidth(1));
         assert_eq!(registry::report(id).map(|r| r.bandwidth), Some(1));
         assert_eq!(copies_taken(&counting), 0);
