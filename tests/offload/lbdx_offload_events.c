@@ -8,9 +8,10 @@
  * faster than any other (so the earliest-completion policy picks it for
  * every copy it may take), which copies inside ->submit() and reports at
  * once. Writing a command to the "cmd" parameter first reports what the
- * command says, then runs COPIES copies (each after setting the estimate
- * back to 2^50 B/s, except after an accepted bandwidth event) of COPY_LEN bytes through
- * lbdx_async_memcpy(), and leaves in the "result" parameter
+ * command says, then runs COPIES copies of COPY_LEN bytes through
+ * lbdx_async_memcpy() (each after setting the estimate back to 2^50 B/s,
+ * except after an accepted bandwidth event), and leaves in the "result"
+ * parameter
  *
  *	ret=<event's return> taken=<copies this backend ran> right=<copies
  *	whose data arrived> failed=<copies that completed with an error>
