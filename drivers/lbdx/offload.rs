@@ -155,6 +155,7 @@ impl Drop for Registration {
 /// backend. Created before the engine driver registers, dropped after it
 /// unregistered.
 pub(crate) struct Offload {
+    dma: Option<glue::DmaLend>,
     cpu_reg: Option<Registration>,
     deadlines: Arc<deadline::Scanner>,
     cpu: Arc<cpu::Cpu>,
@@ -199,6 +200,7 @@ impl Offload {
             is_cpu: true,
         };
         let mut this = Self {
+            dma: None,
             cpu_reg: None,
             deadlines,
             cpu: cpu.clone(),
@@ -206,12 +208,16 @@ impl Offload {
             root: Some(root),
         };
         this.cpu_reg = Some(Registration::new(desc, cpu)?);
+        // Last: dmaengine clients may send requests from now on.
+        this.dma = Some(glue::DmaLend::new()?);
         Ok(this)
     }
 }
 
 impl Drop for Offload {
     fn drop(&mut self) {
+        // First: the provider's requests end on the backends still here.
+        drop(self.dma.take());
         // The CPU stops touching buffers before it unregisters.
         self.cpu.shut_down();
         drop(self.cpu_reg.take());

@@ -37,3 +37,15 @@ if [ -n "$hlb" ] && command -v hlb-pipeline >/dev/null; then
 		grep . "/sys/class/lbdx_hlb/$bdf:demo/stats/"*
 	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" demo down
 fi
+
+echo "=== lbdx_dma: the offload layer as a dmaengine provider ==="
+for p in /sys/bus/platform/devices/lbdx-dma.*; do
+	[ -e "$p" ] || continue
+	n=0 held=0
+	for c in /sys/class/dma/dma*chan*; do
+		[ "$(readlink -f "$c/device")" = "$(readlink -f "$p")" ] || continue
+		n=$((n + 1))
+		[ "$(cat "$c/in_use")" -gt 0 ] && held=$((held + 1))
+	done
+	echo "  ${p##*/}: $n channels ($held in use), layer $(cat "$p/layer")"
+done

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The DXE watchdog: every 100 ms, on the system workqueue, one
+//! The DXE watchdog: every 100 ms, on the unbound system workqueue, one
 //! [`Engine::check`] pass (stuck channels, a device that stopped
-//! answering, completions no interrupt announced). It ends by itself when
+//! answering, completions no interrupt announced). Unbound, because the
+//! CPU of the engine's threaded interrupt handler may be one spinning with
+//! preemption off in `dma_sync_wait()` (md raid456 under its `local_lock`,
+//! through `lbdx_dma`) on a job of this engine: another CPU's watchdog pass
+//! reaps it within 100 ms. It ends by itself when
 //! the engine is closed or dead, or when stopped: [`Watchdog::stop`]
 //! returns only once the work function has returned, so no code of the
 //! module runs on the workqueue after it (an unload may follow at once).
@@ -52,7 +56,7 @@ impl Watchdog {
     fn schedule(this: Arc<Self>) {
         let delay = msecs_to_jiffies(PERIOD_MS);
         // Only the watchdog queues itself, so it is never queued already.
-        let _ = workqueue::system().enqueue_delayed(this, delay);
+        let _ = workqueue::system_unbound().enqueue_delayed(this, delay);
     }
 
     /// Stops the watchdog and waits until its work function, if queued or

@@ -2,7 +2,8 @@
 
 //! Safe wrappers over `offload_glue.c`: streaming DMA mapping, buffer and
 //! context checks, the per-CPU count of call-outs, a workqueue of the
-//! module's own ([`OwnedQueue`]), the kernel's `xor_gen()`, and the clock.
+//! module's own ([`OwnedQueue`]), the kernel's `xor_gen()`, the clock, and
+//! the layer lent to the dmaengine provider `lbdx_dma.ko` ([`DmaLend`]).
 //! The sysfs directories of the same glue are wrapped in `sysfs.rs`.
 
 use core::{ffi::c_void, ptr::NonNull};
@@ -33,6 +34,8 @@ extern "C" {
     fn lbdx_glue_wq_destroy(wq: *mut bindings::workqueue_struct);
     fn lbdx_glue_xor_gen(dest: *mut c_void, srcs: *mut *mut c_void, src_cnt: u32, bytes: u32);
     fn ktime_get_mono_fast_ns() -> u64;
+    fn lbdx_glue_dma_attach() -> i32;
+    fn lbdx_glue_dma_detach();
 }
 
 /// Maps `len` bytes at kernel virtual address `va` for DMA by `dev`, towards
@@ -161,4 +164,26 @@ pub(super) unsafe fn xor_gen(dest: *mut u8, srcs: &mut [*mut c_void], bytes: u32
 pub(super) fn now_ns() -> u64 {
     // SAFETY: Callable from any context, NMI included.
     unsafe { ktime_get_mono_fast_ns() }
+}
+
+/// The layer lent to `lbdx_dma.ko` (`include/linux/lbdx_dma.h`): its
+/// dmaengine channels send their descriptors here while this lives.
+pub(super) struct DmaLend(());
+
+impl DmaLend {
+    /// Lends the layer (process context).
+    pub(super) fn new() -> Result<Self> {
+        // SAFETY: No arguments; process context (module init).
+        kernel::error::to_result(unsafe { lbdx_glue_dma_attach() })?;
+        Ok(Self(()))
+    }
+}
+
+impl Drop for DmaLend {
+    /// Takes the layer back: returns once no request made through it is
+    /// under way (they run on the layer's backends until then).
+    fn drop(&mut self) {
+        // SAFETY: The layer was lent by `new`; process context (unload).
+        unsafe { lbdx_glue_dma_detach() }
+    }
 }

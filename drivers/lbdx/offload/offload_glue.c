@@ -11,12 +11,15 @@
  * - the per-CPU count of the layer's call-outs under way (offload/nesting.rs);
  * - a workqueue of the module's own, which the 7.3 kernel crate cannot
  *   allocate, flush or destroy;
- * - kobject directories with show/store attributes under /sys/kernel.
+ * - kobject directories with show/store attributes under /sys/kernel;
+ * - the layer lent to lbdx_dma.ko, the dmaengine provider
+ *   (include/linux/lbdx_dma.h), for as long as this module is loaded.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/hardirq.h>
 #include <linux/kobject.h>
+#include <linux/lbdx_dma.h>
 #include <linux/lbdx_offload.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -243,4 +246,24 @@ void lbdx_kdir_destroy(struct lbdx_kdir *dir)
 	sysfs_remove_group(&dir->kobj, &dir->group);
 	kobject_del(&dir->kobj);
 	kobject_put(&dir->kobj);
+}
+
+static const struct lbdx_dma_layer lbdx_glue_layer = {
+	.memcpy = lbdx_async_memcpy,
+	.fill = lbdx_async_fill,
+	.xor = lbdx_async_xor,
+	.xor_val = lbdx_async_xor_val,
+	.tx_put = lbdx_tx_put,
+};
+
+/* Lends the layer to lbdx_dma.ko: 0 or a negative errno. */
+int lbdx_glue_dma_attach(void)
+{
+	return lbdx_dma_attach(&lbdx_glue_layer);
+}
+
+/* Takes it back, once no request made through it is under way. */
+void lbdx_glue_dma_detach(void)
+{
+	lbdx_dma_detach(&lbdx_glue_layer);
 }

@@ -38,4 +38,7 @@ int lbdx_kdir_create(struct lbdx_kdir *parent, const char *name,
 		     lbdx_kdir_store_t store, struct lbdx_kdir **out);
 void lbdx_kdir_destroy(struct lbdx_kdir *dir);
 
+int lbdx_glue_dma_attach(void);
+void lbdx_glue_dma_detach(void);
+
 #endif /* LBDX_OFFLOAD_GLUE_H */

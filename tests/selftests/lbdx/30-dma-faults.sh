@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# lbdx_dma's clients under engine faults (the fault device set, after
+# 20-offload-faults.sh and 24-dxe-reset-faults.sh; skipped otherwise):
+# with the layer's policy round-robin over the CPU and the engines, while
+# the first engine fails 1% of its descriptors and the third is removed
+# mid-run,
+#   - the kernel's dmatest (copy, xor and pq, 3 sources, 1000 iterations
+#     per thread) reads "0 failures" in every summary;
+#   - an md RAID-5 over brd resyncs, keeps pseudo-random data intact,
+#     checks with mismatch_cnt 0, survives a member failed and added back;
+#   - the failing engine did fail descriptors under them (its errors
+#     counter grew), and no dmaengine completion carried wrong data;
+#   - the array stops, raid456 and brd unload, the removed engine comes
+#     back; the kernel log has no oops or warning.
+
+. "$LBDX_SHARE/selftests/lib.sh"
+. "$LBDX_SHARE/selftests/dma_lib.sh"
+
+if ! grep -q 'lbdx\.devset=faults' /proc/cmdline; then
+	plan 1
+	ok "# SKIP needs the fault device set (LBDX_DEVSET=faults scripts/vm.sh check)"
+	exit 0
+fi
+ITER=1000
+plan 12
+# shellcheck disable=SC2046
+set -- $(expected_bdfs dxe)
+err_bdf=$1 gone_bdf=$3
+kmsg_mark "lbdx_dma under faults"
+start_mark=$mark
+
+# Earlier fault tests may leave lbdx unloaded or the third engine removed.
+[ -e "/sys/bus/pci/devices/$gone_bdf" ] || echo 1 >/sys/bus/pci/rescan
+grep -q '^lbdx ' /proc/modules || insmod "$MODDIR/lbdx.ko"
+t=0
+while [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ] && [ $t -lt 50 ]; do
+	sleep 0.1
+	t=$((t + 1))
+done
+[ -d "$OFFLOAD/backends/dxe:$err_bdf" ] && [ -d "$OFFLOAD/backends/dxe:$gone_bdf" ] &&
+	[ "$(cat $PUB/layer)" = attached ]
+check $? "the failing and the removable engine are backends, the layer attached" \
+	"backends: $(backends | tr '\n' ' '); layer $(cat $PUB/layer)"
+policy0=$(policy_now)
+echo round-robin >"$OFFLOAD/policy"
+err0=$(bstat "dxe:$err_bdf" errors)
+fb0=$(($(cat $PUB/cpu_fallbacks) + $(cat $PRIV/cpu_fallbacks)))
+
+# dmatest, the third engine removed once it ran 500 more jobs.
+r0=$(bstat "dxe:$gone_bdf" requests)
+(
+	dmatest_run "under faults" dmatest=0 xor_sources=3 pq_sources=3 >/tmp/dmatest-faults.out
+	echo $? >/tmp/dmatest-faults.rc
+) &
+pid=$!
+removed=
+while kill -0 $pid 2>/dev/null; do
+	r=$(bstat "dxe:$gone_bdf" requests)
+	if [ -z "$removed" ] && [ "${r:-0}" -ge $((r0 + 500)) ]; then
+		echo 1 >"/sys/bus/pci/devices/$gone_bdf/remove" && removed=1
+	fi
+	sleep 0.2
+done
+wait $pid
+cat /tmp/dmatest-faults.out
+[ "$(cat /tmp/dmatest-faults.rc)" = 0 ]
+check $? "dmatest: copy, xor and pq, $ITER each, under 1% engine errors: 0 failures"
+[ -n "$removed" ] && [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ]
+check $? "an engine was removed mid-run" "removed: ${removed:-no}"
+
+# md RAID-5 on what is left (the CPU, the failing engine, the second).
+raid_setup 4 8192 8
+check $? "brd and raid456 are loaded"
+scenario md0 raid5 4
+echo clear >$M/array_state
+
+err=$(($(bstat "dxe:$err_bdf" errors) - err0))
+fb=$(($(cat $PUB/cpu_fallbacks) + $(cat $PRIV/cpu_fallbacks) - fb0))
+echo "# the failing engine failed $err jobs; the provider finished $fb descriptors on the CPU after the layer failed them"
+[ "$err" -gt 0 ]
+check $? "the failing engine failed jobs under dmatest and md ($err), none surfaced"
+
+echo "$policy0" >"$OFFLOAD/policy"
+rmmod raid456 && rmmod brd && echo 1 >/sys/bus/pci/rescan
+check $? "the array stopped, raid456 and brd unload, the removed engine is back"
+rm -f /tmp/raid.data
+mark=$start_mark
+warn=$(since_mark | grep -E 'WARNING:|BUG:|Oops|general protection|unable to handle' | head -n 3)
+[ -z "$warn" ]
+check $? "no oops or warning in the kernel log" "$warn"
+finish
