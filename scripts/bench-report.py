@@ -256,6 +256,32 @@ def main():
             f"{pipe[0]['events']} events, {len(pipe)} runs; for the record, TCG bounds it): "
             f"median {med(eps):.0f} events/s (min {min(eps):.0f}, max {max(eps):.0f}); "
             f"atomicity and order violations: {viol}")
+    raid = [r for r in records if r["kind"] == "raid"]
+    if raid:
+        say("md RAID-5 over 4 brd disks in the VM, through lbdx_dma against async_tx's "
+            "own software path (no channel), same boot; MB/s of array data, medians:")
+        figures = {}
+        for path in ("async_tx", "lbdx_dma"):
+            runs = [r for r in raid if r["path"] == path]
+            if not runs:
+                continue
+            mib = int(runs[0]["mib"])
+            rs = med([mib * 1.048576 / (int(r["resync_cs"]) / 100) for r in runs
+                      if int(r["resync_cs"]) > 0])
+            wr = med([mib * 1.048576 / (int(r["write_cs"]) / 100) for r in runs
+                      if int(r["write_cs"]) > 0])
+            figures[path] = (rs, wr)
+            say(f"    {path:9s} resync {rs or 0:8.1f}  write {wr or 0:8.1f}  ({len(runs)} runs)")
+        if len(figures) == 2 and all(figures["async_tx"]):
+            (rs0, wr0), (rs1, wr1) = figures["async_tx"], figures["lbdx_dma"]
+            say(f"    ratio lbdx_dma / async_tx: resync {rs1 / rs0:.2f}x, write {wr1 / wr0:.2f}x")
+        sh = share[("raid", "lbdx_dma")]
+        tot = sum(sh.values()) or 1
+        say("    lbdx_dma's requests ran on: " + ", ".join(
+            f"{b} {100 * v / tot:.0f}%" for b, v in sorted(sh.items())))
+    for r in records:
+        if r["kind"] == "raid_provider":
+            say("    lbdx-dma.0 at the end: " + r["_text"])
     if bad:
         say(f"DATA ERRORS: {len(bad)} measurement(s) with verify=bad")
     for r in errors:

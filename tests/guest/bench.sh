@@ -7,7 +7,7 @@
 # (hlb-pipeline: producer -> atomic stage -> ordered stage -> consumer
 # through the HLB's data plane), and prints every result on the console
 # as "lbdx_bench: ..." lines, which the host parses.
-# lbdx.only=p1,p2,p3,sweep,pipeline on the kernel command line (LBDX_ONLY)
+# lbdx.only=p1,p2,p3,sweep,pipeline,raid on the kernel command line (LBDX_ONLY)
 # picks experiments.
 #
 # Configurations (backends enabled through sysfs, policy through the
@@ -182,6 +182,52 @@ pipeline() {
 	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" bench down
 }
 want pipeline && pipeline
+
+# md RAID-5 through lbdx_dma against async_tx's own software path, in this
+# boot: first as loaded for the benchmarks (lbdx_dma public=0: async_tx
+# finds no channel and computes in the submitter), then with lbdx and
+# lbdx_dma reloaded with their public channels (async_tx then pins
+# lbdx_dma: this runs last). Each: RAID_REPS arrays of 4 brd disks of
+# RAID_MIB MiB, the initial resync and a write of the whole array
+# (RAID_MIB x 3 MiB of zeros, conv=fsync), timed by /proc/uptime.
+RAID_REPS=$(arg raid_reps 3)
+RAID_MIB=$(arg raid_mib 32)
+now_cs() { awk '{ split($1, t, "."); print t[1] * 100 + t[2] }' /proc/uptime; }
+raid_run() {
+	local path=$1 rep t0 t1 t2
+	insmod /lib/modules/kernel/brd.ko rd_nr=4 rd_size=$((RAID_MIB * 1024)) &&
+		insmod /lib/modules/kernel/raid456.ko || { say "error raid: brd or raid456"; return; }
+	DISK_KIB=$((RAID_MIB * 1024))
+	for rep in $(seq "$RAID_REPS"); do
+		snap /tmp/snap.0
+		t0=$(now_cs)
+		assemble md0 raid5 4 && wait_idle md0 || say "error raid: resync ($path)"
+		t1=$(now_cs)
+		dd if=/dev/zero of=/dev/md0 bs=1M count=$((RAID_MIB * 3)) conv=fsync 2>/dev/null ||
+			say "error raid: write ($path)"
+		t2=$(now_cs)
+		snap /tmp/snap.1
+		say "raid path=$path rep=$rep mib=$((RAID_MIB * 3)) resync_cs=$((t1 - t0)) write_cs=$((t2 - t1))"
+		share "raid/$path/$rep"
+		echo clear >/sys/block/md0/md/array_state
+	done
+	rmmod raid456
+	rmmod brd
+}
+if want raid; then
+	# assemble, wait_idle (only these: its other helpers need lib.sh).
+	. "$LBDX_SHARE/selftests/dma_lib.sh"
+	raid_run async_tx
+	rmmod lbdx && rmmod lbdx_dma && insmod /lib/modules/lbdx_dma.ko &&
+		insmod /lib/modules/lbdx.ko || say "error raid: reloading lbdx with public channels"
+	t=0
+	while [ "$(ls "$OFF/backends" | wc -l)" -lt 3 ] && [ $t -lt 50 ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	raid_run lbdx_dma
+	say "raid_provider layer_requests=$(cat /sys/bus/platform/devices/lbdx-dma.0/layer_requests) cpu_runs=$(cat /sys/bus/platform/devices/lbdx-dma.0/cpu_runs)"
+fi
 
 configure ec
 echo earliest-completion >"$OFF/policy"

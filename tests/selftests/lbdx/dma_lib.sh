@@ -90,6 +90,17 @@ assemble() {
 	echo active >$M/array_state
 }
 
+# fail_remove DEV: removes failed member DEV of the array at $M, retrying
+# for up to 10 s while md's thread still holds it (EBUSY).
+fail_remove() {
+	local t=0
+	until echo remove 2>/dev/null >"$M/dev-$1/state"; do
+		[ $t -lt 100 ] || return 1
+		sleep 0.1
+		t=$((t + 1))
+	done
+}
+
 # scenario MD LEVEL N: the whole sequence on one array (5 results).
 scenario() {
 	local md=$1 level=$2 n=$3 r0 c0 e0 r c e mm
@@ -102,7 +113,7 @@ scenario() {
 	mm=$(cat $M/mismatch_cnt)
 	[ "$mm" = 0 ]
 	check $? "$level: check finds mismatch_cnt 0" "mismatch_cnt $mm"
-	echo faulty >$M/dev-ram1/state && echo remove >$M/dev-ram1/state && readback "$md"
+	echo faulty >$M/dev-ram1/state && fail_remove ram1 && readback "$md"
 	check $? "$level: member ram1 failed and removed, the data reads back from parity" \
 		"degraded $(cat $M/degraded 2>&1)"
 	echo 1:1 >$M/new_dev && wait_idle "$md" && [ "$(cat $M/degraded)" = 0 ] &&
