@@ -256,6 +256,23 @@ def main():
             f"{pipe[0]['events']} events, {len(pipe)} runs; for the record, TCG bounds it): "
             f"median {med(eps):.0f} events/s (min {min(eps):.0f}, max {max(eps):.0f}); "
             f"atomicity and order violations: {viol}")
+    door = [r for r in records if r["kind"] == "door" and "way" in r]
+    if door:
+        say("lbdx_dma's front door: one copy at a time through dmaengine (prep, submit, "
+            "issue_pending on an lbdx-dma.1 channel) against lbdx_async_memcpy() straight, "
+            "medians of per-repetition means, ns per request:")
+        for size in sorted({int(r["size"]) for r in door}):
+            got = {}
+            for way in ("dma", "lbdx"):
+                rs = [r for r in door if r["way"] == way and int(r["size"]) == size]
+                got[way] = (med([int(r["submit_ns"]) for r in rs]),
+                            med([int(r["total_ns"]) for r in rs]))
+            (sd, td), (sl, tl) = got["dma"], got["lbdx"]
+            if None in (sd, td, sl, tl):
+                continue
+            say(f"    {human(size):>7}: submit {sd:8.0f} vs {sl:8.0f} (door adds {sd - sl:+.0f}); "
+                f"to callback {td:8.0f} vs {tl:8.0f} (door adds {td - tl:+.0f}, "
+                f"{td / max(tl, 1):.2f}x)")
     raid = [r for r in records if r["kind"] == "raid"]
     if raid:
         say("md RAID-5 over 4 brd disks in the VM, through lbdx_dma against async_tx's "

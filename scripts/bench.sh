@@ -17,8 +17,9 @@
 #                   appended to results.txt
 # It prints figures and never passes or fails on them; it exits non-zero
 # only when the harness itself failed (no VM run, no lines).
-# LBDX_ONLY=p1,p2,p3,sweep,pipeline,raid,sched runs only those experiments
-# (pipeline: the HLB event pipeline in the VM; raid: md RAID-5 through
+# LBDX_ONLY=p1,p2,p3,sweep,pipeline,door,raid,sched runs only those
+# experiments (pipeline: the HLB event pipeline in the VM; door: lbdx_dma's
+# per-request cost against the layer's own API; raid: md RAID-5 through
 # lbdx_dma against async_tx's software path, in the VM; sched: the
 # host scheduler benchmark; LBDX_ONLY=sched runs no VM);
 # LBDX_SCHED_BENCH=0 leaves the scheduler benchmark out.

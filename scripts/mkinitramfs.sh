@@ -34,7 +34,7 @@ install -m 0644 "$(dirname "$module")/lbdx_dma.ko" "$root/lib/modules/"
 # The offload layer's consumers, built next to lbdx.ko (see Kbuild).
 for m in samples/lbdx/lbdx_offload_sample.ko tests/offload/lbdx_offload_test.ko \
 	tests/offload/lbdx_offload_nesting.ko tests/offload/lbdx_offload_events.ko \
-	tests/offload/lbdx_offload_bench.ko; do
+	tests/offload/lbdx_offload_bench.ko tests/offload/lbdx_dma_bench.ko; do
 	install -m 0644 "$(dirname "$module")/$m" "$root/lib/modules/"
 done
 kdir=$("$LBDX_TOP/scripts/build-kernel.sh")

@@ -7,7 +7,7 @@
 # (hlb-pipeline: producer -> atomic stage -> ordered stage -> consumer
 # through the HLB's data plane), and prints every result on the console
 # as "lbdx_bench: ..." lines, which the host parses.
-# lbdx.only=p1,p2,p3,sweep,pipeline,raid on the kernel command line (LBDX_ONLY)
+# lbdx.only=p1,p2,p3,sweep,pipeline,door,raid on the kernel command line (LBDX_ONLY)
 # picks experiments.
 #
 # Configurations (backends enabled through sysfs, policy through the
@@ -45,7 +45,7 @@ want() {
 # rest as "kmsg: ..." (the console shows only warnings and worse).
 kmsg() {
 	dmesg -c | awk '{ sub(/^\[[ 0-9.]*\] /, "") }
-		/^lbdx_offload_bench: / { sub(/^lbdx_offload_bench: /, ""); print "lbdx_bench: " $0; next }
+		/^lbdx_(offload|dma)_bench: / { sub(/^lbdx_(offload|dma)_bench: /, ""); print "lbdx_bench: " $0; next }
 		{ print "kmsg: " $0 }'
 }
 
@@ -214,6 +214,15 @@ raid_run() {
 	rmmod raid456
 	rmmod brd
 }
+# lbdx_dma's front door: copies of 4 KiB and 64 KiB one at a time through
+# dmaengine on an lbdx-dma.1 channel against lbdx_async_memcpy() straight
+# (tests/offload/lbdx_dma_bench.ko), every backend, earliest-completion.
+if want door; then
+	insmod /lib/modules/lbdx_dma_bench.ko || say "error door: insmod failed"
+	rmmod lbdx_dma_bench 2>/dev/null
+	kmsg
+fi
+
 if want raid; then
 	# assemble, wait_idle (only these: its other helpers need lib.sh).
 	. "$LBDX_SHARE/selftests/dma_lib.sh"
