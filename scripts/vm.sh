@@ -41,10 +41,15 @@ devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
 # writes its destination late. Test 20 never submits 20000 bytes (its
 # sizes are 512..16384), and halted channels reset at once. dxe0 is not
 # used: its re-probe may fail the DMA self-test (1% of descriptors fail).
+# The fourth is 30-dma-faults.sh's (md and dmatest through lbdx_dma): test
+# 20 keeps it out of selection, so its halt (after 800 descriptors) and
+# hang (after 2500) come under lbdx_dma's clients; two probe self-tests
+# and test 24's few copies stay well below 800.
 if [ "$devset" = faults ]; then
 	devices=("dxe:dxe0,rate=1G,faults=error-rate=0.01@${LBDX_FAULT_SEED:-7}"
 		"dxe:dxe1,rate=512M,channels=2,faults=halt=0@500;halt=1@100;hang@${LBDX_HANG_AT:-6000};stall-len=20000;reset-delay=500"
-		"dxe:dxe2,rate=1G,faults=stall-len=20000;reset-delay=20")
+		"dxe:dxe2,rate=1G,faults=stall-len=20000;reset-delay=20"
+		"dxe:dxe3,rate=1G,channels=2,faults=halt=0@800;hang@2500")
 fi
 # check adds an HLB with non-default totals, so sysfs is seen to follow the
 # device rather than the DLB 2.0 defaults, and devices the driver must

@@ -4,14 +4,17 @@
 # lbdx_dma's clients under engine faults (the fault device set, after
 # 20-offload-faults.sh and 24-dxe-reset-faults.sh; skipped otherwise):
 # with the layer's policy round-robin over the CPU and the engines, while
-# the first engine fails 1% of its descriptors and the third is removed
-# mid-run,
+# the first engine fails 1% of its descriptors, the third is removed
+# mid-run and the fourth (kept out of tests 20 and 24) halts a channel
+# after 800 descriptors and stops answering after 2500,
 #   - the kernel's dmatest (copy, xor and pq, 3 sources, 1000 iterations
 #     per thread) reads "0 failures" in every summary;
 #   - an md RAID-5 over brd resyncs, keeps pseudo-random data intact,
 #     checks with mismatch_cnt 0, survives a member failed and added back;
 #   - the failing engine did fail descriptors under them (its errors
-#     counter grew), and no dmaengine completion carried wrong data;
+#     counter grew), the fourth recovered a halt and was then declared
+#     dead, and no dmaengine completion carried wrong data or came late
+#     enough for async_tx to give up (5 s: it would panic);
 #   - the array stops, raid456 and brd unload, the removed engine comes
 #     back; the kernel log has no oops or warning.
 
@@ -24,10 +27,10 @@ if ! grep -q 'lbdx\.devset=faults' /proc/cmdline; then
 	exit 0
 fi
 ITER=1000
-plan 12
+plan 13
 # shellcheck disable=SC2046
 set -- $(expected_bdfs dxe)
-err_bdf=$1 gone_bdf=$3
+err_bdf=$1 gone_bdf=$3 hang_bdf=$4
 kmsg_mark "lbdx_dma under faults"
 start_mark=$mark
 
@@ -40,8 +43,8 @@ while [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ] && [ $t -lt 50 ]; do
 	t=$((t + 1))
 done
 [ -d "$OFFLOAD/backends/dxe:$err_bdf" ] && [ -d "$OFFLOAD/backends/dxe:$gone_bdf" ] &&
-	[ "$(cat $PUB/layer)" = attached ]
-check $? "the failing and the removable engine are backends, the layer attached" \
+	[ -d "$OFFLOAD/backends/dxe:$hang_bdf" ] && [ "$(cat $PUB/layer)" = attached ]
+check $? "the failing, the removable and the halting engine are backends, the layer attached" \
 	"backends: $(backends | tr '\n' ' '); layer $(cat $PUB/layer)"
 policy0=$(policy_now)
 echo round-robin >"$OFFLOAD/policy"
@@ -81,6 +84,11 @@ fb=$(($(cat $PUB/cpu_fallbacks) + $(cat $PRIV/cpu_fallbacks) - fb0))
 echo "# the failing engine failed $err jobs; the provider finished $fb descriptors on the CPU after the layer failed them"
 [ "$err" -gt 0 ]
 check $? "the failing engine failed jobs under dmatest and md ($err), none surfaced"
+
+dev=/sys/bus/pci/devices/$hang_bdf
+halts=$(cat "$dev/channel_halts" 2>/dev/null) state=$(cat "$dev/engine_state" 2>/dev/null)
+[ "${halts:-0}" -ge 1 ] && [ "$state" = dead ]
+check $? "the fourth engine recovered a halt ($halts) and then stopped answering (engine_state ${state:-?}), under dmatest and md"
 
 echo "$policy0" >"$OFFLOAD/policy"
 rmmod raid456 && rmmod brd && echo 1 >/sys/bus/pci/rescan
