@@ -12,7 +12,8 @@
  *   submission order of completions), the channel worker, tx_status,
  *   terminate_all and synchronize;
  * - lbdx_dma_cpu.c: running a descriptor on the CPU (PQ always, anything
- *   else when no layer is attached or the layer failed it).
+ *   else when no layer is attached or the layer failed it), and its KUnit
+ *   suite lbdx_dma_cpu_kunit.c.
  */
 #ifndef LBDX_DMA_H
 #define LBDX_DMA_H

@@ -191,3 +191,7 @@ void lbdx_dma_cpu_run(struct lbdx_dma_desc *d)
 		break;
 	}
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include "lbdx_dma_cpu_kunit.c"
+#endif

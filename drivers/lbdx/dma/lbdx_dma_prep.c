@@ -5,21 +5,26 @@
  * with bus address == physical address; each is turned back into the
  * kernel virtual address of the linear map that the layer takes (and maps
  * again for whichever engine it picks). An address outside the linear map
- * (not RAM, highmem) cannot be served and is refused: prep returns NULL,
- * with a rate-limited message. Nothing else makes prep return NULL but a
+ * (not RAM, highmem, or a failed mapping: async_xor and async_pq never
+ * call dma_mapping_error() on theirs) cannot be served and is refused:
+ * prep returns NULL, with a rate-limited message. Nothing else makes prep return NULL but a
  * removal under way or no memory at all for a descriptor.
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 
 #include "lbdx_dma.h"
 
-/* The linear-map address of [@a, @a + @len), or NULL. */
+/*
+ * The linear-map address of [@a, @a + @len), or NULL. A client's failed
+ * mapping (async_tx never checks its own) is refused here too.
+ */
 static void *lbdx_dma_va(struct dma_chan *c, dma_addr_t a, size_t len)
 {
 	phys_addr_t p = a;
 
-	if (!len || p + len - 1 < p ||
+	if (dma_mapping_error(c->device->dev, a) || !len || p + len - 1 < p ||
 	    !pfn_valid(PHYS_PFN(p)) || !pfn_valid(PHYS_PFN(p + len - 1)) ||
 	    PageHighMem(pfn_to_page(PHYS_PFN(p))) ||
 	    PageHighMem(pfn_to_page(PHYS_PFN(p + len - 1)))) {
