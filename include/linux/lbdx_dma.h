@@ -25,6 +25,8 @@
  * @fill: lbdx_async_fill().
  * @xor: lbdx_async_xor().
  * @xor_val: lbdx_async_xor_val().
+ * @pq: lbdx_async_pq().
+ * @pq_val: lbdx_async_pq_val().
  * @tx_put: lbdx_tx_put().
  */
 struct lbdx_dma_layer {
@@ -38,6 +40,14 @@ struct lbdx_dma_layer {
 	struct lbdx_tx *(*xor_val)(void *const *srcs, unsigned int src_cnt,
 				   size_t len,
 				   const struct lbdx_submit *submit);
+	struct lbdx_tx *(*pq)(void *p, void *q, void *const *srcs,
+			      const u8 *coefs, unsigned int src_cnt,
+			      size_t len, unsigned int pq_flags,
+			      const struct lbdx_submit *submit);
+	struct lbdx_tx *(*pq_val)(const void *p, const void *q,
+				  void *const *srcs, const u8 *coefs,
+				  unsigned int src_cnt, size_t len,
+				  const struct lbdx_submit *submit);
 	void (*tx_put)(struct lbdx_tx *tx);
 };
 
@@ -53,5 +63,23 @@ int lbdx_dma_attach(const struct lbdx_dma_layer *layer);
  * not the one attached.
  */
 void lbdx_dma_detach(const struct lbdx_dma_layer *layer);
+
+/*
+ * RAID-6 arithmetic on the CPU, in lbdx_dma.ko because that module cannot
+ * depend on lbdx.ko; the layer's CPU backend runs P+Q requests with them.
+ *
+ * lbdx_dma_pq_gen(): P = srcs[0] ^ ... ^ srcs[n - 1] and Q = the sum of
+ * coefs[i] * srcs[i] over GF(2^8) (raid6_gfmul), into @p and @q (either
+ * NULL: not computed), added to what they hold when @acc. No output may
+ * overlap a source or the other output. Task context, or wherever
+ * may_use_simd() holds (raid6_gen_syndrome() may be used).
+ *
+ * lbdx_dma_pq_check(): LBDX_PQ_VAL_P_BAD if @p (not NULL) differs from the
+ * sources' P, LBDX_PQ_VAL_Q_BAD if @q (not NULL) differs from their Q.
+ */
+void lbdx_dma_pq_gen(u8 *p, u8 *q, void **srcs, const u8 *coefs,
+		     unsigned int n, size_t len, bool acc);
+u32 lbdx_dma_pq_check(const u8 *p, const u8 *q, void **srcs,
+		      const u8 *coefs, unsigned int n, size_t len);
 
 #endif /* _LINUX_LBDX_DMA_H */

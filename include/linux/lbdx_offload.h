@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * lbdx async-offload layer: copy, fill, xor and xor-validate requests that
- * the layer runs, one by one, on the backend it picks (a DXE engine or the
- * CPU), failing over to another backend when one fails or disappears.
+ * lbdx async-offload layer: copy, fill, xor, xor-validate, RAID-6 P+Q and
+ * P+Q-validate requests that the layer runs, one by one, on the backend it
+ * picks (a DXE engine or the CPU), failing over to another backend when one
+ * fails or disappears.
  *
  * Guide: Documentation/driver-api/lbdx-offload.rst. Implementation:
  * drivers/lbdx/offload/ (Rust) behind the exports of
@@ -40,14 +41,23 @@ struct lbdx_tx;
 #define LBDX_XOR_VAL_ZERO	0	/* the sources xor to zero */
 #define LBDX_XOR_VAL_NONZERO	1	/* they do not */
 
+/* Result bits of a successful lbdx_async_pq_val(); 0: both match. */
+#define LBDX_PQ_VAL_P_BAD	(1U << 0)	/* P differs */
+#define LBDX_PQ_VAL_Q_BAD	(1U << 1)	/* Q differs */
+
+/* lbdx_async_pq() pq_flags */
+/* Add to the P and Q already there (read them, then write them). */
+#define LBDX_PQ_ACCUMULATE	(1U << 0)
+
 /**
  * typedef lbdx_callback_t - completion callback.
  * @param: lbdx_submit.callback_param.
  * @status: 0 on success; -EIO when every capable backend failed or none
  *	    exists; -ECANCELED when the request depended on one that did
  *	    not succeed.
- * @result: for xor-validate with @status 0, LBDX_XOR_VAL_ZERO or
- *	    LBDX_XOR_VAL_NONZERO; 0 otherwise.
+ * @result: with @status 0: for xor-validate LBDX_XOR_VAL_ZERO or
+ *	    LBDX_XOR_VAL_NONZERO, for P+Q-validate LBDX_PQ_VAL_* bits; 0
+ *	    otherwise.
  *
  * Runs exactly once per request, in the context that completed it: the
  * submitter's own (before lbdx_async_*() returns, when the CPU ran the
@@ -118,6 +128,28 @@ struct lbdx_tx *lbdx_async_xor_val(void *const *srcs, unsigned int src_cnt,
 				   const struct lbdx_submit *submit);
 
 /*
+ * RAID-6 syndrome: P = srcs[0] ^ ... ^ srcs[src_cnt - 1] and
+ * Q = coefs[0] * srcs[0] + ... over GF(2^8) (the raid6 field of
+ * include/linux/raid/pq.h), written to @p and @q; either may be NULL (not
+ * computed), not both. With LBDX_PQ_ACCUMULATE in @pq_flags, added to the
+ * P and Q already there (a syndrome computed in parts). 1 <= src_cnt <=
+ * LBDX_MAX_XOR_SRCS; @p and @q overlap no source and not each other.
+ */
+struct lbdx_tx *lbdx_async_pq(void *p, void *q, void *const *srcs,
+			      const u8 *coefs, unsigned int src_cnt,
+			      size_t len, unsigned int pq_flags,
+			      const struct lbdx_submit *submit);
+/*
+ * Checks @p and @q (either may be NULL: not checked, not both) against
+ * the syndrome of the sources; the answer is the result (LBDX_PQ_VAL_*
+ * bits), not an error.
+ */
+struct lbdx_tx *lbdx_async_pq_val(const void *p, const void *q,
+				  void *const *srcs, const u8 *coefs,
+				  unsigned int src_cnt, size_t len,
+				  const struct lbdx_submit *submit);
+
+/*
  * Sleeps until @tx completed; returns its status and, if @result is not
  * NULL, stores its result. Process context only. Not killable (the layer
  * does not own the buffers); every request ends, at worst once the
@@ -148,6 +180,8 @@ enum lbdx_op {
 	LBDX_OP_FILL = 1,
 	LBDX_OP_XOR = 2,
 	LBDX_OP_XOR_VAL = 3,
+	LBDX_OP_PQ = 4,
+	LBDX_OP_PQ_VAL = 5,
 };
 
 /**
@@ -155,10 +189,15 @@ enum lbdx_op {
  * @op: the operation.
  * @src_cnt: sources in @srcs (1 for copy, 0 for fill).
  * @len: bytes.
- * @dst: destination (copy, fill, xor).
+ * @dst: destination (copy, fill, xor); P (P+Q and its validation), 0 for
+ *	 none.
  * @srcs: source addresses; valid only during lbdx_backend_ops.submit().
  * @pattern: fill pattern.
  * @ticket: hand back to lbdx_backend_complete().
+ * @q: Q (P+Q and its validation), 0 for none.
+ * @coefs: @src_cnt coefficients of a P+Q or its validation, NULL
+ *	   otherwise; valid only during lbdx_backend_ops.submit().
+ * @pq_flags: LBDX_PQ_ACCUMULATE for a P+Q that adds to P and Q.
  *
  * Addresses are DMA addresses for lbdx_backend_desc.dev when it is set,
  * kernel virtual addresses when it is NULL.
@@ -171,6 +210,9 @@ struct lbdx_job {
 	const u64 *srcs;
 	u64 pattern;
 	u64 ticket;
+	u64 q;
+	const u8 *coefs;
+	unsigned int pq_flags;
 };
 
 /**
@@ -199,7 +241,8 @@ struct lbdx_backend_ops {
  * @dev: device to map buffers for, or NULL for a backend that takes
  *	 kernel virtual addresses.
  * @ops_mask: BIT(LBDX_OP_*) of the operations offered (not 0).
- * @max_xor_srcs: most sources of an xor or xor-validate (>= 2 if offered).
+ * @max_xor_srcs: most sources of an xor, xor-validate, P+Q or
+ *		  P+Q-validate (>= 2 if one is offered).
  * @max_len: most bytes of one job (>= 1).
  * @align: alignment every buffer address needs, a power of two (0: none).
  * @bandwidth: initial estimate, bytes per second (>= 1).
@@ -239,8 +282,8 @@ void lbdx_backend_unregister(struct lbdx_backend *backend);
 /*
  * Reports the end of the job with @ticket, once the backend no longer
  * touches its buffers (the layer unmaps them and may run the request
- * elsewhere at once): @status 0 (done; @result is the xor-validate answer,
- * ignored for other operations), -ETIMEDOUT (the backend gave up on it),
+ * elsewhere at once): @status 0 (done; @result is the xor-validate or
+ * P+Q-validate answer, ignored for other operations), -ETIMEDOUT (the backend gave up on it),
  * -ECANCELED (aborted through no fault of the job, e.g. a channel reset:
  * not counted as a failure), any other value (failed). Any context but
  * hard interrupt and NMI: failover and callbacks run in the caller's.

@@ -11,9 +11,10 @@
  * - lbdx_dma_chan.c: a channel's descriptors, their order (fences,
  *   submission order of completions), the channel worker, tx_status,
  *   terminate_all and synchronize;
- * - lbdx_dma_cpu.c: running a descriptor on the CPU (PQ always, anything
- *   else when no layer is attached or the layer failed it), and its KUnit
- *   suite lbdx_dma_cpu_kunit.c.
+ * - lbdx_dma_cpu.c: running a descriptor on the CPU (when no layer is
+ *   attached, or the layer refused or failed it) with the RAID-6 routines
+ *   it exports to the layer's CPU backend, and its KUnit suite
+ *   lbdx_dma_cpu_kunit.c.
  */
 #ifndef LBDX_DMA_H
 #define LBDX_DMA_H

@@ -212,6 +212,11 @@ void lbdx_dma_layer_done(void *param, int status, u32 result)
 		if (d->op == LBDX_DMA_XOR_VAL)
 			d->sum_val = result == LBDX_XOR_VAL_ZERO ?
 				     0 : SUM_CHECK_P_RESULT;
+		else if (d->op == LBDX_DMA_PQ_VAL)
+			d->sum_val = (result & LBDX_PQ_VAL_P_BAD ?
+				      SUM_CHECK_P_RESULT : 0) |
+				     (result & LBDX_PQ_VAL_Q_BAD ?
+				      SUM_CHECK_Q_RESULT : 0);
 		d->state = LBDX_DMA_DONE;
 	}
 	/* From here on the worker may retire and reuse @d. */

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lbdx_dma: running a descriptor on the CPU, in the channel worker (task
- * context). PQ and PQ_VAL always run here (the layer has no PQ operation);
- * anything else when no layer is attached, when the layer refused the
- * request, or when every backend failed it: a completion is always
- * correct data.
+ * context), when no layer is attached, when the layer refused the request,
+ * or when every backend failed it: a completion is always correct data.
  *
  * xor uses the kernel's xor_gen() and PQ with the standard coefficients
  * raid6_gen_syndrome() when buffers and length suit them; otherwise a
- * plain loop (the Galois field product by raid6_gfmul[]).
+ * plain loop (the Galois field product by raid6_gfmul[]). The two RAID-6
+ * routines are exported: the layer's CPU backend runs its P+Q requests
+ * with them (include/linux/lbdx_dma.h).
  */
 
 #include <linux/raid/pq.h>
@@ -93,13 +93,21 @@ static bool lbdx_dma_std_coefs(const u8 *coefs, unsigned int n)
 	return n + 2 >= RAID6_MIN_DISKS;
 }
 
-/*
- * P = xor of the sources, Q = sum of coefs[i] * srcs[i] over GF(2^8);
- * with @acc, added to the P and Q already there. @p or @q NULL: not
- * computed.
+/**
+ * lbdx_dma_pq_gen() - RAID-6 P and Q on the CPU.
+ * @p: P, or NULL: not computed.
+ * @q: Q, or NULL: not computed.
+ * @srcs: @n sources of @len bytes; neither @p nor @q overlaps one.
+ * @coefs: @n coefficients.
+ * @n: sources, 1 to LBDX_MAX_XOR_SRCS.
+ * @len: bytes.
+ * @acc: add to the P and Q already there instead of overwriting them.
+ *
+ * P = xor of the sources, Q = sum of coefs[i] * srcs[i] over GF(2^8).
+ * Task context, or wherever may_use_simd() holds.
  */
-static void lbdx_dma_cpu_pq(u8 *p, u8 *q, void **srcs, const u8 *coefs,
-			    unsigned int n, size_t len, bool acc)
+void lbdx_dma_pq_gen(u8 *p, u8 *q, void **srcs, const u8 *coefs,
+		     unsigned int n, size_t len, bool acc)
 {
 	void *ptrs[LBDX_DMA_MAX_SRCS + 2];
 	unsigned int i;
@@ -130,14 +138,25 @@ static void lbdx_dma_cpu_pq(u8 *p, u8 *q, void **srcs, const u8 *coefs,
 			q[b] = qb;
 	}
 }
+EXPORT_SYMBOL_GPL(lbdx_dma_pq_gen);
 
-/* sum_check_flags of P and Q of the sources against @p and @q. */
-static enum sum_check_flags lbdx_dma_cpu_pq_val(const u8 *p, const u8 *q,
-						void **srcs,
-						const u8 *coefs,
-						unsigned int n, size_t len)
+/**
+ * lbdx_dma_pq_check() - RAID-6 P and Q checked on the CPU.
+ * @p: P to check, or NULL.
+ * @q: Q to check, or NULL.
+ * @srcs: @n sources of @len bytes.
+ * @coefs: @n coefficients.
+ * @n: sources.
+ * @len: bytes.
+ *
+ * Return: SUM_CHECK_P_RESULT if @p differs from the sources' P,
+ * SUM_CHECK_Q_RESULT if @q differs from their Q (the values of
+ * LBDX_PQ_VAL_P_BAD and LBDX_PQ_VAL_Q_BAD); 0 if both match.
+ */
+u32 lbdx_dma_pq_check(const u8 *p, const u8 *q, void **srcs,
+		      const u8 *coefs, unsigned int n, size_t len)
 {
-	enum sum_check_flags r = 0;
+	u32 r = 0;
 	unsigned int i;
 	size_t b;
 
@@ -157,6 +176,7 @@ static enum sum_check_flags lbdx_dma_cpu_pq_val(const u8 *p, const u8 *q,
 	}
 	return r;
 }
+EXPORT_SYMBOL_GPL(lbdx_dma_pq_check);
 
 /* Runs @d on this CPU: task context, nothing held. */
 void lbdx_dma_cpu_run(struct lbdx_dma_desc *d)
@@ -180,12 +200,12 @@ void lbdx_dma_cpu_run(struct lbdx_dma_desc *d)
 			     0 : SUM_CHECK_P_RESULT;
 		break;
 	case LBDX_DMA_PQ:
-		lbdx_dma_cpu_pq(p, q, d->srcs, d->coefs, d->src_cnt, d->len,
+		lbdx_dma_pq_gen(p, q, d->srcs, d->coefs, d->src_cnt, d->len,
 				f & DMA_PREP_CONTINUE);
 		break;
 	case LBDX_DMA_PQ_VAL:
-		d->sum_val = lbdx_dma_cpu_pq_val(p, q, d->srcs, d->coefs,
-						 d->src_cnt, d->len);
+		d->sum_val = lbdx_dma_pq_check(p, q, d->srcs, d->coefs,
+					       d->src_cnt, d->len);
 		break;
 	case LBDX_DMA_INTERRUPT:
 		break;

@@ -72,19 +72,19 @@ static void pq_matches_the_reference_both_ways(struct kunit *test)
 		coefs[i] = raid6_gfexp[i];
 	/* Aligned, standard coefficients: raid6_gen_syndrome(). */
 	t_ref_pq(rp, rq, s, coefs, T_SRCS, T_LEN);
-	lbdx_dma_cpu_pq(p, q, s, coefs, T_SRCS, T_LEN, false);
+	lbdx_dma_pq_gen(p, q, s, coefs, T_SRCS, T_LEN, false);
 	KUNIT_EXPECT_MEMEQ(test, p, rp, T_LEN);
 	KUNIT_EXPECT_MEMEQ(test, q, rq, T_LEN);
 	/* An odd length: the loop. */
 	t_ref_pq(rp, rq, s, coefs, T_SRCS, 1001);
-	lbdx_dma_cpu_pq(p, q, s, coefs, T_SRCS, 1001, false);
+	lbdx_dma_pq_gen(p, q, s, coefs, T_SRCS, 1001, false);
 	KUNIT_EXPECT_MEMEQ(test, p, rp, 1001);
 	KUNIT_EXPECT_MEMEQ(test, q, rq, 1001);
 	/* Any coefficients (RAID-6 recovery's). */
 	for (i = 0; i < T_SRCS; i++)
 		coefs[i] = get_random_u8();
 	t_ref_pq(rp, rq, s, coefs, T_SRCS, T_LEN);
-	lbdx_dma_cpu_pq(p, q, s, coefs, T_SRCS, T_LEN, false);
+	lbdx_dma_pq_gen(p, q, s, coefs, T_SRCS, T_LEN, false);
 	KUNIT_EXPECT_MEMEQ(test, p, rp, T_LEN);
 	KUNIT_EXPECT_MEMEQ(test, q, rq, T_LEN);
 }
@@ -101,13 +101,13 @@ static void pq_continuation_accumulates_and_disabled_outputs_stay(struct kunit *
 		coefs[i] = raid6_gfexp[i];
 	t_ref_pq(rp, rq, s, coefs, T_SRCS, T_LEN);
 	/* Two descriptors, the second with DMA_PREP_CONTINUE. */
-	lbdx_dma_cpu_pq(p, q, s, coefs, 2, T_LEN, false);
-	lbdx_dma_cpu_pq(p, q, s + 2, coefs + 2, T_SRCS - 2, T_LEN, true);
+	lbdx_dma_pq_gen(p, q, s, coefs, 2, T_LEN, false);
+	lbdx_dma_pq_gen(p, q, s + 2, coefs + 2, T_SRCS - 2, T_LEN, true);
 	KUNIT_EXPECT_MEMEQ(test, p, rp, T_LEN);
 	KUNIT_EXPECT_MEMEQ(test, q, rq, T_LEN);
 	/* Q only (P disabled, as async_mult() asks): P untouched. */
 	memcpy(rp, p, T_LEN);
-	lbdx_dma_cpu_pq(NULL, q, s, coefs, 1, T_LEN, false);
+	lbdx_dma_pq_gen(NULL, q, s, coefs, 1, T_LEN, false);
 	KUNIT_EXPECT_MEMEQ(test, p, rp, T_LEN);
 	for (i = 0; i < T_LEN; i++)
 		KUNIT_ASSERT_EQ(test, q[i], t_gfmul(coefs[0], ((u8 *)s[0])[i]));
@@ -123,14 +123,14 @@ static void pq_val_names_the_wrong_syndrome(struct kunit *test)
 	for (i = 0; i < T_SRCS; i++)
 		coefs[i] = get_random_u8();
 	t_ref_pq(p, q, s, coefs, T_SRCS, T_LEN);
-	KUNIT_EXPECT_EQ(test, lbdx_dma_cpu_pq_val(p, q, s, coefs, T_SRCS, T_LEN), 0);
+	KUNIT_EXPECT_EQ(test, lbdx_dma_pq_check(p, q, s, coefs, T_SRCS, T_LEN), 0);
 	p[77] ^= 4;
-	KUNIT_EXPECT_EQ(test, lbdx_dma_cpu_pq_val(p, q, s, coefs, T_SRCS, T_LEN),
+	KUNIT_EXPECT_EQ(test, lbdx_dma_pq_check(p, q, s, coefs, T_SRCS, T_LEN),
 			SUM_CHECK_P_RESULT);
-	KUNIT_EXPECT_EQ(test, lbdx_dma_cpu_pq_val(NULL, q, s, coefs, T_SRCS, T_LEN), 0);
+	KUNIT_EXPECT_EQ(test, lbdx_dma_pq_check(NULL, q, s, coefs, T_SRCS, T_LEN), 0);
 	p[77] ^= 4;
 	q[T_LEN - 1] ^= 1;
-	KUNIT_EXPECT_EQ(test, lbdx_dma_cpu_pq_val(p, q, s, coefs, T_SRCS, T_LEN),
+	KUNIT_EXPECT_EQ(test, lbdx_dma_pq_check(p, q, s, coefs, T_SRCS, T_LEN),
 			SUM_CHECK_Q_RESULT);
 }
 

@@ -16,8 +16,8 @@
  * page's mapping equal to its physical address), refused otherwise.
  *
  * Descriptors become requests of the layer that lbdx.ko attached
- * (include/linux/lbdx_dma.h); without one, and for PQ, the channel
- * worker runs them on the CPU.
+ * (include/linux/lbdx_dma.h); without one, or when the layer refuses or
+ * fails one, the channel worker runs it on the CPU.
  */
 
 #include <linux/dma-map-ops.h>
@@ -49,6 +49,7 @@ static DECLARE_WAIT_QUEUE_HEAD(lbdx_dma_layer_idle);
 /* Counters of one instance, shown in its sysfs directory. */
 struct lbdx_dma_counters {
 	atomic64_t layer_requests;
+	atomic64_t layer_pq_requests;
 	atomic64_t cpu_runs;
 	atomic64_t cpu_fallbacks;
 };
@@ -77,7 +78,7 @@ int lbdx_dma_attach(const struct lbdx_dma_layer *layer)
 	int ret = 0;
 
 	if (!layer || !layer->memcpy || !layer->fill || !layer->xor ||
-	    !layer->xor_val || !layer->tx_put)
+	    !layer->xor_val || !layer->pq || !layer->pq_val || !layer->tx_put)
 		return -EINVAL;
 	mutex_lock(&lbdx_dma_layer_lock);
 	if (rcu_access_pointer(lbdx_dma_layer))
@@ -119,6 +120,15 @@ static bool lbdx_dma_submit_layer(struct lbdx_dma_desc *d)
 		.callback = lbdx_dma_layer_done,
 		.callback_param = d,
 	};
+	/*
+	 * Read before the request exists: once it does, @d may complete, be
+	 * retired and be prepared again for another operation.
+	 */
+	struct lbdx_dma_inst *in = lbdx_dma_inst_of(d);
+	bool is_pq = d->op == LBDX_DMA_PQ || d->op == LBDX_DMA_PQ_VAL;
+	unsigned long f = d->txd.flags;
+	void *p = f & DMA_PREP_PQ_DISABLE_P ? NULL : d->dst;
+	void *q = f & DMA_PREP_PQ_DISABLE_Q ? NULL : d->q;
 	const struct lbdx_dma_layer *l;
 	struct lbdx_tx *tx = NULL;
 
@@ -144,6 +154,13 @@ static bool lbdx_dma_submit_layer(struct lbdx_dma_desc *d)
 	case LBDX_DMA_XOR_VAL:
 		tx = l->xor_val(d->srcs, d->src_cnt, d->len, &s);
 		break;
+	case LBDX_DMA_PQ:
+		tx = l->pq(p, q, d->srcs, d->coefs, d->src_cnt, d->len,
+			   f & DMA_PREP_CONTINUE ? LBDX_PQ_ACCUMULATE : 0, &s);
+		break;
+	case LBDX_DMA_PQ_VAL:
+		tx = l->pq_val(p, q, d->srcs, d->coefs, d->src_cnt, d->len, &s);
+		break;
 	default:
 		tx = ERR_PTR(-EOPNOTSUPP);
 		break;
@@ -156,7 +173,9 @@ static bool lbdx_dma_submit_layer(struct lbdx_dma_desc *d)
 	}
 	l->tx_put(tx);
 	rcu_read_unlock();
-	atomic64_inc(&lbdx_dma_inst_of(d)->cnt.layer_requests);
+	atomic64_inc(&in->cnt.layer_requests);
+	if (is_pq)
+		atomic64_inc(&in->cnt.layer_pq_requests);
 	return true;
 }
 
@@ -207,6 +226,7 @@ static ssize_t name##_show(struct device *dev,				\
 static DEVICE_ATTR_RO(name)
 
 LBDX_DMA_COUNTER_ATTR(layer_requests);
+LBDX_DMA_COUNTER_ATTR(layer_pq_requests);
 LBDX_DMA_COUNTER_ATTR(cpu_runs);
 LBDX_DMA_COUNTER_ATTR(cpu_fallbacks);
 
@@ -221,6 +241,7 @@ static DEVICE_ATTR_RO(layer);
 static struct attribute *lbdx_dma_attrs[] = {
 	&dev_attr_layer.attr,
 	&dev_attr_layer_requests.attr,
+	&dev_attr_layer_pq_requests.attr,
 	&dev_attr_cpu_runs.attr,
 	&dev_attr_cpu_fallbacks.attr,
 	NULL,

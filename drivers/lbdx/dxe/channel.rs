@@ -245,8 +245,9 @@ impl Channel {
     }
 
     /// The descriptor for `job` in ring slot `slot`; an xor's sources go
-    /// to the slot's source array.
-    fn descriptor(&self, job: &Job<'_>, slot: u32, cookie: u64, intr: bool) -> Descriptor {
+    /// to the slot's source array. `None` for an operation the device
+    /// has no descriptor for (P+Q, which the engine never offers).
+    fn descriptor(&self, job: &Job<'_>, slot: u32, cookie: u64, intr: bool) -> Option<Descriptor> {
         let (opcode, nsrc, dst, src) = match job.op {
             Op::Copy => (
                 Opcode::Copy,
@@ -271,8 +272,9 @@ impl Channel {
                     (Opcode::XorVal, nsrc, 0, list)
                 }
             }
+            Op::Pq | Op::PqVal => return None,
         };
-        Descriptor {
+        Some(Descriptor {
             opcode: opcode as u8,
             flags: if intr { regs::DESC_FLAG_INTR } else { 0 },
             nsrc,
@@ -281,7 +283,7 @@ impl Channel {
             src,
             completion: self.ring.completion_addr(slot),
             cookie,
-        }
+        })
     }
 
     /// Puts `job` in the ring and rings the doorbell; with `intr`, the
@@ -307,7 +309,9 @@ impl Channel {
         }
         let index = s.tail;
         let slot = index & (self.ring.slots() - 1);
-        let desc = self.descriptor(job, slot, cookie(s.generation, index), intr);
+        let desc = self
+            .descriptor(job, slot, cookie(s.generation, index), intr)
+            .ok_or(Refusal::Gone)?;
         self.ring.write(slot, &desc).map_err(|_| Refusal::Gone)?;
         let entry = s.jobs.get_mut(slot as usize).ok_or(Refusal::Gone)?;
         *entry = InFlight {
@@ -372,7 +376,7 @@ impl Channel {
                 Outcome::Failed
             } else {
                 Outcome::Done {
-                    xor_nonzero: job.xor_val && rec.result == regs::XOR_VAL_NONZERO,
+                    result: u32::from(job.xor_val && rec.result == regs::XOR_VAL_NONZERO),
                 }
             };
             self.retire(s, out, outcome, rec.status);

@@ -254,8 +254,8 @@ impl Engine {
             return;
         }
         match f.outcome {
-            Outcome::Done { xor_nonzero } => {
-                if xor_nonzero && f.ticket.0 < 64 {
+            Outcome::Done { result } => {
+                if result != 0 && f.ticket.0 < 64 {
                     self.tally
                         .nonzero
                         .fetch_or(1 << f.ticket.0, Ordering::Relaxed);

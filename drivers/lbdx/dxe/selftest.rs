@@ -51,8 +51,11 @@ fn job(op: Op, len: usize, dst: u64, srcs: &[u64], pattern: u64, ticket: u64) ->
         op,
         len: u32::try_from(len)?,
         dst,
+        q: 0,
         srcs,
+        coefs: &[],
         pattern,
+        accumulate: false,
         ticket: Ticket(ticket),
     })
 }

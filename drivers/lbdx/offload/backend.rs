@@ -30,12 +30,20 @@ pub(crate) struct Job<'a> {
     pub(crate) op: Op,
     /// Bytes.
     pub(crate) len: u32,
-    /// Destination (copy, fill, xor); 0 for xor-validate.
+    /// Destination (copy, fill, xor), P (P+Q and its validation); 0 for
+    /// none (xor-validate; P not computed or checked).
     pub(crate) dst: u64,
-    /// Sources: one for copy, 2.. for xor and xor-validate, none for fill.
+    /// Q (P+Q and its validation); 0 for none.
+    pub(crate) q: u64,
+    /// Sources: one for copy, 2.. for xor and xor-validate, 1.. for P+Q
+    /// and its validation, none for fill.
     pub(crate) srcs: &'a [u64],
+    /// P+Q coefficients, one per source; empty otherwise.
+    pub(crate) coefs: &'a [u8],
     /// Fill pattern, 8 bytes little endian; 0 otherwise.
     pub(crate) pattern: u64,
+    /// P+Q: P and Q are added to, not overwritten.
+    pub(crate) accumulate: bool,
     /// Hand back to [`super::complete`].
     pub(crate) ticket: Ticket,
 }
@@ -43,10 +51,12 @@ pub(crate) struct Job<'a> {
 /// How an accepted job ended, as its backend reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// Done. `xor_nonzero` is the xor-validate answer (false otherwise).
+    /// Done, with the job's result: the xor-validate answer
+    /// (`LBDX_XOR_VAL_*`), the P+Q-validate answer (`LBDX_PQ_VAL_*` bits),
+    /// 0 for other operations.
     Done {
-        /// The sources did not xor to zero.
-        xor_nonzero: bool,
+        /// The result.
+        result: u32,
     },
     /// The backend failed it (counts against the backend's health).
     Failed,

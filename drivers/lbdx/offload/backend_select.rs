@@ -71,6 +71,12 @@ pub enum Op {
     /// Check that N sources xor to zero; the answer is a result, not an
     /// error.
     XorVal,
+    /// RAID-6 P and Q of N sources: P their xor, Q their sum weighted by
+    /// one GF(2^8) coefficient each.
+    Pq,
+    /// Check P and Q against N sources; the answer is a result, not an
+    /// error.
+    PqVal,
 }
 
 impl Op {
@@ -81,12 +87,53 @@ impl Op {
             Self::Fill => OpSet::FILL.0,
             Self::Xor => OpSet::XOR.0,
             Self::XorVal => OpSet::XOR_VAL.0,
+            Self::Pq => OpSet::PQ.0,
+            Self::PqVal => OpSet::PQ_VAL.0,
         }
+    }
+
+    /// Every operation, in [`Op::index`] order.
+    pub const ALL: [Self; 6] = [
+        Self::Copy,
+        Self::Fill,
+        Self::Xor,
+        Self::XorVal,
+        Self::Pq,
+        Self::PqVal,
+    ];
+
+    /// Index of the operation in per-operation arrays, below
+    /// [`Op::ALL`]`.len()`; also its `enum lbdx_op` value in C.
+    pub const fn index(self) -> usize {
+        match self {
+            Self::Copy => 0,
+            Self::Fill => 1,
+            Self::Xor => 2,
+            Self::XorVal => 3,
+            Self::Pq => 4,
+            Self::PqVal => 5,
+        }
+    }
+
+    /// The bits of a backend's result that are the operation's answer:
+    /// one for xor-validate, two (P, Q) for P+Q-validate, none otherwise.
+    pub const fn result_mask(self) -> u32 {
+        match self {
+            Self::XorVal => 1,
+            Self::PqVal => 3,
+            _ => 0,
+        }
+    }
+
+    /// Whether the operation is P+Q or its validation (its sources have
+    /// coefficients).
+    pub const fn is_pq(self) -> bool {
+        matches!(self, Self::Pq | Self::PqVal)
     }
 
     /// Whether the operation reads a number of sources.
     pub const fn has_sources(self) -> bool {
-        matches!(self, Self::Xor | Self::XorVal)
+        matches!(self, Self::Xor | Self::XorVal | Self::Pq | Self::PqVal)
     }
 }
 
@@ -103,8 +150,12 @@ impl OpSet {
     pub const XOR: Self = Self(1 << 2);
     /// [`Op::XorVal`].
     pub const XOR_VAL: Self = Self(1 << 3);
+    /// [`Op::Pq`].
+    pub const PQ: Self = Self(1 << 4);
+    /// [`Op::PqVal`].
+    pub const PQ_VAL: Self = Self(1 << 5);
     /// Every operation.
-    pub const ALL: Self = Self(0xf);
+    pub const ALL: Self = Self(0x3f);
 
     /// The union of two sets.
     pub const fn with(self, other: Self) -> Self {
@@ -122,7 +173,7 @@ impl OpSet {
 pub struct Caps {
     /// Operations offered.
     pub ops: OpSet,
-    /// Most sources of an xor or xor-validate.
+    /// Most sources of an xor, xor-validate, P+Q or P+Q-validate.
     pub max_xor_sources: u32,
     /// Most bytes of one request.
     pub max_len: u64,
@@ -133,8 +184,9 @@ pub struct Caps {
 
 impl Caps {
     /// Whether a backend with these capabilities can do `req`: the
-    /// operation is offered, the length is within `max_len`, an xor has
-    /// 1..=`max_xor_sources` sources and the buffers are aligned enough.
+    /// operation is offered, the length is within `max_len`, an operation
+    /// with sources ([`Op::has_sources`]) has 1..=`max_xor_sources` of them
+    /// and the buffers are aligned enough.
     pub fn allows(&self, req: &Request) -> bool {
         let sources_ok =
             !req.op.has_sources() || (req.sources >= 1 && req.sources <= self.max_xor_sources);
@@ -151,9 +203,10 @@ impl Caps {
 pub struct Request {
     /// The operation.
     pub op: Op,
-    /// Bytes of the destination (of each source, for xor).
+    /// Bytes of the destination and of each source.
     pub len: u64,
-    /// Sources of an xor or xor-validate; ignored otherwise.
+    /// Sources of an operation that has them ([`Op::has_sources`]);
+    /// ignored otherwise.
     pub sources: u32,
     /// Largest power of two dividing every buffer address (see
     /// [`Request::align_of`]); 0 is taken as unaligned.

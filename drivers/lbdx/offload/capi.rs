@@ -13,7 +13,7 @@ use super::{
     flow::{self, Submitted},
     mapping::MAX_SRCS,
     registry,
-    request::{Callback, Finish, Notify, Req},
+    request::{Callback, Finish, Notify, Operands, Req},
     Outcome, Registration,
 };
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -44,7 +44,13 @@ pub(super) struct LbdxJob {
     srcs: *const u64,
     pattern: u64,
     ticket: u64,
+    q: u64,
+    coefs: *const u8,
+    pq_flags: c_uint,
 }
+
+/// `LBDX_PQ_ACCUMULATE`.
+const PQ_ACCUMULATE: c_uint = 1 << 0;
 
 /// `struct lbdx_backend_ops`.
 #[repr(C)]
@@ -82,14 +88,7 @@ fn is_err_or_null<T>(p: *const T) -> bool {
 ///
 /// `submit` is null or valid; its `depend` is null or a live request
 /// handle.
-unsafe fn submit_req(
-    op: Op,
-    len: usize,
-    dst: usize,
-    srcs: &[usize],
-    pattern: u64,
-    submit: *const LbdxSubmit,
-) -> *mut Req {
+unsafe fn submit_req(op: Op, len: usize, o: &Operands<'_>, submit: *const LbdxSubmit) -> *mut Req {
     // SAFETY: By the function's safety requirements.
     let s = unsafe { submit.as_ref() };
     let notify = s.and_then(|s| {
@@ -107,25 +106,22 @@ unsafe fn submit_req(
     // SAFETY: `depend` is a live handle (an `Arc::into_raw` of a `Req` whose
     // reference the caller holds) or null.
     let depend = (!depend.is_null()).then(|| unsafe { Arc::from_raw(depend) });
-    let r = flow::start(op, len, dst, srcs, pattern, flags, notify, depend.as_ref());
+    let r = flow::start(op, len, o, flags, notify, depend.as_ref());
     // The caller's reference to `depend` stays the caller's.
     if let Some(d) = depend {
         let _ = Arc::into_raw(d);
     }
     match r {
-        Ok(Submitted::Done(fin)) => done_handle(fin.result != 0),
+        Ok(Submitted::Done(fin)) => done_handle(fin.result),
         Ok(Submitted::Started(req)) => Arc::into_raw(req).cast_mut(),
         Err(e) => err_ptr(e),
     }
 }
 
 /// Handles of requests that completed successfully on the fast path, by
-/// xor-validate result: shared, pre-completed requests (see
-/// [`init_done_handles`]).
-static DONE: [AtomicPtr<Req>; 2] = [
-    AtomicPtr::new(core::ptr::null_mut()),
-    AtomicPtr::new(core::ptr::null_mut()),
-];
+/// result (0 to 3: an xor-validate's answer, a P+Q-validate's two bits):
+/// shared, pre-completed requests (see [`init_done_handles`]).
+static DONE: [AtomicPtr<Req>; 4] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 4];
 
 /// Creates the shared handles of fast-path requests.
 pub(super) fn init_done_handles() -> Result {
@@ -152,8 +148,9 @@ pub(super) fn drop_done_handles() {
 }
 
 /// A new reference to the shared handle of a fast-path request.
-fn done_handle(nonzero: bool) -> *mut Req {
-    let p = DONE[usize::from(nonzero)].load(Ordering::Acquire);
+fn done_handle(result: u32) -> *mut Req {
+    // Results are at most 3 (`Op::result_mask`).
+    let p = DONE[(result & 3) as usize].load(Ordering::Acquire);
     if p.is_null() {
         return err_ptr(ENOMEM);
     }
@@ -163,14 +160,15 @@ fn done_handle(nonzero: bool) -> *mut Req {
     Arc::into_raw(r).cast_mut()
 }
 
-/// Collects `src_cnt` source pointers from `srcs`.
+/// Collects `src_cnt` source pointers from `srcs`: `min` to
+/// `LBDX_MAX_XOR_SRCS` of them, none null.
 ///
 /// # Safety
 ///
 /// `srcs` is null or valid for `src_cnt` pointers.
-unsafe fn sources(srcs: *const *mut c_void, src_cnt: c_uint) -> Result<Sources> {
+unsafe fn sources(srcs: *const *mut c_void, src_cnt: c_uint, min: usize) -> Result<Sources> {
     let n = src_cnt as usize;
-    if srcs.is_null() || !(2..=MAX_SRCS).contains(&n) {
+    if srcs.is_null() || !(min..=MAX_SRCS).contains(&n) {
         return Err(EINVAL);
     }
     // SAFETY: By the function's safety requirements.
@@ -221,8 +219,13 @@ pub(super) unsafe extern "C" fn lbdx_async_memcpy(
     if d < s.saturating_add(len) && s < d.saturating_add(len) {
         return err_ptr(EINVAL);
     }
+    let o = Operands {
+        dst: d,
+        srcs: &[s],
+        ..Operands::default()
+    };
     // SAFETY: Forwarded from the caller.
-    unsafe { submit_req(Op::Copy, len, d, &[s], 0, submit) }
+    unsafe { submit_req(Op::Copy, len, &o, submit) }
 }
 
 /// `lbdx_async_fill()`.
@@ -240,8 +243,13 @@ pub(super) unsafe extern "C" fn lbdx_async_fill(
     if dst.is_null() {
         return err_ptr(EINVAL);
     }
+    let o = Operands {
+        dst: dst as usize,
+        pattern,
+        ..Operands::default()
+    };
     // SAFETY: Forwarded from the caller.
-    unsafe { submit_req(Op::Fill, len, dst as usize, &[], pattern, submit) }
+    unsafe { submit_req(Op::Fill, len, &o, submit) }
 }
 
 /// `lbdx_async_xor()`.
@@ -258,7 +266,7 @@ pub(super) unsafe extern "C" fn lbdx_async_xor(
     submit: *const LbdxSubmit,
 ) -> *mut Req {
     // SAFETY: Forwarded from the caller.
-    let v = match unsafe { sources(srcs, src_cnt) } {
+    let v = match unsafe { sources(srcs, src_cnt, 2) } {
         Ok(v) => v,
         Err(e) => return err_ptr(e),
     };
@@ -275,8 +283,13 @@ pub(super) unsafe extern "C" fn lbdx_async_xor(
     if dst.is_null() || overlaps || first_partial {
         return err_ptr(EINVAL);
     }
+    let o = Operands {
+        dst: d,
+        srcs: v,
+        ..Operands::default()
+    };
     // SAFETY: Forwarded from the caller.
-    unsafe { submit_req(Op::Xor, len, d, v, 0, submit) }
+    unsafe { submit_req(Op::Xor, len, &o, submit) }
 }
 
 /// `lbdx_async_xor_val()`.
@@ -292,9 +305,119 @@ pub(super) unsafe extern "C" fn lbdx_async_xor_val(
     submit: *const LbdxSubmit,
 ) -> *mut Req {
     // SAFETY: Forwarded from the caller.
-    match unsafe { sources(srcs, src_cnt) } {
+    match unsafe { sources(srcs, src_cnt, 2) } {
+        Ok(v) => {
+            let o = Operands {
+                srcs: v.as_slice(),
+                ..Operands::default()
+            };
+            // SAFETY: Forwarded from the caller.
+            unsafe { submit_req(Op::XorVal, len, &o, submit) }
+        }
+        Err(e) => err_ptr(e),
+    }
+}
+
+/// The P+Q operands of `lbdx_async_pq()` and `lbdx_async_pq_val()`,
+/// checked: a coefficient per source, P or Q or both; for a P+Q (`writes`),
+/// no output overlapping a source or the other output.
+///
+/// # Safety
+///
+/// `coefs` null or valid for `v.n` bytes, for `'a`.
+unsafe fn pq_operands<'a>(
+    p: usize,
+    q: usize,
+    v: &'a Sources,
+    coefs: *const u8,
+    len: usize,
+    writes: bool,
+) -> Result<Operands<'a>> {
+    if coefs.is_null() || (p | q) == 0 {
+        return Err(EINVAL);
+    }
+    let overlap = |a: usize, b: usize| {
+        a != 0 && b != 0 && a < b.saturating_add(len) && b < a.saturating_add(len)
+    };
+    let srcs = v.as_slice();
+    if writes && (overlap(p, q) || srcs.iter().any(|s| overlap(p, *s) || overlap(q, *s))) {
+        return Err(EINVAL);
+    }
+    Ok(Operands {
+        dst: p,
+        q,
+        srcs,
+        // SAFETY: By the function's safety requirements.
+        coefs: unsafe { core::slice::from_raw_parts(coefs, srcs.len()) },
+        ..Operands::default()
+    })
+}
+
+/// `lbdx_async_pq()`.
+///
+/// # Safety
+///
+/// As for [`lbdx_async_memcpy`]; `srcs` valid for `src_cnt` pointers and
+/// `coefs` for `src_cnt` bytes.
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_async_pq(
+    p: *mut c_void,
+    q: *mut c_void,
+    srcs: *const *mut c_void,
+    coefs: *const u8,
+    src_cnt: c_uint,
+    len: usize,
+    pq_flags: c_uint,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    if pq_flags & !PQ_ACCUMULATE != 0 {
+        return err_ptr(EINVAL);
+    }
+    // SAFETY: Forwarded from the caller.
+    let v = match unsafe { sources(srcs, src_cnt, 1) } {
+        Ok(v) => v,
+        Err(e) => return err_ptr(e),
+    };
+    // SAFETY: Forwarded from the caller.
+    let o = unsafe { pq_operands(p as usize, q as usize, &v, coefs, len, true) };
+    match o {
+        Ok(o) => {
+            let o = Operands {
+                accumulate: pq_flags & PQ_ACCUMULATE != 0,
+                ..o
+            };
+            // SAFETY: Forwarded from the caller.
+            unsafe { submit_req(Op::Pq, len, &o, submit) }
+        }
+        Err(e) => err_ptr(e),
+    }
+}
+
+/// `lbdx_async_pq_val()`.
+///
+/// # Safety
+///
+/// As for [`lbdx_async_pq`].
+#[no_mangle]
+pub(super) unsafe extern "C" fn lbdx_async_pq_val(
+    p: *const c_void,
+    q: *const c_void,
+    srcs: *const *mut c_void,
+    coefs: *const u8,
+    src_cnt: c_uint,
+    len: usize,
+    submit: *const LbdxSubmit,
+) -> *mut Req {
+    // SAFETY: Forwarded from the caller.
+    let v = match unsafe { sources(srcs, src_cnt, 1) } {
+        Ok(v) => v,
+        Err(e) => return err_ptr(e),
+    };
+    // SAFETY: Forwarded from the caller.
+    let o = unsafe { pq_operands(p as usize, q as usize, &v, coefs, len, false) };
+    match o {
         // SAFETY: Forwarded from the caller.
-        Ok(v) => unsafe { submit_req(Op::XorVal, len, 0, v.as_slice(), 0, submit) },
+        Ok(o) => unsafe { submit_req(Op::PqVal, len, &o, submit) },
         Err(e) => err_ptr(e),
     }
 }
@@ -387,18 +510,20 @@ struct CBackend {
 impl Backend for CBackend {
     fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
         let c = LbdxJob {
-            op: match job.op {
-                Op::Copy => 0,
-                Op::Fill => 1,
-                Op::Xor => 2,
-                Op::XorVal => 3,
-            },
+            op: job.op.index() as c_uint,
             src_cnt: job.srcs.len() as c_uint,
             len: job.len,
             dst: job.dst,
             srcs: job.srcs.as_ptr(),
             pattern: job.pattern,
             ticket: job.ticket.0,
+            q: job.q,
+            coefs: if job.op.is_pq() {
+                job.coefs.as_ptr()
+            } else {
+                core::ptr::null()
+            },
+            pq_flags: if job.accumulate { PQ_ACCUMULATE } else { 0 },
         };
         // SAFETY: The driver registered this function for `priv_`; `c` is
         // valid for the call.
@@ -419,13 +544,17 @@ unsafe fn c_desc(d: &LbdxBackendDesc) -> Result<(Desc, CBackend)> {
     // SAFETY: By the function's safety requirements.
     let ops = unsafe { d.ops.as_ref() }.ok_or(EINVAL)?;
     let submit = ops.submit.ok_or(EINVAL)?;
+    let with_sources = Op::ALL
+        .iter()
+        .filter(|op| op.has_sources())
+        .fold(0u32, |m, op| m | u32::from(op.bit()));
     if d.name.is_null()
         || d.ops_mask == 0
-        || d.ops_mask & !0xf != 0
+        || d.ops_mask & !u32::from(OpSet::ALL.0) != 0
         || d.max_len == 0
         || d.bandwidth == 0
         || (d.align != 0 && !d.align.is_power_of_two())
-        || (d.ops_mask & 0xc != 0 && !(2..=MAX_SRCS as u32).contains(&d.max_xor_srcs))
+        || (d.ops_mask & with_sources != 0 && !(2..=MAX_SRCS as u32).contains(&d.max_xor_srcs))
     {
         return Err(EINVAL);
     }
@@ -501,9 +630,7 @@ pub(super) unsafe extern "C" fn lbdx_backend_unregister(backend: *mut Registrati
 #[no_mangle]
 pub(super) extern "C" fn lbdx_backend_complete(ticket: u64, status: c_int, result: u32) {
     let outcome = match status {
-        0 => Outcome::Done {
-            xor_nonzero: result != 0,
-        },
+        0 => Outcome::Done { result },
         s if s == ETIMEDOUT.to_errno() => Outcome::TimedOut,
         s if s == ECANCELED.to_errno() => Outcome::Aborted,
         _ => Outcome::Failed,

@@ -4,7 +4,9 @@
 //! `cpu`, doing copy and fill with the kernel's `memcpy()`, xor and
 //! xor-validate with the kernel's fastest xor routine (`xor_gen()`, chosen
 //! at boot by `lib/raid/xor`) where buffers allow, and plain word loops
-//! elsewhere.
+//! elsewhere; P+Q and its validation with `lbdx_dma.ko`'s RAID-6 routines
+//! (the kernel's `raid6_gen_syndrome()` where coefficients and buffers
+//! allow, a loop over the GF(2^8) product table elsewhere).
 //!
 //! It runs a job in the submitter's thread when the layer allows
 //! ([`Backend::run_inline`]), and otherwise on a workqueue of its own
@@ -114,9 +116,12 @@ struct CpuJob {
     op: Op,
     len: u32,
     dst: u64,
+    q: u64,
     srcs: [u64; MAX_SRCS],
+    coefs: [u8; MAX_SRCS],
     n: usize,
     pattern: u64,
+    accumulate: bool,
     ticket: Ticket,
     #[pin]
     work: Work<CpuJob>,
@@ -130,11 +135,25 @@ impl WorkItem for CpuJob {
     type Pointer = Arc<CpuJob>;
 
     fn run(this: Arc<CpuJob>) {
-        let srcs = this.srcs.get(..this.n).unwrap_or(&[]);
+        let job = Job {
+            op: this.op,
+            len: this.len,
+            dst: this.dst,
+            q: this.q,
+            srcs: this.srcs.get(..this.n).unwrap_or(&[]),
+            coefs: if this.op.is_pq() {
+                this.coefs.get(..this.n).unwrap_or(&[])
+            } else {
+                &[]
+            },
+            pattern: this.pattern,
+            accumulate: this.accumulate,
+            ticket: this.ticket,
+        };
         // SAFETY: The layer gave these addresses in a job of this backend,
         // which takes kernel virtual addresses; the buffers stay valid
         // until the job is reported, below.
-        let outcome = unsafe { execute(this.op, this.len as usize, this.dst, srcs, this.pattern) };
+        let outcome = unsafe { execute(&job) };
         super::complete(this.ticket, outcome);
     }
 }
@@ -153,7 +172,7 @@ impl Backend for Cpu {
     fn run_inline(&self, job: &Job<'_>) -> Option<Outcome> {
         // SAFETY: As in `CpuJob::run`; the layer calls this only with a
         // job of this backend, before the job is reported.
-        Some(unsafe { execute(job.op, job.len as usize, job.dst, job.srcs, job.pattern) })
+        Some(unsafe { execute(job) })
     }
 }
 
@@ -166,14 +185,21 @@ impl Cpu {
         let mut srcs = [0u64; MAX_SRCS];
         let n = job.srcs.len().min(MAX_SRCS);
         srcs[..n].copy_from_slice(&job.srcs[..n]);
+        let mut coefs = [0u8; MAX_SRCS];
+        for (d, c) in coefs.iter_mut().zip(job.coefs) {
+            *d = *c;
+        }
         let item = Arc::pin_init(
             pin_init!(CpuJob {
                 op: job.op,
                 len: job.len,
                 dst: job.dst,
+                q: job.q,
                 srcs,
+                coefs,
                 n,
                 pattern: job.pattern,
+                accumulate: job.accumulate,
                 ticket: job.ticket,
                 work <- new_work!("lbdx_offload::CpuJob::work"),
             }),
@@ -186,20 +212,22 @@ impl Cpu {
     }
 }
 
-/// Runs one job.
+/// Runs one job (its ticket is not used).
 ///
 /// # Safety
 ///
-/// `dst` (unless xor-validate) and every source must be kernel virtual
-/// addresses of `len` valid bytes; `dst` must not overlap a source except
-/// by being equal to the first one (xor).
-pub(super) unsafe fn execute(op: Op, len: usize, dst: u64, srcs: &[u64], pattern: u64) -> Outcome {
-    let d = dst as usize as *mut u8;
+/// The job's destination, P and Q (those not 0) and every source must be
+/// kernel virtual addresses of `len` valid bytes; an output must not
+/// overlap a source except by being equal to the first one (xor), nor
+/// another output.
+pub(super) unsafe fn execute(job: &Job<'_>) -> Outcome {
+    let (len, srcs) = (job.len as usize, job.srcs);
+    let d = job.dst as usize as *mut u8;
     let s = |i: usize| {
         srcs.get(i)
             .map_or(ptr::null(), |a| *a as usize as *const u8)
     };
-    match op {
+    match job.op {
         Op::Copy => {
             if s(0).is_null() {
                 return Outcome::Failed;
@@ -208,7 +236,7 @@ pub(super) unsafe fn execute(op: Op, len: usize, dst: u64, srcs: &[u64], pattern
             unsafe { ptr::copy_nonoverlapping(s(0), d, len) };
         }
         // SAFETY: By the function's safety requirements.
-        Op::Fill => unsafe { fill(d, len, pattern) },
+        Op::Fill => unsafe { fill(d, len, job.pattern) },
         Op::Xor => {
             if srcs.len() < 2 {
                 return Outcome::Failed;
@@ -223,11 +251,30 @@ pub(super) unsafe fn execute(op: Op, len: usize, dst: u64, srcs: &[u64], pattern
             // SAFETY: By the function's safety requirements.
             let nonzero = unsafe { xor_nonzero(srcs, len) };
             return Outcome::Done {
-                xor_nonzero: nonzero,
+                result: u32::from(nonzero),
             };
         }
+        Op::Pq | Op::PqVal => {
+            if srcs.is_empty() || job.coefs.len() != srcs.len() || (job.dst | job.q) == 0 {
+                return Outcome::Failed;
+            }
+            let mut ptrs = [ptr::null_mut::<c_void>(); MAX_SRCS];
+            for (p, a) in ptrs.iter_mut().zip(srcs) {
+                *p = *a as usize as *mut c_void;
+            }
+            let ptrs = &mut ptrs[..srcs.len()];
+            let (p, q) = (job.dst as usize as *mut u8, job.q as usize as *mut u8);
+            if job.op == Op::PqVal {
+                // SAFETY: By the function's safety requirements.
+                let result = unsafe { glue::pq_check(p, q, ptrs, job.coefs, len) };
+                return Outcome::Done { result };
+            }
+            // SAFETY: By the function's safety requirements; the layer
+            // runs jobs in task context or checked `may_run_work()`.
+            unsafe { glue::pq_gen(p, q, ptrs, job.coefs, len, job.accumulate) };
+        }
     }
-    Outcome::Done { xor_nonzero: false }
+    Outcome::Done { result: 0 }
 }
 
 /// Fills `len` bytes at `d` with `pattern` (little endian): one pattern,

@@ -12,12 +12,12 @@
 //! estimates move (at most 1 ms behind them under load).
 
 use super::{
-    backend::Outcome,
+    backend::{Job, Outcome, Ticket},
     backend_select::Op,
     cpu, glue,
-    layer::{op_index, INLINE_MIN},
+    layer::{INLINE_MIN, OPS},
     mapping::MAX_SRCS,
-    request::{Finish, SUBMIT_WILL_WAIT},
+    request::{Finish, Operands, SUBMIT_WILL_WAIT},
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -28,21 +28,17 @@ pub(crate) struct Shape<'a> {
     pub(crate) op: Op,
     /// Bytes.
     pub(crate) len: u32,
-    /// Destination (kernel virtual address), 0 for xor-validate.
-    pub(crate) dst: usize,
-    /// Sources (kernel virtual addresses).
-    pub(crate) srcs: &'a [usize],
-    /// Fill pattern.
-    pub(crate) pattern: u64,
+    /// Buffers (kernel virtual addresses) and parameters.
+    pub(crate) o: &'a Operands<'a>,
     /// `LBDX_SUBMIT_*`.
     pub(crate) flags: u32,
 }
 
-/// Per operation (`layer::op_index`), the longest request the fast path
+/// Per operation (`Op::index`), the longest request the fast path
 /// may run; recomputed under the layer's lock whenever availability,
 /// policy or registrations change, and as queues move
 /// (`Inner::refresh`, `Inner::queues_changed`).
-static LIMITS: [AtomicU32; 4] = [const { AtomicU32::new(0) }; 4];
+static LIMITS: [AtomicU32; OPS] = [const { AtomicU32::new(0) }; OPS];
 /// Requests and bytes the fast path ran, added to the CPU backend's
 /// counters.
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
@@ -53,7 +49,7 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 static INLINE: AtomicU32 = AtomicU32::new(INLINE_MIN);
 
 /// Publishes new limits (under the layer's lock).
-pub(super) fn set_limits(limits: [u32; 4], inline: u32) {
+pub(super) fn set_limits(limits: [u32; OPS], inline: u32) {
     for (l, v) in LIMITS.iter().zip(limits) {
         l.store(v, Ordering::Relaxed);
     }
@@ -81,28 +77,32 @@ pub(super) fn counters() -> (u64, u64) {
 /// or an allocation. `None`: take the normal path. Not taken under
 /// round-robin (limits 0), whose cursor must see every request.
 pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
-    let limit = LIMITS[op_index(shape.op)].load(Ordering::Relaxed);
+    let limit = LIMITS[shape.op.index()].load(Ordering::Relaxed);
     if shape.len > limit || !may_inline(shape.len, shape.flags) || !glue::may_run_work() {
         return None;
     }
+    let o = shape.o;
     let mut srcs = [0u64; MAX_SRCS];
-    let n = shape.srcs.len().min(MAX_SRCS);
-    for (d, s) in srcs.iter_mut().zip(shape.srcs) {
+    let n = o.srcs.len().min(MAX_SRCS);
+    for (d, s) in srcs.iter_mut().zip(o.srcs) {
         *d = *s as u64;
     }
+    let job = Job {
+        op: shape.op,
+        len: shape.len,
+        dst: o.dst as u64,
+        q: o.q as u64,
+        srcs: srcs.get(..n).unwrap_or(&[]),
+        coefs: o.coefs,
+        pattern: o.pattern,
+        accumulate: o.accumulate,
+        ticket: Ticket(0),
+    };
     // SAFETY: The C API checked the buffers (linear map, `len` bytes, kept
     // by the caller until completion, no forbidden overlap); this is the
     // CPU backend's own execution of a job with kernel virtual addresses.
-    let outcome = unsafe {
-        cpu::execute(
-            shape.op,
-            shape.len as usize,
-            shape.dst as u64,
-            srcs.get(..n).unwrap_or(&[]),
-            shape.pattern,
-        )
-    };
-    let Outcome::Done { xor_nonzero } = outcome else {
+    let outcome = unsafe { cpu::execute(&job) };
+    let Outcome::Done { result } = outcome else {
         // Run again on the normal path, with failover.
         return None;
     };
@@ -110,6 +110,6 @@ pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
     BYTES.fetch_add(u64::from(shape.len), Ordering::Relaxed);
     Some(Finish {
         status: 0,
-        result: u32::from(xor_nonzero && shape.op == Op::XorVal),
+        result: result & shape.op.result_mask(),
     })
 }

@@ -17,7 +17,7 @@ use super::{
     layer::{Step, Submit, Waiting, LAYER, MAX_LEN},
     mapping::{Addrs, Mapping},
     nesting,
-    request::{Finish, Notify, Req},
+    request::{Finish, Notify, Operands, Req},
 };
 use kernel::{prelude::*, sync::Arc};
 
@@ -81,8 +81,8 @@ fn end_step(t: Ticket, end: End) -> Step {
         let mapping = rm.mapping.take();
         let table = &mut g.table;
         let action = match end {
-            End::Reported(Outcome::Done { xor_nonzero }) => {
-                rm.result = u32::from(xor_nonzero && f.req.op == Op::XorVal);
+            End::Reported(Outcome::Done { result }) => {
+                rm.result = result & f.req.op.result_mask();
                 rm.state.complete(table, f.attempt, true, now)
             }
             End::Reported(Outcome::Failed) => rm.state.complete(table, f.attempt, false, now),
@@ -150,8 +150,11 @@ impl Submit {
             op: req.op,
             len: req.len,
             dst: addrs.dst,
+            q: addrs.q,
             srcs: addrs.srcs.get(..addrs.n).unwrap_or(&[]),
+            coefs: &req.coefs,
             pattern: req.pattern,
+            accumulate: req.accumulate,
             ticket: self.ticket,
         };
         let inline = inline_ok && may_inline(req.len, req.flags) && glue::may_run_work();
@@ -250,13 +253,10 @@ pub(crate) enum Submitted {
 /// then runs the request on the fast path (no dependency) or builds and
 /// submits it. `notify` is called exactly once either way, unless this
 /// returns an error.
-#[allow(clippy::too_many_arguments, reason = "one per field of a request")]
 pub(crate) fn start(
     op: Op,
     len: usize,
-    dst: usize,
-    srcs: &[usize],
-    pattern: u64,
+    o: &Operands<'_>,
     flags: u32,
     notify: Option<Notify>,
     depend: Option<&Arc<Req>>,
@@ -264,8 +264,10 @@ pub(crate) fn start(
     let linear = |a: usize| glue::is_linear(a, len);
     if len == 0
         || len as u64 > MAX_LEN
-        || (dst != 0 && !linear(dst))
-        || !srcs.iter().all(|s| linear(*s))
+        || (o.dst != 0 && !linear(o.dst))
+        || (o.q != 0 && !linear(o.q))
+        || !o.srcs.iter().all(|s| linear(*s))
+        || o.coefs.len() != if op.is_pq() { o.srcs.len() } else { 0 }
     {
         return Err(EINVAL);
     }
@@ -275,9 +277,7 @@ pub(crate) fn start(
         let shape = Shape {
             op,
             len: len as u32,
-            dst,
-            srcs,
-            pattern,
+            o,
             flags,
         };
         if let Some(fin) = try_inline(&shape) {
@@ -289,9 +289,7 @@ pub(crate) fn start(
             return Ok(Submitted::Done(fin));
         }
     }
-    let mut v = KVec::new();
-    v.extend_from_slice(srcs, GFP_ATOMIC)?;
-    let req = Req::new(op, len as u32, dst, v, pattern, flags, notify)?;
+    let req = Req::new(op, len as u32, o, flags, notify)?;
     submit(req.clone(), depend)?;
     Ok(Submitted::Started(req))
 }

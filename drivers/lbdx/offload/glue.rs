@@ -20,10 +20,10 @@ extern "C" {
         dev: *mut c_void,
         va: *const c_void,
         len: usize,
-        to_device: bool,
+        dir: Dir,
         addr: *mut u64,
     ) -> i32;
-    fn lbdx_glue_dma_unmap(dev: *mut c_void, addr: u64, len: usize, to_device: bool);
+    fn lbdx_glue_dma_unmap(dev: *mut c_void, addr: u64, len: usize, dir: Dir);
     fn lbdx_glue_linear(va: *const c_void, len: usize) -> bool;
     fn lbdx_glue_may_run_work() -> bool;
     fn lbdx_glue_callout_enter();
@@ -33,24 +33,52 @@ extern "C" {
     fn lbdx_glue_wq_flush(wq: *mut bindings::workqueue_struct);
     fn lbdx_glue_wq_destroy(wq: *mut bindings::workqueue_struct);
     fn lbdx_glue_xor_gen(dest: *mut c_void, srcs: *mut *mut c_void, src_cnt: u32, bytes: u32);
+    fn lbdx_dma_pq_gen(
+        p: *mut u8,
+        q: *mut u8,
+        srcs: *mut *mut c_void,
+        coefs: *const u8,
+        src_cnt: u32,
+        len: usize,
+        accumulate: bool,
+    );
+    fn lbdx_dma_pq_check(
+        p: *const u8,
+        q: *const u8,
+        srcs: *mut *mut c_void,
+        coefs: *const u8,
+        src_cnt: u32,
+        len: usize,
+    ) -> u32;
     fn ktime_get_mono_fast_ns() -> u64;
     fn lbdx_glue_dma_attach() -> i32;
     fn lbdx_glue_dma_detach();
 }
 
-/// Maps `len` bytes at kernel virtual address `va` for DMA by `dev`, towards
-/// the device if `to_device`, from it otherwise.
+/// Which way a mapped buffer's data goes: `enum dma_data_direction`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub(super) enum Dir {
+    /// The device reads and writes it (`DMA_BIDIRECTIONAL`).
+    Both = 0,
+    /// The device reads it (`DMA_TO_DEVICE`).
+    ToDevice = 1,
+    /// The device writes it (`DMA_FROM_DEVICE`).
+    FromDevice = 2,
+}
+
+/// Maps `len` bytes at kernel virtual address `va` for DMA by `dev`, the
+/// data going `dir`.
 ///
 /// # Safety
 ///
 /// `[va, va + len)` must lie in the linear map ([`is_linear`]) and stay
 /// allocated until [`dma_unmap`] of the returned address.
-pub(super) unsafe fn dma_map(dev: &Device, va: usize, len: usize, to_device: bool) -> Result<u64> {
+pub(super) unsafe fn dma_map(dev: &Device, va: usize, len: usize, dir: Dir) -> Result<u64> {
     let mut addr = 0u64;
     // SAFETY: `dev` is a valid device; the buffer is valid by the caller's
     // guarantee; `addr` is a valid place to write.
-    let ret =
-        unsafe { lbdx_glue_dma_map(raw(dev), va as *const c_void, len, to_device, &mut addr) };
+    let ret = unsafe { lbdx_glue_dma_map(raw(dev), va as *const c_void, len, dir, &mut addr) };
     if ret < 0 {
         return Err(Error::from_errno(ret));
     }
@@ -61,11 +89,11 @@ pub(super) unsafe fn dma_map(dev: &Device, va: usize, len: usize, to_device: boo
 ///
 /// # Safety
 ///
-/// `addr`, `len` and `to_device` must be those of a mapping for `dev` made by
+/// `addr`, `len` and `dir` must be those of a mapping for `dev` made by
 /// [`dma_map`] and not yet unmapped.
-pub(super) unsafe fn dma_unmap(dev: &Device, addr: u64, len: usize, to_device: bool) {
+pub(super) unsafe fn dma_unmap(dev: &Device, addr: u64, len: usize, dir: Dir) {
     // SAFETY: By the function's safety requirements.
-    unsafe { lbdx_glue_dma_unmap(raw(dev), addr, len, to_device) }
+    unsafe { lbdx_glue_dma_unmap(raw(dev), addr, len, dir) }
 }
 
 /// Whether the `len` bytes at `va` lie in the kernel's linear map (and not
@@ -158,6 +186,49 @@ impl Drop for OwnedQueue {
 pub(super) unsafe fn xor_gen(dest: *mut u8, srcs: &mut [*mut c_void], bytes: u32) {
     // SAFETY: By the function's safety requirements.
     unsafe { lbdx_glue_xor_gen(dest.cast(), srcs.as_mut_ptr(), srcs.len() as u32, bytes) }
+}
+
+/// RAID-6 P and Q of `srcs` with `coefs` (one each) into `p` and `q`
+/// (either may be null: not computed), added to what they hold if
+/// `accumulate`: `lbdx_dma_pq_gen()` of `lbdx_dma.ko`
+/// (`include/linux/lbdx_dma.h`).
+///
+/// # Safety
+///
+/// Task context or [`may_run_work`]; `p` and `q` null or valid for `len`
+/// bytes, every source valid for `len` bytes, no output overlapping a
+/// source or the other; `coefs` as long as `srcs`.
+pub(super) unsafe fn pq_gen(
+    p: *mut u8,
+    q: *mut u8,
+    srcs: &mut [*mut c_void],
+    coefs: &[u8],
+    len: usize,
+    accumulate: bool,
+) {
+    let n = srcs.len().min(coefs.len()) as u32;
+    // SAFETY: By the function's safety requirements.
+    unsafe { lbdx_dma_pq_gen(p, q, srcs.as_mut_ptr(), coefs.as_ptr(), n, len, accumulate) }
+}
+
+/// Which of `p` and `q` (null: not checked) differ from the P and Q of
+/// `srcs` with `coefs`: `LBDX_PQ_VAL_P_BAD | LBDX_PQ_VAL_Q_BAD` bits,
+/// `lbdx_dma_pq_check()` of `lbdx_dma.ko`.
+///
+/// # Safety
+///
+/// `p` and `q` null or valid for `len` bytes, every source valid for `len`
+/// bytes; `coefs` as long as `srcs`.
+pub(super) unsafe fn pq_check(
+    p: *const u8,
+    q: *const u8,
+    srcs: &mut [*mut c_void],
+    coefs: &[u8],
+    len: usize,
+) -> u32 {
+    let n = srcs.len().min(coefs.len()) as u32;
+    // SAFETY: By the function's safety requirements.
+    unsafe { lbdx_dma_pq_check(p, q, srcs.as_mut_ptr(), coefs.as_ptr(), n, len) }
 }
 
 /// Nanoseconds of the monotonic clock.

@@ -150,7 +150,7 @@ pub(crate) struct Inner {
     pub(super) table: BackendTable,
     // Per operation, the backends offering it; rebuilt when the table's
     // generation moves (a backend registered or unregistered).
-    pub(super) caches: [CandidateCache; 4],
+    pub(super) caches: [CandidateCache; OPS],
     pub(super) slots: [Option<Slot>; MAX_BACKENDS],
     // INVARIANT: `free` lists exactly the `None` entries of `flights`.
     pub(super) flights: KVec<Option<Flight>>,
@@ -242,15 +242,8 @@ pub(super) struct Submit {
     pub(super) dev: Option<ARef<Device>>,
 }
 
-/// Index of `op` in per-operation arrays.
-pub(super) const fn op_index(op: Op) -> usize {
-    match op {
-        Op::Copy => 0,
-        Op::Fill => 1,
-        Op::Xor => 2,
-        Op::XorVal => 3,
-    }
-}
+/// Operations: the length of per-operation arrays.
+pub(super) const OPS: usize = Op::ALL.len();
 
 /// Longest the fast path's limits lag queues and bandwidth estimates
 /// under load: 1 ms ([`Inner::queues_changed`]).
@@ -281,10 +274,12 @@ impl Inner {
                 cooldown_ns: 1_000_000_000,
             }),
             caches: [
-                CandidateCache::new(template(Op::Copy)),
-                CandidateCache::new(template(Op::Fill)),
-                CandidateCache::new(template(Op::Xor)),
-                CandidateCache::new(template(Op::XorVal)),
+                CandidateCache::new(template(Op::ALL[0])),
+                CandidateCache::new(template(Op::ALL[1])),
+                CandidateCache::new(template(Op::ALL[2])),
+                CandidateCache::new(template(Op::ALL[3])),
+                CandidateCache::new(template(Op::ALL[4])),
+                CandidateCache::new(template(Op::ALL[5])),
             ],
             slots: [const { None }; MAX_BACKENDS],
             flights: KVec::new(),
@@ -297,13 +292,7 @@ impl Inner {
 
     /// The backends that offer `op` at all.
     pub(super) fn candidates(&mut self, op: Op) -> SlotMask {
-        let i = match op {
-            Op::Copy => 0,
-            Op::Fill => 1,
-            Op::Xor => 2,
-            Op::XorVal => 3,
-        };
-        self.caches[i].candidates(&self.table)
+        self.caches[op.index()].candidates(&self.table)
     }
 
     pub(super) fn slot_mut(&mut self, id: BackendId) -> Option<&mut Slot> {
@@ -348,11 +337,8 @@ impl Inner {
             .flatten()
             .map(|s| s.id)
             .find(|id| self.table.desc(*id).is_ok_and(|d| d.is_cpu));
-        let mut limits = [0u32; 4];
-        for (op, limit) in [Op::Copy, Op::Fill, Op::Xor, Op::XorVal]
-            .into_iter()
-            .zip(&mut limits)
-        {
+        let mut limits = [0u32; OPS];
+        for (op, limit) in Op::ALL.into_iter().zip(&mut limits) {
             let candidates = self.candidates(op);
             *limit = match (cpu, self.table.policy()) {
                 (None, _) | (_, Policy::RoundRobin) => 0,

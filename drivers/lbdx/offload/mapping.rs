@@ -5,7 +5,11 @@
 //! once the attempt is over and before any next attempt runs, so that a
 //! bounce buffer never copies stale data over a later attempt's result.
 
-use super::{glue, request::Req};
+use super::{
+    backend_select::Op,
+    glue::{self, Dir},
+    request::Req,
+};
 use kernel::{device::Device, prelude::*, sync::aref::ARef};
 
 /// Most sources of a request (`LBDX_MAX_XOR_SRCS`).
@@ -13,8 +17,10 @@ pub(crate) const MAX_SRCS: usize = 64;
 
 /// Addresses of a job's buffers, as its backend uses them.
 pub(super) struct Addrs {
-    /// Destination.
+    /// Destination or P.
     pub(super) dst: u64,
+    /// Q.
+    pub(super) q: u64,
     /// Sources; the first `n` are used.
     pub(super) srcs: [u64; MAX_SRCS],
     /// Sources in use.
@@ -26,6 +32,7 @@ impl Addrs {
     pub(super) fn virtual_of(req: &Req) -> Self {
         let mut a = Self {
             dst: req.dst as u64,
+            q: req.q as u64,
             srcs: [0; MAX_SRCS],
             n: req.srcs.len().min(MAX_SRCS),
         };
@@ -37,14 +44,27 @@ impl Addrs {
 }
 
 /// Live DMA mappings of one attempt.
-// INVARIANT: every address in `dst` and `srcs` is a live mapping for `dev`
-// of `len` bytes, in the direction its field says.
+// INVARIANT: every address in `outs` (the first `outs_n`, with direction
+// `out_dir`) and `srcs` (the first `n`, towards the device) is a live
+// mapping for `dev` of `len` bytes.
 pub(crate) struct Mapping {
     dev: ARef<Device>,
     len: usize,
-    dst: Option<u64>,
+    outs: [u64; 2],
+    outs_n: usize,
+    out_dir: Dir,
     srcs: [u64; MAX_SRCS],
     n: usize,
+}
+
+/// Which way the destination, P and Q of `req` go: written, read and
+/// written (P+Q adding to them), or read (P+Q-validate).
+fn out_dir(req: &Req) -> Dir {
+    match req.op {
+        Op::PqVal => Dir::ToDevice,
+        Op::Pq if req.accumulate => Dir::Both,
+        _ => Dir::FromDevice,
+    }
 }
 
 impl Mapping {
@@ -55,27 +75,33 @@ impl Mapping {
         let mut m = Self {
             dev: dev.clone(),
             len,
-            dst: None,
+            outs: [0; 2],
+            outs_n: 0,
+            out_dir: out_dir(req),
             srcs: [0; MAX_SRCS],
             n: 0,
         };
         let mut a = Addrs {
             dst: 0,
+            q: 0,
             srcs: [0; MAX_SRCS],
             n: 0,
         };
-        if req.dst != 0 {
-            // SAFETY: The submitter checked the buffer is in the linear map
-            // and keeps it until the request completes, after this mapping
-            // is dropped.
-            let d = unsafe { glue::dma_map(dev, req.dst, len, false)? };
-            m.dst = Some(d);
-            a.dst = d;
+        for (va, to) in [(req.dst, &mut a.dst), (req.q, &mut a.q)] {
+            if va != 0 {
+                // SAFETY: The submitter checked the buffer is in the linear
+                // map and keeps it until the request completes, after this
+                // mapping is dropped. On error, `m` drops and unmaps what
+                // was mapped so far.
+                let d = unsafe { glue::dma_map(dev, va, len, m.out_dir)? };
+                m.outs[m.outs_n] = d;
+                m.outs_n += 1;
+                *to = d;
+            }
         }
         for (i, s) in req.srcs.iter().take(MAX_SRCS).enumerate() {
-            // SAFETY: As for the destination. On error, `m` drops and
-            // unmaps what was mapped so far.
-            let d = unsafe { glue::dma_map(dev, *s, len, true)? };
+            // SAFETY: As for the destination.
+            let d = unsafe { glue::dma_map(dev, *s, len, Dir::ToDevice)? };
             m.srcs[i] = d;
             m.n = i + 1;
             a.srcs[i] = d;
@@ -87,13 +113,13 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        if let Some(d) = self.dst {
+        for d in self.outs.iter().take(self.outs_n) {
             // SAFETY: By the type invariant.
-            unsafe { glue::dma_unmap(&self.dev, d, self.len, false) };
+            unsafe { glue::dma_unmap(&self.dev, *d, self.len, self.out_dir) };
         }
         for s in self.srcs.iter().take(self.n) {
             // SAFETY: By the type invariant.
-            unsafe { glue::dma_unmap(&self.dev, *s, self.len, true) };
+            unsafe { glue::dma_unmap(&self.dev, *s, self.len, Dir::ToDevice) };
         }
     }
 }

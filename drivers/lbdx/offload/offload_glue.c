@@ -42,6 +42,8 @@ EXPORT_SYMBOL_GPL(lbdx_async_memcpy);
 EXPORT_SYMBOL_GPL(lbdx_async_fill);
 EXPORT_SYMBOL_GPL(lbdx_async_xor);
 EXPORT_SYMBOL_GPL(lbdx_async_xor_val);
+EXPORT_SYMBOL_GPL(lbdx_async_pq);
+EXPORT_SYMBOL_GPL(lbdx_async_pq_val);
 EXPORT_SYMBOL_GPL(lbdx_tx_wait);
 EXPORT_SYMBOL_GPL(lbdx_tx_status);
 EXPORT_SYMBOL_GPL(lbdx_tx_put);
@@ -52,11 +54,9 @@ EXPORT_SYMBOL_GPL(lbdx_backend_complete);
 EXPORT_SYMBOL_GPL(lbdx_backend_event);
 
 int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
-		      bool to_device, u64 *addr)
+		      enum dma_data_direction dir, u64 *addr)
 {
-	dma_addr_t a = dma_map_single(dev, (void *)va, len,
-				      to_device ? DMA_TO_DEVICE :
-						  DMA_FROM_DEVICE);
+	dma_addr_t a = dma_map_single(dev, (void *)va, len, dir);
 
 	if (dma_mapping_error(dev, a))
 		return -ENOMEM;
@@ -65,10 +65,9 @@ int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
 }
 
 void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
-			 bool to_device)
+			 enum dma_data_direction dir)
 {
-	dma_unmap_single(dev, addr, len,
-			 to_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE);
+	dma_unmap_single(dev, addr, len, dir);
 }
 
 /* Whether [va, va + len) lies in the linear map (hence is physically
@@ -253,6 +252,8 @@ static const struct lbdx_dma_layer lbdx_glue_layer = {
 	.fill = lbdx_async_fill,
 	.xor = lbdx_async_xor,
 	.xor_val = lbdx_async_xor_val,
+	.pq = lbdx_async_pq,
+	.pq_val = lbdx_async_pq_val,
 	.tx_put = lbdx_tx_put,
 };
 

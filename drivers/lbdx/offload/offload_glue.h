@@ -6,6 +6,7 @@
 #ifndef LBDX_OFFLOAD_GLUE_H
 #define LBDX_OFFLOAD_GLUE_H
 
+#include <linux/dma-direction.h>
 #include <linux/types.h>
 
 struct device;
@@ -13,9 +14,9 @@ struct lbdx_kdir;
 struct workqueue_struct;
 
 int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
-		      bool to_device, u64 *addr);
+		      enum dma_data_direction dir, u64 *addr);
 void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
-			 bool to_device);
+			 enum dma_data_direction dir);
 bool lbdx_glue_linear(const void *va, size_t len);
 bool lbdx_glue_may_run_work(void);
 void lbdx_glue_callout_enter(void);

@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit tests of the async-offload layer as the kernel runs it: every
-//! operation on the CPU backend through the C API, failover from a backend
-//! that fails every job, requests waiting for a full backend (not
-//! failing), the layer's deadline for an attempt never reported,
-//! unregistration of a backend holding jobs (each request completes
-//! exactly once, late reports ignored), dependencies, selection by the
-//! state backends report as events, and refusal of bad arguments. They run while the module's other
-//! backends (engines) are registered and restore the policy they change.
+//! operation on the CPU backend through the C API (P+Q and its validation
+//! against a bit-by-bit GF(2^8) reference), failover from a backend that
+//! fails every job, requests waiting for a full backend (not failing), the
+//! layer's deadline for an attempt never reported, unregistration of a
+//! backend holding jobs (each request completes exactly once, late
+//! reports ignored), dependencies, selection by the state backends report
+//! as events, what a P+Q backend is given, and refusal of bad arguments.
+//! They run while the module's other backends (engines) are registered and
+//! restore the policy they change.
 
 #[kernel::macros::kunit_tests(lbdx_offload)]
 mod tests {
     use crate::offload::{
         backend::{Backend, Desc, Event, Job, Outcome, Refusal, Ticket},
-        backend_select::{Caps, OpSet, Policy},
+        backend_select::{Caps, Op, OpSet, Policy},
         capi::{self, LbdxSubmit},
         registry,
         request::{Req, SUBMIT_WILL_WAIT},
@@ -284,7 +286,7 @@ mod tests {
         }
         // Late reports of the jobs the backend held change nothing.
         for t in held {
-            crate::offload::complete(t, Outcome::Done { xor_nonzero: true });
+            crate::offload::complete(t, Outcome::Done { result: 1 });
         }
         assert_eq!(s.calls.load(Ordering::Acquire), 16);
         assert!(dsts.iter().all(|d| *d == src));
@@ -310,7 +312,7 @@ mod tests {
                 )
             };
             self.jobs.fetch_add(1, Ordering::Relaxed);
-            crate::offload::complete(job.ticket, Outcome::Done { xor_nonzero: false });
+            crate::offload::complete(job.ticket, Outcome::Done { result: 0 });
             Ok(())
         }
     }
@@ -467,7 +469,7 @@ mod tests {
                         *len as usize,
                     )
                 };
-                crate::offload::complete(*t, Outcome::Done { xor_nonzero: false });
+                crate::offload::complete(*t, Outcome::Done { result: 0 });
             }
             held.len()
         }
@@ -562,7 +564,7 @@ mod tests {
         let r = registry::report(reg.id()).ok_or(ENODEV);
         // The late report changes nothing.
         for t in held.iter() {
-            crate::offload::complete(*t, Outcome::Done { xor_nonzero: true });
+            crate::offload::complete(*t, Outcome::Done { result: 1 });
         }
         drop(reg);
         deadline::set_floor_ns(floor);
@@ -615,6 +617,9 @@ mod tests {
         let on_stack = [0u8; 64];
         let ap = a.as_ptr().cast::<c_void>();
         let bp = b.as_mut_ptr().cast::<c_void>();
+        let mut c = zeros(256);
+        let cp = c.as_mut_ptr().cast::<c_void>();
+        let coefs = [1u8; 65];
         let srcs = [ap.cast_mut(), ap.cast_mut()];
         let too_many = [ap.cast_mut(); 65];
         // SAFETY: Every call has at least one bad argument and is refused
@@ -635,15 +640,297 @@ mod tests {
                 capi::lbdx_async_xor(bp, too_many.as_ptr(), 65, 64, ptr::null()),
                 capi::lbdx_async_xor(ap.cast_mut(), srcs.as_ptr(), 2, 64, ptr::null()),
                 capi::lbdx_async_xor_val(ptr::null(), 2, 64, ptr::null()),
+                capi::lbdx_async_pq(bp, cp, srcs.as_ptr(), coefs.as_ptr(), 0, 64, 0, ptr::null()),
+                capi::lbdx_async_pq(
+                    bp,
+                    cp,
+                    too_many.as_ptr(),
+                    coefs.as_ptr(),
+                    65,
+                    64,
+                    0,
+                    ptr::null(),
+                ),
+                capi::lbdx_async_pq(bp, cp, srcs.as_ptr(), ptr::null(), 2, 64, 0, ptr::null()),
+                capi::lbdx_async_pq(
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                    srcs.as_ptr(),
+                    coefs.as_ptr(),
+                    2,
+                    64,
+                    0,
+                    ptr::null(),
+                ),
+                capi::lbdx_async_pq(
+                    ap.cast_mut(),
+                    cp,
+                    srcs.as_ptr(),
+                    coefs.as_ptr(),
+                    2,
+                    64,
+                    0,
+                    ptr::null(),
+                ),
+                capi::lbdx_async_pq(bp, bp, srcs.as_ptr(), coefs.as_ptr(), 2, 64, 0, ptr::null()),
+                capi::lbdx_async_pq(bp, cp, srcs.as_ptr(), coefs.as_ptr(), 2, 64, 2, ptr::null()),
+                capi::lbdx_async_pq(
+                    bp,
+                    on_stack.as_ptr().cast_mut().cast(),
+                    srcs.as_ptr(),
+                    coefs.as_ptr(),
+                    2,
+                    64,
+                    0,
+                    ptr::null(),
+                ),
+                capi::lbdx_async_pq_val(bp, cp, ptr::null(), coefs.as_ptr(), 2, 64, ptr::null()),
+                capi::lbdx_async_pq_val(
+                    ptr::null(),
+                    ptr::null(),
+                    srcs.as_ptr(),
+                    coefs.as_ptr(),
+                    2,
+                    64,
+                    ptr::null(),
+                ),
             ]
         };
         for (i, p) in refused.iter().enumerate() {
             assert_eq!((i, *p as isize), (i, einval));
         }
         assert!(b.iter().all(|x| *x == 0));
+        assert!(c.iter().all(|x| *x == 0));
         // SAFETY: A valid C string.
         let r = unsafe { capi::lbdx_offload_set_policy(c"fastest".as_char_ptr()) };
         assert_eq!(r, EINVAL.to_errno());
         assert_eq!(registry::policy(), saved);
+    }
+
+    /// `a * b` in GF(2^8) with the RAID-6 polynomial 0x11d, bit by bit:
+    /// the tests' own reference, independent of the kernel's tables.
+    fn gf_mul(mut a: u8, mut b: u8) -> u8 {
+        let mut r = 0u8;
+        while b != 0 {
+            if b & 1 != 0 {
+                r ^= a;
+            }
+            a = (a << 1) ^ if a & 0x80 != 0 { 0x1d } else { 0 };
+            b >>= 1;
+        }
+        r
+    }
+
+    /// P and Q of `len` bytes at `off` of `srcs` with `coefs`.
+    fn reference_pq(
+        srcs: &[KVec<u8>],
+        coefs: &[u8],
+        off: usize,
+        len: usize,
+    ) -> (KVec<u8>, KVec<u8>) {
+        let (mut p, mut q) = (zeros(len), zeros(len));
+        for i in 0..len.min(p.len()).min(q.len()) {
+            for (s, c) in srcs.iter().zip(coefs) {
+                let x = s.get(off + i).copied().unwrap_or(0);
+                p[i] ^= x;
+                q[i] ^= gf_mul(*c, x);
+            }
+        }
+        (p, q)
+    }
+
+    /// `n` buffers of `len` bytes, each its own pattern.
+    fn sources(n: usize, len: usize) -> KVec<KVec<u8>> {
+        (0..n).fold(KVec::new(), |mut v, k| {
+            let _ = v.push(buf(len, 0x40 + k as u8 * 13), GFP_KERNEL);
+            v
+        })
+    }
+
+    /// Pointers at `off` into each of `srcs`.
+    fn pointers(srcs: &[KVec<u8>], off: usize) -> [*mut c_void; 8] {
+        let mut ptrs = [ptr::null_mut::<c_void>(); 8];
+        for (p, s) in ptrs.iter_mut().zip(srcs) {
+            *p = s.as_ptr().wrapping_add(off).cast_mut().cast();
+        }
+        ptrs
+    }
+
+    /// `lbdx_async_pq()` of `ptrs[..n]` into `p` and `q` (null: not
+    /// computed), waited for: its status.
+    fn pq(
+        p: *mut u8,
+        q: *mut u8,
+        ptrs: &[*mut c_void],
+        coefs: &[u8],
+        len: usize,
+        flags: u32,
+    ) -> i32 {
+        let n = ptrs.len().min(coefs.len()) as u32;
+        // SAFETY: The tests pass kmalloc buffers of `len` bytes (or null)
+        // that they keep until the wait.
+        let tx = unsafe {
+            capi::lbdx_async_pq(
+                p.cast(),
+                q.cast(),
+                ptrs.as_ptr(),
+                coefs.as_ptr(),
+                n,
+                len,
+                flags,
+                &SYNC,
+            )
+        };
+        wait(tx).0
+    }
+
+    /// `lbdx_async_pq_val()`, waited for: status and result.
+    fn pq_val(
+        p: *const u8,
+        q: *const u8,
+        ptrs: &[*mut c_void],
+        coefs: &[u8],
+        len: usize,
+    ) -> (i32, u32) {
+        let n = ptrs.len().min(coefs.len()) as u32;
+        // SAFETY: As for `pq`.
+        let tx = unsafe {
+            capi::lbdx_async_pq_val(
+                p.cast(),
+                q.cast(),
+                ptrs.as_ptr(),
+                coefs.as_ptr(),
+                n,
+                len,
+                &SYNC,
+            )
+        };
+        wait(tx)
+    }
+
+    #[test]
+    fn pq_requests_match_a_bytewise_reference() {
+        // 4 aligned sources of 4 KiB with the standard coefficients (the
+        // kernel's raid6_gen_syndrome), then 5 misaligned ones of 1001 bytes
+        // with arbitrary coefficients (the table loop).
+        let cases: [(usize, usize, &[u8]); 2] =
+            [(4096, 0, &[1, 2, 4, 8]), (1001, 3, &[7, 0x53, 1, 0, 0xff])];
+        for (len, off, coefs) in cases {
+            let n = coefs.len();
+            let srcs = sources(n, len + off);
+            let ptrs = pointers(&srcs, off);
+            let ptrs = &ptrs[..n];
+            let (want_p, want_q) = reference_pq(&srcs, coefs, off, len);
+            // Written over whatever P and Q held.
+            let (mut p, mut q) = (buf(len + off, 9), buf(len + off, 10));
+            let (pp, qp) = (
+                p.as_mut_ptr().wrapping_add(off),
+                q.as_mut_ptr().wrapping_add(off),
+            );
+            assert_eq!(pq(pp, qp, ptrs, coefs, len, 0), 0);
+            assert!(p[off..] == want_p[..] && q[off..] == want_q[..]);
+            // Validation: both right, then each wrong, then both.
+            assert_eq!(pq_val(pp, qp, ptrs, coefs, len), (0, 0));
+            p[off + len / 2] ^= 1;
+            assert_eq!(pq_val(pp, qp, ptrs, coefs, len), (0, 1));
+            assert_eq!(pq_val(ptr::null(), qp, ptrs, coefs, len), (0, 0));
+            q[off + len - 1] ^= 0x80;
+            assert_eq!(pq_val(pp, qp, ptrs, coefs, len), (0, 3));
+            assert_eq!(pq_val(ptr::null(), qp, ptrs, coefs, len), (0, 2));
+            // In two parts: the first two sources, then the rest added.
+            let (mut p2, mut q2) = (buf(len + off, 11), buf(len + off, 12));
+            let (pp2, qp2) = (
+                p2.as_mut_ptr().wrapping_add(off),
+                q2.as_mut_ptr().wrapping_add(off),
+            );
+            assert_eq!(pq(pp2, qp2, &ptrs[..2], &coefs[..2], len, 0), 0);
+            assert_eq!(pq(pp2, qp2, &ptrs[2..], &coefs[2..], len, 1), 0);
+            assert!(p2[off..] == want_p[..] && q2[off..] == want_q[..]);
+            // Q alone; P left as it was.
+            let mut q3 = zeros(len + off);
+            let q3p = q3.as_mut_ptr().wrapping_add(off);
+            assert_eq!(pq(ptr::null_mut(), q3p, ptrs, coefs, len, 0), 0);
+            assert!(q3[off..] == want_q[..] && q3[..off].iter().all(|x| *x == 0));
+        }
+    }
+
+    /// What a P+Q backend saw of its jobs.
+    struct PqSeen {
+        jobs: u32,
+        coefs: [u8; 8],
+        q_set: bool,
+        accumulate: bool,
+    }
+
+    /// Offers only P+Q and its validation: records each job, fails every
+    /// P+Q (the layer fails it over to the CPU) and answers every
+    /// validation with all bits set but the lowest.
+    struct PqRecorder {
+        seen: Pin<KBox<SpinLockIrq<PqSeen>>>,
+    }
+
+    impl Backend for PqRecorder {
+        fn submit(&self, job: &Job<'_>) -> Result<(), Refusal> {
+            {
+                let mut s = self.seen.lock();
+                s.jobs += 1;
+                for (d, c) in s.coefs.iter_mut().zip(job.coefs) {
+                    *d = *c;
+                }
+                s.q_set = job.q != 0;
+                s.accumulate = job.accumulate;
+            }
+            let outcome = match job.op {
+                Op::PqVal => Outcome::Done { result: !1 },
+                _ => Outcome::Failed,
+            };
+            crate::offload::complete(job.ticket, outcome);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_pq_backend_gets_q_and_coefficients_and_fails_over_to_the_cpu() -> Result {
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        let seen = KBox::pin_init(
+            new_spinlock_irq!(PqSeen {
+                jobs: 0,
+                coefs: [0; 8],
+                q_set: false,
+                accumulate: false,
+            }),
+            GFP_KERNEL,
+        )?;
+        let rec = Arc::new(PqRecorder { seen }, GFP_KERNEL)?;
+        let ops: Arc<dyn Backend> = rec.clone();
+        let mut desc = fake_desc(b"kunit-pq");
+        desc.caps.ops = OpSet::PQ.with(OpSet::PQ_VAL);
+        let reg = Registration::new(desc, ops)?;
+        let coefs = [3u8, 5, 0x8e];
+        let srcs = sources(3, 8192);
+        let ptrs = pointers(&srcs, 0);
+        let (want_p, want_q) = reference_pq(&srcs, &coefs, 0, 8192);
+        let (mut p, mut q) = (zeros(8192), zeros(8192));
+        assert_eq!(
+            pq(p.as_mut_ptr(), q.as_mut_ptr(), &ptrs[..3], &coefs, 8192, 1),
+            0
+        );
+        assert!(p == want_p && q == want_q);
+        {
+            let s = rec.seen.lock();
+            assert!(s.jobs >= 1 && s.q_set && s.accumulate);
+            assert_eq!(&s.coefs[..3], &coefs[..]);
+        }
+        let r = registry::report(reg.id()).ok_or(ENODEV)?;
+        assert!(r.stats.errors >= 1);
+        // The backend's answer, limited to the P and Q bits.
+        assert_eq!(
+            pq_val(p.as_ptr(), q.as_ptr(), &ptrs[..3], &coefs, 8192),
+            (0, 2)
+        );
+        drop(reg);
+        registry::set_policy(saved);
+        Ok(())
     }
 }

@@ -49,8 +49,29 @@ pub(crate) struct Finish {
     /// 0, or a negative errno (`EIO`: no backend left; `ECANCELED`: its
     /// dependency failed).
     pub(crate) status: i32,
-    /// The xor-validate answer (`LBDX_XOR_VAL_*`) when `status` is 0.
+    /// When `status` is 0: the xor-validate answer (`LBDX_XOR_VAL_*`), the
+    /// P+Q-validate answer (`LBDX_PQ_VAL_*` bits), 0 otherwise.
     pub(crate) result: u32,
+}
+
+/// The buffers and parameters of a request as its submitter gives them:
+/// kernel virtual addresses, borrowed until the request is built.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Operands<'a> {
+    /// Destination (copy, fill, xor), P (P+Q and its validation); 0 for
+    /// none (xor-validate, P not computed or checked).
+    pub(crate) dst: usize,
+    /// Q (P+Q and its validation); 0 for none.
+    pub(crate) q: usize,
+    /// Sources: one for a copy, 2.. for xor and xor-validate, 1.. for P+Q
+    /// and its validation, none for fill.
+    pub(crate) srcs: &'a [usize],
+    /// P+Q coefficients, one per source; empty otherwise.
+    pub(crate) coefs: &'a [u8],
+    /// Fill pattern.
+    pub(crate) pattern: u64,
+    /// P+Q: the P and Q already there are added to (read, then written).
+    pub(crate) accumulate: bool,
 }
 
 /// The part of a request that changes, under [`Req::inner`].
@@ -76,12 +97,18 @@ pub(crate) struct Req {
     pub(crate) op: Op,
     /// Bytes of the destination and of each source.
     pub(crate) len: u32,
-    /// Destination, a kernel virtual address (0 for xor-validate).
+    /// Destination or P, a kernel virtual address (see [`Operands::dst`]).
     pub(crate) dst: usize,
+    /// Q, a kernel virtual address, or 0.
+    pub(crate) q: usize,
     /// Sources, kernel virtual addresses.
     pub(crate) srcs: KVec<usize>,
+    /// P+Q coefficients, one per source; empty otherwise.
+    pub(crate) coefs: KVec<u8>,
     /// Fill pattern.
     pub(crate) pattern: u64,
+    /// See [`Operands::accumulate`].
+    pub(crate) accumulate: bool,
     /// `LBDX_SUBMIT_*` flags.
     pub(crate) flags: u32,
     /// Completion callback.
@@ -98,30 +125,38 @@ pub(crate) struct Req {
 pub(crate) const SUBMIT_WILL_WAIT: u32 = 1 << 0;
 
 impl Req {
-    /// A new, pending request. `srcs` are its sources (one for a copy).
+    /// A new, pending request of `op` on `len` bytes of the buffers `o`.
     pub(crate) fn new(
         op: Op,
         len: u32,
-        dst: usize,
-        srcs: KVec<usize>,
-        pattern: u64,
+        o: &Operands<'_>,
         flags: u32,
         notify: Option<Notify>,
     ) -> Result<Arc<Self>> {
-        let addr_or = srcs.iter().fold(dst as u64, |a, s| a | *s as u64);
+        let addr_or = o
+            .srcs
+            .iter()
+            .fold((o.dst | o.q) as u64, |a, s| a | *s as u64);
         let shape = Request {
             op,
             len: len.into(),
-            sources: srcs.len() as u32,
+            sources: o.srcs.len() as u32,
             align: Request::align_of(addr_or),
         };
+        let mut srcs = KVec::new();
+        srcs.extend_from_slice(o.srcs, GFP_ATOMIC)?;
+        let mut coefs = KVec::new();
+        coefs.extend_from_slice(o.coefs, GFP_ATOMIC)?;
         Arc::pin_init(
             pin_init!(Self {
                 op,
                 len,
-                dst,
+                dst: o.dst,
+                q: o.q,
                 srcs,
-                pattern,
+                coefs,
+                pattern: o.pattern,
+                accumulate: o.accumulate,
                 flags,
                 notify,
                 inner <- new_spinlock_irq!(ReqMut {
@@ -143,7 +178,7 @@ impl Req {
     /// fast path ran. Waiting for it returns at once; as a dependency it
     /// lets its dependents start (or cancels them).
     pub(crate) fn done(op: Op, fin: Finish) -> Result<Arc<Self>> {
-        let r = Self::new(op, 0, 0, KVec::new(), 0, 0, None)?;
+        let r = Self::new(op, 0, &Operands::default(), 0, None)?;
         r.inner.lock().finished = Some(fin);
         r.done.complete_all();
         Ok(r)

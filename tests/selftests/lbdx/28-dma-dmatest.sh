@@ -11,8 +11,9 @@
 #     copy, xor and pq with 3 sources; memset, xor and pq with 15; copy,
 #     xor and pq with 63 (the most dmatest asks of max_xor = 64): every
 #     summary line reads "1000 tests, 0 failures";
-#   - with the layer's policy round-robin, the descriptors reached the layer (and, for pq, the provider's CPU
-#     path), and the layer's engines ran some;
+#   - with the layer's policy round-robin, every descriptor, pq included,
+#     reached the layer (none ran on the provider's own CPU path), and the
+#     layer's engines ran some;
 #   - the channels' memcpy_count counted them;
 #   - dmatest unloads, and the channels are free again.
 
@@ -43,7 +44,8 @@ check $? "lbdx-dma.0 has one channel per possible CPU ($ncpu), each held by asyn
 
 priv=$(chans_of $PRIV)
 nchan=$(echo "$priv" | wc -w)
-req0=$(cat $PRIV/layer_requests) cpu0=$(cat $PRIV/cpu_runs) eng0=$(engine_jobs)
+req0=$(cat $PRIV/layer_requests) pq0=$(cat $PRIV/layer_pq_requests)
+cpu0=$(cat $PRIV/cpu_runs) eng0=$(engine_jobs)
 # memcpy_count: every descriptor a channel completed, summed.
 counted() {
 	local c s=0
@@ -59,10 +61,11 @@ check $? "dmatest: memset, xor and pq with 15 sources, $ITER each: 0 failures"
 dmatest_run "copy, xor, pq: 63 sources" dmatest=0 xor_sources=63 pq_sources=63
 check $? "dmatest: copy, xor and pq with 63 sources, $ITER each: 0 failures"
 
-req=$(($(cat $PRIV/layer_requests) - req0)) cpu=$(($(cat $PRIV/cpu_runs) - cpu0))
-# Copy, memset and xor go to the layer; pq runs on the provider's CPU path.
-[ "$req" -ge $((3 * 2 * ITER * nchan)) ] && [ "$cpu" -ge $((3 * ITER * nchan)) ]
-check $? "the layer ran the copies, fills and xors ($req requests), the provider the pqs ($cpu)"
+req=$(($(cat $PRIV/layer_requests) - req0)) pq=$(($(cat $PRIV/layer_pq_requests) - pq0))
+cpu=$(($(cat $PRIV/cpu_runs) - cpu0))
+# Every descriptor, pq included, is a layer request.
+[ "$req" -ge $((3 * 3 * ITER * nchan)) ] && [ "$pq" -ge $((3 * ITER * nchan)) ] && [ "$cpu" -eq 0 ]
+check $? "the layer ran every descriptor ($req requests, $pq of them pq), the provider's CPU path none ($cpu)"
 eng=$(($(engine_jobs) - eng0))
 [ "$eng" -gt 0 ]
 check $? "the layer's engines ran some of them ($eng jobs)"

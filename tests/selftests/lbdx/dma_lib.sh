@@ -103,8 +103,8 @@ fail_remove() {
 
 # scenario MD LEVEL N: the whole sequence on one array (5 results).
 scenario() {
-	local md=$1 level=$2 n=$3 r0 c0 e0 r c e mm
-	r0=$(cat $PUB/layer_requests) c0=$(cat $PUB/cpu_runs) e0=$(engine_jobs)
+	local md=$1 level=$2 n=$3 r0 q0 e0 r q e mm
+	r0=$(cat $PUB/layer_requests) q0=$(cat $PUB/layer_pq_requests) e0=$(engine_jobs)
 	assemble "$md" "$level" "$n" && wait_idle "$md" &&
 		dd if=/tmp/raid.data of="/dev/$md" bs=1M conv=fsync 2>/dev/null && readback "$md"
 	check $? "$level: assembled over $n RAM disks, resynced, $DATA_MIB MiB written read back identical" \
@@ -121,9 +121,10 @@ scenario() {
 		[ "$(cat $M/mismatch_cnt)" = 0 ] && readback "$md"
 	check $? "$level: ram1 added back, recovered, check finds mismatch_cnt 0, the data identical" \
 		"degraded $(cat $M/degraded 2>&1), mismatch_cnt $(cat $M/mismatch_cnt 2>&1)"
-	r=$(($(cat $PUB/layer_requests) - r0)) c=$(($(cat $PUB/cpu_runs) - c0)) e=$(($(engine_jobs) - e0))
-	echo "# $level: lbdx-dma.0 sent $r requests to the layer and ran $c on the CPU; the engines ran $e jobs"
-	[ "$r" -gt 0 ] && [ "$e" -gt 0 ] && { [ "$level" = raid5 ] || [ "$c" -gt 0 ]; }
-	check $? "$level: raid456's requests reached lbdx_dma, the layer and the engines"
+	r=$(($(cat $PUB/layer_requests) - r0)) q=$(($(cat $PUB/layer_pq_requests) - q0))
+	e=$(($(engine_jobs) - e0))
+	echo "# $level: lbdx-dma.0 sent $r requests to the layer, $q of them P+Q; the engines ran $e jobs"
+	[ "$r" -gt 0 ] && [ "$e" -gt 0 ] && { [ "$level" = raid5 ] || [ "$q" -gt 0 ]; }
+	check $? "$level: raid456's requests reached lbdx_dma, the layer (RAID-6 P+Q too) and the engines"
 }
 

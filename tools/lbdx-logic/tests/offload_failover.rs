@@ -359,7 +359,7 @@ fn a_waiting_request_whose_busy_backend_left_fails_at_the_retry() {
 
 fn any_desc() -> impl Strategy<Value = BackendDesc> {
     (
-        1u8..16,
+        1u8..64,
         1u32..10,
         prop_oneof![Just(4096u64), Just(1 << 20), Just(u64::MAX)],
         prop_oneof![Just(1u32), Just(8), Just(64)],
@@ -388,7 +388,9 @@ fn any_request() -> impl Strategy<Value = Request> {
             Just(Op::Copy),
             Just(Op::Fill),
             Just(Op::Xor),
-            Just(Op::XorVal)
+            Just(Op::XorVal),
+            Just(Op::Pq),
+            Just(Op::PqVal)
         ],
         prop_oneof![3 => 0u64..8192, 1 => 0u64..(2 << 20)],
         0u32..12,
@@ -433,8 +435,10 @@ fn can_do(d: &BackendDesc, r: &Request) -> bool {
         Op::Fill => 2,
         Op::Xor => 4,
         Op::XorVal => 8,
+        Op::Pq => 16,
+        Op::PqVal => 32,
     };
-    let xor = matches!(r.op, Op::Xor | Op::XorVal);
+    let xor = matches!(r.op, Op::Xor | Op::XorVal | Op::Pq | Op::PqVal);
     let aligned = d.caps.align <= 1 || (r.align != 0 && r.align.is_multiple_of(d.caps.align));
     d.caps.ops.0 & bit != 0
         && r.len <= d.caps.max_len

@@ -578,3 +578,19 @@ fn the_table_is_idle_only_with_nothing_queued_anywhere() {
     t.release(ids[1], 20).unwrap();
     assert!(t.idle());
 }
+
+/// `Op::index` is each operation's place in `Op::ALL` and its `enum
+/// lbdx_op` value; its bit in an `OpSet` is `1 << index`, and
+/// `OpSet::ALL` has exactly those bits.
+#[test]
+fn operations_have_their_index_as_bit_and_c_value() {
+    for (i, op) in Op::ALL.iter().enumerate() {
+        assert_eq!(op.index(), i);
+        assert_eq!(op.bit(), 1 << i);
+        assert!(OpSet::ALL.contains(*op));
+    }
+    assert_eq!(OpSet::ALL.0, (1u8 << Op::ALL.len()) - 1);
+    assert!(Op::ALL
+        .iter()
+        .all(|op| op.result_mask() == 0 || matches!(op, Op::XorVal | Op::PqVal)));
+}
