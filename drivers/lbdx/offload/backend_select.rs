@@ -246,7 +246,8 @@ pub enum Policy {
     /// Earliest estimated completion time.
     #[default]
     EarliestCompletion,
-    /// Next candidate in slot order after the previous pick.
+    /// Next candidate in slot order after the previous pick of the same
+    /// operation.
     RoundRobin,
     /// Only CPU backends, earliest estimated completion among them.
     CpuOnly,
@@ -562,8 +563,10 @@ pub struct BackendTable {
     generation: u64,
     policy: Policy,
     rules: HealthRules,
-    // INVARIANT: below `MAX_BACKENDS`.
-    rr_next: usize,
+    // Per operation (`Op::index`), where round-robin looks first: an
+    // operation only some backends offer must not steer the others'
+    // rotation. INVARIANT: each below `MAX_BACKENDS`.
+    rr_next: [usize; Op::ALL.len()],
 }
 
 impl BackendTable {
@@ -575,7 +578,7 @@ impl BackendTable {
             generation: 0,
             policy: Policy::EarliestCompletion,
             rules,
-            rr_next: 0,
+            rr_next: [0; Op::ALL.len()],
         }
     }
 
@@ -809,7 +812,7 @@ impl BackendTable {
         let healthy = eligible & self.mask_where(Backend::healthy);
         let pool = if healthy != 0 { healthy } else { eligible };
         let slot = match self.policy {
-            Policy::RoundRobin => self.next_round_robin(pool),
+            Policy::RoundRobin => self.next_round_robin(req.op, pool),
             Policy::EarliestCompletion | Policy::CpuOnly => self.earliest(pool, req.len),
         }?;
         self.id_at(slot)
@@ -935,11 +938,12 @@ impl BackendTable {
 
     /// The first slot in `pool` at or after the round-robin cursor, which
     /// then moves past it.
-    fn next_round_robin(&mut self, pool: SlotMask) -> Option<usize> {
+    fn next_round_robin(&mut self, op: Op, pool: SlotMask) -> Option<usize> {
+        let next = &mut self.rr_next[op.index()];
         let slot = (0..MAX_BACKENDS)
-            .map(|i| (self.rr_next + i) % MAX_BACKENDS)
+            .map(|i| (*next + i) % MAX_BACKENDS)
             .find(|s| pool & slot_bit(*s) != 0)?;
-        self.rr_next = (slot + 1) % MAX_BACKENDS;
+        *next = (slot + 1) % MAX_BACKENDS;
         Some(slot)
     }
 }

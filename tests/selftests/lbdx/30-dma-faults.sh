@@ -9,8 +9,10 @@
 # after 800 descriptors and stops answering after 2500,
 #   - the kernel's dmatest (copy, xor and pq, 3 sources, 1000 iterations
 #     per thread) reads "0 failures" in every summary;
-#   - an md RAID-5 over brd resyncs, keeps pseudo-random data intact,
-#     checks with mismatch_cnt 0, survives a member failed and added back;
+#   - the removed engine comes back; an md RAID-5 over brd resyncs while
+#     that engine is removed again in the middle of the resync, keeps
+#     pseudo-random data intact, checks with mismatch_cnt 0, survives a
+#     member failed and added back; an md RAID-6 does the same after it;
 #   - the failing engine did fail descriptors under them (its errors
 #     counter grew), the fourth recovered a halt and was then declared
 #     dead, and no dmaengine completion carried wrong data or came late
@@ -27,7 +29,7 @@ if ! grep -q 'lbdx\.devset=faults' /proc/cmdline; then
 	exit 0
 fi
 ITER=1000
-plan 13
+plan 20
 # shellcheck disable=SC2046
 set -- $(expected_bdfs dxe)
 err_bdf=$1 gone_bdf=$3 hang_bdf=$4
@@ -73,10 +75,43 @@ check $? "dmatest: copy, xor and pq, $ITER each, under 1% engine errors: 0 failu
 [ -n "$removed" ] && [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ]
 check $? "an engine was removed mid-run" "removed: ${removed:-no}"
 
-# md RAID-5 on what is left (the CPU, the failing engine, the second).
-raid_setup 4 8192 8
+# The third engine back; md RAID-5, the engine removed again once it
+# ran 100 jobs of the initial resync (xor-validates of every stripe; a
+# watcher in the background records what md was doing then); then md
+# RAID-6 on what is left (the CPU, the failing engine, the second).
+echo 1 >/sys/bus/pci/rescan
+t=0
+while [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ] && [ $t -lt 50 ]; do
+	sleep 0.1
+	t=$((t + 1))
+done
+[ -d "$OFFLOAD/backends/dxe:$gone_bdf" ]
+check $? "the removed engine is back as a backend"
+raid_setup 5 8192 8
 check $? "brd and raid456 are loaded"
+rm -f /tmp/removed-during
+r0=$(bstat "dxe:$gone_bdf" requests)
+(
+	while [ -d "$OFFLOAD/backends/dxe:$gone_bdf" ]; do
+		r=$(bstat "dxe:$gone_bdf" requests)
+		if [ "${r:-0}" -ge $((${r0:-0} + 100)) ]; then
+			act=$(cat /sys/block/md0/md/sync_action 2>/dev/null)
+			echo 1 >"/sys/bus/pci/devices/$gone_bdf/remove" && echo "$act" >/tmp/removed-during
+			break
+		fi
+		sleep 0.05
+	done
+) &
+watcher=$!
 scenario md0 raid5 4
+kill $watcher 2>/dev/null
+wait $watcher 2>/dev/null
+echo clear >$M/array_state
+during=$(cat /tmp/removed-during 2>/dev/null)
+[ "$during" = resync ] && [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ]
+check $? "the engine was removed in the middle of raid5's initial resync" \
+	"md was doing '${during:-nothing: not removed}'"
+scenario md1 raid6 5
 echo clear >$M/array_state
 
 err=$(($(bstat "dxe:$err_bdf" errors) - err0))

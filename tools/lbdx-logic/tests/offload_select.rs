@@ -310,6 +310,31 @@ fn round_robin_cycles_over_capable_healthy_backends() {
     assert!(!picks.contains(&ids[2]), "degraded backend used: {picks:?}");
 }
 
+/// An operation only the CPU offers (P+Q), interleaved with copies, does
+/// not steer the copies' rotation: every engine still gets its share.
+#[test]
+fn round_robin_rotates_each_operation_on_its_own() {
+    let mut no_pq = engine(GB, 0);
+    no_pq.caps.ops = OpSet::COPY;
+    let (mut t, ids) = table(&[cpu(GB, 0), no_pq, no_pq, no_pq]);
+    t.set_policy(Policy::RoundRobin);
+    let pq = Request {
+        op: Op::Pq,
+        len: KIB,
+        sources: 3,
+        align: 4096,
+    };
+    let mut copies = Vec::new();
+    for _ in 0..8 {
+        assert_eq!(t.select(&pq, &NONE, 0), Some(ids[0]));
+        copies.push(t.select(&copy(KIB), &NONE, 0).unwrap());
+    }
+    assert_eq!(
+        copies,
+        ids.iter().cycle().take(8).copied().collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn cpu_only_uses_only_cpu_backends() {
     let mut small = cpu(GB, 0);
