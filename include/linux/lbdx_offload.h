@@ -293,7 +293,10 @@ void lbdx_backend_complete(u64 ticket, int status, u32 result);
  * enum lbdx_backend_event_type - what a backend reports of itself.
  * @LBDX_BACKEND_HALTED: stopped taking work for a while (a recovery under
  *			 way): never selected until LBDX_BACKEND_RUNNING. The
- *			 jobs it holds are still its own to report.
+ *			 jobs it holds are still its own to report. A request
+ *			 that no running backend can do but this one could
+ *			 waits for it (until it runs again, dies, unregisters
+ *			 or is disabled) instead of failing.
  * @LBDX_BACKEND_RUNNING: takes work again (the state at registration).
  * @LBDX_BACKEND_DEAD: will never take work again: never selected until it
  *		       unregisters. The jobs it holds are still its own to

@@ -461,6 +461,7 @@ struct Backend {
     failures: u32,
     degraded_since: Option<u64>,
     available: bool,
+    paused: bool,
     last_done_ns: u64,
 }
 
@@ -475,6 +476,7 @@ impl Backend {
             failures: 0,
             degraded_since: None,
             available: true,
+            paused: false,
             last_done_ns: 0,
         };
         b.set_bandwidth(desc.bandwidth);
@@ -675,6 +677,18 @@ impl BackendTable {
         Ok(())
     }
 
+    /// Marks `id` as paused (`true`): out of selection for a while (the
+    /// backend halted to recover) but expected back, so that a request
+    /// it could do waits instead of failing ([`BackendTable::any_paused`]).
+    /// Independent of [`BackendTable::set_available`], which alone decides
+    /// whether it is selected.
+    ///
+    /// `Stale`.
+    pub fn set_paused(&mut self, id: BackendId, paused: bool) -> Result<(), SelectError> {
+        self.get_mut(id)?.paused = paused;
+        Ok(())
+    }
+
     /// Sets the bandwidth estimate of `id` (bytes per second; 0 counts as
     /// 1), as a backend that measures itself reports it.
     pub fn set_bandwidth(&mut self, id: BackendId, bandwidth: u64) -> Result<(), SelectError> {
@@ -765,6 +779,16 @@ impl BackendTable {
     /// bytes queued): one whose completions will make room.
     pub fn any_holding(&self, set: &ExcludeSet) -> bool {
         self.effective_exclusions(set) & self.mask_where(|b| b.queued > 0) != 0
+    }
+
+    /// Whether a paused backend ([`BackendTable::set_paused`]) among
+    /// `candidates`, outside `exclude`, could do `req` under the policy:
+    /// one that is expected to take it once it runs again.
+    pub fn any_paused(&self, req: &Request, candidates: SlotMask, exclude: &ExcludeSet) -> bool {
+        let cpu_only = self.policy == Policy::CpuOnly;
+        let paused = self
+            .mask_where(|b| b.paused && b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only));
+        candidates & !self.effective_exclusions(exclude) & paused != 0
     }
 
     /// Whether no registered backend has bytes queued.

@@ -309,8 +309,13 @@ impl Inner {
     /// `enabled` switch, the policy.
     pub(super) fn refresh(&mut self, now: u64) {
         for s in self.slots.iter().flatten() {
-            let available = s.enabled && !s.closing && s.state == BackendState::Running;
-            let _ = self.table.set_available(s.id, available);
+            let usable = s.enabled && !s.closing;
+            let _ = self
+                .table
+                .set_available(s.id, usable && s.state == BackendState::Running);
+            let _ = self
+                .table
+                .set_paused(s.id, usable && s.state == BackendState::Halted);
         }
         self.compute_limits(now);
     }

@@ -531,6 +531,61 @@ mod tests {
     }
 
     #[test]
+    fn requests_waiting_on_a_halted_backend_wait_until_it_runs_again() -> Result {
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        let others = registry::ids();
+        for id in others.iter() {
+            assert!(registry::set_enabled(*id, false).is_ok());
+        }
+        let held = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
+        let small = Arc::new(Small { held }, GFP_KERNEL)?;
+        let ops: Arc<dyn Backend> = small.clone();
+        let reg = Registration::new(fake_desc(b"kunit-halting"), ops)?;
+        let s = seen()?;
+        let sub = with_callback(&s);
+        let src = buf(4096, 13);
+        let mut dsts = KVec::new();
+        let mut txs = KVec::new();
+        // 4 on a backend with room for 2: two held, two waiting for room.
+        for _ in 0..4 {
+            let mut d = buf(4096, 0);
+            // SAFETY: As above; `d` is kept in `dsts` until the end.
+            let tx = unsafe {
+                capi::lbdx_async_memcpy(d.as_mut_ptr().cast(), src.as_ptr().cast(), 4096, &sub)
+            };
+            let _ = dsts.push(d, GFP_KERNEL);
+            let _ = txs.push(tx, GFP_KERNEL);
+        }
+        // It halts, then finishes what it held: the two waiting must not
+        // fail for want of a backend, nor run on the halted one.
+        reg.reporter().report(Event::Halted);
+        let first = small.release();
+        let while_halted = s.calls.load(Ordering::Acquire);
+        let held_while_halted = small.held.lock().len();
+        // Running again: the waiting ones are retried and taken.
+        reg.reporter().report(Event::Running);
+        let mut rounds = 0;
+        while s.calls.load(Ordering::Acquire) < 4 && rounds < 20 {
+            small.release();
+            rounds += 1;
+        }
+        for id in others.iter() {
+            let _ = registry::set_enabled(*id, true);
+        }
+        let failed = txs.into_iter().filter(|tx| wait(*tx).0 != 0).count();
+        drop(reg);
+        registry::set_policy(saved);
+        assert_eq!(first, 2);
+        assert_eq!(while_halted, 2);
+        assert_eq!(held_while_halted, 0);
+        assert_eq!(failed, 0);
+        assert_eq!(s.calls.load(Ordering::Acquire), 4);
+        assert!(dsts.iter().all(|d| *d == src));
+        Ok(())
+    }
+
+    #[test]
     fn an_attempt_never_reported_ends_at_its_deadline() -> Result {
         use crate::offload::deadline;
         let saved = registry::policy();

@@ -21,9 +21,14 @@ use kernel::{
 
 /// Sets the selection policy.
 pub(crate) fn set_policy(policy: Policy) {
-    let mut g = LAYER.lock();
-    g.table.set_policy(policy);
-    g.refresh(glue::now_ns());
+    let waiting = {
+        let mut g = LAYER.lock();
+        g.table.set_policy(policy);
+        g.refresh(glue::now_ns());
+        // The policy decides which halted backends a request may wait for.
+        g.take_waiting()
+    };
+    retry(waiting);
 }
 
 /// The selection policy.
@@ -107,9 +112,15 @@ pub(crate) fn ids() -> KVec<BackendId> {
 
 /// Sets the operator's `enabled` switch of backend `id`.
 pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
-    let mut g = LAYER.lock();
-    g.slot_mut(id).ok_or(ENODEV)?.enabled = enabled;
-    g.refresh(glue::now_ns());
+    let waiting = {
+        let mut g = LAYER.lock();
+        g.slot_mut(id).ok_or(ENODEV)?.enabled = enabled;
+        g.refresh(glue::now_ns());
+        // A request waiting for a halted backend the operator just took
+        // away (or gave back) must look again.
+        g.take_waiting()
+    };
+    retry(waiting);
     Ok(())
 }
 
@@ -174,8 +185,11 @@ pub(crate) fn unregister(id: BackendId) {
         let _ = g.table.unregister(id);
         let slot = g.slots.get_mut(id.slot()).and_then(Option::take);
         g.refresh(glue::now_ns());
-        slot
+        (slot, g.take_waiting())
     };
+    let (slot, waiting) = slot;
+    // Requests waiting for it (halted) look elsewhere, or end.
+    retry(waiting);
     // Fail over, one at a time, what the backend still holds. The table no
     // longer knows the backend, so it is never picked again.
     loop {
@@ -190,8 +204,10 @@ pub(crate) fn unregister(id: BackendId) {
 
 /// Takes `event` from backend `id` (a stale `id` is ignored). A backend
 /// back to running retries the requests waiting for room, which may now
-/// find it; those waiting on a backend that halted or died keep waiting
-/// for its completions, as they would for a busy one.
+/// find it; one that died retries them too, so that those waiting for it
+/// to run again look elsewhere. A halted backend's own completions retry
+/// them as a busy one's do; while it is halted and could do a request that
+/// no running backend can, the request waits for it instead of failing.
 pub(crate) fn event(id: BackendId, event: Event) {
     let waiting = {
         let mut g = LAYER.lock();
@@ -212,7 +228,9 @@ pub(crate) fn event(id: BackendId, event: Event) {
             return;
         }
         g.refresh(glue::now_ns());
-        (changed && state == BackendState::Running).then(|| g.take_waiting())
+        // Running again, requests may now find it; dead, those waiting for
+        // it to run again must look elsewhere (or end).
+        (changed && state != BackendState::Halted).then(|| g.take_waiting())
     };
     if let Some(w) = waiting {
         retry(w);

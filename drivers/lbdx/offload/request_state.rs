@@ -241,8 +241,8 @@ impl RequestState {
     }
 
     /// Submits to the backend selection picks; when there is none, waits
-    /// if a busy backend was skipped, or completes with
-    /// [`Status::NoBackend`].
+    /// if a busy backend was skipped or a capable one is paused (halted,
+    /// expected back), or completes with [`Status::NoBackend`].
     fn reselect(&mut self, table: &mut BackendTable, now_ns: u64) -> Action {
         let Some(seq) = self.last_seq.checked_add(1) else {
             return self.finish(Status::NoBackend);
@@ -253,7 +253,9 @@ impl RequestState {
         // ones are let in again once at most, so this ends.
         loop {
             let Some(backend) = table.select_in(&self.req, self.candidates, &avoid, now_ns) else {
-                if table.any_holding(&self.skipped) {
+                if table.any_holding(&self.skipped)
+                    || table.any_paused(&self.req, self.candidates, &self.excluded)
+                {
                     self.state = State::Waiting;
                     return Action::Wait;
                 }

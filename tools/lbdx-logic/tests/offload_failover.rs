@@ -357,6 +357,42 @@ fn a_waiting_request_whose_busy_backend_left_fails_at_the_retry() {
     assert_eq!(r.retry(&mut t, 0), Action::Complete(Status::NoBackend));
 }
 
+/// A request no running backend can take waits while a capable one is
+/// paused (halted, expected back), is submitted to it once it runs, and
+/// fails once it is no longer expected back; a paused backend that cannot
+/// do the request, or that the policy leaves out, is not waited for.
+#[test]
+fn a_request_waits_for_a_paused_backend_until_it_runs_or_leaves() {
+    let (mut t, ids) = table(&[engine(GB, 8)]);
+    t.set_available(ids[0], false).unwrap();
+    t.set_paused(ids[0], true).unwrap();
+    let mut r = RequestState::new(copy(4096));
+    assert_eq!(r.start(&mut t, 0), Action::Wait);
+    assert_eq!(r.retry(&mut t, 0), Action::Wait);
+    t.set_paused(ids[0], false).unwrap();
+    t.set_available(ids[0], true).unwrap();
+    assert_eq!(submitted(r.retry(&mut t, 0)).backend, ids[0]);
+
+    let mut r = RequestState::new(copy(4096));
+    t.set_available(ids[0], false).unwrap();
+    t.set_paused(ids[0], true).unwrap();
+    assert_eq!(r.start(&mut t, 0), Action::Wait);
+    // Dead: no longer paused, not available.
+    t.set_paused(ids[0], false).unwrap();
+    assert_eq!(r.retry(&mut t, 0), Action::Complete(Status::NoBackend));
+
+    t.set_paused(ids[0], true).unwrap();
+    let mut xor = RequestState::new(Request {
+        op: Op::Xor,
+        sources: 9,
+        ..copy(64)
+    });
+    assert_eq!(xor.start(&mut t, 0), Action::Complete(Status::NoBackend));
+    t.set_policy(Policy::CpuOnly);
+    let mut r = RequestState::new(copy(64));
+    assert_eq!(r.start(&mut t, 0), Action::Complete(Status::NoBackend));
+}
+
 fn any_desc() -> impl Strategy<Value = BackendDesc> {
     (
         1u8..64,
