@@ -60,6 +60,15 @@ static void **t_pages(struct kunit *test, unsigned int n)
 	return v;
 }
 
+/* async_gen_syndrome()'s coefficients: g^0, g^1, ... */
+static void t_std_coefs(u8 *coefs)
+{
+	unsigned int i;
+
+	for (i = 0; i < T_SRCS; i++)
+		coefs[i] = raid6_gfexp[i];
+}
+
 static void pq_matches_the_reference_both_ways(struct kunit *test)
 {
 	void **s = t_pages(test, T_SRCS + 4);
@@ -68,8 +77,7 @@ static void pq_matches_the_reference_both_ways(struct kunit *test)
 	u8 coefs[T_SRCS];
 	unsigned int i;
 
-	for (i = 0; i < T_SRCS; i++)
-		coefs[i] = raid6_gfexp[i];
+	t_std_coefs(coefs);
 	/* Aligned, standard coefficients: raid6_gen_syndrome(). */
 	t_ref_pq(rp, rq, s, coefs, T_SRCS, T_LEN);
 	lbdx_dma_pq_gen(p, q, s, coefs, T_SRCS, T_LEN, false);
@@ -97,8 +105,7 @@ static void pq_continuation_accumulates_and_disabled_outputs_stay(struct kunit *
 	u8 coefs[T_SRCS];
 	unsigned int i;
 
-	for (i = 0; i < T_SRCS; i++)
-		coefs[i] = raid6_gfexp[i];
+	t_std_coefs(coefs);
 	t_ref_pq(rp, rq, s, coefs, T_SRCS, T_LEN);
 	/* Two descriptors, the second with DMA_PREP_CONTINUE. */
 	lbdx_dma_pq_gen(p, q, s, coefs, 2, T_LEN, false);

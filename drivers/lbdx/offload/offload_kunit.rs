@@ -475,53 +475,115 @@ mod tests {
         }
     }
 
+    /// `n` copies of 4 KiB (source pattern `seed`) submitted, with a
+    /// counting callback, to a [`Small`] backend registered as `name`
+    /// while every other backend is disabled and the policy is
+    /// earliest-completion. [`SmallRun::end`] puts everything back.
+    struct SmallRun {
+        saved: Policy,
+        others: KVec<crate::offload::backend_select::BackendId>,
+        small: Arc<Small>,
+        reg: Registration,
+        seen: KBox<Seen>,
+        src: KVec<u8>,
+        dsts: KVec<KVec<u8>>,
+        txs: KVec<*mut Req>,
+    }
+
+    impl SmallRun {
+        fn start(name: &[u8], n: usize, seed: u8) -> Result<Self> {
+            let saved = registry::policy();
+            registry::set_policy(Policy::EarliestCompletion);
+            let others = registry::ids();
+            for id in others.iter() {
+                registry::set_enabled(*id, false)?;
+            }
+            let held = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
+            let small = Arc::new(Small { held }, GFP_KERNEL)?;
+            let ops: Arc<dyn Backend> = small.clone();
+            let reg = Registration::new(fake_desc(name), ops)?;
+            let seen = seen()?;
+            let sub = with_callback(&seen);
+            let src = buf(4096, seed);
+            let mut dsts = KVec::new();
+            let mut txs = KVec::new();
+            for _ in 0..n {
+                let mut d = buf(4096, 0);
+                // SAFETY: As above; `d` is kept in `dsts` until the end.
+                let tx = unsafe {
+                    capi::lbdx_async_memcpy(d.as_mut_ptr().cast(), src.as_ptr().cast(), 4096, &sub)
+                };
+                dsts.push(d, GFP_KERNEL)?;
+                txs.push(tx, GFP_KERNEL)?;
+            }
+            Ok(Self {
+                saved,
+                others,
+                small,
+                reg,
+                seen,
+                src,
+                dsts,
+                txs,
+            })
+        }
+
+        fn calls(&self) -> u32 {
+            self.seen.calls.load(Ordering::Acquire)
+        }
+
+        /// Releases the backend's copies until `n` callbacks ran (at most
+        /// 20 rounds).
+        fn release_until(&self, n: u32) {
+            let mut rounds = 0;
+            while self.calls() < n && rounds < 20 {
+                self.small.release();
+                rounds += 1;
+            }
+        }
+
+        /// Re-enables the other backends, waits for every copy, unregisters
+        /// the backend and restores the policy; then how it ended.
+        fn end(self) -> Ended {
+            for id in self.others.iter() {
+                let _ = registry::set_enabled(*id, true);
+            }
+            let failed = self.txs.into_iter().filter(|tx| wait(*tx).0 != 0).count();
+            drop(self.reg);
+            registry::set_policy(self.saved);
+            Ended {
+                failed,
+                calls: self.seen.calls.load(Ordering::Acquire),
+                status: self.seen.status.load(Ordering::Acquire),
+                intact: self.dsts.iter().all(|d| *d == self.src),
+            }
+        }
+    }
+
+    /// How a [`SmallRun`] ended: copies failed, callbacks run, the last
+    /// callback's status, whether every destination equals the source.
+    struct Ended {
+        failed: usize,
+        calls: u32,
+        status: u32,
+        intact: bool,
+    }
+
     #[test]
     fn a_full_backend_makes_requests_wait_not_fail() -> Result {
-        let saved = registry::policy();
-        registry::set_policy(Policy::EarliestCompletion);
-        let others = registry::ids();
-        for id in others.iter() {
-            assert!(registry::set_enabled(*id, false).is_ok());
-        }
-        let held = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
-        let small = Arc::new(Small { held }, GFP_KERNEL)?;
-        let ops: Arc<dyn Backend> = small.clone();
-        let reg = Registration::new(fake_desc(b"kunit-small"), ops)?;
-        let s = seen()?;
-        let sub = with_callback(&s);
-        let src = buf(4096, 11);
-        let mut dsts = KVec::new();
-        let mut txs = KVec::new();
         // A burst of 8 on a backend with room for 2, nothing else enabled.
-        for _ in 0..8 {
-            let mut d = buf(4096, 0);
-            // SAFETY: As above; `d` is kept in `dsts` until the end.
-            let tx = unsafe {
-                capi::lbdx_async_memcpy(d.as_mut_ptr().cast(), src.as_ptr().cast(), 4096, &sub)
-            };
-            assert!(!is_err(tx));
-            let _ = dsts.push(d, GFP_KERNEL);
-            let _ = txs.push(tx, GFP_KERNEL);
-        }
+        let run = SmallRun::start(b"kunit-small", 8, 11)?;
+        assert!(run.txs.iter().all(|tx| !is_err(*tx)));
         // Each release makes room: the waiting ones are retried.
-        let mut rounds = 0;
-        while s.calls.load(Ordering::Acquire) < 8 && rounds < 20 {
-            small.release();
-            rounds += 1;
-        }
-        let r = registry::report(reg.id()).ok_or(ENODEV);
+        run.release_until(8);
+        let r = registry::report(run.reg.id()).ok_or(ENODEV);
         // Everything back as it was before any assertion can return.
-        for id in others.iter() {
-            let _ = registry::set_enabled(*id, true);
-        }
-        let failed = txs.into_iter().filter(|tx| wait(*tx).0 != 0).count();
-        drop(reg);
-        registry::set_policy(saved);
+        let e = run.end();
         let r = r?;
-        assert_eq!(failed, 0);
-        assert_eq!(s.calls.load(Ordering::Acquire), 8);
-        assert_eq!(s.status.load(Ordering::Acquire), 0);
-        assert!(dsts.iter().all(|d| *d == src));
+        assert_eq!(e.failed, 0);
+        assert_eq!(e.calls, 8);
+        assert_eq!(e.status, 0);
+        assert!(e.intact);
         // Two taken at first, the other six refused as busy at least once.
         assert!(r.stats.busy >= 6);
         assert_eq!(r.stats.errors, 0);
@@ -532,56 +594,24 @@ mod tests {
 
     #[test]
     fn requests_waiting_on_a_halted_backend_wait_until_it_runs_again() -> Result {
-        let saved = registry::policy();
-        registry::set_policy(Policy::EarliestCompletion);
-        let others = registry::ids();
-        for id in others.iter() {
-            assert!(registry::set_enabled(*id, false).is_ok());
-        }
-        let held = KBox::pin_init(new_spinlock_irq!(KVec::new()), GFP_KERNEL)?;
-        let small = Arc::new(Small { held }, GFP_KERNEL)?;
-        let ops: Arc<dyn Backend> = small.clone();
-        let reg = Registration::new(fake_desc(b"kunit-halting"), ops)?;
-        let s = seen()?;
-        let sub = with_callback(&s);
-        let src = buf(4096, 13);
-        let mut dsts = KVec::new();
-        let mut txs = KVec::new();
         // 4 on a backend with room for 2: two held, two waiting for room.
-        for _ in 0..4 {
-            let mut d = buf(4096, 0);
-            // SAFETY: As above; `d` is kept in `dsts` until the end.
-            let tx = unsafe {
-                capi::lbdx_async_memcpy(d.as_mut_ptr().cast(), src.as_ptr().cast(), 4096, &sub)
-            };
-            let _ = dsts.push(d, GFP_KERNEL);
-            let _ = txs.push(tx, GFP_KERNEL);
-        }
+        let run = SmallRun::start(b"kunit-halting", 4, 13)?;
         // It halts, then finishes what it held: the two waiting must not
         // fail for want of a backend, nor run on the halted one.
-        reg.reporter().report(Event::Halted);
-        let first = small.release();
-        let while_halted = s.calls.load(Ordering::Acquire);
-        let held_while_halted = small.held.lock().len();
+        run.reg.reporter().report(Event::Halted);
+        let first = run.small.release();
+        let while_halted = run.calls();
+        let held_while_halted = run.small.held.lock().len();
         // Running again: the waiting ones are retried and taken.
-        reg.reporter().report(Event::Running);
-        let mut rounds = 0;
-        while s.calls.load(Ordering::Acquire) < 4 && rounds < 20 {
-            small.release();
-            rounds += 1;
-        }
-        for id in others.iter() {
-            let _ = registry::set_enabled(*id, true);
-        }
-        let failed = txs.into_iter().filter(|tx| wait(*tx).0 != 0).count();
-        drop(reg);
-        registry::set_policy(saved);
+        run.reg.reporter().report(Event::Running);
+        run.release_until(4);
+        let e = run.end();
         assert_eq!(first, 2);
         assert_eq!(while_halted, 2);
         assert_eq!(held_while_halted, 0);
-        assert_eq!(failed, 0);
-        assert_eq!(s.calls.load(Ordering::Acquire), 4);
-        assert!(dsts.iter().all(|d| *d == src));
+        assert_eq!(e.failed, 0);
+        assert_eq!(e.calls, 4);
+        assert!(e.intact);
         Ok(())
     }
 

@@ -180,14 +180,13 @@ pub(crate) fn unregister(id: BackendId) {
     while LAYER.lock().slot_mut(id).is_some_and(|s| s.submitting != 0) {
         fsleep(Delta::from_micros(100));
     }
-    let slot = {
+    let (slot, waiting) = {
         let mut g = LAYER.lock();
         let _ = g.table.unregister(id);
         let slot = g.slots.get_mut(id.slot()).and_then(Option::take);
         g.refresh(glue::now_ns());
         (slot, g.take_waiting())
     };
-    let (slot, waiting) = slot;
     // Requests waiting for it (halted) look elsewhere, or end.
     retry(waiting);
     // Fail over, one at a time, what the backend still holds. The table no

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The layer's Rust consumer API for code in this module: copy, fill, xor,
-//! xor-validate, P+Q and P+Q-validate over borrowed slices, each submitted with
+//! The layer's Rust consumer API for code in this module: copy, fill, xor
+//! and xor-validate over borrowed slices, each submitted with
 //! `LBDX_SUBMIT_WILL_WAIT` and waited for before returning, so the borrow
 //! checker keeps the buffers alive and untouched for the whole request.
 //! Same selection, failover and fast path as the C API (`capi.rs`).
@@ -31,9 +31,9 @@ fn run(op: Op, len: usize, o: &Operands<'_>) -> Result<u32> {
     }
 }
 
-/// The addresses of `srcs`, `min` to 64 of them, each `len` bytes long.
-fn sources(srcs: &[&[u8]], len: usize, min: usize) -> Result<([usize; MAX_SRCS], usize)> {
-    if !(min..=MAX_SRCS).contains(&srcs.len()) || srcs.iter().any(|s| s.len() != len) {
+/// The addresses of `srcs`, each `len` bytes long.
+fn sources(srcs: &[&[u8]], len: usize) -> Result<([usize; MAX_SRCS], usize)> {
+    if !(2..=MAX_SRCS).contains(&srcs.len()) || srcs.iter().any(|s| s.len() != len) {
         return Err(EINVAL);
     }
     let mut a = [0usize; MAX_SRCS];
@@ -69,7 +69,7 @@ pub(crate) fn fill(dst: &mut [u8], pattern: u64) -> Result {
 /// `dst[i] = srcs[0][i] ^ srcs[1][i] ^ ...` (2 to 64 sources, all as long
 /// as `dst`).
 pub(crate) fn xor(dst: &mut [u8], srcs: &[&[u8]]) -> Result {
-    let (a, n) = sources(srcs, dst.len(), 2)?;
+    let (a, n) = sources(srcs, dst.len())?;
     let o = Operands {
         dst: dst.as_mut_ptr() as usize,
         srcs: &a[..n],
@@ -82,52 +82,10 @@ pub(crate) fn xor(dst: &mut [u8], srcs: &[&[u8]]) -> Result {
 /// zero.
 pub(crate) fn xor_nonzero(srcs: &[&[u8]]) -> Result<bool> {
     let len = srcs.first().map_or(0, |s| s.len());
-    let (a, n) = sources(srcs, len, 2)?;
+    let (a, n) = sources(srcs, len)?;
     let o = Operands {
         srcs: &a[..n],
         ..Operands::default()
     };
     run(Op::XorVal, len, &o).map(|r| r != 0)
-}
-
-/// RAID-6 P and Q of `srcs` (1 to 64, as long as `p` and `q`) with one
-/// coefficient each, written to `p` and `q`, or added to what they hold
-/// if `accumulate`.
-pub(crate) fn pq(
-    p: &mut [u8],
-    q: &mut [u8],
-    srcs: &[&[u8]],
-    coefs: &[u8],
-    accumulate: bool,
-) -> Result {
-    let (a, n) = sources(srcs, p.len(), 1)?;
-    if q.len() != p.len() || coefs.len() != n {
-        return Err(EINVAL);
-    }
-    let o = Operands {
-        dst: p.as_mut_ptr() as usize,
-        q: q.as_mut_ptr() as usize,
-        srcs: &a[..n],
-        coefs,
-        accumulate,
-        ..Operands::default()
-    };
-    run(Op::Pq, p.len(), &o).map(|_| ())
-}
-
-/// Which of `p` and `q` differ from the P and Q of `srcs` with `coefs`:
-/// `LBDX_PQ_VAL_*` bits (0: both match).
-pub(crate) fn pq_check(p: &[u8], q: &[u8], srcs: &[&[u8]], coefs: &[u8]) -> Result<u32> {
-    let (a, n) = sources(srcs, p.len(), 1)?;
-    if q.len() != p.len() || coefs.len() != n {
-        return Err(EINVAL);
-    }
-    let o = Operands {
-        dst: p.as_ptr() as usize,
-        q: q.as_ptr() as usize,
-        srcs: &a[..n],
-        coefs,
-        ..Operands::default()
-    };
-    run(Op::PqVal, p.len(), &o)
 }
