@@ -16,6 +16,18 @@ pub(crate) mod dxe_regs;
 #[allow(
     dead_code,
     unreachable_pub,
+    reason = "complete codec of Documentation/hw/hlb-mbox.rst, shared with the host crates"
+)]
+pub(crate) mod hlb_mbox;
+#[allow(
+    dead_code,
+    unreachable_pub,
     reason = "complete transcription of Documentation/hw/hlb.rst, shared with the host crates"
 )]
 pub(crate) mod hlb_regs;
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "complete transcription of Documentation/hw/hlb-vf.rst, shared with the host crates"
+)]
+pub(crate) mod hlb_vf_regs;

@@ -29,8 +29,9 @@ pub const VERSION: usize = 0x0004;
 /// Major version this register map describes; a driver refuses others.
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version this register map describes and the model implements
-/// (backwards compatible additions; 1 adds the data plane).
-pub const VERSION_MINOR: u16 = 1;
+/// (backwards compatible additions; 1 adds the data plane, 2 virtual
+/// functions).
+pub const VERSION_MINOR: u16 = 2;
 
 /// `CTRL`: device control.
 pub const CTRL: usize = 0x0008;
@@ -51,6 +52,12 @@ pub const IRQ_CAUSE: usize = 0x0014;
 pub const IRQ_CAUSE_TEST: u32 = 1 << 0;
 /// `IRQ_CAUSE.ALARM`: an alarm is latched in the alarm registers.
 pub const IRQ_CAUSE_ALARM: u32 = 1 << 1;
+/// `IRQ_CAUSE.VF_MBOX` (1.2): a VF posted a mailbox request.
+pub const IRQ_CAUSE_VF_MBOX: u32 = 1 << 2;
+/// `IRQ_CAUSE.VF_RESET` (1.2): a VF had a function-level reset.
+pub const IRQ_CAUSE_VF_RESET: u32 = 1 << 3;
+/// `IRQ_CAUSE.VF_ALARM` (1.2): a VF latched an alarm.
+pub const IRQ_CAUSE_VF_ALARM: u32 = 1 << 4;
 /// `IRQ_TEST_COUNT`: number of self-test interrupts raised since reset.
 pub const IRQ_TEST_COUNT: usize = 0x0018;
 /// `NUM_VECTORS`: MSI-X vectors: vector 0 is the alarm vector, vectors
@@ -162,6 +169,9 @@ pub enum AlarmCode {
     NoHistory = 0x0e,
     /// Data plane: more CQ tokens returned than the CQ holds.
     BadToken = 0x0f,
+    /// Data plane (1.2): a QE from a VF's window names a virtual queue the
+    /// VF has no map entry for.
+    Unmapped = 0x10,
 }
 
 impl AlarmCode {
@@ -184,6 +194,7 @@ impl AlarmCode {
             0x0d => Self::BadQe,
             0x0e => Self::NoHistory,
             0x0f => Self::BadToken,
+            0x10 => Self::Unmapped,
             _ => return None,
         })
     }
@@ -636,4 +647,84 @@ impl CqEntry {
     pub const fn gen_for(index: u32, depth: u32) -> bool {
         (index / depth) & 1 == 0
     }
+}
+
+// ---------------------------------------------------------------------------
+// Virtual functions (minor version 2): the PF's registers, see
+// `Documentation/hw/hlb-vf.rst`; the VF function's own map is `hlb_vf_regs`.
+// ---------------------------------------------------------------------------
+
+/// Minor version that adds virtual functions.
+pub const VERSION_MINOR_VFS: u16 = 2;
+/// Most VF functions a device has (PF BAR0 has room for this many blocks).
+pub const VFS_MAX: u32 = 4;
+/// `NUM_VFS` (RO): VF functions the device has, 0 to [`VFS_MAX`].
+pub const NUM_VFS: usize = 0x0054;
+/// `VF_ENABLE` (RW): bit `n` enables VF `n`.
+pub const VF_ENABLE: usize = 0x0058;
+/// `VF_MBOX_PENDING` (RO): bit `n`: VF `n` has a request not answered.
+pub const VF_MBOX_PENDING: usize = 0x005c;
+/// `VF_RESET_PENDING` (W1C): bit `n`: VF `n` had a function-level reset.
+pub const VF_RESET_PENDING: usize = 0x0060;
+/// `VF_ALARM_PENDING` (W1C): bit `n`: VF `n` latched an alarm.
+pub const VF_ALARM_PENDING: usize = 0x0064;
+
+/// Start of VF `n`'s block is `VF_BLOCK_BASE + n * VF_BLOCK_STRIDE`.
+pub const VF_BLOCK_BASE: usize = 0xc000;
+/// Stride of the VF blocks.
+pub const VF_BLOCK_STRIDE: usize = 0x1000;
+/// VF block register (RO): length of the posted request, 0 if none.
+pub const VFB_REQ_LEN: usize = 0x000;
+/// VF block register (WO): writing a length delivers the reply buffer.
+pub const VFB_REPLY_LEN: usize = 0x004;
+/// VF block register (WO): writing a length delivers the message buffer.
+pub const VFB_MSG_LEN: usize = 0x008;
+/// VF block register (RO): `VFB_STATUS_*` bits.
+pub const VFB_STATUS: usize = 0x00c;
+/// `VFB_STATUS.REQ_PENDING`: a request is posted and not answered.
+pub const VFB_STATUS_REQ_PENDING: u32 = 1 << 0;
+/// `VFB_STATUS.MSG_PENDING`: a PF message is not acknowledged yet.
+pub const VFB_STATUS_MSG_PENDING: u32 = 1 << 1;
+/// `VFB_STATUS.ENABLED`: `VF_ENABLE` bit of this VF.
+pub const VFB_STATUS_ENABLED: u32 = 1 << 2;
+/// `VFB_STATUS.BUS_MASTER`: the VF's Bus Master Enable.
+pub const VFB_STATUS_BUS_MASTER: u32 = 1 << 3;
+/// VF block register (RO): alarms the VF raised since the PF's reset.
+pub const VFB_ALARM_COUNT: usize = 0x010;
+/// VF block register (RO): the VF's `ALARM_CODE`.
+pub const VFB_ALARM_CODE: usize = 0x014;
+/// VF block register (RO): the VF's `ALARM_INFO`.
+pub const VFB_ALARM_INFO: usize = 0x018;
+/// VF block register (RO): requests the VF posted while one was pending.
+pub const VFB_OVERRUNS: usize = 0x01c;
+/// VF block: the posted request (RO).
+pub const VFB_REQ: usize = 0x100;
+/// VF block: the reply buffer (RW).
+pub const VFB_REPLY: usize = 0x200;
+/// VF block: the PF message buffer (RW).
+pub const VFB_MSG: usize = 0x300;
+/// VF block: virtual LDB port `v`'s map entry at `VFB_LDB_PORT_MAP + 4 * v`.
+pub const VFB_LDB_PORT_MAP: usize = 0x400;
+/// VF block: virtual DIR port `v`'s map entry.
+pub const VFB_DIR_PORT_MAP: usize = 0x600;
+/// VF block: virtual LDB queue `v`'s map entry.
+pub const VFB_LDB_QUEUE_MAP: usize = 0x800;
+/// VF block: virtual domain `v`'s map entry (64 entries).
+pub const VFB_DOMAIN_MAP: usize = 0xa00;
+/// A map entry's `VALID` bit; bits 7:0 hold the physical number.
+pub const VF_MAP_VALID: u32 = 1 << 31;
+/// Largest request or reply, in bytes.
+pub const MBOX_MSG_MAX: usize = 256;
+/// Largest PF message, in bytes.
+pub const MBOX_PF_MSG_MAX: usize = 64;
+
+/// Offset of register `reg` of VF `n`'s block.
+pub const fn vf_block_reg(n: u32, reg: usize) -> usize {
+    VF_BLOCK_BASE + n as usize * VF_BLOCK_STRIDE + reg
+}
+
+/// Whether `len` is a valid mailbox length for a buffer of `max` bytes:
+/// a multiple of 4 from 4 to `max`.
+pub const fn mbox_len_ok(len: u32, max: usize) -> bool {
+    len >= 4 && len as usize <= max && len.is_multiple_of(4)
 }

@@ -6,7 +6,8 @@
 //! lbdx-devmodel [--describe] DEVICE...
 //! DEVICE: --hlb SOCKET[,domains=N][,ldb-queues=N][,dir-ports=N][,ldb-ports=N]
 //!               [,ldb-credits=N][,dir-credits=N][,hist-list=N]
-//!               [,atomic-inflights=N][,sn-groups=N][,version=MAJOR.MINOR]
+//!               [,atomic-inflights=N][,sn-groups=N][,vfs=N]
+//!               [,version=MAJOR.MINOR]
 //!         --dxe SOCKET[,rate=BYTES_PER_S][,channels=N][,xor-srcs=N]
 //!               [,max-xfer=N][,ring-max=N][,faults=PLAN]
 //!               [,version=MAJOR.MINOR]
@@ -14,8 +15,9 @@
 //!
 //! Numbers take the suffixes K, M and G (powers of 1024). `version=` sets
 //! what the `VERSION` register reads (decimal, each part 0 to 65535;
-//! default: HLB 1.1, DXE 1.1), e.g. to check that the driver refuses a major version it
-//! does not implement.
+//! default: HLB 1.2, DXE 1.1), e.g. to check that the driver refuses a major version it
+//! does not implement. `vfs=N` (0 to 4, default 0) gives an HLB N virtual
+//! functions, VF n served on the socket `SOCKET.vf<n>`.
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +30,7 @@ pub const USAGE: &str = "\
 usage: lbdx-devmodel [--describe] DEVICE...
   --hlb SOCKET[,domains=N][,ldb-queues=N][,dir-ports=N][,ldb-ports=N]
         [,ldb-credits=N][,dir-credits=N][,hist-list=N][,atomic-inflights=N]
-        [,sn-groups=N][,version=MAJOR.MINOR]
+        [,sn-groups=N][,vfs=N][,version=MAJOR.MINOR]
   --dxe SOCKET[,rate=BYTES_PER_S][,channels=N][,xor-srcs=N][,max-xfer=N]
         [,ring-max=N][,faults=PLAN][,version=MAJOR.MINOR]
   PLAN: items separated by ';': error-every=N, error-rate=P[@SEED],
@@ -36,8 +38,9 @@ usage: lbdx-devmodel [--describe] DEVICE...
   Numbers take the suffixes K, M, G (powers of 1024); rate=0 is unlimited.
   HLB limits: domains<=64, ldb-queues, dir-ports, ldb-ports<=128,
   sn-groups<=16, hist-list<=4096.
+  vfs=N (0..=4, default 0): HLB virtual functions, VF n on SOCKET.vfN.
   version= sets what the VERSION register reads (decimal, each part
-  0..=65535; default: hlb 1.1, dxe 1.1).
+  0..=65535; default: hlb 1.2, dxe 1.1).
   --describe prints what each instance reports, without serving.";
 
 /// Kind and configuration of one instance.
@@ -141,6 +144,10 @@ fn parse_hlb(opts: &[(&str, &str)]) -> Result<HlbConfig, String> {
     for &(k, v) in opts {
         if k == "version" {
             c.version = parse_version(v)?;
+            continue;
+        }
+        if k == "vfs" {
+            c.vfs = parse_u32(k, v)?;
             continue;
         }
         let field = match k {

@@ -25,6 +25,8 @@ fn hlb_fields(c: &HlbConfig) -> Vec<String> {
         let v = c.resource(off).unwrap_or(0);
         f.push(format!("total_resources/{name}={v}"));
     }
+    // No field for `vfs`: the PF driver has no sysfs attribute for
+    // NUM_VFS, and every field here is one the guest compares.
     f.push(format!("irq_vectors={}", hlb::NUM_VECTORS));
     f
 }

@@ -22,4 +22,5 @@ pub mod serve;
 pub mod sync;
 pub mod transport;
 
+pub use lbdx_logic::hw::hlb_vf_regs;
 pub use lbdx_logic::hw::{dxe_regs, hlb_regs};

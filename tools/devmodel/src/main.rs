@@ -60,13 +60,9 @@ fn main() -> ExitCode {
         match serve::start(d) {
             Ok(i) => running.push(i),
             Err(e) => {
-                eprintln!(
-                    "lbdx-devmodel: {}: cannot serve on {}: {e}",
-                    d.name,
-                    d.socket.display()
-                );
-                running.iter().for_each(|i| {
-                    let _ = std::fs::remove_file(&i.socket);
+                eprintln!("lbdx-devmodel: {}: cannot serve on {e}", d.name);
+                running.iter().flat_map(|i| &i.sockets).for_each(|s| {
+                    let _ = std::fs::remove_file(s);
                 });
                 return ExitCode::from(1);
             }
@@ -74,8 +70,8 @@ fn main() -> ExitCode {
     }
     let sig = wait_for_signal(&signals);
     log::info!("signal {sig}, exiting");
-    for i in &running {
-        let _ = std::fs::remove_file(&i.socket);
+    for s in running.iter().flat_map(|i| &i.sockets) {
+        let _ = std::fs::remove_file(s);
     }
     ExitCode::SUCCESS
 }

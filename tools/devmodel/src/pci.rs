@@ -65,4 +65,7 @@ pub trait PciFunction: Send + Sync {
     }
     /// Writes `data` to BAR4 at `offset` (any width, inside BAR4).
     fn bar4_write(&self, _offset: u64, _data: &[u8]) {}
+    /// The command register's Bus Master Enable changed to `on` (the
+    /// transport tells; a function that gates its DMA on it listens).
+    fn bus_master(&self, _on: bool) {}
 }

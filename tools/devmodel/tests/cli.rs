@@ -104,7 +104,7 @@ fn describe_matches_the_driver_contract() {
     assert_eq!(
         l,
         [
-            "hlb0 hlb version=1.1 total_resources/domains=32 total_resources/ldb_queues=32 \
+            "hlb0 hlb version=1.2 total_resources/domains=32 total_resources/ldb_queues=32 \
              total_resources/dir_ports=64 total_resources/ldb_ports=64 \
              total_resources/ldb_credits=8192 total_resources/dir_credits=4096 \
              total_resources/hist_list_entries=2048 total_resources/atomic_inflights=2048 \
@@ -265,4 +265,34 @@ fn binary_refuses_hlb_counts_beyond_the_register_map() {
         let e = String::from_utf8_lossy(&out.stderr);
         assert!(e.contains(want), "{opt}: {e}");
     }
+}
+
+#[test]
+fn vfs_option() {
+    let d = devices(&[
+        "--hlb",
+        "/tmp/x/hlb0.sock,vfs=2",
+        "--hlb",
+        "/tmp/x/hlb1.sock",
+    ]);
+    let (Kind::Hlb(a), Kind::Hlb(b)) = (&d[0].kind, &d[1].kind) else {
+        panic!("hlb")
+    };
+    assert_eq!((a.vfs, b.vfs), (2, 0));
+    let l: Vec<String> = d.iter().map(describe::line).collect();
+    // The line lists sysfs attributes only; the driver has none for VFs.
+    assert_eq!(l[0].replacen("hlb0", "hlb1", 1), l[1]);
+    for ok in ["0", "4"] {
+        devices(&["--hlb", &format!("/tmp/v.sock,vfs={ok}")]);
+    }
+    for bad in ["5", "x", "-1", "1,version=1.1"] {
+        let spec = format!("/tmp/v.sock,vfs={bad}");
+        let e = parse(&["--hlb", &spec]).expect_err(&spec);
+        assert!(e.contains("vfs"), "{spec}: {e}");
+    }
+    assert_eq!(
+        devmodel::serve::vf_socket(std::path::Path::new("/tmp/hlb0.sock"), 1),
+        std::path::PathBuf::from("/tmp/hlb0.sock.vf1")
+    );
+    assert!(devmodel::cli::USAGE.contains("vfs=N"));
 }

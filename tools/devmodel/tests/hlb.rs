@@ -34,7 +34,7 @@ const DEFAULTS: [u32; 13] = [32, 32, 64, 64, 8192, 4096, 2048, 2048, 2, 1024, 4,
 fn reset_values() {
     let (h, irq) = hlb(HlbConfig::default());
     assert_eq!(r(&h, regs::ID), regs::ID_MAGIC);
-    assert_eq!(r(&h, regs::VERSION), 0x0001_0001);
+    assert_eq!(r(&h, regs::VERSION), 0x0001_0002);
     assert_eq!(r(&h, regs::CTRL), 0);
     assert_eq!(r(&h, regs::STATUS), regs::STATUS_READY);
     assert_eq!(r(&h, regs::IRQ_CAUSE), 0);
@@ -68,6 +68,7 @@ fn options_change_resource_counts() {
         atomic_inflights: 11,
         sn_groups: 1,
         version: regs::version(2, 7),
+        vfs: 0,
     };
     let (h, _) = hlb(c);
     let got: Vec<u32> = regs::RESOURCE_REGS.iter().map(|(_, o)| r(&h, *o)).collect();
@@ -169,7 +170,7 @@ fn ctrl_reset_clears_state() {
 fn undefined_offsets_read_zero_and_ignore_writes() {
     let (h, irq) = hlb(HlbConfig::default());
     for off in [
-        0x54, 0x58, 0xfc, 0x100, 0x104, 0x110, 0x1018, 0x6000, 0x8020, 0xa03c, 0xc000, 0xfffc,
+        0x54, 0x68, 0xfc, 0x100, 0x104, 0x110, 0x1018, 0x6000, 0x8020, 0xa03c, 0xc000, 0xfffc,
     ] {
         w(&h, off, 0xffff_ffff);
         assert_eq!(r(&h, off), 0, "offset {off:#x}");

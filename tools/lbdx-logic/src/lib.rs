@@ -14,6 +14,8 @@
 pub mod hw {
     pub mod dxe_regs;
     pub mod hlb_regs;
+    pub mod hlb_vf_regs;
+    pub mod hlb_mbox;
 }
 
 /// HLB control-plane logic (`drivers/lbdx/hlb/`).

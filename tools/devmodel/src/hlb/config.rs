@@ -27,6 +27,8 @@ pub struct HlbConfig {
     pub sn_groups: u32,
     /// What `VERSION` reads (see [`regs::version`]).
     pub version: u32,
+    /// VF functions (`NUM_VFS`, 0 to [`regs::VFS_MAX`]).
+    pub vfs: u32,
 }
 
 impl Default for HlbConfig {
@@ -42,6 +44,7 @@ impl Default for HlbConfig {
             atomic_inflights: 2048,
             sn_groups: 2,
             version: regs::version(regs::VERSION_MAJOR, regs::VERSION_MINOR),
+            vfs: 0,
         }
     }
 }
@@ -68,6 +71,7 @@ impl HlbConfig {
             ("ldb-ports", self.ldb_ports, regs::OBJECTS_MAX),
             ("sn-groups", self.sn_groups, regs::SN_GROUPS_MAX),
             ("hist-list", self.hist_list, HIST_LIST_MAX),
+            ("vfs", self.vfs, regs::VFS_MAX),
         ];
         for (name, value, max) in limits {
             if value > max {
@@ -75,6 +79,13 @@ impl HlbConfig {
                     "{name}={value} is more than the register map has room for (at most {max})"
                 ));
             }
+        }
+        if self.vfs > 0 && self.version < regs::version(1, regs::VERSION_MINOR_VFS) {
+            return Err(format!(
+                "vfs={} needs version 1.{} or later",
+                self.vfs,
+                regs::VERSION_MINOR_VFS
+            ));
         }
         Ok(())
     }

@@ -6,17 +6,23 @@
 //! by its own module: [`control`] (identity, control, self-test, resource
 //! counts at `0x0000`), [`alarm`] (`0x0100`), [`resources`] (SN group
 //! modes at `0x0200`, resource programming at `0x1000`, the ports'
-//! data-plane configuration at `0x8000`). [`dataplane`] runs started
-//! domains: QEs from the producer-port windows in BAR4, scheduling, CQ
-//! writes into guest memory; [`poller`] is the thread that reads the
-//! windows.
+//! data-plane configuration at `0x8000`), [`vf`] (the PF's VF registers at
+//! `0x0054` and `0xc000`). [`dataplane`] runs started domains: QEs from the
+//! producer-port windows in BAR4, scheduling, CQ writes into guest memory;
+//! [`poller`] is the thread that reads the windows. The virtual functions
+//! ([`HlbVf`], `Documentation/hw/hlb-vf.rst`) are further PCI functions
+//! of the same device, with their own BAR4 memory, vectors and guest
+//! memory.
 //!
-//! All of it is plain state behind one lock ([`state::State`]), so that a
-//! refused write or QE, its alarm and `IRQ_CAUSE.ALARM` change together.
+//! All of it, the VFs' state included, is plain state behind one lock
+//! ([`state::State`]), so that a refused write or QE, its alarm and
+//! `IRQ_CAUSE.ALARM` change together.
 //! Lock order: the device lock, then guest memory's and the interrupt
-//! sink's own locks (taken inside). Data-plane vectors (CQ interrupts,
-//! refused QEs) are raised with the device lock held, so that a register
-//! read or doorbell that sees an effect also finds its interrupt raised.
+//! sink's own locks (taken inside). Data-plane and VF vectors (CQ
+//! interrupts, refused QEs, mailbox and VF alarm interrupts, on the PF's
+//! or a VF's sink) are raised with the device lock held, so that a
+//! register read or doorbell that sees an effect also finds its interrupt
+//! raised.
 
 mod alarm;
 mod config;
@@ -25,8 +31,10 @@ pub mod dataplane;
 mod poller;
 mod resources;
 mod state;
+mod vf;
 
 pub use config::HlbConfig;
+pub use vf::{HlbVf, VfLink};
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,8 +50,9 @@ use crate::pci::{PciFunction, PciIdentity, SharedBar};
 use crate::sync::lock;
 use dataplane::ring::QeRing;
 use dataplane::window::{self, Bar4Place};
-use dataplane::Pending;
-use state::{Io, State};
+use dataplane::{Io, Pending};
+use state::State;
+use vf::VfIo;
 
 /// MSI-X vectors of the HLB: vector 0 (alarm) and 32 consumer-queue vectors.
 pub const NUM_VECTORS: u32 = 33;
@@ -72,6 +81,8 @@ pub(crate) struct Shared {
     irq: Arc<dyn IrqSink>,
     mem: Arc<dyn GuestMemory>,
     ring: QeRing,
+    /// VF `n`'s resources are `vfs[n]`.
+    vfs: Vec<VfIo>,
     state: Mutex<State>,
     /// Signalled when a domain may have started, and on drop.
     wake: Condvar,
@@ -84,6 +95,7 @@ impl Shared {
             name: &self.name,
             ring: &self.ring,
             mem: &*self.mem,
+            vfs: &self.vfs,
         }
     }
 
@@ -96,18 +108,25 @@ impl Shared {
                 PortId::Ldb(p) => ("ldb", p),
                 PortId::Dir(p) => ("dir", p),
             };
+            let func = a.vf.map(|n| format!(".vf{n}")).unwrap_or_default();
             log::warn!(
-                "{}: alarm {:?} at BAR4 {:#x} ({kind} port {p} slot {}) qe {:#034x}",
+                "{}{func}: alarm {:?} at BAR4 {:#x} ({kind} port {p} slot {}) qe {:#034x}",
                 self.name,
                 a.code,
                 a.offset,
                 a.slot,
                 u128::from_le_bytes(a.qe)
             );
-            self.irq.raise(ALARM_VECTOR);
         }
         for v in out.vectors {
-            self.irq.raise(v);
+            match v.vf {
+                None => self.irq.raise(v.vector),
+                Some(n) => {
+                    if let Some(vf) = self.vfs.get(n as usize) {
+                        vf.irq.raise(v.vector);
+                    }
+                }
+            }
         }
     }
 
@@ -122,10 +141,15 @@ impl Shared {
         running
     }
 
+    /// Resets the whole device, every VF function included (their Bus
+    /// Master Enable bits are config space, which is not the device's).
     fn reset_all(&self) {
         let mut st = lock(&self.state);
-        *st = State::new(&self.config);
+        *st = State::new(&self.config, &st.bus_masters());
         self.ring.zero(0, regs::PP_BAR_SIZE as usize);
+        for v in &self.vfs {
+            v.ring.zero(0, regs::PP_BAR_SIZE as usize);
+        }
         drop(st);
         log::info!("{}: reset", self.name);
     }
@@ -140,20 +164,43 @@ pub struct Hlb {
 impl Hlb {
     /// A device named `name` (for logs) with `config`, writing CQs into
     /// `mem` and raising interrupts through `irq`. The device starts out
-    /// of reset, with its polling thread idle.
+    /// of reset, with its polling thread idle. `config.vfs` must be 0 (see
+    /// [`Hlb::with_vfs`]).
     pub fn new(
         name: &str,
         config: HlbConfig,
         irq: Arc<dyn IrqSink>,
         mem: Arc<dyn GuestMemory>,
     ) -> io::Result<Self> {
+        Self::with_vfs(name, config, irq, mem, Vec::new())
+    }
+
+    /// As [`Hlb::new`], with one [`VfLink`] per VF the configuration has
+    /// (`config.vfs` of them): VF `n` writes its CQs into `vfs[n].mem` and
+    /// raises its vectors through `vfs[n].irq`. [`Hlb::vf`] gives the VF
+    /// functions.
+    pub fn with_vfs(
+        name: &str,
+        config: HlbConfig,
+        irq: Arc<dyn IrqSink>,
+        mem: Arc<dyn GuestMemory>,
+        vfs: Vec<VfLink>,
+    ) -> io::Result<Self> {
+        if vfs.len() != config.vfs as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} VF links for {} VFs", vfs.len(), config.vfs),
+            ));
+        }
+        let vfs = vfs.into_iter().map(VfIo::new).collect::<io::Result<_>>()?;
         let shared = Arc::new(Shared {
             name: name.to_string(),
-            state: Mutex::new(State::new(&config)),
+            state: Mutex::new(State::new(&config, &[])),
             config,
             irq,
             mem,
             ring: QeRing::new()?,
+            vfs,
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
         });
@@ -162,6 +209,11 @@ impl Hlb {
             shared,
             poller: Some(poller),
         })
+    }
+
+    /// VF `n` as a PCI function, if the device has it.
+    pub fn vf(&self, n: u32) -> Option<HlbVf> {
+        (n < self.shared.config.vfs).then(|| HlbVf::new(Arc::clone(&self.shared), n))
     }
 
     /// The configuration the device was built with.
@@ -252,13 +304,14 @@ impl PciFunction for Hlb {
         self.shared.config.data_plane().then_some(())?;
         Some(SharedBar {
             fd: self.shared.ring.fd(),
-            areas: window::ring_areas(&self.shared.config),
+            areas: window::ring_areas(self.shared.config.ldb_ports, self.shared.config.dir_ports),
         })
     }
 
     fn bar4_read(&self, offset: u64, data: &mut [u8]) {
         let sh = &self.shared;
-        match usize::try_from(offset).map(|o| (o, window::place(o, &sh.config))) {
+        let c = &sh.config;
+        match usize::try_from(offset).map(|o| (o, window::place(o, c.ldb_ports, c.dir_ports))) {
             Ok((off, Bar4Place::Ring(..))) => sh.ring.read(off, data),
             _ => data.fill(0),
         }
@@ -269,12 +322,12 @@ impl PciFunction for Hlb {
         let Ok(off) = usize::try_from(offset) else {
             return;
         };
-        match window::place(off, &sh.config) {
+        match window::place(off, sh.config.ldb_ports, sh.config.dir_ports) {
             Bar4Place::Ring(..) => sh.ring.write(off, data),
             Bar4Place::Doorbell(port, 0) if data.len() == 4 => {
                 let mut out = Pending::default();
                 let mut st = lock(&sh.state);
-                st.doorbell(port, &sh.io(), &mut out);
+                st.doorbell(port, None, &sh.io(), &mut out);
                 sh.deliver(out);
             }
             _ => {}

@@ -1,48 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Every register of one HLB, routed by offset range, and the data plane
-//! they drive: [`State`] is what the device lock protects, so that a
-//! refused write or QE, its alarm and `IRQ_CAUSE.ALARM` change together.
+//! Every register of one HLB's PF, routed by offset range, and the data
+//! plane they drive: [`State`] is what the device lock protects (the VFs'
+//! state included, see [`super::vf`]), so that a refused write or QE, its
+//! alarm and `IRQ_CAUSE.ALARM` change together.
+
+use std::ops::RangeInclusive;
 
 use hlb_sched::PortId;
 
 use super::alarm::Alarms;
 use super::control::Control;
-use super::dataplane::ring::QeRing;
-use super::dataplane::{DataPlane, Pending};
+use super::dataplane::{DataPlane, Io, Pending};
 use super::resources::{self, PortKind, PpWrite, Resources};
+use super::vf::translate;
+use super::vf::vfs::Vfs;
 use super::{Effect, HlbConfig};
-use crate::hlb_regs::{self as regs};
-use crate::mem::GuestMemory;
+use crate::hlb_regs::{self as regs, AlarmCode};
 
 /// End of the ports' data-plane blocks.
-const PP_REGS_END: usize =
+pub(super) const PP_REGS_END: usize =
     regs::DIR_PP_REGS_BASE + regs::OBJECTS_MAX as usize * regs::PP_REGS_STRIDE;
+/// `CQ_VECTOR` values of the PF's ports (0: none).
+const PF_CQ_VECTORS: RangeInclusive<u32> = 0..=regs::CQ_VECTOR_MAX;
 /// End of the domain blocks the map has room for.
 const DOMAIN_END: usize = regs::DOMAIN_BASE + regs::DOMAINS_MAX as usize * regs::DOMAIN_STRIDE;
 
-/// What the data plane works with besides the state.
-pub struct Io<'a> {
-    /// Device name, for logs.
-    pub name: &'a str,
-    /// BAR4 memory.
-    pub ring: &'a QeRing,
-    /// Guest memory, for CQ writes.
-    pub mem: &'a dyn GuestMemory,
-}
-
 /// The device's registers and data plane; `new` gives the reset state.
 pub struct State {
-    control: Control,
-    alarms: Alarms,
-    resources: Resources,
-    dataplane: DataPlane,
+    pub(super) control: Control,
+    pub(super) alarms: Alarms,
+    pub(super) resources: Resources,
+    pub(super) dataplane: DataPlane,
+    pub(super) vfs: Vfs,
     /// The device has the data plane (version 1.1 or later).
-    dp_enabled: bool,
+    pub(super) dp_enabled: bool,
 }
 
 /// The port in the scheduler's terms.
-fn port_id(kind: PortKind, p: u32) -> PortId {
+pub(super) fn port_id(kind: PortKind, p: u32) -> PortId {
     let p = u8::try_from(p).unwrap_or(u8::MAX);
     match kind {
         PortKind::Ldb => PortId::Ldb(p),
@@ -50,8 +46,16 @@ fn port_id(kind: PortKind, p: u32) -> PortId {
     }
 }
 
+/// Kind and number of `port`.
+pub(super) fn port_parts(port: PortId) -> (PortKind, u32) {
+    match port {
+        PortId::Ldb(p) => (PortKind::Ldb, u32::from(p)),
+        PortId::Dir(p) => (PortKind::Dir, u32::from(p)),
+    }
+}
+
 /// Decodes an offset of the ports' data-plane blocks.
-fn pp_reg(off: usize) -> Option<(PortKind, u32, usize)> {
+pub(super) fn pp_reg(off: usize) -> Option<(PortKind, u32, usize)> {
     let (kind, rel) = match off {
         regs::LDB_PP_REGS_BASE..regs::DIR_PP_REGS_BASE => {
             (PortKind::Ldb, off - regs::LDB_PP_REGS_BASE)
@@ -64,7 +68,7 @@ fn pp_reg(off: usize) -> Option<(PortKind, u32, usize)> {
 }
 
 /// Domain of an offset in the domain blocks, and the register in it.
-fn domain_reg(off: usize) -> Option<(u32, usize)> {
+pub(super) fn domain_reg(off: usize) -> Option<(u32, usize)> {
     (regs::DOMAIN_BASE..DOMAIN_END).contains(&off).then(|| {
         let rel = off - regs::DOMAIN_BASE;
         (
@@ -75,15 +79,16 @@ fn domain_reg(off: usize) -> Option<(u32, usize)> {
 }
 
 /// Object number of `off` in the blocks at `base` whose register is `reg`.
-fn object_with_reg(off: usize, base: usize, reg: usize) -> Option<u32> {
+pub(super) fn object_with_reg(off: usize, base: usize, reg: usize) -> Option<u32> {
     let room = regs::OBJECTS_MAX as usize * regs::QUEUE_STRIDE;
     let rel = off.checked_sub(base).filter(|&r| r < room)?;
     (rel % regs::QUEUE_STRIDE == reg).then_some((rel / regs::QUEUE_STRIDE) as u32)
 }
 
 impl State {
-    /// The reset state of a device with `config`.
-    pub fn new(config: &HlbConfig) -> Self {
+    /// The reset state of a device with `config`, whose VFs' Bus Master
+    /// Enable bits are `bus_master` (config space is the transport's).
+    pub fn new(config: &HlbConfig, bus_master: &[bool]) -> Self {
         let resources = Resources::new(config);
         let dataplane = DataPlane::new(resources.domain_count());
         Self {
@@ -91,8 +96,14 @@ impl State {
             alarms: Alarms::default(),
             resources,
             dataplane,
+            vfs: Vfs::new(config.vfs, bus_master),
             dp_enabled: config.data_plane(),
         }
+    }
+
+    /// Bus Master Enable of every VF (kept across a PF reset).
+    pub fn bus_masters(&self) -> Vec<bool> {
+        self.vfs.bus_masters()
     }
 
     /// Whether any domain is running (the poller sleeps otherwise).
@@ -103,19 +114,21 @@ impl State {
     /// Reads the register at `off`.
     pub fn read(&self, off: usize, config: &HlbConfig) -> u32 {
         match off {
+            regs::NUM_VFS..=regs::VF_ALARM_PENDING => self.read_vf_pf(off, config),
             0..regs::ALARM_CODE => self.control.read(off, config),
             regs::ALARM_CODE..resources::BASE => self.alarms.read(off),
             resources::BASE..regs::PORT_REGS_BASE => self
                 .read_dp_counter(off)
                 .unwrap_or_else(|| self.resources.read(off)),
             regs::PORT_REGS_BASE..PP_REGS_END if self.dp_enabled => self.read_pp(off),
+            regs::VF_BLOCK_BASE.. => self.read_vf_block(off),
             _ => 0,
         }
     }
 
     /// The data-plane registers in the blocks of version 1.0: credits
     /// available, queue depths.
-    fn read_dp_counter(&self, off: usize) -> Option<u32> {
+    pub(super) fn read_dp_counter(&self, off: usize) -> Option<u32> {
         if let Some((d, reg)) = domain_reg(off) {
             let (ldb, dir) = self.dataplane.credits(d);
             return match reg {
@@ -141,9 +154,14 @@ impl State {
 
     /// A register of a port's data-plane block.
     fn read_pp(&self, off: usize) -> u32 {
-        let Some((kind, p, reg)) = pp_reg(off) else {
-            return 0;
-        };
+        match pp_reg(off) {
+            Some((kind, p, reg)) => self.read_port_pp(kind, p, reg),
+            None => 0,
+        }
+    }
+
+    /// Register `reg` of port `p`'s data-plane block.
+    pub(super) fn read_port_pp(&self, kind: PortKind, p: u32, reg: usize) -> u32 {
         if let Some(v) = self.resources.read_pp(kind, p, reg) {
             return v;
         }
@@ -153,10 +171,11 @@ impl State {
     }
 
     /// Writes `value` at `off`; a refused write is latched as an alarm
-    /// here, and the caller raises its vector. CQ interrupts a `CQ_ARM`
-    /// fires are left in `out`.
+    /// here, and the caller raises its vector. Vectors the write fires (CQ
+    /// interrupts of a `CQ_ARM`, VF mailbox interrupts) are left in `out`.
     pub fn write(&mut self, off: usize, value: u32, io: &Io<'_>, out: &mut Pending) -> Effect {
         let effect = match off {
+            regs::NUM_VFS..=regs::VF_ALARM_PENDING => self.write_vf_pf(off, value, io),
             0..regs::ALARM_CODE => self.control.write(off, value),
             regs::ALARM_CODE..resources::BASE => {
                 self.alarms.write(off, value);
@@ -165,13 +184,14 @@ impl State {
             resources::BASE..regs::PORT_REGS_BASE => {
                 let effect = self.resources.write(off, value);
                 if let (Some((d, _)), true) = (domain_reg(off), self.dp_enabled) {
-                    self.dataplane.sync(d, &self.resources, io.ring, io.name);
+                    self.dataplane.sync(d, &self.resources, &self.vfs, io);
                 }
                 effect
             }
             regs::PORT_REGS_BASE..PP_REGS_END if self.dp_enabled => {
                 self.write_pp(off, value, io, out)
             }
+            regs::VF_BLOCK_BASE.. => self.write_vf_block(off, value, out),
             _ => Effect::None,
         };
         if let Effect::Alarm(code) = effect {
@@ -181,52 +201,89 @@ impl State {
         effect
     }
 
+    /// A PF write to a port's data-plane block: refused with `Owned` for
+    /// a port a VF maps.
     fn write_pp(&mut self, off: usize, value: u32, io: &Io<'_>, out: &mut Pending) -> Effect {
         let Some((kind, p, reg)) = pp_reg(off) else {
             return Effect::None;
         };
-        match self.resources.write_pp(kind, p, reg, value) {
-            Ok(PpWrite::Arm(d)) => {
-                self.dataplane
-                    .arm(d, port_id(kind, p), io.mem, io.name, out);
-                Effect::None
-            }
-            Ok(PpWrite::None) => Effect::None,
+        // Only a port the device has can be in a map.
+        let owned = translate::owner(&self.vfs, port_id(kind, p)).is_some();
+        let res = if owned && resources::pp_writable(reg) {
+            Err(AlarmCode::Owned)
+        } else {
+            self.write_port_pp(kind, p, reg, value, &PF_CQ_VECTORS, io, out)
+        };
+        match res {
+            Ok(()) => Effect::None,
             Err(code) => Effect::Alarm(code),
         }
+    }
+
+    /// Writes register `reg` of port `p`'s data-plane block (for the PF or
+    /// a VF, whose `CQ_VECTOR` values are `vectors`) and arms its CQ if
+    /// asked.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn write_port_pp(
+        &mut self,
+        kind: PortKind,
+        p: u32,
+        reg: usize,
+        value: u32,
+        vectors: &RangeInclusive<u32>,
+        io: &Io<'_>,
+        out: &mut Pending,
+    ) -> Result<(), AlarmCode> {
+        if let PpWrite::Arm(d) = self.resources.write_pp(kind, p, reg, value, vectors)? {
+            self.dataplane.arm(d, port_id(kind, p), io, &self.vfs, out);
+        }
+        Ok(())
     }
 
     /// One polling pass over every running domain. Returns whether any
     /// domain is running.
     pub fn poll(&mut self, io: &Io<'_>, out: &mut Pending) -> bool {
         let from = out.alarms.len();
-        self.dataplane.run_all(io.ring, io.mem, io.name, out);
+        self.dataplane.run_all(io, &self.vfs, out);
         self.latch(out, from);
         self.dataplane.any_running()
     }
 
-    /// A doorbell write in `port`'s window: takes its QEs and schedules
-    /// its domain (nothing if the port's domain is not running).
-    pub fn doorbell(&mut self, port: PortId, io: &Io<'_>, out: &mut Pending) {
-        let (kind, p) = match port {
-            PortId::Ldb(p) => (PortKind::Ldb, p),
-            PortId::Dir(p) => (PortKind::Dir, p),
-        };
-        let Some(d) = self.resources.port_owner(kind, u32::from(p)) else {
+    /// A doorbell write in the window of `port` (physical) of function
+    /// `func` (`None`: the PF; `Some(n)`: VF `n`): takes its QEs and
+    /// schedules its domain (nothing if the port's domain is not running
+    /// or the port is another function's).
+    pub fn doorbell(&mut self, port: PortId, func: Option<u32>, io: &Io<'_>, out: &mut Pending) {
+        let (kind, p) = port_parts(port);
+        let Some(d) = self.resources.port_owner(kind, p) else {
             return;
         };
         let from = out.alarms.len();
         self.dataplane
-            .run(d, Some(port), io.ring, io.mem, io.name, out);
+            .run(d, Some((port, func)), io, &self.vfs, out);
         self.latch(out, from);
     }
 
-    /// Latches the QE alarms from `out.alarms[from..]`, in order.
-    fn latch(&mut self, out: &Pending, from: usize) {
-        for a in out.alarms.iter().skip(from) {
-            let info = regs::ALARM_INFO_QE | u32::try_from(a.offset).unwrap_or(0);
-            self.alarms.raise_info(a.code, info);
-            self.control.set_cause(regs::IRQ_CAUSE_ALARM);
+    /// Latches the QE alarms from `out.alarms[from..]`, in order, in the
+    /// alarm registers of the function whose window held the QE, and adds
+    /// their vectors.
+    fn latch(&mut self, out: &mut Pending, from: usize) {
+        let new: Vec<_> = out
+            .alarms
+            .iter()
+            .skip(from)
+            .map(|a| (a.vf, a.code, a.offset))
+            .collect();
+        for (vf, code, offset) in new {
+            let info = regs::ALARM_INFO_QE | u32::try_from(offset).unwrap_or(0);
+            match vf {
+                Some(n) => self.vf_alarm(n, code, info, out),
+                None => {
+                    self.alarms.raise_info(code, info);
+                    self.control.set_cause(regs::IRQ_CAUSE_ALARM);
+                    out.raise(None, super::ALARM_VECTOR);
+                }
+            }
         }
     }
 }

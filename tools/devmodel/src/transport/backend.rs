@@ -2,7 +2,8 @@
 
 //! `vfio_user::ServerBackend` for a modelled PCI function: routes region
 //! accesses to config space and BAR0, DMA mappings to [`MmapMemory`] and
-//! `SET_IRQS` to [`Eventfds`].
+//! `SET_IRQS` to [`Eventfds`], and tells the function when its Bus Master
+//! Enable changes (config-space writes, FLR, disconnect).
 
 use std::fs::File;
 use std::io;
@@ -88,8 +89,12 @@ impl Backend {
         self.mem.unmap_all();
         self.msix.clear();
         self.err.clear();
+        let bus_master = self.config.bus_master();
         self.config = ConfigSpace::new(&self.dev.identity());
         self.dev.reset();
+        if bus_master {
+            self.dev.bus_master(false);
+        }
         self.connected = false;
         self.no_fd_regions = 0;
     }
@@ -115,9 +120,15 @@ impl ServerBackend for Backend {
         self.touch();
         match region {
             VFIO_PCI_CONFIG_REGION_INDEX => {
+                let bus_master = self.config.bus_master();
                 if self.config.write(offset, data) {
                     log::info!("{}: function-level reset", self.name);
+                    // An FLR clears the command register's Bus Master Enable.
+                    self.config.clear_bus_master();
                     self.dev.reset();
+                }
+                if self.config.bus_master() != bus_master {
+                    self.dev.bus_master(!bus_master);
                 }
             }
             VFIO_PCI_BAR0_REGION_INDEX => {

@@ -41,6 +41,10 @@ const AF_CAP_FLR: u8 = 1 << 1;
 const AF_CTRL_FLR: u8 = 1 << 0;
 /// BAR type bits of a 64-bit prefetchable memory BAR.
 const BAR_MEM64_PREFETCH: u8 = 0x0c;
+/// Offset of the command register.
+const COMMAND: usize = 0x04;
+/// Command register: Bus Master Enable.
+const COMMAND_BUS_MASTER: u8 = 1 << 2;
 
 /// Config space contents and which bits the guest may change.
 #[derive(Clone)]
@@ -67,7 +71,7 @@ impl ConfigSpace {
         put(&mut b, 0x00, &id.vendor.to_le_bytes());
         put(&mut b, 0x02, &id.device.to_le_bytes());
         // Command: memory space, bus master, INTx disable are writable.
-        put(&mut w, 0x04, &[0x06, 0x04]);
+        put(&mut w, COMMAND, &[0x06, 0x04]);
         // Status: capability list present.
         b[0x06] = 0x10;
         b[0x08] = id.revision;
@@ -122,6 +126,16 @@ impl ConfigSpace {
                 .copied()
                 .unwrap_or(0);
         }
+    }
+
+    /// The command register's Bus Master Enable.
+    pub fn bus_master(&self) -> bool {
+        self.bytes[COMMAND] & COMMAND_BUS_MASTER != 0
+    }
+
+    /// Clears Bus Master Enable, as a function-level reset does.
+    pub fn clear_bus_master(&mut self) {
+        self.bytes[COMMAND] &= !COMMAND_BUS_MASTER;
     }
 
     /// Writes `data` at `offset`, keeping read-only bits. Returns `true`

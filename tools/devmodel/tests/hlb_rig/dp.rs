@@ -126,7 +126,11 @@ impl Dp {
 
     /// As [`Dp::new`], not started.
     pub fn programmed(ldb: u32, dir: u32) -> Self {
-        let rig = Rig::small();
+        Self::program(Rig::small(), ldb, dir)
+    }
+
+    /// As [`Dp::programmed`], on `rig`.
+    pub fn program(rig: Rig, ldb: u32, dir: u32) -> Self {
         rig.domain(0, ldb, dir, 8, (0, 64));
         rig.ok(lq(0, regs::OBJ_DOMAIN), assign(0));
         rig.ok(lq(0, regs::LQ_ATOMIC_INFLIGHTS), 8);

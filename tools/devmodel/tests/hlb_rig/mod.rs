@@ -10,7 +10,7 @@ pub mod dp;
 
 use std::sync::Arc;
 
-use devmodel::hlb::{Hlb, HlbConfig};
+use devmodel::hlb::{Hlb, HlbConfig, VfLink};
 use devmodel::hlb_regs::{self as regs, AlarmCode};
 use devmodel::irq::RecordingIrqs;
 use devmodel::mem::VecMemory;
@@ -102,10 +102,16 @@ pub struct Rig {
 
 impl Rig {
     pub fn new(config: HlbConfig) -> Self {
+        Self::with_vfs(config, Vec::new())
+    }
+
+    /// A device with a VF per link (`config.vfs` of them).
+    pub fn with_vfs(config: HlbConfig, vfs: Vec<VfLink>) -> Self {
         let irq = Arc::new(RecordingIrqs::new());
         let mem = Arc::new(VecMemory::with_region(RAM, RAM_SIZE));
         Self {
-            h: Hlb::new("hlb-test", config.clone(), irq.clone(), mem.clone()).expect("hlb"),
+            h: Hlb::with_vfs("hlb-test", config.clone(), irq.clone(), mem.clone(), vfs)
+                .expect("hlb"),
             irq,
             mem,
             config,

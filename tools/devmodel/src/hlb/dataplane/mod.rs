@@ -6,8 +6,14 @@
 //! resets; the BAR4 memory ([`ring`]) and layout ([`window`]); CQ writes
 //! into guest memory ([`sink`]).
 //!
-//! Plain state under the device lock. What is not state (alarm logs and
-//! vector 0, CQ vectors) is collected in [`Pending`] for the caller.
+//! Plain state under the device lock. What is not state (alarm logs,
+//! vectors to raise on the PF or a VF) is collected in [`Pending`] for the
+//! caller.
+//!
+//! A port a VF maps (hlb-vf.rst "Translation") is driven from that VF's
+//! BAR4 memory, guest memory and vectors; its QEs and CQ entries are
+//! translated around the scheduler, which works in physical ids
+//! ([`crate::hlb::vf::translate`]).
 
 pub mod ring;
 mod running;
@@ -17,10 +23,44 @@ pub mod window;
 use hlb_sched::{AlarmCode, Domain, PortId};
 
 use super::resources::Resources;
+use super::vf::translate::{self, VfPort};
+use super::vf::vfs::Vfs;
+use super::vf::VfIo;
 use crate::hlb_regs::QE_SIZE;
 use crate::mem::GuestMemory;
 use ring::QeRing;
 pub use running::{PortRt, Running};
+
+/// What the data plane works with besides the state.
+pub struct Io<'a> {
+    /// Device name, for logs.
+    pub name: &'a str,
+    /// The PF's BAR4 memory.
+    pub ring: &'a QeRing,
+    /// The PF's guest memory, for CQ writes.
+    pub mem: &'a dyn GuestMemory,
+    /// Each VF's BAR4 memory, guest memory and vectors.
+    pub vfs: &'a [VfIo],
+}
+
+impl Io<'_> {
+    /// BAR4 memory of the PF (`None`) or of VF `n`.
+    pub fn ring_of(&self, vf: Option<u32>) -> Option<&QeRing> {
+        match vf {
+            None => Some(self.ring),
+            Some(n) => self.vfs.get(n as usize).map(|v| &v.ring),
+        }
+    }
+}
+
+/// A vector to raise: on the PF (`vf` is `None`) or on VF `vf`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Irq {
+    /// The function.
+    pub vf: Option<u32>,
+    /// Its MSI-X vector.
+    pub vector: u32,
+}
 
 /// A QE the device refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +69,10 @@ pub struct QeAlarm {
     pub code: AlarmCode,
     /// BAR4 offset of its slot.
     pub offset: usize,
-    /// The port whose window it was in.
+    /// The port whose window it was in (physical id).
     pub port: PortId,
+    /// The VF whose window it was in (`None`: the PF's).
+    pub vf: Option<u32>,
     /// Its slot number in the window.
     pub slot: u32,
     /// The QE as read.
@@ -40,10 +82,17 @@ pub struct QeAlarm {
 /// What a data-plane step leaves to the caller: logs and interrupts.
 #[derive(Debug, Default)]
 pub struct Pending {
-    /// Refused QEs (already latched in the alarm registers).
+    /// Refused QEs (latched in the alarm registers by the state).
     pub alarms: Vec<QeAlarm>,
-    /// CQ interrupt vectors to raise.
-    pub vectors: Vec<u32>,
+    /// Vectors to raise, in order.
+    pub vectors: Vec<Irq>,
+}
+
+impl Pending {
+    /// Adds `vector` of the PF (`vf` is `None`) or of VF `vf`.
+    pub fn raise(&mut self, vf: Option<u32>, vector: u32) {
+        self.vectors.push(Irq { vf, vector });
+    }
 }
 
 /// The run-time state of every domain; `new` gives the reset state.
@@ -70,9 +119,11 @@ impl DataPlane {
     }
 
     /// Makes domain `d` run if and only if its `DOM_CTRL.STARTED` is set:
-    /// starts it from its registers (emptying its ports' windows), or
-    /// drops it with everything in flight.
-    pub fn sync(&mut self, d: u32, res: &Resources, ring: &QeRing, name: &str) {
+    /// starts it from its registers (emptying its ports' windows, each
+    /// port taken by the VF that maps it, if any), or drops it with
+    /// everything in flight.
+    pub fn sync(&mut self, d: u32, res: &Resources, vfs: &Vfs, io: &Io<'_>) {
+        let name = io.name;
         let Some(slot) = self.domains.get_mut(d as usize) else {
             return;
         };
@@ -81,7 +132,9 @@ impl DataPlane {
                 let (config, ports) = res.domain_config(d);
                 match Domain::new(&config) {
                     Ok(sched) => {
-                        *slot = Some(Running::new(sched, &ports, ring));
+                        let owners: Vec<Option<VfPort>> =
+                            ports.iter().map(|p| translate::owner(vfs, p.id)).collect();
+                        *slot = Some(Running::new(sched, &ports, &owners, io));
                         log::info!("{name}: domain {d} started, {} ports", ports.len());
                     }
                     Err(e) => log::warn!(
@@ -99,53 +152,49 @@ impl DataPlane {
     }
 
     /// Takes QEs and schedules in domain `d`: every window of it, or only
-    /// port `only`'s.
+    /// that of `only`'s port, if it is the port of that function (`None`:
+    /// the PF; `Some(n)`: VF `n`).
     pub fn run(
         &mut self,
         d: u32,
-        only: Option<PortId>,
-        ring: &QeRing,
-        mem: &dyn GuestMemory,
-        name: &str,
+        only: Option<(PortId, Option<u32>)>,
+        io: &Io<'_>,
+        vfs: &Vfs,
         out: &mut Pending,
     ) {
         let Some(r) = self.domains.get_mut(d as usize).and_then(Option::as_mut) else {
             return;
         };
         match only {
-            Some(port) => {
-                if let Some(i) = r.index(port) {
-                    r.drain(i, ring, out);
+            Some((port, func)) => {
+                let i = r
+                    .index(port)
+                    .filter(|&i| r.ports[i].vf.map(|v| v.n) == func);
+                if let Some(i) = i {
+                    r.drain(i, io, vfs, out);
                 }
             }
-            None => (0..r.ports.len()).for_each(|i| r.drain(i, ring, out)),
+            None => (0..r.ports.len()).for_each(|i| r.drain(i, io, vfs, out)),
         }
-        r.schedule(name, mem, out);
+        r.schedule(io, vfs, out);
     }
 
     /// Every running domain, as [`DataPlane::run`].
-    pub fn run_all(&mut self, ring: &QeRing, mem: &dyn GuestMemory, name: &str, out: &mut Pending) {
+    pub fn run_all(&mut self, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
         for d in 0..self.domains.len() {
-            self.run(d as u32, None, ring, mem, name, out);
+            self.run(d as u32, None, io, vfs, out);
         }
     }
 
     /// `CQ_ARM` = 1 on `port` of domain `d`: arms it and fires at once if
     /// the occupancy already reached the threshold. Nothing if stopped.
-    pub fn arm(
-        &mut self,
-        d: u32,
-        port: PortId,
-        mem: &dyn GuestMemory,
-        name: &str,
-        out: &mut Pending,
-    ) {
+    pub fn arm(&mut self, d: u32, port: PortId, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
         let Some(r) = self.domains.get_mut(d as usize).and_then(Option::as_mut) else {
             return;
         };
         if let Some(i) = r.index(port) {
             r.arm(i);
-            r.schedule(name, mem, out);
+            r.schedule(io, vfs, out);
         }
     }
 

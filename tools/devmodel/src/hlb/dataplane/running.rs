@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! One started domain: its scheduler ([`hlb_sched::Domain`]) and, per
-//! port, what the model keeps around it: the window and the next QE slot
-//! to look at, `PP_CONSUMED`, the CQ address, depth and vector.
+//! port, what the model keeps around it: the function whose window it
+//! reads (the PF's or a VF's), the window and the next QE slot to look
+//! at, `PP_CONSUMED`, the CQ address, depth and vector.
 
 use hlb_sched::{Domain, PortId, Qe, QeCommand};
 
-use super::ring::QeRing;
 use super::sink::GuestCqs;
 use super::window::window;
-use super::{Pending, QeAlarm};
+use super::{Io, Pending, QeAlarm};
 use crate::hlb::resources::PortSetup;
+use crate::hlb::vf::translate::{self, VfPort};
+use crate::hlb::vf::vfs::Vfs;
 use crate::hlb_regs::{self as regs, PP_SLOTS, QE_SIZE};
-use crate::mem::GuestMemory;
 
 /// The model's side of one port of a started domain.
 #[derive(Clone, Debug)]
 pub struct PortRt {
     /// The port, its CQ address and vector, as programmed at start.
     pub setup: PortSetup,
-    /// BAR4 offset of its window.
+    /// The VF that took the port at start (`None`: the PF's port).
+    pub vf: Option<VfPort>,
+    /// BAR4 offset of its window, in its function's BAR4.
     pub window: usize,
     /// CQ depth (0: receives nothing).
     pub depth: u32,
@@ -31,6 +34,13 @@ pub struct PortRt {
     pub faulted: bool,
 }
 
+impl PortRt {
+    /// The function whose window and vectors the port uses.
+    pub fn func(&self) -> Option<u32> {
+        self.vf.map(|v| v.n)
+    }
+}
+
 /// A started domain.
 pub struct Running {
     pub(super) sched: Domain,
@@ -38,17 +48,22 @@ pub struct Running {
 }
 
 impl Running {
-    /// The domain just started with scheduler `sched` and ports `setup` (in
-    /// the scheduler's port index order): counters 0, windows emptied.
-    pub fn new(sched: Domain, setup: &[PortSetup], ring: &QeRing) -> Self {
+    /// The domain just started with scheduler `sched`, ports `setup` (in
+    /// the scheduler's port index order) and their VF owners `owners`:
+    /// counters 0, windows emptied.
+    pub fn new(sched: Domain, setup: &[PortSetup], owners: &[Option<VfPort>], io: &Io<'_>) -> Self {
         let ports = setup
             .iter()
+            .zip(owners)
             .zip(sched.cq_depths())
-            .map(|(s, depth)| {
-                let w = window(s.id);
-                ring.zero(w, regs::PP_QE_PAGE_SIZE);
+            .map(|((s, &vf), depth)| {
+                let w = window(vf.map_or(s.id, |v| v.port));
+                if let Some(ring) = io.ring_of(vf.map(|v| v.n)) {
+                    ring.zero(w, regs::PP_QE_PAGE_SIZE);
+                }
                 PortRt {
                     setup: *s,
+                    vf,
                     window: w,
                     depth,
                     slot: 0,
@@ -66,26 +81,44 @@ impl Running {
     }
 
     /// Takes the QEs waiting in port `i`'s window, in slot order, at most
-    /// one ring's worth; refused ones become alarms in `out`.
-    pub fn drain(&mut self, i: usize, ring: &QeRing, out: &mut Pending) {
+    /// one ring's worth; refused ones become alarms in `out`. The window
+    /// of a disabled VF is not read; a VF's QEs name virtual queues.
+    pub fn drain(&mut self, i: usize, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
         let Some(port) = self.ports.get_mut(i) else {
+            return;
+        };
+        let func = port.func();
+        let maps = match func {
+            Some(n) => match vfs.active(n) {
+                Some(vf) => Some(&vf.maps),
+                None => return,
+            },
+            None => None,
+        };
+        let Some(ring) = io.ring_of(func) else {
             return;
         };
         for _ in 0..PP_SLOTS {
             let off = port.window + port.slot as usize * QE_SIZE;
-            let Some(bytes) = ring.take(off) else {
+            let Some(mut bytes) = ring.take(off) else {
                 break;
             };
+            let qe = bytes;
+            let res = match maps {
+                Some(m) => translate::qe_to_phys(m, &mut bytes),
+                None => Ok(()),
+            }
             // Decoded as the device reads it (`BadQe` if it does not).
-            let res = self.sched.submit_bytes(i, &bytes);
+            .and_then(|()| self.sched.submit_bytes(i, &bytes));
             match res {
                 Ok(()) => port.consumed = port.consumed.wrapping_add(1),
                 Err(code) => out.alarms.push(QeAlarm {
                     code,
                     offset: off,
                     port: port.setup.id,
+                    vf: func,
                     slot: port.slot,
-                    qe: bytes,
+                    qe,
                 }),
             }
             ring.release(off);
@@ -93,13 +126,14 @@ impl Running {
         }
     }
 
-    /// Schedules what can be, writing CQ entries into `mem`.
-    pub fn schedule(&mut self, name: &str, mem: &dyn GuestMemory, out: &mut Pending) {
+    /// Schedules what can be, writing CQ entries into the ports'
+    /// functions' memory.
+    pub fn schedule(&mut self, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
         let mut sink = GuestCqs {
-            name,
-            mem,
+            io,
+            vfs,
             ports: &mut self.ports,
-            vectors: &mut out.vectors,
+            out,
         };
         self.sched.schedule(&mut sink);
     }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The BAR4 layout: one 8 KiB producer-port window per port the device
+//! The BAR4 layout: one 8 KiB producer-port window per port a function
 //! has (LDB port `p` at `0x2000 * p`, DIR port `p` at `0x100000 + 0x2000 *
-//! p`), a QE page then a doorbell page.
+//! p`), a QE page then a doorbell page. The PF has the device's ports; a
+//! VF has every virtual port the map has room for.
 
 use hlb_sched::PortId;
 
-use crate::hlb::HlbConfig;
 use crate::hlb_regs::{self as regs, PP_DOORBELL, PP_QE_PAGE_SIZE, PP_WINDOW_STRIDE};
 
 /// Where a BAR4 offset falls.
@@ -31,12 +31,13 @@ pub fn window(port: PortId) -> usize {
     }
 }
 
-/// Decodes BAR4 offset `off` on a device with `config`'s port counts.
-pub fn place(off: usize, config: &HlbConfig) -> Bar4Place {
+/// Decodes BAR4 offset `off` of a function with `ldb_ports` LDB and
+/// `dir_ports` DIR ports.
+pub fn place(off: usize, ldb_ports: u32, dir_ports: u32) -> Bar4Place {
     let (base, count, ldb) = if off < DIR_WINDOWS {
-        (0, config.ldb_ports, true)
+        (0, ldb_ports, true)
     } else {
-        (DIR_WINDOWS, config.dir_ports, false)
+        (DIR_WINDOWS, dir_ports, false)
     };
     let rel = off - base;
     let p = rel / PP_WINDOW_STRIDE;
@@ -53,9 +54,9 @@ pub fn place(off: usize, config: &HlbConfig) -> Bar4Place {
 }
 
 /// The mmap-able areas of BAR4: the QE page of every port's window.
-pub fn ring_areas(config: &HlbConfig) -> Vec<(u64, u64)> {
-    let ldb = (0..config.ldb_ports.min(regs::OBJECTS_MAX)).map(regs::ldb_pp_window);
-    let dir = (0..config.dir_ports.min(regs::OBJECTS_MAX)).map(regs::dir_pp_window);
+pub fn ring_areas(ldb_ports: u32, dir_ports: u32) -> Vec<(u64, u64)> {
+    let ldb = (0..ldb_ports.min(regs::OBJECTS_MAX)).map(regs::ldb_pp_window);
+    let dir = (0..dir_ports.min(regs::OBJECTS_MAX)).map(regs::dir_pp_window);
     ldb.chain(dir)
         .map(|w| (w as u64, PP_QE_PAGE_SIZE as u64))
         .collect()

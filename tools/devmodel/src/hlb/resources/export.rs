@@ -9,6 +9,7 @@ use hlb_sched::{DirPortConfig, DomainConfig, LdbPortConfig, PortId, QueueConfig}
 
 use super::port::LdbPort;
 use super::Resources;
+use crate::hlb::HlbConfig;
 use crate::hlb_regs as regs;
 
 /// The two kinds of port.
@@ -37,6 +38,11 @@ fn id8(i: usize) -> u8 {
 }
 
 impl Resources {
+    /// The counts the device was built with.
+    pub fn config(&self) -> &HlbConfig {
+        &self.config
+    }
+
     /// Number of domains.
     pub fn domain_count(&self) -> usize {
         self.domains.len()

@@ -24,7 +24,7 @@ mod pp;
 mod queue;
 
 pub use export::{PortKind, PortSetup};
-pub use pp::PpWrite;
+pub use pp::{writable as pp_writable, PpWrite};
 
 use super::config::{self, HlbConfig};
 use super::Effect;

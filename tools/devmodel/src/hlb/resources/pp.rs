@@ -5,6 +5,8 @@
 //! `CQ_ADDR_HI`, `CQ_VECTOR`, and the checks of `CQ_ARM`. The read-only
 //! counters of the block belong to the running domain (`hlb::dataplane`).
 
+use std::ops::RangeInclusive;
+
 use super::export::PortKind;
 use super::{Check, Resources};
 use crate::hlb_regs::{self as regs, AlarmCode};
@@ -69,19 +71,18 @@ impl Resources {
     /// Writes `value` to register `reg` of port `p`'s data-plane block:
     /// `BadId` for a port the device does not have, `NotOwned` for an
     /// unassigned one, `Started` for configuration of a started domain's
-    /// port, then the value rules. Read-only and undefined offsets ignore
-    /// writes without an alarm.
+    /// port, then the value rules (`CQ_VECTOR` in `vectors`: the writing
+    /// function's). Read-only and undefined offsets ignore writes without
+    /// an alarm.
     pub fn write_pp(
         &mut self,
         kind: PortKind,
         p: u32,
         reg: usize,
         value: u32,
+        vectors: &RangeInclusive<u32>,
     ) -> Result<PpWrite, AlarmCode> {
-        if !matches!(
-            reg,
-            regs::CQ_ADDR_LO | regs::CQ_ADDR_HI | regs::CQ_VECTOR | regs::CQ_ARM
-        ) {
+        if !writable(reg) {
             return Ok(PpWrite::None);
         }
         let (owner, _) = self.port_dp(kind, p).ok_or(AlarmCode::BadId)?;
@@ -94,7 +95,7 @@ impl Resources {
             });
         }
         self.configurable(owner)?;
-        check_pp(reg, value)?;
+        check_pp(reg, value, vectors)?;
         let i = p as usize;
         let dp = match kind {
             PortKind::Ldb => &mut self.ldb_ports[i].dp,
@@ -109,11 +110,20 @@ impl Resources {
     }
 }
 
+/// Whether `reg` of a data-plane block takes writes (the others ignore
+/// them without an alarm).
+pub fn writable(reg: usize) -> bool {
+    matches!(
+        reg,
+        regs::CQ_ADDR_LO | regs::CQ_ADDR_HI | regs::CQ_VECTOR | regs::CQ_ARM
+    )
+}
+
 /// Value rules of the configuration registers.
-fn check_pp(reg: usize, value: u32) -> Check {
+fn check_pp(reg: usize, value: u32, vectors: &RangeInclusive<u32>) -> Check {
     let ok = match reg {
         regs::CQ_ADDR_LO => value & CQ_ADDR_ALIGN_MASK == 0,
-        regs::CQ_VECTOR => value <= regs::CQ_VECTOR_MAX,
+        regs::CQ_VECTOR => vectors.contains(&value),
         _ => true,
     };
     if ok {
