@@ -9,7 +9,8 @@
 //! methods turn reserved objects into used ones, the `release_*` methods
 //! return them. [`Pool::reset_domain`] returns everything a domain holds.
 //! Sequence numbers are not reserved per domain: ordered queues take slots
-//! of the device-wide sequence-number groups.
+//! of the device-wide sequence-number groups. Virtual functions' slices
+//! ([`vf_slice`]) are taken from the same pool.
 //!
 //! Kernel-free (`core` only, no allocation, no panic reachable from an
 //! argument): compiled into the driver and into the host crate
@@ -19,6 +20,9 @@
 //! belongs in an allocation, not on the stack.
 
 use crate::hw::hlb_regs;
+
+pub mod vf_slice;
+use vf_slice::{VfRequest, VFS};
 
 /// Most history-list entries a device may have.
 pub const HIST_LIST_MAX: u32 = 4096;
@@ -88,8 +92,10 @@ pub enum Resource {
     HistList,
     /// Atomic in-flight slots.
     AtomicInflights,
-    /// Sequence-number slots.
+    /// Sequence-number slots (for a VF: empty groups).
     SequenceNumbers,
+    /// Load-balanced ports of any class (a VF's assignment).
+    AnyLdbPorts,
     /// Link slots of an LDB port.
     LinkSlots,
 }
@@ -327,12 +333,14 @@ enum Owner {
     Reserved(u32),
     /// Created in domain `.0`.
     Used(u32),
+    /// In VF `.0`'s slice.
+    Vf(u32),
 }
 
 impl Owner {
     fn domain(self) -> Option<u32> {
         match self {
-            Self::Free => None,
+            Self::Free | Self::Vf(_) => None,
             Self::Reserved(d) | Self::Used(d) => Some(d),
         }
     }
@@ -449,11 +457,13 @@ pub struct Pool {
     ldb_ports: [LdbPort; OBJECTS],
     dir_ports: [Owner; OBJECTS],
     sn_groups: [SnGroup; SN_GROUPS],
-    // INVARIANT: the union of the domains' blocks, which do not overlap.
+    // INVARIANT: the union of the domains' and VFs' blocks, which do not
+    // overlap.
     hist_domains: HistMap,
     // INVARIANT: the union of the used ports' ranges, which do not overlap
     // and lie inside their domain's block.
     hist_ports: HistMap,
+    vfs: [Option<vf_slice::VfHold>; VFS],
 }
 
 /// Bit `i` of a 64-bit map (none if `i` is 64 or more).
@@ -532,6 +542,7 @@ impl Pool {
             }
             core::ptr::addr_of_mut!((*slot).hist_domains).write(HistMap::EMPTY);
             core::ptr::addr_of_mut!((*slot).hist_ports).write(HistMap::EMPTY);
+            core::ptr::addr_of_mut!((*slot).vfs).write([None; VFS]);
         }
         Ok(())
     }
@@ -593,14 +604,24 @@ impl Pool {
             .iter()
             .map(|w| w.count_ones())
             .sum::<u32>();
+        let vfs = |f: fn(&VfRequest) -> u32| self.vf_sum(f);
         Counts {
-            domains: count_ids(t.domains, |d| self.domain(d).is_err()),
-            ldb_credits: t.ldb_credits.saturating_sub(sum(|d| d.ldb_credits)),
-            dir_credits: t.dir_credits.saturating_sub(sum(|d| d.dir_credits)),
+            domains: count_ids(t.domains, |d| {
+                self.domain(d).is_err() && !self.domain_carved(d)
+            }),
+            ldb_credits: t
+                .ldb_credits
+                .saturating_sub(sum(|d| d.ldb_credits))
+                .saturating_sub(vfs(|r| r.ldb_credits)),
+            dir_credits: t
+                .dir_credits
+                .saturating_sub(sum(|d| d.dir_credits))
+                .saturating_sub(vfs(|r| r.dir_credits)),
             hist_list: t.hist_list.saturating_sub(held),
             atomic_inflights: t
                 .atomic_inflights
-                .saturating_sub(sum(|d| d.atomic_inflights)),
+                .saturating_sub(sum(|d| d.atomic_inflights))
+                .saturating_sub(vfs(|r| r.atomic_inflights)),
             ..self.tally(|o| o == Owner::Free)
         }
     }
@@ -674,7 +695,7 @@ impl Pool {
             return Err(PoolError::Invalid);
         }
         let id = (0..t.domains)
-            .find(|&d| self.domain(d).is_err())
+            .find(|&d| self.domain(d).is_err() && !self.domain_carved(d))
             .ok_or(PoolError::NoSpace(Resource::Domains))?;
         let avail = self.available();
         let short = |want: u32, have: u32, r: Resource| {
@@ -753,13 +774,14 @@ impl Pool {
         let t = &self.totals;
         let mut groups = (0..t.sn_groups).zip(self.sn_groups.iter());
         for (group, g) in groups.clone() {
-            if g.mode == mode {
+            if g.mode == mode && !self.group_carved(group) {
                 if let Some(slot) = (0..t.sn_slots(mode)).find(|&s| g.used & bit(s) == 0) {
                     return Some((SnSlot { group, slot }, None));
                 }
             }
         }
-        let (group, _) = groups.find(|(_, g)| g.used == 0 && t.sn_slots(mode) > 0)?;
+        let (group, _) = groups
+            .find(|&(group, g)| g.used == 0 && t.sn_slots(mode) > 0 && !self.group_carved(group))?;
         Some((SnSlot { group, slot: 0 }, Some((group, mode))))
     }
 
@@ -1120,6 +1142,10 @@ impl Pool {
             }
             claim(&mut hist, dom.hist_base, dom.hist_size, 0, t.hist_list)?;
         }
+        for g in self.vfs.iter().flatten().map(|h| h.grant) {
+            claim(&mut hist, g.hist_list_base, g.req.hist_list, 0, t.hist_list)?;
+        }
+        self.check_vf_holds()?;
         if hist != self.hist_domains {
             return Err("domain history-list map differs from the blocks");
         }
@@ -1233,12 +1259,29 @@ impl Pool {
                 .checked_add(dom.atomic_inflights)
                 .ok_or("overflow")?;
         }
-        if doms.ldb_credits > t.ldb_credits
-            || doms.dir_credits > t.dir_credits
-            || doms.atomic_inflights > t.atomic_inflights
+        let vfs = |f: fn(&VfRequest) -> u32| self.vf_sum(f);
+        let vf_counts = Counts {
+            domains: vfs(|r| r.domains),
+            ldb_queues: vfs(|r| r.ldb_queues),
+            dir_ports: vfs(|r| r.dir_ports),
+            ldb_credits: vfs(|r| r.ldb_credits),
+            dir_credits: vfs(|r| r.dir_credits),
+            hist_list: vfs(|r| r.hist_list),
+            atomic_inflights: vfs(|r| r.atomic_inflights),
+            ..self.tally(|o| matches!(o, Owner::Vf(_)))
+        };
+        let over = |a: u32, b: u32, max: u32| a.checked_add(b).is_none_or(|s| s > max);
+        if over(doms.ldb_credits, vf_counts.ldb_credits, t.ldb_credits)
+            || over(doms.dir_credits, vf_counts.dir_credits, t.dir_credits)
+            || over(
+                doms.atomic_inflights,
+                vf_counts.atomic_inflights,
+                t.atomic_inflights,
+            )
         {
-            return Err("domains reserve more than the device has");
+            return Err("domains and VFs reserve more than the device has");
         }
+        let sum = sum.plus(&vf_counts).ok_or("count overflow")?;
         if sum.plus(&self.available()) != Some(t.counts()) {
             return Err("available + reserved + used differs from the totals");
         }
