@@ -6,7 +6,7 @@
 # the offload sample and test modules built with it, and
 # the device lists in directory DATA (files "expected" and "refused"), and
 # the static guest tools in $LBDX_GUEST_TOOLS (lbdxctl, hlb-dptest,
-# hlb-pipeline, hlb-badarg), and the guest
+# hlb-pipeline, hlb-badarg, hlb-vfmbox), and the guest
 # kernel's own modules lbdx needs (xor_gen, raid6) or serves (async_tx),
 # listed in load order in /lib/modules/kernel/order, and those selftests
 # load themselves (raid456, brd, dmatest).
@@ -27,7 +27,7 @@ install -m 0644 "$LBDX_TOP"/tests/guest/*.sh "$root/usr/share/lbdx/"
 install -m 0644 "$LBDX_TOP"/tests/selftests/lbdx/*.sh "$root/usr/share/lbdx/selftests/"
 install -m 0755 "$LBDX_TOP"/samples/lbdx/*.sh "$root/usr/share/lbdx/samples/"
 install -m 0755 "${LBDX_GUEST_TOOLS:?}/lbdxctl" "$root/usr/bin/lbdxctl"
-for t in hlb-dptest hlb-pipeline hlb-badarg; do install -m 0755 "$LBDX_GUEST_TOOLS/$t" "$root/usr/bin/$t"; done
+for t in hlb-dptest hlb-pipeline hlb-badarg hlb-vfmbox; do install -m 0755 "$LBDX_GUEST_TOOLS/$t" "$root/usr/bin/$t"; done
 install -m 0644 "$module" "$root/lib/modules/lbdx.ko"
 # The dmaengine provider lbdx.ko lends its layer to (loaded before it).
 install -m 0644 "$(dirname "$module")/lbdx_dma.ko" "$root/lib/modules/"

@@ -59,7 +59,9 @@ fi
 refused=()
 declare -A refused_why
 if [ "$mode" = check ] && [ "$devset" = main ]; then
-	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=16,ldb-credits=1024,dir-credits=512,hist-list=1024)
+	# hlb1 also has two VF functions (31-hlb-vf.sh): functions 1 and 2
+	# of its slot, each on its own socket served by the same model.
+	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=16,ldb-credits=1024,dir-credits=512,hist-list=1024,vfs=2)
 	for r in "dxe:dxe9,version=2.0|version 2.0 not supported" \
 		"dxe:dxe8,faults=error-every=1|DMA self-test: completion status 0x14"; do
 		refused+=("${r%%|*}")
@@ -109,13 +111,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-model_args=() qemu_devs=() slot=$FIRST_SLOT
+model_args=() qemu_devs=() slot=$FIRST_SLOT nsockets=0
 : >"$results/refused"
+# vfio_dev SOCKET ADDR [MULTIFUNCTION]: a QEMU vfio-user-pci device.
+vfio_dev() {
+	qemu_devs+=(-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$1\",\"type\":\"unix\"},\"addr\":\"$2\"${3:+,\"multifunction\":true}}")
+	nsockets=$((nsockets + 1))
+}
 for d in "${devices[@]}" "${refused[@]}"; do
 	kind=${d%%:*} spec=${d#*:}
 	name=${spec%%,*} opts=${spec#"$name"}
 	model_args+=("--$kind" "$sockdir/$name.sock$opts")
-	qemu_devs+=(-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$sockdir/$name.sock\",\"type\":\"unix\"},\"addr\":\"$(printf '0x%x' $slot)\"}")
+	# An HLB's VFs (vfs=N) are functions 1..N of its slot.
+	vfs=$(echo "$opts" | sed -n 's/.*,vfs=\([0-9]*\).*/\1/p')
+	vfio_dev "$sockdir/$name.sock" "$(printf '0x%x.0' $slot)" ${vfs:+multifunction}
+	for f in $(seq 1 "${vfs:-0}"); do
+		vfio_dev "$sockdir/$name.sock.vf$((f - 1))" "$(printf '0x%x.%d' $slot "$f")"
+	done
 	printf '%s 0000:00:%02x.0\n' "$name" $slot >>"$sockdir/slots"
 	case " ${refused[*]} " in
 	*" $d "*) printf '0000:00:%02x.0 %s %s\n' $slot "$kind" "${refused_why[$d]}" >>"$results/refused" ;;
@@ -135,12 +147,12 @@ phase initramfs "$LBDX_TOP/scripts/mkinitramfs.sh" "$results/initrd.gz" "$ko" "$
 "$devmodel" "${model_args[@]}" 2>"$results/devmodel.log" &
 model_pid=$!
 for _ in $(seq 100); do
-	n=$(find "$sockdir" -name '*.sock' | wc -l)
-	[ "$n" -eq $((${#devices[@]} + ${#refused[@]})) ] && break
+	n=$(find "$sockdir" -name '*.sock' -o -name '*.sock.vf*' | wc -l)
+	[ "$n" -eq "$nsockets" ] && break
 	kill -0 $model_pid 2>/dev/null || die "device model exited at start: $(tail -n 3 "$results/devmodel.log")"
 	sleep 0.1
 done
-[ "$n" -eq $((${#devices[@]} + ${#refused[@]})) ] || die "device model did not open its sockets"
+[ "$n" -eq "$nsockets" ] || die "device model did not open its sockets"
 
 qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
 	-object memory-backend-memfd,id=mem,size=1G,share=on

@@ -19,6 +19,7 @@ pub(crate) mod configfs;
 mod control_plane;
 #[cfg(CONFIG_KUNIT)]
 mod control_plane_kunit;
+mod control_causes;
 mod cq_ring;
 mod dataplane;
 #[cfg(CONFIG_KUNIT)]
@@ -36,5 +37,13 @@ mod resource_pool;
 mod resources;
 mod sysfs;
 pub(crate) mod uapi;
+mod vf_configfs;
+mod vf_mailbox;
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "kernel-free, shared with host tests"
+)]
+mod vf_requests;
 
 pub(crate) use driver::HlbDriver;

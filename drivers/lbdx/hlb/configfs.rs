@@ -19,6 +19,7 @@
 use super::{
     control_plane::{Handle, HlbCtl, ItemRef, ObjectAttrs, State},
     resource_pool::ObjectKind,
+    vf_configfs::add_vfs_dir,
 };
 use crate::{
     attr_value::{check_name, parse_link, parse_u32, parse_u32_in, LinkRequest},
@@ -163,7 +164,7 @@ fn item_of<T>(group: &configfs::Group<T>) -> ItemRef {
 
 /// Adds `child` as a default group of `parent` (being made); configfs
 /// releases it through `configfs_remove_default_groups(parent)`.
-fn add_default<C: 'static>(
+pub(super) fn add_default<C: 'static>(
     parent: *mut bindings::config_group,
     child: impl PinInit<configfs::Group<C>, Error>,
 ) -> Result {
@@ -180,7 +181,7 @@ fn add_default<C: 'static>(
 }
 
 /// The `config_group` a `Group` embeds.
-fn raw_group<T>(g: &configfs::Group<T>) -> *mut bindings::config_group {
+pub(super) fn raw_group<T>(g: &configfs::Group<T>) -> *mut bindings::config_group {
     // SAFETY: `g` is a valid `Group<T>`.
     unsafe { <configfs::Group<T> as HasGroup<T>>::group(g) }.cast_mut()
 }
@@ -196,7 +197,7 @@ fn remove_defaults<T>(child: ArcBorrow<'_, configfs::Group<T>>) {
 // Attribute plumbing.
 
 /// A directory's attributes, by the ids given in its `configfs_attrs!`.
-trait Attrs {
+pub(super) trait Attrs {
     fn show(&self, id: u64, out: &mut Formatter<'_>) -> Result;
     fn store(&self, id: u64, input: &[u8]) -> Result;
 }
@@ -233,8 +234,9 @@ macro_rules! attribute_ops {
         )*
     };
 }
+pub(super) use attribute_ops;
 
-fn num(input: &[u8], min: u32, max: u32) -> Result<u32> {
+pub(super) fn num(input: &[u8], min: u32, max: u32) -> Result<u32> {
     parse_u32_in(input, min, max).ok_or(EINVAL)
 }
 
@@ -274,7 +276,7 @@ pub(crate) fn octal_mode(input: &[u8]) -> Result<u16> {
     Ok(mode)
 }
 
-fn flag(input: &[u8]) -> Result<bool> {
+pub(super) fn flag(input: &[u8]) -> Result<bool> {
     Ok(num(input, 0, 1)? == 1)
 }
 
@@ -354,14 +356,17 @@ impl configfs::GroupOperations for Registry {
                 child: DomainDir,
                 attributes: [],
             };
+            let dev = raw_group(&g);
+            let vfs_ctl = for_children.clone();
             add_default(
-                raw_group(&g),
+                dev,
                 configfs::Group::new(
                     c"domains".try_into()?,
                     domains_type,
                     Ok::<_, Error>(DomainsDir { ctl: for_children }),
                 ),
             )
+            .and_then(|()| add_vfs_dir(dev, &vfs_ctl))
         }))
     }
 

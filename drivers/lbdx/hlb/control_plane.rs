@@ -16,17 +16,24 @@ use super::{
     dataplane::DataPlane,
     domain_run::{DomainRun, RunConfig, RunPort},
     program::Program,
-    resource_pool::{DomainRequest, ObjectKind, Pool, PoolError, QueueRequest, Totals},
+    resource_pool::{
+        vf_slice::VFS, DomainRequest, ObjectKind, Pool, PoolError, QueueRequest, Totals,
+    },
     uapi,
+    vf_requests::VfSession,
 };
 use crate::hw::hlb_regs;
 use core::ptr::NonNull;
+
+mod vf_assign;
+mod vf_session;
 use kernel::{
     bindings, new_mutex,
     prelude::*,
     str::CString,
     sync::{Arc, Mutex},
 };
+pub(crate) use vf_assign::VfRec;
 
 /// A handle naming one record (domain or object); never reused.
 pub(crate) type Handle = u32;
@@ -185,6 +192,9 @@ struct CtlState {
     removed: bool,
     next_handle: Handle,
     domains: KVec<DomainRec>,
+    vfs: [VfRec; VFS],
+    /// The VFs' mailbox sessions, one per VF the device may have.
+    sessions: KVec<VfSession>,
 }
 
 /// The control plane of one HLB.
@@ -192,6 +202,8 @@ struct CtlState {
 pub(crate) struct HlbCtl {
     device: KBox<dyn Program>,
     totals: Totals,
+    /// VF functions the device has (`NUM_VFS`, 0 before version 1.2).
+    num_vfs: u32,
     #[pin]
     state: Mutex<CtlState>,
 }
@@ -201,8 +213,13 @@ fn pool_err(e: PoolError) -> Error {
 }
 
 impl HlbCtl {
-    /// A control plane for a device with `totals`, programmed by `device`.
-    pub(crate) fn new(device: KBox<dyn Program>, totals: Totals) -> Result<Arc<Self>> {
+    /// A control plane for a device with `totals` and `num_vfs` VF
+    /// functions, programmed by `device`.
+    pub(crate) fn new(
+        device: KBox<dyn Program>,
+        totals: Totals,
+        num_vfs: u32,
+    ) -> Result<Arc<Self>> {
         let mut slot = KBox::<Pool>::new_uninit(GFP_KERNEL)?;
         // SAFETY: `slot` is a valid, aligned allocation for a `Pool`.
         unsafe { Pool::init_at(slot.as_mut_ptr(), totals) }.map_err(|_| ENODEV)?;
@@ -212,12 +229,15 @@ impl HlbCtl {
             try_pin_init!(Self {
                 device,
                 totals,
+                num_vfs: num_vfs.min(VFS as u32),
                 state <- new_mutex!(CtlState {
                     pool,
                     runtime: None,
                     removed: false,
                     next_handle: 1,
                     domains: KVec::new(),
+                    vfs: vf_assign::NO_VFS,
+                    sessions: Self::new_sessions()?,
                 }),
             }? Error),
             GFP_KERNEL,

@@ -10,7 +10,10 @@ mod tests {
         configfs::TreeLock,
         control_plane::{HlbCtl, ObjectAttrs, State},
         program::Program,
-        resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant, Totals},
+        resource_pool::{
+            vf_slice::VfObject, DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant,
+            Totals,
+        },
     };
     use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
     use kernel::{prelude::*, sync::Arc};
@@ -62,6 +65,12 @@ mod tests {
         fn write_link(&self, _: u32, _: u32, _: Option<(u32, u32)>) -> Result {
             self.call()
         }
+        fn write_vf_maps(&self, _: u32, _: &[(VfObject, u32, Option<u32>)]) -> Result {
+            self.call()
+        }
+        fn write_vf_enable(&self, _: u32) -> Result {
+            self.call()
+        }
     }
 
     const TOTALS: Totals = Totals {
@@ -89,7 +98,7 @@ mod tests {
             GFP_KERNEL,
         )?;
         let program: KBox<dyn Program> = KBox::new(Recorder(dev.clone()), GFP_KERNEL)?;
-        Ok((HlbCtl::new(program, TOTALS)?, dev))
+        Ok((HlbCtl::new(program, TOTALS, 2)?, dev))
     }
 
     /// A committed domain with 2 queues, 2 class-0 ports and 128 entries.
@@ -134,6 +143,46 @@ mod tests {
         ctl.commit_domain(d, false)?;
         assert!(avail_is_total(&ctl));
         assert!(ctl.domain(d)?.1 == State::Staged);
+        Ok(())
+    }
+
+    #[test]
+    fn a_vf_assignment_takes_exactly_its_counts_and_gives_them_back() -> Result {
+        let (ctl, dev) = setup()?;
+        assert_eq!(ctl.num_vfs(), 2);
+        assert_eq!(ctl.vf(2).err(), Some(ENOENT));
+        ctl.set_vf_request(0, |r| {
+            r.domains = 2;
+            r.ldb_queues = 2;
+            r.ldb_ports = 3;
+            r.ldb_credits = 100;
+            r.hist_list = 64;
+        })?;
+        // Refused map writes: EIO, nothing assigned.
+        dev.refuse.store(true, Ordering::Relaxed);
+        assert_eq!(ctl.commit_vf(0, true), Err(EIO));
+        assert!(avail_is_total(&ctl));
+        assert!(!ctl.vf(0)?.assigned);
+        dev.refuse.store(false, Ordering::Relaxed);
+        let calls = dev.calls.load(Ordering::Relaxed);
+        ctl.commit_vf(0, true)?;
+        // One batch of map writes.
+        assert_eq!(dev.calls.load(Ordering::Relaxed), calls + 1);
+        let a = ctl.with_pool(|p| p.available());
+        assert_eq!((a.domains, a.ldb_queues, a.ldb_ports), (2, 2, 5));
+        assert_eq!((a.ldb_credits, a.hist_list), (924, 192));
+        assert_eq!(ctl.set_vf_request(0, |r| r.domains = 1), Err(EBUSY));
+        // The rest of the device is too little for VF 1's request.
+        ctl.set_vf_request(1, |r| r.ldb_queues = 3)?;
+        assert_eq!(ctl.commit_vf(1, true), Err(ENOSPC));
+        assert!(!ctl.vf(1)?.assigned);
+        let mut ids = KVec::new();
+        ctl.vf_ids(0, VfObject::LdbPort, &mut |p| Ok(ids.push(p, GFP_KERNEL)?))?;
+        assert_eq!(&ids[..], &[0, 1, 2]);
+        ctl.commit_vf(0, false)?;
+        assert!(avail_is_total(&ctl));
+        ctl.enable_vf(1, true)?;
+        assert!(ctl.vf(1)?.enabled && !ctl.vf(0)?.enabled);
         Ok(())
     }
 

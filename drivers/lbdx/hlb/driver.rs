@@ -6,11 +6,13 @@
 
 use super::{
     configfs,
+    control_causes::ControlCauses,
     control_plane::HlbCtl,
     dataplane::{self, CqIrqs, DataPlane},
     program::{BarProgram, Program},
     resources::Totals,
     sysfs::DeviceAttrs,
+    vf_mailbox::VfMailbox,
 };
 use crate::{
     bringup::{self, Function, Identity},
@@ -48,6 +50,8 @@ pub(crate) struct Hlb<'b> {
     /// vectors) and the data plane.
     cq_irqs: CqIrqs<'b>,
     dataplane: Option<Arc<DataPlane>>,
+    /// Minor version 2 with VFs: the PF's mailbox service.
+    vf_mailbox: Option<Arc<VfMailbox>>,
     #[pin]
     function: Function<'b>,
     device_attrs: DeviceAttrs,
@@ -65,7 +69,7 @@ impl<'b> Hlb<'b> {
                 // SAFETY: `function` is initialized above and drops after
                 // this borrow's last use (below, in this initializer).
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
-                Totals::read(f.bar().access(pdev.as_ref())?).inspect_err(|_| {
+                Totals::read(f.bar().access(pdev.as_ref())?, f.version().minor).inspect_err(|_| {
                     dev_err!(pdev, "HLB reports no domains, queues or ports; not binding\n")
                 })?
             },
@@ -92,7 +96,7 @@ impl<'b> Hlb<'b> {
                 let alarm_lock = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).alarm_lock) };
                 let device: KBox<dyn Program> =
                     KBox::new(BarProgram::new(f.bar().clone(), alarm_lock.clone()), GFP_KERNEL)?;
-                HlbCtl::new(device, pool_totals)?
+                HlbCtl::new(device, pool_totals, totals.num_vfs)?
             },
             dataplane: {
                 // SAFETY: `function`, `totals` and `alarm_lock` are
@@ -133,18 +137,42 @@ impl<'b> Hlb<'b> {
                 }
             },
             _: {
-                // SAFETY: `function`, `ctl` and `dataplane` are initialized.
-                let (f, ctl, dp) = unsafe {
+                // SAFETY: `ctl` and `dataplane` are initialized.
+                let (ctl, dp) = unsafe {
                     (
-                        &*core::ptr::addr_of!((*this.as_ptr()).function),
                         &*core::ptr::addr_of!((*this.as_ptr()).ctl),
                         &*core::ptr::addr_of!((*this.as_ptr()).dataplane),
                     )
                 };
                 if let Some(dp) = dp {
-                    f.set_control_notifier(Some(dp.clone()));
                     ctl.set_runtime(Some(dp.clone()));
                 }
+            },
+            vf_mailbox: {
+                // SAFETY: `function` and `ctl` are initialized above.
+                let (f, ctl) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).ctl),
+                    )
+                };
+                match ctl.num_vfs() {
+                    0 => None,
+                    _ => Some(VfMailbox::new(f.bar().clone(), ctl.clone())?),
+                }
+            },
+            _: {
+                // SAFETY: `function`, `dataplane` and `vf_mailbox` are
+                // initialized above.
+                let (f, dp, mbox) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).dataplane),
+                        &*core::ptr::addr_of!((*this.as_ptr()).vf_mailbox),
+                    )
+                };
+                let causes = ControlCauses { dataplane: dp.clone(), mailbox: mbox.clone() };
+                f.set_control_notifier(causes.notifier()?);
             },
             avail_group: {
                 // SAFETY: `ctl` is initialized above and drops after this group.
@@ -221,8 +249,12 @@ impl pci::Driver for HlbDriver {
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
-        // Every domain is reset and every user cut off first; then nothing
+        // Registered VFs are told first and their domains reset; then
+        // every PF domain is reset and every user cut off; then nothing
         // reaches the CQ rings, which go before the binding does.
+        if let Some(mbox) = &this.vf_mailbox {
+            mbox.pf_going();
+        }
         configfs::unregister(&this.ctl);
         this.function.set_control_notifier(None);
         this.ctl.set_runtime(None);

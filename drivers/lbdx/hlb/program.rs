@@ -20,7 +20,9 @@
 
 use super::{
     control_plane::ObjectAttrs,
-    resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant},
+    resource_pool::{
+        vf_slice::VfObject, DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant,
+    },
 };
 use crate::{
     bringup::{Bar0, SharedBar0},
@@ -60,6 +62,25 @@ pub(crate) trait Program: Send + Sync {
     fn unassign(&self, kind: ObjectKind, id: u32);
     /// Writes link slot `slot` of LDB port `port`.
     fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result;
+    /// Writes map entries of VF `vf`: `(table, virtual id, physical id)`,
+    /// `None` clearing the entry.
+    fn write_vf_maps(&self, vf: u32, entries: &[(VfObject, u32, Option<u32>)]) -> Result;
+    /// Writes `VF_ENABLE`.
+    fn write_vf_enable(&self, mask: u32) -> Result;
+}
+
+/// Offset of VF `vf`'s map entry for virtual id `v` of `kind`; `None` for
+/// kinds the device does not translate (sequence-number groups are the
+/// PF driver's alone).
+pub(crate) fn vf_map_reg(vf: u32, kind: VfObject, v: u32) -> Option<usize> {
+    let table = match kind {
+        VfObject::LdbPort => regs::VFB_LDB_PORT_MAP,
+        VfObject::DirPort => regs::VFB_DIR_PORT_MAP,
+        VfObject::LdbQueue => regs::VFB_LDB_QUEUE_MAP,
+        VfObject::Domain => regs::VFB_DOMAIN_MAP,
+        VfObject::SnGroup => return None,
+    };
+    Some(regs::vf_block_reg(vf, table) + v as usize * 4)
 }
 
 /// [`Program`] through the HLB's BAR0.
@@ -234,5 +255,21 @@ impl Program for BarProgram {
         self.checked(|bar| {
             bar.try_write32(v, object_reg(regs::LINK_BASE, port, regs::link_slot(slot)))
         })
+    }
+
+    /// Writes the map entries in order, all under one alarm check.
+    fn write_vf_maps(&self, vf: u32, entries: &[(VfObject, u32, Option<u32>)]) -> Result {
+        self.checked(|bar| {
+            for &(kind, v, phys) in entries {
+                if let Some(reg) = vf_map_reg(vf, kind, v) {
+                    bar.try_write32(phys.map_or(0, |p| regs::VF_MAP_VALID | p), reg)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn write_vf_enable(&self, mask: u32) -> Result {
+        self.checked(|bar| bar.try_write32(mask, regs::VF_ENABLE))
     }
 }

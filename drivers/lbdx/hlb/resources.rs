@@ -15,17 +15,25 @@ pub(crate) const NUM_RESOURCES: usize = hlb_regs::RESOURCE_REGS.len();
 pub(crate) struct Totals {
     /// `counts[i]` is the value of `RESOURCE_REGS[i]`.
     pub(crate) counts: [u32; NUM_RESOURCES],
+    /// VF functions (`NUM_VFS`, minor version 2; at most `VFS_MAX`).
+    pub(crate) num_vfs: u32,
 }
 
 impl Totals {
-    /// Reads every `NUM_*` register. A device reporting no domains, no
-    /// ports or no queues is unusable and refused with `ENODEV`.
-    pub(crate) fn read(bar: &Bar0<'_>) -> Result<Self> {
+    /// Reads every `NUM_*` register of a device of minor version `minor`.
+    /// A device reporting no domains, no ports or no queues is unusable and
+    /// refused with `ENODEV`.
+    pub(crate) fn read(bar: &Bar0<'_>, minor: u16) -> Result<Self> {
         let mut counts = [0u32; NUM_RESOURCES];
         for (c, (_, reg)) in counts.iter_mut().zip(hlb_regs::RESOURCE_REGS.iter()) {
             *c = bar.try_read32(*reg)?;
         }
-        let t = Self { counts };
+        let num_vfs = if minor >= hlb_regs::VERSION_MINOR_VFS {
+            bar.try_read32(hlb_regs::NUM_VFS)?.min(hlb_regs::VFS_MAX)
+        } else {
+            0
+        };
+        let t = Self { counts, num_vfs };
         if t.get(hlb_regs::NUM_DOMAINS) == 0
             || (t.get(hlb_regs::NUM_LDB_QUEUES) == 0 && t.get(hlb_regs::NUM_DIR_PORTS) == 0)
             || (t.get(hlb_regs::NUM_LDB_PORTS) == 0 && t.get(hlb_regs::NUM_DIR_PORTS) == 0)

@@ -13,7 +13,8 @@
 //! Parts: [`abi`] (the uapi header), [`mem`] (raw port memory),
 //! [`credits`], [`event`], [`port`], [`domain`] and [`sys`] (the real
 //! device), [`sim`], [`configfs`] (port ids by name), [`pipeline`] (the
-//! pipeline benchmark and checker).
+//! pipeline benchmark and checker), [`vf_mbox`] (a raw client of a VF's
+//! mailbox).
 
 pub mod abi;
 pub mod args;
@@ -26,6 +27,7 @@ pub mod pipeline;
 pub mod port;
 pub mod sim;
 pub mod sys;
+pub mod vf_mbox;
 
 pub use domain::Domain;
 pub use event::Event;

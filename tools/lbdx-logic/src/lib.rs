@@ -13,15 +13,16 @@
 #[path = "../../../drivers/lbdx/hw"]
 pub mod hw {
     pub mod dxe_regs;
+    pub mod hlb_mbox;
     pub mod hlb_regs;
     pub mod hlb_vf_regs;
-    pub mod hlb_mbox;
 }
 
 /// HLB control-plane logic (`drivers/lbdx/hlb/`).
 #[path = "../../../drivers/lbdx/hlb"]
 pub mod hlb {
     pub mod resource_pool;
+    pub mod vf_requests;
 }
 
 /// Async-offload middle layer logic (`drivers/lbdx/offload/`).

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The VFs' mailbox sessions under the control-plane mutex: each request
+//! is checked and translated by `vf_requests.rs` (kernel-free), whose
+//! device steps run here through the same [`Program`] the PF's own
+//! domains use.
+
+use super::{HlbCtl, ObjectAttrs};
+use crate::hlb::{
+    program::Program,
+    resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant},
+    vf_requests::{Reply, Step, VfSession},
+};
+use crate::hw::hlb_mbox::{Attrs, ObjKind, Request, Status};
+use kernel::prelude::*;
+
+fn object_attrs(a: &Attrs) -> ObjectAttrs {
+    ObjectAttrs {
+        sequence_numbers: a.sequence_numbers,
+        inflight_limit: a.inflight_limit,
+        atomic_inflights: a.atomic_inflights,
+        lock_id_comp: a.lock_id_comp,
+        depth_threshold: a.depth_threshold,
+        cq_depth: a.cq_depth,
+        hist_list_size: a.hist_list_size,
+        cos: a.cos,
+    }
+}
+
+/// Runs one translated step on the device; `Err` if it refused.
+fn run_step(prog: &dyn Program, s: Step) -> core::result::Result<(), ()> {
+    let done = match s {
+        Step::CommitDomain {
+            d,
+            hist_list_base,
+            hist_list,
+            ldb_credits,
+            dir_credits,
+            atomic_inflights,
+        } => {
+            let req = DomainRequest {
+                ldb_credits,
+                dir_credits,
+                hist_list,
+                atomic_inflights,
+                ..DomainRequest::default()
+            };
+            prog.commit_domain(
+                DomainGrant {
+                    id: d,
+                    hist_list_base,
+                },
+                &req,
+            )
+        }
+        Step::ReleaseDomain(d) => {
+            prog.release_domain(d);
+            Ok(())
+        }
+        Step::StartDomain(d, start) => {
+            prog.start_domain(d, start);
+            Ok(())
+        }
+        Step::ResetDomain(d) => {
+            prog.reset_domain(d);
+            Ok(())
+        }
+        Step::CommitQueue { d, g, attrs } => prog.commit_ldb_queue(d, &g, &object_attrs(&attrs)),
+        Step::CommitLdbPort {
+            d,
+            port,
+            hist_list_base,
+            hist_list_size,
+            attrs,
+        } => prog.commit_ldb_port(
+            d,
+            &PortGrant {
+                id: port,
+                hist_list_base,
+            },
+            hist_list_size,
+            &object_attrs(&attrs),
+        ),
+        Step::CommitDirPort { d, port, attrs } => {
+            prog.commit_dir_port(d, port, &object_attrs(&attrs))
+        }
+        Step::Unassign(kind, id) => {
+            let kind = match kind {
+                ObjKind::LdbQueue => ObjectKind::LdbQueue,
+                ObjKind::LdbPort => ObjectKind::LdbPort,
+                ObjKind::DirPort => ObjectKind::DirPort,
+            };
+            prog.unassign(kind, id);
+            Ok(())
+        }
+        Step::WriteLink { port, slot, link } => prog.write_link(port, slot, link),
+    };
+    done.map_err(|_| ())
+}
+
+impl HlbCtl {
+    /// Handles VF `vf`'s decoded request; `DEVICE_ERROR` once the device
+    /// is gone.
+    pub(crate) fn vf_request(&self, vf: u32, req: &Request) -> Reply {
+        let mut st = self.state.lock();
+        let st = &mut *st;
+        let prog = &*self.device;
+        match (st.removed, st.sessions.get_mut(vf as usize)) {
+            (false, Some(s)) => s.handle(&st.pool, vf, req, &mut |step| run_step(prog, step)),
+            _ => Reply::status(Status::DeviceError),
+        }
+    }
+
+    /// Ends VF `vf`'s session, resetting what it made (its function was
+    /// reset, or the PF is going away).
+    pub(crate) fn end_vf_session(&self, vf: u32) {
+        let mut st = self.state.lock();
+        let st = &mut *st;
+        let prog = &*self.device;
+        if let (false, Some(s)) = (st.removed, st.sessions.get_mut(vf as usize)) {
+            s.end(&st.pool, vf, &mut |step| run_step(prog, step));
+        }
+    }
+
+    /// Whether VF `vf` is registered.
+    pub(crate) fn vf_registered(&self, vf: u32) -> bool {
+        self.state
+            .lock()
+            .sessions
+            .get(vf as usize)
+            .is_some_and(|s| s.version.is_some())
+    }
+
+    /// A session for each VF the device may have.
+    pub(super) fn new_sessions() -> Result<KVec<VfSession>> {
+        let mut v = KVec::with_capacity(crate::hlb::resource_pool::vf_slice::VFS, GFP_KERNEL)?;
+        for _ in 0..crate::hlb::resource_pool::vf_slice::VFS {
+            v.push(VfSession::default(), GFP_KERNEL)?;
+        }
+        Ok(v)
+    }
+}
