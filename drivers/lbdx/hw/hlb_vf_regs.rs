@@ -5,9 +5,11 @@
 //!
 //! Kernel-free (`core` only), shared by the driver, the device model and
 //! host tests like `hlb_regs`. Registers a VF has in common with the PF
-//! (`VERSION`, `STATUS`, `IRQ_CAUSE`, `NUM_VECTORS`, the alarm registers,
-//! the read-only data-plane counters and the per-port data-plane blocks)
-//! sit at the PF's offsets and are named by `hlb_regs`.
+//! (`ID`, `VERSION`, `CTRL`, `STATUS`, `IRQ_TEST`, `IRQ_CAUSE` with its
+//! `TEST` and `ALARM` bits, `IRQ_TEST_COUNT`, `NUM_VECTORS`, the alarm
+//! registers, the read-only data-plane counters and the per-port
+//! data-plane blocks) sit at the PF's offsets and are named by
+//! `hlb_regs`, so the driver's bring-up serves both functions.
 
 /// PCI device ID of an HLB VF function.
 pub const PCI_DEVICE_ID: u16 = 0x4c43;
@@ -21,12 +23,12 @@ pub const NUM_VECTORS: u32 = 17;
 /// Largest valid `CQ_VECTOR` of a port mapped to a VF.
 pub const CQ_VECTOR_MAX: u32 = NUM_VECTORS - 1;
 
+/// `IRQ_CAUSE.ALARM`: the VF latched an alarm (the PF's bit).
+pub const IRQ_CAUSE_ALARM: u32 = crate::hw::hlb_regs::IRQ_CAUSE_ALARM;
 /// `IRQ_CAUSE.MBOX_REPLY`: a reply was delivered.
-pub const IRQ_CAUSE_MBOX_REPLY: u32 = 1 << 0;
+pub const IRQ_CAUSE_MBOX_REPLY: u32 = 1 << 2;
 /// `IRQ_CAUSE.PF_MSG`: a PF message was delivered.
-pub const IRQ_CAUSE_PF_MSG: u32 = 1 << 1;
-/// `IRQ_CAUSE.ALARM`: the VF latched an alarm.
-pub const IRQ_CAUSE_ALARM: u32 = 1 << 2;
+pub const IRQ_CAUSE_PF_MSG: u32 = 1 << 3;
 
 /// `MBOX_REQ_LEN` (WO): writing a length posts the request buffer.
 pub const MBOX_REQ_LEN: usize = 0x0040;

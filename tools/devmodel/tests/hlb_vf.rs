@@ -593,3 +593,46 @@ fn pf_reset_clears_every_vf() {
     );
     assert_eq!(d.r(vfb(0, regs::VFB_STATUS)), regs::VFB_STATUS_ENABLED);
 }
+
+#[test]
+fn vf_header_registers_are_the_pfs() {
+    let (d, vfs) = running();
+    let v0 = &vfs[0];
+    assert_eq!(v0.r(regs::ID), vregs::ID_MAGIC);
+    assert_eq!(v0.r(regs::VERSION), d.r(regs::VERSION));
+    assert_eq!(v0.r(regs::STATUS), regs::STATUS_READY);
+    // The interrupt self-test raises the named vector of the VF only.
+    d.irq.take();
+    v0.irq.take();
+    v0.w(regs::IRQ_TEST, 0);
+    v0.w(regs::IRQ_TEST, 16);
+    v0.w(regs::IRQ_TEST, vregs::NUM_VECTORS);
+    assert_eq!(v0.irq.take(), [0, 16]);
+    assert!(d.irq.take().is_empty());
+    assert!(vfs[1].irq.take().is_empty());
+    assert_eq!(v0.r(regs::IRQ_TEST_COUNT), 2);
+    assert_eq!(v0.r(regs::IRQ_CAUSE), regs::IRQ_CAUSE_TEST);
+    v0.w(regs::IRQ_CAUSE, regs::IRQ_CAUSE_TEST);
+    assert_eq!(v0.r(regs::IRQ_CAUSE), 0);
+    // CTRL.RESET resets the VF as its FLR does, reported to the PF, but
+    // leaves its bus mastering on.
+    v0.w(vregs::MBOX_REQ_LEN, 4);
+    d.w(regs::IRQ_CAUSE, u32::MAX);
+    d.irq.take();
+    v0.w(regs::CTRL, regs::CTRL_RESET);
+    assert_eq!(v0.r(regs::CTRL), 0);
+    assert_eq!(v0.r(regs::IRQ_TEST_COUNT), 0);
+    assert_eq!(v0.r(vregs::MBOX_STATUS), 0);
+    assert_eq!(d.r(regs::VF_MBOX_PENDING), 0);
+    assert_eq!(d.r(regs::VF_RESET_PENDING), 1);
+    assert_eq!(d.r(regs::IRQ_CAUSE), regs::IRQ_CAUSE_VF_RESET);
+    assert_eq!(d.irq.take(), [0]);
+    assert_ne!(
+        d.r(vfb(0, regs::VFB_STATUS)) & regs::VFB_STATUS_BUS_MASTER,
+        0
+    );
+    assert_eq!(
+        d.r(vfb(1, regs::VFB_STATUS)) & regs::VFB_STATUS_ENABLED,
+        regs::VFB_STATUS_ENABLED
+    );
+}

@@ -58,6 +58,7 @@ impl State {
             regs::VERSION => config.version,
             regs::STATUS => regs::STATUS_READY,
             regs::IRQ_CAUSE => vf.func.irq_cause,
+            regs::IRQ_TEST_COUNT => vf.func.irq_test_count,
             regs::NUM_VECTORS => vregs::NUM_VECTORS,
             vregs::MBOX_STATUS => vf.mbox.status(),
             vregs::MBOX_REPLY_LEN => f.reply_len,
@@ -122,6 +123,16 @@ impl State {
             return None;
         }
         let res = match off {
+            regs::CTRL if value & regs::CTRL_RESET != 0 => {
+                self.vf_reset_reported(n, io, out);
+                Ok(())
+            }
+            regs::IRQ_TEST if value < vregs::NUM_VECTORS => {
+                vf.func.irq_cause |= regs::IRQ_CAUSE_TEST;
+                vf.func.irq_test_count = vf.func.irq_test_count.wrapping_add(1);
+                out.raise(Some(n), value);
+                Ok(())
+            }
             regs::IRQ_CAUSE => {
                 vf.func.irq_cause &= !value;
                 Ok(())

@@ -22,14 +22,21 @@ impl State {
         }
     }
 
-    /// A function-level reset of VF `n`: [`State::reset_vf`], Bus Master
-    /// Enable cleared, and if the VF was enabled `VF_RESET_PENDING` bit
-    /// `n` and the PF's `IRQ_CAUSE.VF_RESET` (vector 0, in `out`).
+    /// A function-level reset of VF `n`: Bus Master Enable cleared, then
+    /// [`State::vf_reset_reported`].
     pub(in crate::hlb) fn vf_flr(&mut self, n: u32, io: &Io<'_>, out: &mut Pending) {
         let Some(vf) = self.vfs.vf.get_mut(n as usize) else {
             return;
         };
         vf.bus_master = false;
+        self.vf_reset_reported(n, io, out);
+    }
+
+    /// A reset of VF `n`'s function the PF is told about (its FLR, or
+    /// `CTRL.RESET`, which leaves config space alone): [`State::reset_vf`]
+    /// and, if the VF was enabled, `VF_RESET_PENDING` bit `n` and the PF's
+    /// `IRQ_CAUSE.VF_RESET` (vector 0, in `out`).
+    pub(in crate::hlb) fn vf_reset_reported(&mut self, n: u32, io: &Io<'_>, out: &mut Pending) {
         if self.vfs.enabled(n) {
             self.vfs.reset_pending |= 1 << n;
             self.control.set_cause(regs::IRQ_CAUSE_VF_RESET);

@@ -20,6 +20,8 @@ pub struct Function {
     pub irq_cause: u32,
     /// The VF's alarm registers.
     pub alarms: Alarms,
+    /// The VF's `IRQ_TEST_COUNT`.
+    pub irq_test_count: u32,
 }
 
 /// One VF as the device keeps it.
