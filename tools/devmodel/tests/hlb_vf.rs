@@ -188,6 +188,14 @@ fn vf_alarmed(d: &Dp, vfs: &[Vf; 2], n: u32, code: AlarmCode, info: u32, count: 
     d.w(regs::IRQ_CAUSE, regs::IRQ_CAUSE_VF_ALARM);
     assert_eq!(v.r(regs::ALARM_CODE), 0);
     assert_eq!(d.r(regs::VF_ALARM_PENDING), 0);
+    assert_eq!(
+        (
+            d.r(vfb(n, regs::VFB_ALARM_CODE)),
+            d.r(vfb(n, regs::VFB_ALARM_INFO))
+        ),
+        (code as u32, info),
+        "the PF's view outlives the VF's acknowledgement"
+    );
 }
 
 #[test]
@@ -492,6 +500,11 @@ fn vf_flr_resets_only_that_vf() {
     assert_eq!((v0.r(regs::ALARM_CODE), v0.r(regs::ALARM_COUNT)), (0, 0));
     assert_eq!(v0.r(regs::IRQ_CAUSE), 0);
     assert_eq!(d.r(vfb(0, regs::VFB_ALARM_COUNT)), 1, "PF's counter stays");
+    assert_ne!(
+        d.r(vfb(0, regs::VFB_ALARM_CODE)),
+        0,
+        "and its view of the alarm"
+    );
     let mut b = [0xffu8; QE_SIZE];
     ring.read(slot_off(VDIR3, 5), &mut b);
     assert_eq!(b, [0; QE_SIZE], "BAR4 zeroed");

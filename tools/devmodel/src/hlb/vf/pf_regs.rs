@@ -118,8 +118,8 @@ impl State {
                 bits.iter().filter(|b| b.0).fold(0, |s, b| s | b.1)
             }
             regs::VFB_ALARM_COUNT => vf.alarm_count,
-            regs::VFB_ALARM_CODE => vf.func.alarms.read(regs::ALARM_CODE),
-            regs::VFB_ALARM_INFO => vf.func.alarms.read(regs::ALARM_INFO),
+            regs::VFB_ALARM_CODE => vf.last_alarm.0,
+            regs::VFB_ALARM_INFO => vf.last_alarm.1,
             regs::VFB_OVERRUNS => mb.overruns,
             _ => 0,
         }

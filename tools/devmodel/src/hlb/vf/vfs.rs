@@ -38,6 +38,9 @@ pub struct Vf {
     pub bus_master: bool,
     /// `VFB_ALARM_COUNT` (since the PF's reset).
     pub alarm_count: u32,
+    /// `VFB_ALARM_CODE` and `VFB_ALARM_INFO`: the VF's most recent alarm
+    /// (since the PF's reset; the VF's acknowledgement and resets keep it).
+    pub last_alarm: (u32, u32),
 }
 
 impl Vf {
@@ -49,11 +52,13 @@ impl Vf {
     }
 
     /// Latches `code` with `info` in the VF's alarm registers, counts it
-    /// in `VFB_ALARM_COUNT` and sets the VF's `IRQ_CAUSE.ALARM`.
+    /// in `VFB_ALARM_COUNT`, keeps it for the PF and sets the VF's
+    /// `IRQ_CAUSE.ALARM`.
     pub fn alarm(&mut self, code: AlarmCode, info: u32) {
         self.func.alarms.raise_info(code, info);
         self.func.irq_cause |= vregs::IRQ_CAUSE_ALARM;
         self.alarm_count = self.alarm_count.wrapping_add(1);
+        self.last_alarm = (code as u32, info);
     }
 }
 
