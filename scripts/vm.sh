@@ -59,9 +59,10 @@ fi
 refused=()
 declare -A refused_why
 if [ "$mode" = check ] && [ "$devset" = main ]; then
-	# hlb1 also has two VF functions (31-hlb-vf.sh): functions 1 and 2
-	# of its slot, each on its own socket served by the same model.
-	devices+=(hlb:hlb1,domains=8,ldb-queues=4,dir-ports=16,ldb-ports=16,ldb-credits=1024,dir-credits=512,hist-list=1024,vfs=2)
+	# hlb1 also has two VF functions (31-hlb-vf.sh, 32-hlb-vf-driver.sh):
+	# functions 1 and 2 of its slot, each on its own socket served by the
+	# same model, with room for two VF slices of the data-plane suite.
+	devices+=(hlb:hlb1,domains=8,ldb-queues=8,dir-ports=16,ldb-ports=16,ldb-credits=4096,dir-credits=1024,hist-list=2048,vfs=2)
 	for r in "dxe:dxe9,version=2.0|version 2.0 not supported" \
 		"dxe:dxe8,faults=error-every=1|DMA self-test: completion status 0x14"; do
 		refused+=("${r%%|*}")

@@ -205,6 +205,16 @@ fn map_and_reset<'b>(pdev: &'b pci::Device<Bound>, ident: &Identity) -> Result<B
     let bar = pdev.iomap_region_sized::<BAR0_SIZE>(0, ident.bar_name)?;
 
     let id = (&bar).read32(ID);
+    if id == u32::MAX {
+        // What a function reads when it is not there: a VF its PF has
+        // not enabled, or a device that went away.
+        dev_info!(
+            pdev,
+            "{} not present (ID reads all ones): a VF its PF has not enabled, or gone\n",
+            ident.name
+        );
+        return Err(ENODEV);
+    }
     if id != ident.magic {
         dev_err!(
             pdev,

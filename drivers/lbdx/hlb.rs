@@ -13,13 +13,19 @@
 //!   `domain_cdev.rs` + `domain_cdev.c` (its character device), `cq_ring.rs`,
 //!   `uapi.rs` (the ABI of `include/uapi/linux/lbdx_hlb.h`).
 //!
+//! - Virtual functions (minor version 2): on the PF, `vf_configfs.rs`
+//!   (assignment), `vf_mailbox.rs` and `vf_requests.rs` (the mailbox
+//!   service); on a VF, `pf_mailbox.rs` (requests), `pf_messages.rs`
+//!   (what the PF tells it) and `mbox_program.rs` (programming through
+//!   the PF).
+//!
 //! Register map: `hw/hlb_regs.rs`, specified in `Documentation/hw/hlb.rst`.
 
 pub(crate) mod configfs;
+mod control_causes;
 mod control_plane;
 #[cfg(CONFIG_KUNIT)]
 mod control_plane_kunit;
-mod control_causes;
 mod cq_ring;
 mod dataplane;
 #[cfg(CONFIG_KUNIT)]
@@ -27,6 +33,9 @@ mod dataplane_kunit;
 pub(crate) mod domain_cdev;
 mod domain_run;
 mod driver;
+mod mbox_program;
+mod pf_mailbox;
+mod pf_messages;
 mod program;
 #[allow(
     dead_code,

@@ -12,6 +12,7 @@
 //! - [`hlb`]: the load balancer.
 //! - [`dxe`]: the DMA/XOR engine.
 //! - [`offload`]: the async-offload layer over the engines and the CPU.
+//! - [`periodic`]: a check run every few milliseconds on a workqueue.
 //! - [`sysfs`]: read-only sysfs attribute groups (over the C glue).
 //! - [`work_sync`]: waiting for a self-requeueing delayed work item to end.
 
@@ -27,6 +28,7 @@ mod hw;
 mod kunit_tests;
 mod offload;
 mod pci_id;
+mod periodic;
 mod sysfs;
 mod work_sync;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Waiting until a delayed work item that re-queues itself is over, which
-//! the 7.3 kernel crate has no call for: used by the DXE watchdog and the
+//! the 7.3 kernel crate has no call for: used by `periodic.rs` and the
 //! offload layer's deadline scan at stop, so that no code of the module
 //! runs on the workqueue afterwards.
 

@@ -12,7 +12,7 @@ use super::{
     irq::{self, ChannelIrqs},
     selftest,
     sysfs::DeviceAttrs,
-    watchdog::Watchdog,
+    watchdog::{self, Watchdog},
 };
 use crate::{
     bringup::{self, Function, Identity},
@@ -47,7 +47,7 @@ impl Running {
     fn start(engine: &Arc<Engine>) -> Result<Self> {
         Ok(Self {
             engine: engine.clone(),
-            watchdog: Watchdog::start(engine.clone())?,
+            watchdog: watchdog::start(engine.clone())?,
         })
     }
 

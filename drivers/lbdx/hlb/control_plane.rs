@@ -200,7 +200,7 @@ struct CtlState {
 /// The control plane of one HLB.
 #[pin_data]
 pub(crate) struct HlbCtl {
-    device: KBox<dyn Program>,
+    device: Arc<dyn Program>,
     totals: Totals,
     /// VF functions the device has (`NUM_VFS`, 0 before version 1.2).
     num_vfs: u32,
@@ -215,11 +215,7 @@ fn pool_err(e: PoolError) -> Error {
 impl HlbCtl {
     /// A control plane for a device with `totals` and `num_vfs` VF
     /// functions, programmed by `device`.
-    pub(crate) fn new(
-        device: KBox<dyn Program>,
-        totals: Totals,
-        num_vfs: u32,
-    ) -> Result<Arc<Self>> {
+    pub(crate) fn new(device: Arc<dyn Program>, totals: Totals, num_vfs: u32) -> Result<Arc<Self>> {
         let mut slot = KBox::<Pool>::new_uninit(GFP_KERNEL)?;
         // SAFETY: `slot` is a valid, aligned allocation for a `Pool`.
         unsafe { Pool::init_at(slot.as_mut_ptr(), totals) }.map_err(|_| ENODEV)?;
@@ -247,6 +243,12 @@ impl HlbCtl {
     /// Sets the data plane started domains get (`None` when it goes).
     pub(crate) fn set_runtime(&self, runtime: Option<Arc<DataPlane>>) {
         self.state.lock().runtime = runtime;
+    }
+
+    /// What programs the device (shared with the data plane, which stops
+    /// and restarts domains to drain them).
+    pub(crate) fn program(&self) -> &Arc<dyn Program> {
+        &self.device
     }
 
     /// The device's totals.
@@ -568,9 +570,11 @@ impl HlbCtl {
                     items.iter().for_each(|it| unpin(*it));
                     return Err(e);
                 }
-                prog.start_domain(id, true);
-                if let Some(Err(e)) = run.as_ref().map(|r| r.publish()) {
-                    prog.start_domain(id, false);
+                let started = prog
+                    .start_domain(id, true)
+                    .and_then(|()| run.as_ref().map_or(Ok(()), |r| r.publish()));
+                if let Err(e) = started {
+                    let _ = prog.start_domain(id, false);
                     run.inspect(|r| r.kill());
                     let _ = pool.stop(id);
                     items.iter().for_each(|it| unpin(*it));
@@ -585,7 +589,8 @@ impl HlbCtl {
                 d.run = None;
                 pool.stop(id).map_err(pool_err)?;
                 d.unpin_all(false);
-                prog.start_domain(id, false);
+                // Stopping fails only when the device is gone, which stopped it.
+                let _ = prog.start_domain(id, false);
             }
             d.started = start;
             Ok(())

@@ -44,8 +44,8 @@ mod tests {
         fn release_domain(&self, _: u32) {
             let _ = self.call();
         }
-        fn start_domain(&self, _: u32, _: bool) {
-            let _ = self.call();
+        fn start_domain(&self, _: u32, _: bool) -> Result {
+            self.call()
         }
         fn reset_domain(&self, _: u32) {
             let _ = self.call();
@@ -97,7 +97,7 @@ mod tests {
             },
             GFP_KERNEL,
         )?;
-        let program: KBox<dyn Program> = KBox::new(Recorder(dev.clone()), GFP_KERNEL)?;
+        let program: Arc<dyn Program> = Arc::new(Recorder(dev.clone()), GFP_KERNEL)?;
         Ok((HlbCtl::new(program, TOTALS, 2)?, dev))
     }
 

@@ -15,6 +15,7 @@ use super::{
     cq_ring::CqRing,
     domain_cdev::Waker,
     domain_run::{DomainRun, RunConfig, RunPort},
+    program::Program,
     uapi,
 };
 use crate::{
@@ -53,6 +54,8 @@ impl Rings {
 #[pin_data]
 pub(crate) struct DataPlane {
     bar: SharedBar0,
+    /// Stops and restarts domains (drains).
+    program: Arc<dyn Program>,
     parent: ARef<device::Device>,
     bar4: u64,
     /// Revoked at unbind, after every domain was killed: DMA memory must
@@ -79,6 +82,7 @@ impl DataPlane {
         dir_ports: u32,
         irq_vectors: usize,
         alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
+        program: Arc<dyn Program>,
     ) -> Result<Arc<Self>> {
         let bar4 = pdev.resource_start(regs::PP_BAR)?;
         if pdev.resource_len(regs::PP_BAR)? < regs::PP_BAR_SIZE {
@@ -99,6 +103,7 @@ impl DataPlane {
         Arc::pin_init(
             try_pin_init!(Self {
                 bar,
+                program,
                 parent: ARef::from(pdev.as_ref()),
                 bar4,
                 rings <- Revocable::new(Ok::<_, Error>(Rings {
@@ -117,6 +122,11 @@ impl DataPlane {
     /// BAR0.
     pub(crate) fn bar(&self) -> &SharedBar0 {
         &self.bar
+    }
+
+    /// What programs the device.
+    pub(crate) fn program(&self) -> &Arc<dyn Program> {
+        &self.program
     }
 
     /// The HLB's device (parent of the domains' nodes).

@@ -357,13 +357,12 @@ impl DomainRun {
             .fetch_add(self.port_sum(regs::PP_CONSUMED), Ordering::Relaxed);
         self.scheduled_before
             .fetch_add(self.port_sum(regs::CQ_WRITTEN), Ordering::Relaxed);
-        let Some(bar) = self.dp.bar().try_access() else {
+        // A stop is complete when it returns: no CQ write lands after the
+        // rings are cleared. Nothing to drain once the device is gone; any
+        // other failure (an alarm raised meanwhile) still stopped it.
+        if self.dp.program().start_domain(d, false) == Err(ENODEV) {
             return;
-        };
-        let _ = bar.try_write32(regs::DOM_CTRL_VALID, domain_reg(d, regs::DOM_CTRL));
-        // Register writes are posted: the read returns once the stop is
-        // done, so no CQ write lands after the rings are cleared.
-        let _ = bar.try_read32(domain_reg(d, regs::DOM_CTRL));
+        }
         self.dp.with_rings(|rings| {
             for p in self.cfg.ports.iter() {
                 rings.of(p).inspect(|r| r.clear());
@@ -371,10 +370,7 @@ impl DomainRun {
         });
         self.credits
             .fill(self.cfg.ldb_credits, self.cfg.dir_credits);
-        let _ = bar.try_write32(
-            regs::DOM_CTRL_VALID | regs::DOM_CTRL_STARTED,
-            domain_reg(d, regs::DOM_CTRL),
-        );
+        let _ = self.dp.program().start_domain(d, true);
         self.drains.fetch_add(1, Ordering::Relaxed);
     }
 

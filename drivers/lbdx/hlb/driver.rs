@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! PCI binding of the HLB: probe brings the function up (`bringup`), reads
-//! the device's resources and publishes them in sysfs; unbind undoes it all
-//! by dropping [`Hlb`].
+//! PCI binding of the HLB's functions: probe brings the function up
+//! (`bringup`), learns its resources and publishes them in sysfs and
+//! configfs; unbind undoes it all by dropping [`Hlb`].
+//!
+//! One driver binds both kinds of function with one control plane and
+//! one data plane: the PF reads its totals from its registers and programs
+//! through BAR0; a VF (`Documentation/hw/hlb-vf.rst`) registers with its
+//! PF over the mailbox, gets its assignment as its totals and programs
+//! through mailbox requests (`mbox_program.rs`), in its virtual ids.
 
 use super::{
     configfs,
     control_causes::ControlCauses,
     control_plane::HlbCtl,
     dataplane::{self, CqIrqs, DataPlane},
+    mbox_program::MboxProgram,
+    pf_mailbox::PfSession,
+    pf_messages::{self, PfMessages},
     program::{BarProgram, Program},
     resources::Totals,
     sysfs::DeviceAttrs,
@@ -16,8 +25,9 @@ use super::{
 };
 use crate::{
     bringup::{self, Function, Identity},
-    hw::hlb_regs,
+    hw::{hlb_regs, hlb_vf_regs},
     pci_id,
+    periodic::Running,
     sysfs::AttrGroup,
 };
 use kernel::{
@@ -27,13 +37,30 @@ use kernel::{
     sync::{Arc, Mutex},
 };
 
-static IDENTITY: Identity = Identity {
+static PF_IDENTITY: Identity = Identity {
     name: "HLB",
     magic: hlb_regs::ID_MAGIC,
     major: hlb_regs::VERSION_MAJOR,
     bar_name: c"lbdx_hlb",
     irq_name: c"lbdx_hlb_alarm",
 };
+
+static VF_IDENTITY: Identity = Identity {
+    name: "HLB VF",
+    magic: hlb_vf_regs::ID_MAGIC,
+    major: hlb_regs::VERSION_MAJOR,
+    bar_name: c"lbdx_hlb_vf",
+    irq_name: c"lbdx_hlb_vf_ctl",
+};
+
+/// Which function of an HLB a device is (the ID table's data).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The physical function: owns the device.
+    Pf,
+    /// A virtual function: reaches the device through its PF.
+    Vf,
+}
 
 /// A bound HLB.
 ///
@@ -52,6 +79,11 @@ pub(crate) struct Hlb<'b> {
     dataplane: Option<Arc<DataPlane>>,
     /// Minor version 2 with VFs: the PF's mailbox service.
     vf_mailbox: Option<Arc<VfMailbox>>,
+    /// A VF's look for its PF's messages (stopped before the session
+    /// ends).
+    pf_poll: Option<Running<Arc<PfMessages>>>,
+    /// A VF's session with its PF.
+    pf_session: Option<PfSession>,
     #[pin]
     function: Function<'b>,
     device_attrs: DeviceAttrs,
@@ -62,15 +94,38 @@ pub(crate) struct Hlb<'b> {
 }
 
 impl<'b> Hlb<'b> {
-    fn new(pdev: &'b pci::Device<Bound>) -> impl PinInit<Self, Error> + 'b {
+    fn new(pdev: &'b pci::Device<Bound>, role: Role) -> impl PinInit<Self, Error> + 'b {
+        let ident = match role {
+            Role::Pf => &PF_IDENTITY,
+            Role::Vf => &VF_IDENTITY,
+        };
         try_pin_init!(&this in Self {
-            function <- Function::new(pdev, &IDENTITY),
-            totals: {
+            function <- Function::new(pdev, ident),
+            pf_session: {
                 // SAFETY: `function` is initialized above and drops after
                 // this borrow's last use (below, in this initializer).
                 let f = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).function) };
-                Totals::read(f.bar().access(pdev.as_ref())?, f.version().minor).inspect_err(|_| {
-                    dev_err!(pdev, "HLB reports no domains, queues or ports; not binding\n")
+                match role {
+                    Role::Pf => None,
+                    Role::Vf => Some(PfSession::open(f.bar().clone()).inspect_err(|e| {
+                        dev_err!(pdev, "VF cannot register with its PF: {:?}; not binding\n", e)
+                    })?),
+                }
+            },
+            totals: {
+                // SAFETY: `function` and `pf_session` are initialized above.
+                let (f, session) = unsafe {
+                    (
+                        &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).pf_session),
+                    )
+                };
+                match session {
+                    None => Totals::read(f.bar().access(pdev.as_ref())?, f.version().minor),
+                    Some(s) => Totals::of_vf(&s.resources),
+                }
+                .inspect_err(|_| {
+                    dev_err!(pdev, "{} has no domains, queues or ports; not binding\n", ident.name)
                 })?
             },
             alarm_lock: Arc::pin_init(new_mutex!(None), GFP_KERNEL)?,
@@ -80,32 +135,36 @@ impl<'b> Hlb<'b> {
                 DeviceAttrs { version: f.version(), irq_vectors: f.irq_vectors() }
             },
             ctl: {
-                // SAFETY: `function` and `totals` are initialized above.
-                let (f, totals) = unsafe {
+                // SAFETY: `function`, `pf_session`, `totals` and
+                // `alarm_lock` are initialized above.
+                let (f, session, totals, alarm_lock) = unsafe {
                     (
                         &*core::ptr::addr_of!((*this.as_ptr()).function),
+                        &*core::ptr::addr_of!((*this.as_ptr()).pf_session),
                         &*core::ptr::addr_of!((*this.as_ptr()).totals),
+                        &*core::ptr::addr_of!((*this.as_ptr()).alarm_lock),
                     )
                 };
                 let pool_totals = totals.pool_totals();
                 if let Err(what) = pool_totals.check() {
-                    dev_err!(pdev, "HLB reports more {} than this driver handles; not binding\n", what);
+                    dev_err!(pdev, "{} reports more {} than this driver handles; not binding\n", ident.name, what);
                     return Err(ENODEV);
                 }
-                // SAFETY: `alarm_lock` is initialized above.
-                let alarm_lock = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).alarm_lock) };
-                let device: KBox<dyn Program> =
-                    KBox::new(BarProgram::new(f.bar().clone(), alarm_lock.clone()), GFP_KERNEL)?;
+                let device: Arc<dyn Program> = match session {
+                    None => Arc::new(BarProgram::new(f.bar().clone(), alarm_lock.clone()), GFP_KERNEL)?,
+                    Some(s) => Arc::new(MboxProgram::new(s.mbox.clone()), GFP_KERNEL)?,
+                };
                 HlbCtl::new(device, pool_totals, totals.num_vfs)?
             },
             dataplane: {
-                // SAFETY: `function`, `totals` and `alarm_lock` are
+                // SAFETY: `function`, `totals`, `alarm_lock` and `ctl` are
                 // initialized above.
-                let (f, totals, alarm_lock) = unsafe {
+                let (f, totals, alarm_lock, ctl) = unsafe {
                     (
                         &*core::ptr::addr_of!((*this.as_ptr()).function),
                         &*core::ptr::addr_of!((*this.as_ptr()).totals),
                         &*core::ptr::addr_of!((*this.as_ptr()).alarm_lock),
+                        &*core::ptr::addr_of!((*this.as_ptr()).ctl),
                     )
                 };
                 if f.version().minor >= 1 {
@@ -116,6 +175,7 @@ impl<'b> Hlb<'b> {
                         totals.get(hlb_regs::NUM_DIR_PORTS),
                         f.irq_vectors(),
                         alarm_lock.clone(),
+                        ctl.program().clone(),
                     )?)
                 } else {
                     None
@@ -161,18 +221,29 @@ impl<'b> Hlb<'b> {
                     _ => Some(VfMailbox::new(f.bar().clone(), ctl.clone())?),
                 }
             },
-            _: {
-                // SAFETY: `function`, `dataplane` and `vf_mailbox` are
-                // initialized above.
-                let (f, dp, mbox) = unsafe {
+            pf_poll: {
+                // SAFETY: `function`, `dataplane`, `vf_mailbox`,
+                // `pf_session` and `ctl` are initialized above.
+                let (f, dp, mbox, session, ctl) = unsafe {
                     (
                         &*core::ptr::addr_of!((*this.as_ptr()).function),
                         &*core::ptr::addr_of!((*this.as_ptr()).dataplane),
                         &*core::ptr::addr_of!((*this.as_ptr()).vf_mailbox),
+                        &*core::ptr::addr_of!((*this.as_ptr()).pf_session),
+                        &*core::ptr::addr_of!((*this.as_ptr()).ctl),
                     )
                 };
-                let causes = ControlCauses { dataplane: dp.clone(), mailbox: mbox.clone() };
+                let pf = session
+                    .as_ref()
+                    .map(|s| PfMessages::new(s.mbox.clone(), ctl.clone()))
+                    .transpose()?;
+                let causes = ControlCauses {
+                    dataplane: dp.clone(),
+                    mailbox: mbox.clone(),
+                    pf: pf.clone(),
+                };
                 f.set_control_notifier(causes.notifier()?);
+                pf.map(|pf| Running::start(pf, pf_messages::POLL_MS)).transpose()?
             },
             avail_group: {
                 // SAFETY: `ctl` is initialized above and drops after this group.
@@ -205,9 +276,18 @@ impl<'b> Hlb<'b> {
 
     fn log_summary(&self, pdev: &pci::Device<Bound>) {
         let t = &self.totals;
+        if let Some(s) = &self.pf_session {
+            dev_info!(
+                pdev,
+                "VF {} of its PF, mailbox protocol v{}\n",
+                s.registration.vf,
+                s.registration.version
+            );
+        }
         dev_info!(
             pdev,
-            "HLB {}.{}: {} domains, {} LDB queues, {} DIR ports, {} LDB ports, {}+{} credits, {} history-list entries, {} MSI-X vectors, interrupt self-test passed\n",
+            "{} {}.{}: {} domains, {} LDB queues, {} DIR ports, {} LDB ports, {}+{} credits, {} history-list entries, {} MSI-X vectors, interrupt self-test passed\n",
+            if self.pf_session.is_some() { "HLB VF" } else { "HLB" },
             self.device_attrs.version.major,
             self.device_attrs.version.minor,
             t.get(hlb_regs::NUM_DOMAINS),
@@ -228,24 +308,31 @@ pub(crate) struct HlbDriver;
 kernel::pci_device_table!(
     PCI_TABLE,
     <HlbDriver as pci::Driver>::IdInfo,
-    [(
-        pci_id::device_id(hlb_regs::PCI_VENDOR_ID, hlb_regs::PCI_DEVICE_ID),
-        ()
-    )]
+    [
+        (
+            pci_id::device_id(hlb_regs::PCI_VENDOR_ID, hlb_regs::PCI_DEVICE_ID),
+            Role::Pf
+        ),
+        (
+            pci_id::device_id(hlb_regs::PCI_VENDOR_ID, hlb_vf_regs::PCI_DEVICE_ID),
+            Role::Vf
+        ),
+    ]
 );
 
 impl pci::Driver for HlbDriver {
-    type IdInfo = ();
+    type IdInfo = Role;
     type Data<'bound> = Hlb<'bound>;
 
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
     fn probe<'bound>(
         pdev: &'bound pci::Device<Core<'_>>,
-        _info: Option<&'bound Self::IdInfo>,
+        info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        let role = info.copied().unwrap_or(Role::Pf);
         let enabled = bringup::enable(pdev);
-        pin_init::pin_init_scope(move || Ok(Hlb::new(enabled?)))
+        pin_init::pin_init_scope(move || Ok(Hlb::new(enabled?, role)))
     }
 
     fn unbind<'bound>(pdev: &'bound pci::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
@@ -255,7 +342,23 @@ impl pci::Driver for HlbDriver {
         if let Some(mbox) = &this.vf_mailbox {
             mbox.pf_going();
         }
+        // A VF stops looking for its PF's messages: unbinding ends its
+        // registration anyway.
+        if let Some(poll) = &this.pf_poll {
+            poll.stop();
+        }
         configfs::unregister(&this.ctl);
+        // A VF's domains are reset (above, through the mailbox): its PF
+        // may give its assignment to another VF from now on.
+        if let Some(s) = this.pf_session.as_ref().filter(|s| !s.mbox.is_closed()) {
+            if let Err(e) = s.mbox.unregister() {
+                dev_info!(
+                    pdev,
+                    "VF not unregistered ({:?}): its PF does not answer\n",
+                    e
+                );
+            }
+        }
         this.function.set_control_notifier(None);
         this.ctl.set_runtime(None);
         if let Some(dp) = &this.dataplane {

@@ -42,8 +42,9 @@ pub(crate) trait Program: Send + Sync {
     fn commit_domain(&self, g: DomainGrant, req: &DomainRequest) -> Result;
     /// Releases domain `d` (it owns no objects).
     fn release_domain(&self, d: u32);
-    /// Starts or stops domain `d`.
-    fn start_domain(&self, d: u32, start: bool);
+    /// Starts or stops domain `d`; when this returns, a stopped domain
+    /// writes no more CQ entries.
+    fn start_domain(&self, d: u32, start: bool) -> Result;
     /// Resets and releases domain `d`, unassigning all its objects.
     fn reset_domain(&self, d: u32);
     /// Assigns and configures queue `g.id` in domain `d`.
@@ -170,10 +171,12 @@ impl Program for BarProgram {
         let _ = self.checked(|bar| bar.try_write32(0, domain_reg(d, regs::DOM_CTRL)));
     }
 
-    /// Sets or clears `DOM_CTRL.STARTED` of domain `d`.
-    fn start_domain(&self, d: u32, start: bool) {
+    /// Sets or clears `DOM_CTRL.STARTED` of domain `d`. The read of
+    /// `ALARM_COUNT` that ends every sequence returns only after the write
+    /// took effect (register writes are posted), so a stop is complete.
+    fn start_domain(&self, d: u32, start: bool) -> Result {
         let ctrl = regs::DOM_CTRL_VALID | if start { regs::DOM_CTRL_STARTED } else { 0 };
-        let _ = self.checked(|bar| bar.try_write32(ctrl, domain_reg(d, regs::DOM_CTRL)));
+        self.checked(|bar| bar.try_write32(ctrl, domain_reg(d, regs::DOM_CTRL)))
     }
 
     /// Resets domain `d` (unassigning all its objects) and releases it.

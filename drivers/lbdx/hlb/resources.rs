@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The resource totals an HLB reports in its `NUM_*` registers, read once at
-//! probe. Nothing here is hard-coded: another device with other counts
-//! works unchanged.
+//! probe, or for a VF what its PF assigned it (`GET_RESOURCES`). Nothing
+//! here is hard-coded: another device with other counts works unchanged.
 
 use super::resource_pool;
-use crate::{bringup::Bar0, hw::hlb_regs};
+use crate::{
+    bringup::Bar0,
+    hw::{hlb_mbox::Resources, hlb_regs},
+};
 use kernel::{io::Io, prelude::*};
 
 /// Number of resource kinds in [`hlb_regs::RESOURCE_REGS`].
@@ -33,7 +36,41 @@ impl Totals {
         } else {
             0
         };
-        let t = Self { counts, num_vfs };
+        Self { counts, num_vfs }.usable()
+    }
+
+    /// What a VF was assigned, in its virtual ids: one class of service of
+    /// LDB ports, no VFs of its own. `ENODEV` if that is nothing usable.
+    pub(crate) fn of_vf(r: &Resources) -> Result<Self> {
+        let mut t = Self {
+            counts: [0; NUM_RESOURCES],
+            num_vfs: 0,
+        };
+        for (reg, v) in [
+            (hlb_regs::NUM_DOMAINS, r.domains),
+            (hlb_regs::NUM_LDB_QUEUES, r.ldb_queues),
+            (hlb_regs::NUM_DIR_PORTS, r.dir_ports),
+            (hlb_regs::NUM_LDB_PORTS, r.ldb_ports),
+            (hlb_regs::NUM_LDB_CREDITS, r.ldb_credits),
+            (hlb_regs::NUM_DIR_CREDITS, r.dir_credits),
+            (hlb_regs::NUM_HIST_LIST, r.hist_list_entries),
+            (hlb_regs::NUM_ATOMIC_INFLIGHTS, r.atomic_inflights),
+            (hlb_regs::NUM_SN_GROUPS, r.sn_groups),
+            (hlb_regs::SN_PER_GROUP, r.sn_per_group),
+            (hlb_regs::NUM_LDB_PORT_COS, 1),
+            (hlb_regs::MAX_QUEUES_PER_PORT, r.max_queues_per_port),
+            (hlb_regs::NUM_PRIORITIES, r.priorities),
+        ] {
+            if let Some(i) = hlb_regs::RESOURCE_REGS.iter().position(|&(_, x)| x == reg) {
+                t.counts[i] = v;
+            }
+        }
+        t.usable()
+    }
+
+    /// `self`, unless it has no domains, no ports or no queues.
+    fn usable(self) -> Result<Self> {
+        let t = self;
         if t.get(hlb_regs::NUM_DOMAINS) == 0
             || (t.get(hlb_regs::NUM_LDB_QUEUES) == 0 && t.get(hlb_regs::NUM_DIR_PORTS) == 0)
             || (t.get(hlb_regs::NUM_LDB_PORTS) == 0 && t.get(hlb_regs::NUM_DIR_PORTS) == 0)

@@ -3,8 +3,9 @@
 //! The PF's side of the VF mailboxes (`Documentation/hw/hlb-vf.rst`,
 //! "Mailbox"; protocol: `hlb-mbox.rst`): reads each posted request from
 //! the VF's block in BAR0, has the control plane answer it, writes the
-//! reply; handles VF function-level resets and VF alarms; tells registered
-//! VFs when the PF driver goes away.
+//! reply; handles VF function-level resets (telling a VF reset under its
+//! driver) and VF alarms; tells registered VFs when the PF driver goes
+//! away.
 //!
 //! Runs in the control vector's interrupt thread (process context). One
 //! pass answers at most one request per VF, in VF order: the device holds
@@ -15,7 +16,7 @@ use super::control_plane::HlbCtl;
 use crate::{
     bringup::{Bar0, SharedBar0},
     hw::{
-        hlb_mbox::{self, DecodeError, PfMsg, Request, ResetReason, Status},
+        hlb_mbox::{self, AlertCode, DecodeError, PfMsg, Request, ResetReason, Status},
         hlb_regs::{self as regs, vf_block_reg},
     },
 };
@@ -36,14 +37,7 @@ impl VfMailbox {
     /// Handles the VF causes among `causes` (`IRQ_CAUSE` bits).
     pub(crate) fn service(&self, causes: u32) {
         if causes & regs::IRQ_CAUSE_VF_RESET != 0 {
-            for vf in self.take_bits(regs::VF_RESET_PENDING) {
-                dev_info!(
-                    self.bar.device(),
-                    "VF {}: function reset; resetting its domains\n",
-                    vf
-                );
-                self.ctl.end_vf_session(vf);
-            }
+            self.handle_resets();
         }
         if causes & regs::IRQ_CAUSE_VF_ALARM != 0 {
             for vf in self.take_bits(regs::VF_ALARM_PENDING) {
@@ -69,6 +63,28 @@ impl VfMailbox {
                 if pending & (1 << vf) != 0 {
                     self.answer(vf);
                 }
+            }
+        }
+    }
+
+    /// Ends the session of every VF whose function was reset, and tells a
+    /// VF that was registered (its driver did not reset it itself: the
+    /// PCI core or a user did) that all its domains are gone.
+    fn handle_resets(&self) {
+        for vf in self.take_bits(regs::VF_RESET_PENDING) {
+            dev_info!(
+                self.bar.device(),
+                "VF {}: function reset; resetting its domains\n",
+                vf
+            );
+            let registered = self.ctl.vf_registered(vf);
+            self.ctl.end_vf_session(vf);
+            let alert = PfMsg::Alert {
+                domain: hlb_mbox::ALL_DOMAINS,
+                code: AlertCode::VfReset,
+            };
+            if registered && self.send(vf, &alert).is_err() {
+                dev_warn!(self.bar.device(), "VF {}: ALERT not sent\n", vf);
             }
         }
     }
@@ -122,6 +138,10 @@ impl VfMailbox {
         let Ok(n) = self.read_request(vf, &mut words) else {
             return;
         };
+        // A reset of the VF before it posted this request (a VF driver
+        // resets its function, then registers) may not have been seen
+        // yet: it must end the old session first, not the new one after.
+        self.handle_resets();
         let mut out = [0u32; hlb_mbox::MSG_WORDS];
         let len = match Request::header(&words[..n]) {
             Err(DecodeError::NoHeader) => return,
@@ -181,31 +201,35 @@ impl VfMailbox {
     /// The PF driver is going away: tells every registered VF (`PRE_RESET`)
     /// and ends its session.
     pub(crate) fn pf_going(&self) {
-        let mut msg = [0u32; hlb_mbox::PF_MSG_WORDS];
-        let n = PfMsg::PreReset {
+        let msg = PfMsg::PreReset {
             reason: ResetReason::PfGone,
-        }
-        .encode(&mut msg);
+        };
         for vf in 0..self.ctl.num_vfs() {
             if !self.ctl.vf_registered(vf) {
                 continue;
             }
-            let sent = self.with_bar(|b| {
-                // The VF must acknowledge a message before the next one
-                // (else the device refuses it with an alarm).
-                let status = b.try_read32(vf_block_reg(vf, regs::VFB_STATUS))?;
-                if status & regs::VFB_STATUS_MSG_PENDING != 0 {
-                    return Err(EBUSY);
-                }
-                for (i, &w) in msg[..n].iter().enumerate() {
-                    b.try_write32(w, vf_block_reg(vf, regs::VFB_MSG) + 4 * i)?;
-                }
-                b.try_write32((n * 4) as u32, vf_block_reg(vf, regs::VFB_MSG_LEN))
-            });
-            if sent.is_err() {
+            if self.send(vf, &msg).is_err() {
                 dev_warn!(self.bar.device(), "VF {}: PRE_RESET not sent\n", vf);
             }
             self.ctl.end_vf_session(vf);
         }
+    }
+
+    /// Sends `msg` to VF `vf` (registered, so enabled); `EBUSY` while it
+    /// has not acknowledged the previous one (the device would refuse it
+    /// with an alarm).
+    fn send(&self, vf: u32, msg: &PfMsg) -> Result {
+        let mut words = [0u32; hlb_mbox::PF_MSG_WORDS];
+        let n = msg.encode(&mut words);
+        self.with_bar(|b| {
+            let status = b.try_read32(vf_block_reg(vf, regs::VFB_STATUS))?;
+            if status & regs::VFB_STATUS_MSG_PENDING != 0 {
+                return Err(EBUSY);
+            }
+            for (i, &w) in words[..n].iter().enumerate() {
+                b.try_write32(w, vf_block_reg(vf, regs::VFB_MSG) + 4 * i)?;
+            }
+            b.try_write32((n * 4) as u32, vf_block_reg(vf, regs::VFB_MSG_LEN))
+        })
     }
 }

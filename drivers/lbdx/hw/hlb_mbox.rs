@@ -666,6 +666,10 @@ pub enum ResetReason {
     DeviceReset = 2,
 }
 
+/// `domain` of an [`PfMsg::Alert`] naming every domain of the VF: its
+/// registration ended with them.
+pub const ALL_DOMAINS: u32 = u32::MAX;
+
 /// PF message opcode of [`PfMsg::Alert`].
 pub const PF_MSG_ALERT: u8 = 0x80;
 /// PF message opcode of [`PfMsg::PreReset`].

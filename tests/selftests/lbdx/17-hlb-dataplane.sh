@@ -2,89 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The HLB data plane through the domain character device and the
-# user-space library (tools/hlb-user): on every HLB, make a domain (q0
-# atomic, q1 ordered, 4 LDB ports linked to both, 2 DIR ports) and a
-# second one (1 DIR port), start them, run every hlb-dptest case and the
-# pipeline, tear down, and check avail_resources is what it was before.
+# user-space library (tools/hlb-user): on every HLB, the suite of
+# hlb_dp_lib.sh with every hlb-dptest case (domains made and started,
+# the cases, the pipeline, teardown, avail_resources whole after).
 #
 # The badqe case runs last and makes the device raise one BadQe alarm on
 # purpose; it prints "# expected-alarms: 1", which scripts/check.sh
 # subtracts from the alarms the device model logged.
 
 . "$LBDX_SHARE/selftests/lib.sh"
+. "$LBDX_SHARE/selftests/hlb_dp_lib.sh"
 
 cases=${LBDX_DP_CASES:-"directed spread atomic order priority credits blocking kill9 cross badqe"}
-ncases=$(echo $cases | wc -w)
+n=$(dp_checks "$cases")
 bdfs=$(expected_bdfs hlb)
-plan $(($(echo "$bdfs" | wc -w) * (ncases + 7)))
-
-ids_of() { for o in "$@"; do cat "$o/id"; done | tr '\n' ',' | sed 's/,$//'; }
-
-# mkdomains D O: the data-plane domain D and the other domain O.
-mkdomains() {
-	local d=$1 o=$2 p
-	mkdir "$d" "$o" || return 1
-	expect_ok "$d/num_ldb_queues" 2 && expect_ok "$d/num_ldb_ports_cos0" 4 &&
-		expect_ok "$d/num_dir_ports" 2 && expect_ok "$d/num_ldb_credits" 1024 &&
-		expect_ok "$d/num_dir_credits" 256 && expect_ok "$d/num_hist_list_entries" 512 &&
-		expect_ok "$d/num_atomic_inflights" 64 && expect_ok "$d/commit" 1 &&
-		mkobj "$d/queues/q0" atomic_inflights=64 commit=1 &&
-		mkobj "$d/queues/q1" sequence_numbers=64 commit=1 || return 1
-	for p in p0 p1 p2 p3; do
-		mkobj "$d/ldb_ports/$p" cq_depth=64 commit=1 links="q0 0" links="q1 0" || return 1
-	done
-	mkobj "$d/dir_ports/d0" cq_depth=64 commit=1 &&
-		mkobj "$d/dir_ports/d1" cq_depth=64 commit=1 &&
-		expect_ok "$o/num_dir_ports" 1 && expect_ok "$o/num_dir_credits" 32 &&
-		expect_ok "$o/commit" 1 && mkobj "$o/dir_ports/x0" cq_depth=32 commit=1 &&
-		expect_ok "$d/start" 1 && expect_ok "$o/start" 1
-}
+plan $(($(echo "$bdfs" | wc -w) * n))
 
 for bdf in $bdfs; do
 	if no_data_plane "$bdf"; then
-		skip $((ncases + 7)) "$bdf has no data plane (version 1.0)"
+		skip "$n" "$bdf has no data plane (version 1.0)"
 		continue
 	fi
-	sys=/sys/bus/pci/devices/$bdf
-	cfg=/sys/kernel/config/lbdx/$bdf
-	before=$(snap)
-	[ -d "$cfg" ] || mkdir "$cfg"
-	d=$cfg/domains/dp o=$cfg/domains/dp-other
-	mkdomains "$d" "$o"
-	check $? "$bdf data-plane domains made and started"
-	dev=/dev/lbdx/$bdf/dp
-	[ -c "$dev" ]
-	check $? "$bdf domain device $dev exists"
-	args="--dev $dev --ldb $(ids_of "$d"/ldb_ports/p0 "$d"/ldb_ports/p1 "$d"/ldb_ports/p2 "$d"/ldb_ports/p3)"
-	args="$args --dir $(ids_of "$d"/dir_ports/d0 "$d"/dir_ports/d1)"
-	args="$args --aq $(cat "$d/queues/q0/id") --oq $(cat "$d/queues/q1/id") --other-dir $(cat "$o/dir_ports/x0/id")"
-	for c in $cases; do
-		hlb-dptest "$c" $args
-		check $? "$bdf hlb-dptest $c"
-	done
-	teardown "$o"
-	teardown "$d"
-	# The pipeline gets a domain of its own: each stage's ports linked to
-	# its stage's queue only, as dpdk-test-eventdev's pipeline sets up.
-	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" pipe up
-	check $? "$bdf pipeline domain made and started"
-	out=$(hlb-pipeline --bdf "$bdf" --domain pipe --events 20000 --flows 256 \
-		--atomic-queue q0 --ordered-queue q1 --atomic-ports p0,p1 --ordered-ports p2,p3 \
-		--producer d0 --consumer d1 2>&1)
-	check $? "$bdf hlb-pipeline keeps atomicity and order" "$out"
-	echo "# $out"
-	# Every event went through three CQs (atomic stage, ordered stage,
-	# consumer); the counters survive the drain after the pipeline exits.
-	st=/sys/class/lbdx_hlb/$bdf:pipe/stats
-	[ "$(cat "$st/scheduled")" = 60000 ] && [ "$(cat "$st/enqueued")" -ge 60000 ] &&
-		[ "$(cat "$st/drains")" -ge 1 ] && [ "$(cat "$st/users")" = 0 ] &&
-		[ "$(cat "$st/ldb_credits_avail")" = 1024 ] && [ "$(cat "$st/dir_credits_avail")" = 256 ]
-	check $? "$bdf pipeline stats: 60000 scheduled, credits whole after the drain" \
-		"$(grep . "$st"/* | tr '\n' ' ')"
-	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" pipe down
-	[ ! -e "$dev" ]
-	check $? "$bdf domain device gone after stop"
-	[ "$(snap)" = "$before" ]
-	check $? "$bdf avail_resources whole after teardown"
+	dp_suite "$bdf" "$cases"
 done
 finish

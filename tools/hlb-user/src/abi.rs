@@ -150,6 +150,9 @@ pub const LBDX_HLB_IOC_ARM: u32 = ioc(
 
 /// Alarm code of a QE refused as malformed or misdirected (`BadQe`).
 pub const ALERT_BAD_QE: u32 = 0x0d;
+/// Alarm code of a VF's QE naming a virtual id the VF does not have
+/// (`Unmapped`, `Documentation/hw/hlb-vf.rst`).
+pub const ALERT_UNMAPPED: u32 = 0x10;
 
 #[cfg(test)]
 mod tests;

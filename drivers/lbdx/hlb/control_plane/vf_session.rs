@@ -57,10 +57,7 @@ fn run_step(prog: &dyn Program, s: Step) -> core::result::Result<(), ()> {
             prog.release_domain(d);
             Ok(())
         }
-        Step::StartDomain(d, start) => {
-            prog.start_domain(d, start);
-            Ok(())
-        }
+        Step::StartDomain(d, start) => prog.start_domain(d, start),
         Step::ResetDomain(d) => {
             prog.reset_domain(d);
             Ok(())

@@ -7,14 +7,18 @@
 //! ```text
 //! hlb-dptest CASE --dev /dev/lbdx/<bdf>/<domain> --ldb P0,P1,P2,P3 --dir D0,D1
 //!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
-//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe hold
+//!     [--bad-queue ID]
+//! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
+//!       unmapped hold
 //! hlb-dptest mapstorm --dev /dev/lbdx/<bdf>/<domain> --dir ID [--procs N] [--secs S]
 //! ```
 //! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
 //! is the verdict (the script prints the ok / not ok line). `mapstorm`
 //! exits 0 (every worker ended as it may), 1 (a mapping stayed readable
-//! after the device's removal) or 2 (anything else). `badqe` makes
-//! the device raise one alarm and says so: "# expected-alarms: 1".
+//! after the device's removal) or 2 (anything else). `badqe` and
+//! `unmapped` (on a VF: a QE naming `--bad-queue`, a virtual LDB queue
+//! the VF does not have) make the device raise one alarm and say so:
+//! "# expected-alarms: 1".
 
 use std::collections::HashMap;
 use std::io;
@@ -35,6 +39,7 @@ struct Ctx {
     aq: u8,
     oq: u8,
     other_dir: Option<u8>,
+    bad_queue: Option<u8>,
 }
 
 fn e(what: &str) -> impl Fn(io::Error) -> String + '_ {
@@ -654,13 +659,26 @@ fn abi_attach(d: &Domain, id: u8) -> Result<hlb_user::abi::PortAttach, String> {
     Ok(a)
 }
 
+/// LDB queue 255 is no queue of this domain: `BadQe`.
 fn badqe(c: &Ctx) -> R {
+    refused_qe(c, 255, hlb_user::abi::ALERT_BAD_QE)
+}
+
+/// On a VF, a virtual queue it does not have (one another VF has):
+/// `Unmapped`, reported to this VF's user.
+fn unmapped(c: &Ctx) -> R {
+    let q = c.bad_queue.ok_or("--bad-queue needed")?;
+    refused_qe(c, q, hlb_user::abi::ALERT_UNMAPPED)
+}
+
+/// A NEW to LDB queue `queue` from DIR port 0 must come back to this
+/// domain's user as an alert of code `want`.
+fn refused_qe(c: &Ctx, queue: u8, want: u32) -> R {
     let d = open(c)?;
     let mut p = attach(&d, PortType::Dir, c.dir[0])?;
     println!("# expected-alarms: 1");
-    // LDB queue 255 is no queue of this domain: BadQe.
     let ev = Event {
-        queue: 255,
+        queue,
         sched: SchedType::Unordered,
         ..Event::default()
     };
@@ -676,7 +694,7 @@ fn badqe(c: &Ctx) -> R {
                 "# alert code {:#x} port {} {}",
                 a.code, a.port_type, a.port_id
             );
-            return if a.code == hlb_user::abi::ALERT_BAD_QE && a.port_id == c.dir[0] as u32 {
+            return if a.code == want && a.port_id == c.dir[0] as u32 {
                 Ok(())
             } else {
                 Err(format!("alert {a:?}"))
@@ -1087,6 +1105,7 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         aq: a.num("--aq", 0u8)?,
         oq: a.num("--oq", 1u8)?,
         other_dir: a.value("--other-dir").and_then(|v| v.parse().ok()),
+        bad_queue: a.value("--bad-queue").and_then(|v| v.parse().ok()),
     };
     if c.ldb.len() < 4 || c.dir.len() < 2 {
         return Err(io::Error::new(
@@ -1105,6 +1124,7 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         "kill9" => kill9(&c),
         "cross" => cross(&c),
         "badqe" => badqe(&c),
+        "unmapped" => unmapped(&c),
         "hold" => hold(&c),
         _ => {
             return Err(io::Error::new(
