@@ -14,7 +14,7 @@
 //!   `uapi.rs` (the ABI of `include/uapi/linux/lbdx_hlb.h`).
 //!
 //! - Virtual functions (minor version 2): on the PF, `vf_configfs.rs`
-//!   (assignment), `vf_mailbox.rs` and `vf_requests.rs` (the mailbox
+//!   (assignment), `vf_sysfs.rs` (its read-only view), `vf_mailbox.rs` and `vf_requests.rs` (the mailbox
 //!   service); on a VF, `pf_mailbox.rs` (requests), `pf_messages.rs`
 //!   (what the PF tells it) and `mbox_program.rs` (programming through
 //!   the PF).
@@ -54,5 +54,6 @@ mod vf_mailbox;
     reason = "kernel-free, shared with host tests"
 )]
 mod vf_requests;
+mod vf_sysfs;
 
 pub(crate) use driver::HlbDriver;

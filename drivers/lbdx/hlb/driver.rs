@@ -22,6 +22,7 @@ use super::{
     resources::Totals,
     sysfs::DeviceAttrs,
     vf_mailbox::VfMailbox,
+    vf_sysfs::VfView,
 };
 use crate::{
     bringup::{self, Function, Identity},
@@ -73,6 +74,8 @@ pub(crate) struct Hlb<'b> {
     device_attrs_group: AttrGroup<'b, DeviceAttrs>,
     totals_group: AttrGroup<'b, Totals>,
     avail_group: AttrGroup<'b, HlbCtl>,
+    /// A PF's `vf<n>/` groups, reading `vf_views`.
+    vf_groups: KVec<AttrGroup<'b, VfView>>,
     /// Minor version 1: CQ interrupts (before `function`, which owns the
     /// vectors) and the data plane.
     cq_irqs: CqIrqs<'b>,
@@ -88,6 +91,7 @@ pub(crate) struct Hlb<'b> {
     function: Function<'b>,
     device_attrs: DeviceAttrs,
     totals: Totals,
+    vf_views: KVec<VfView>,
     /// Held while programming or reading a data-plane alarm.
     alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
     ctl: Arc<HlbCtl>,
@@ -244,6 +248,22 @@ impl<'b> Hlb<'b> {
                 };
                 f.set_control_notifier(causes.notifier()?);
                 pf.map(|pf| Running::start(pf, pf_messages::POLL_MS)).transpose()?
+            },
+            vf_views: {
+                // SAFETY: `ctl` is initialized above.
+                let ctl = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).ctl) };
+                VfView::all(ctl)?
+            },
+            vf_groups: {
+                // SAFETY: `vf_views` is initialized above, never changes and
+                // drops after these groups.
+                let views = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).vf_views) };
+                let mut groups = KVec::with_capacity(views.len(), GFP_KERNEL)?;
+                for v in views.iter() {
+                    // SAFETY: The group is a field of `Hlb`, which is never leaked.
+                    groups.push(unsafe { AttrGroup::new(pdev.as_ref(), Some(v.name()), v)? }, GFP_KERNEL)?;
+                }
+                groups
             },
             avail_group: {
                 // SAFETY: `ctl` is initialized above and drops after this group.

@@ -117,53 +117,58 @@ fn count_mut(r: &mut VfRequest, id: u64) -> Option<&mut u32> {
     })
 }
 
+/// Writes attribute `id` of VF `vf`'s directory (numbered as in
+/// [`add_vf_dir`]'s table; no newline): also what the PF's sysfs view
+/// (`vf_sysfs.rs`) shows.
+pub(super) fn show_vf(ctl: &HlbCtl, vf: u32, id: u64, out: &mut Formatter<'_>) -> Result {
+    let rec = ctl.vf(vf)?;
+    let kind = match id {
+        0..=8 => {
+            let mut req = rec.req;
+            let v = count_mut(&mut req, id).map_or(0, |c| *c);
+            return Ok(write!(out, "{v}")?);
+        }
+        9 => return Ok(write!(out, "{}", u32::from(rec.assigned))?),
+        10 => return Ok(write!(out, "{}", u32::from(rec.enabled))?),
+        11 => {
+            let a = if rec.assigned {
+                "assigned"
+            } else {
+                "unassigned"
+            };
+            let e = if rec.enabled { " enabled" } else { "" };
+            let r = if ctl.vf_registered(vf) {
+                " registered"
+            } else {
+                ""
+            };
+            return Ok(write!(out, "{a}{e}{r}")?);
+        }
+        12 => VfObject::Domain,
+        13 => VfObject::LdbQueue,
+        14 => VfObject::LdbPort,
+        15 => VfObject::DirPort,
+        16 => VfObject::SnGroup,
+        _ => {
+            return match ctl.vf_hist_list_base(vf) {
+                Some(b) => Ok(write!(out, "{b}")?),
+                None => Ok(write!(out, "-1")?),
+            }
+        }
+    };
+    let mut first = true;
+    ctl.vf_ids(vf, kind, &mut |p| {
+        let sep = if first { "" } else { " " };
+        first = false;
+        write!(out, "{sep}{p}")?;
+        Ok(())
+    })
+}
+
 impl Attrs for VfDir {
     fn show(&self, id: u64, out: &mut Formatter<'_>) -> Result {
-        let rec = self.ctl.vf(self.vf)?;
-        let kind = match id {
-            0..=8 => {
-                let mut req = rec.req;
-                let v = count_mut(&mut req, id).map_or(0, |c| *c);
-                writeln!(out, "{v}")?;
-                return Ok(());
-            }
-            9 => return Ok(writeln!(out, "{}", u32::from(rec.assigned))?),
-            10 => return Ok(writeln!(out, "{}", u32::from(rec.enabled))?),
-            11 => {
-                let a = if rec.assigned {
-                    "assigned"
-                } else {
-                    "unassigned"
-                };
-                let e = if rec.enabled { " enabled" } else { "" };
-                let r = if self.ctl.vf_registered(self.vf) {
-                    " registered"
-                } else {
-                    ""
-                };
-                return Ok(writeln!(out, "{a}{e}{r}")?);
-            }
-            12 => VfObject::Domain,
-            13 => VfObject::LdbQueue,
-            14 => VfObject::LdbPort,
-            15 => VfObject::DirPort,
-            16 => VfObject::SnGroup,
-            _ => {
-                return match self.ctl.vf_hist_list_base(self.vf) {
-                    Some(b) => Ok(writeln!(out, "{b}")?),
-                    None => Ok(writeln!(out, "-1")?),
-                }
-            }
-        };
-        let mut first = true;
-        self.ctl.vf_ids(self.vf, kind, &mut |p| {
-            let sep = if first { "" } else { " " };
-            first = false;
-            write!(out, "{sep}{p}")?;
-            Ok(())
-        })?;
-        writeln!(out)?;
-        Ok(())
+        show_vf(&self.ctl, self.vf, id, out)?;
+        Ok(writeln!(out)?)
     }
 
     fn store(&self, id: u64, input: &[u8]) -> Result {

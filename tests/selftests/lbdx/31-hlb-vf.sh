@@ -31,12 +31,12 @@ CFG=/sys/kernel/config/lbdx
 vfs=$(for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/vendor")" = 0x0def ] && [ "$(cat "$d/device")" = 0x4c43 ] && basename "$d"
 done)
-plan 27
+plan 29
 if [ "$(echo $vfs | wc -w)" -lt 2 ]; then
 	# Our own check boot starts hlb1 with two VFs: their absence is a
 	# failure, not a skip.
 	i=0
-	while [ $i -lt 27 ]; do fail "two HLB VF functions present (found: ${vfs:-none})"; i=$((i + 1)); done
+	while [ $i -lt 29 ]; do fail "two HLB VF functions present (found: ${vfs:-none})"; i=$((i + 1)); done
 	finish
 	exit
 fi
@@ -103,6 +103,12 @@ dup=$(cat "$v0/phys_ldb_queues" "$v1/phys_ldb_queues" "$v0/phys_dir_ports" "$v1/
 	[ -z "$(for x in $(cat "$v0/phys_domains"); do for y in $(cat "$v1/phys_domains"); do [ "$x" = "$y" ] && echo "$x"; done; done)" ]
 check $? "vf1 assigned; no physical domain or DIR port in both VFs" "$dup"
 
+# The PF's sysfs shows each VF's assignment, state and physical ids.
+[ "$(cat "$sys/vf0/state")" = assigned ] && [ "$(cat "$sys/vf0/ldb_ports")" = 4 ] &&
+	[ "$(cat "$sys/vf0/phys_ldb_ports")" = "$(cat "$v0/phys_ldb_ports")" ] &&
+	[ "$(cat "$sys/vf1/ldb_credits")" = 64 ] && [ ! -e "$sys/vf2" ]
+check $? "sysfs vf0/ and vf1/ show what configfs assigned" "$(grep . "$sys"/vf0/* | tr '\n' ' ')"
+
 # Absent until enabled.
 for v in $vf0 $vf1; do echo 1 >"/sys/bus/pci/devices/$v/enable" 2>/dev/null; done
 s0=$(mbox "$vf0" status)
@@ -124,6 +130,8 @@ check $? "vf0 REGISTER 5..9: BadVersion, the PF speaks 1..1"
 r=$(mbox "$vf0" register)
 [ "$r" = "status=Ok payload=1,0" ] && [ "$(cat "$v0/state")" = "assigned enabled registered" ]
 check $? "vf0 REGISTER: version 1, VF 0, state registered" "$r; state $(cat "$v0/state")"
+[ "$(cat "$sys/vf0/state")" = "assigned enabled registered" ]
+check $? "sysfs vf0/state reads registered too"
 expect_err "Device or resource busy" "$v0/commit" 0 && expect_err "Device or resource busy" "$v0/enable" 0
 check $? "vf0 registered: uncommit and disable are EBUSY"
 
