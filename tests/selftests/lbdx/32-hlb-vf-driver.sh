@@ -25,7 +25,7 @@ CFG=/sys/kernel/config/lbdx
 DRV=/sys/bus/pci/drivers/lbdx_hlb
 cases="directed spread atomic order priority credits blocking kill9 cross"
 n=$(dp_checks "$cases")
-total=$((2 * n + 19))
+total=$((2 * n + 20))
 
 vfs=$(for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/vendor")" = 0x0def ] && [ "$(cat "$d/device")" = 0x4c43 ] && basename "$d"
@@ -219,10 +219,23 @@ sleep 0.2
 	[ "$(cat "$CFG/$vf0/domains/pipe/state")" = removed ]
 check $? "both VF drivers were told their registration ended; vf0's domain reads removed"
 
-# Everything unbound and bound again: the PF's resources are whole.
+# With the PF driver gone (the VFs stay enabled until the PF's next
+# probe resets the device), a VF driver's REGISTER gets no answer: the
+# probe fails after the 1 s timeout, cleanly.
 teardown "$CFG/$vf0/domains/pipe"
 rmdir "$CFG/$vf0" "$CFG/$vf1" "$CFG/$pf" 2>/dev/null
-echo "$vf0" >"$DRV/unbind" && echo "$vf1" >"$DRV/unbind" && echo "$pf" >"$DRV/bind"
+echo "$vf0" >"$DRV/unbind" && echo "$vf1" >"$DRV/unbind"
+kmsg_mark
+t0=$(date +%s)
+echo "$vf0" >"$DRV/bind" 2>/dev/null
+rc=$?
+t1=$(date +%s)
+[ $rc -ne 0 ] && [ ! -e "/sys/bus/pci/devices/$vf0/driver" ] && [ $((t1 - t0)) -ge 1 ] &&
+	since_mark | grep -q "VF cannot register with its PF"
+check $? "binding vf0 with no PF driver: REGISTER times out, the probe fails cleanly" "$(since_mark | tail -n 3)"
+
+# Everything bound again: the PF's resources are whole.
+echo "$pf" >"$DRV/bind"
 bound_to "$pf" lbdx_hlb && [ "$(cat "$psys"/avail_resources/*)" = "$pristine" ] &&
 	[ ! -e "/sys/bus/pci/devices/$vf0/driver" ] && [ ! -e "/sys/bus/pci/devices/$vf1/driver" ]
 check $? "VFs unbound, the PF bound again with avail_resources whole"
