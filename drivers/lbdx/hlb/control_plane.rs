@@ -22,7 +22,7 @@ use super::{
     uapi,
     vf_requests::VfSession,
 };
-use crate::hw::hlb_regs;
+use crate::hw::{hlb_mbox::Attrs, hlb_regs};
 use core::ptr::NonNull;
 
 mod vf_assign;
@@ -78,6 +78,38 @@ pub(crate) struct ObjectAttrs {
     pub(crate) cq_depth: u32,
     pub(crate) hist_list_size: u32,
     pub(crate) cos: u32,
+}
+
+/// The attributes a mailbox request carries (`hlb-mbox.rst`, *attrs*)
+/// are these, in this order: a VF sends its own, the PF programs them.
+impl From<&Attrs> for ObjectAttrs {
+    fn from(a: &Attrs) -> Self {
+        Self {
+            sequence_numbers: a.sequence_numbers,
+            inflight_limit: a.inflight_limit,
+            atomic_inflights: a.atomic_inflights,
+            lock_id_comp: a.lock_id_comp,
+            depth_threshold: a.depth_threshold,
+            cq_depth: a.cq_depth,
+            hist_list_size: a.hist_list_size,
+            cos: a.cos,
+        }
+    }
+}
+
+impl From<&ObjectAttrs> for Attrs {
+    fn from(a: &ObjectAttrs) -> Self {
+        Self {
+            sequence_numbers: a.sequence_numbers,
+            inflight_limit: a.inflight_limit,
+            atomic_inflights: a.atomic_inflights,
+            lock_id_comp: a.lock_id_comp,
+            depth_threshold: a.depth_threshold,
+            cq_depth: a.cq_depth,
+            hist_list_size: a.hist_list_size,
+            cos: a.cos,
+        }
+    }
 }
 
 impl Default for ObjectAttrs {

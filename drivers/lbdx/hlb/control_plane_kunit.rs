@@ -207,6 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn refused_start_leaves_the_domain_stopped() -> Result {
+        let (ctl, dev) = setup()?;
+        let d = committed_domain(&ctl)?;
+        let (q, _) = queue_and_port(&ctl, d)?;
+        dev.refuse.store(true, Ordering::Relaxed);
+        assert_eq!(ctl.start_domain(&TreeLock::lock()?, d, true), Err(EIO));
+        assert!(ctl.domain(d)?.1 == State::Committed);
+        dev.refuse.store(false, Ordering::Relaxed);
+        // Not frozen: its queue can still be uncommitted.
+        ctl.commit_object(q, false)?;
+        ctl.commit_object(q, true)?;
+        ctl.start_domain(&TreeLock::lock()?, d, true)?;
+        assert!(ctl.domain(d)?.1 == State::Started);
+        ctl.start_domain(&TreeLock::lock()?, d, false)?;
+        Ok(())
+    }
+
+    #[test]
     fn started_domain_is_frozen() -> Result {
         let (ctl, dev) = setup()?;
         let d = committed_domain(&ctl)?;

@@ -40,19 +40,6 @@ impl MboxProgram {
     }
 }
 
-fn attrs(a: &ObjectAttrs) -> Attrs {
-    Attrs {
-        sequence_numbers: a.sequence_numbers,
-        inflight_limit: a.inflight_limit,
-        atomic_inflights: a.atomic_inflights,
-        lock_id_comp: a.lock_id_comp,
-        depth_threshold: a.depth_threshold,
-        cq_depth: a.cq_depth,
-        hist_list_size: a.hist_list_size,
-        cos: a.cos,
-    }
-}
-
 fn obj_kind(kind: ObjectKind) -> ObjKind {
     match kind {
         ObjectKind::LdbQueue => ObjKind::LdbQueue,
@@ -108,7 +95,7 @@ impl Program for MboxProgram {
             queue: g.id,
             sn,
             group_mode,
-            attrs: attrs(a),
+            attrs: Attrs::from(a),
         })
     }
 
@@ -124,7 +111,7 @@ impl Program for MboxProgram {
             port: g.id,
             hist_list_base: g.hist_list_base,
             hist_list_size,
-            attrs: attrs(a),
+            attrs: Attrs::from(a),
         })
     }
 
@@ -132,7 +119,7 @@ impl Program for MboxProgram {
         self.mbox.send(&Request::DirPortCommit {
             domain: d,
             port: p,
-            attrs: attrs(a),
+            attrs: Attrs::from(a),
         })
     }
 

@@ -28,18 +28,8 @@
 CFG=/sys/kernel/config/lbdx
 
 # The VF functions, and the PF of the first one's slot.
-vfs=$(for d in /sys/bus/pci/devices/*; do
-	[ "$(cat "$d/vendor")" = 0x0def ] && [ "$(cat "$d/device")" = 0x4c43 ] && basename "$d"
-done)
 plan 29
-if [ "$(echo $vfs | wc -w)" -lt 2 ]; then
-	# Our own check boot starts hlb1 with two VFs: their absence is a
-	# failure, not a skip.
-	i=0
-	while [ $i -lt 29 ]; do fail "two HLB VF functions present (found: ${vfs:-none})"; i=$((i + 1)); done
-	finish
-	exit
-fi
+hlb_vfs 29
 vf0=$(echo $vfs | cut -d' ' -f1)
 vf1=$(echo $vfs | cut -d' ' -f2)
 bdf=${vf0%.*}.0

@@ -31,6 +31,20 @@ check() {
 
 finish() { [ $_failed -eq 0 ]; }
 
+# hlb_vfs N: sets $vfs to the HLB VF functions (0def:4c43). Our own
+# check boot starts hlb1 with two: with fewer, their absence fails all N
+# planned results (a failure, not a skip) and the selftest ends.
+hlb_vfs() {
+	local d i=0
+	vfs=$(for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x0def ] && [ "$(cat "$d/device")" = 0x4c43 ] && basename "$d"
+	done)
+	[ "$(echo $vfs | wc -w)" -ge 2 ] && return 0
+	while [ $i -lt "$1" ]; do fail "two HLB VF functions present (found: ${vfs:-none})"; i=$((i + 1)); done
+	finish
+	exit
+}
+
 # skip N REASON: N results skipped (TAP "# SKIP"), e.g. the cases of a
 # device that lacks what the test needs.
 skip() {

@@ -11,21 +11,8 @@ use crate::hlb::{
     resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant},
     vf_requests::{Reply, Step, VfSession},
 };
-use crate::hw::hlb_mbox::{Attrs, ObjKind, Request, Status};
+use crate::hw::hlb_mbox::{ObjKind, Request, Status};
 use kernel::prelude::*;
-
-fn object_attrs(a: &Attrs) -> ObjectAttrs {
-    ObjectAttrs {
-        sequence_numbers: a.sequence_numbers,
-        inflight_limit: a.inflight_limit,
-        atomic_inflights: a.atomic_inflights,
-        lock_id_comp: a.lock_id_comp,
-        depth_threshold: a.depth_threshold,
-        cq_depth: a.cq_depth,
-        hist_list_size: a.hist_list_size,
-        cos: a.cos,
-    }
-}
 
 /// Runs one translated step on the device; `Err` if it refused.
 fn run_step(prog: &dyn Program, s: Step) -> core::result::Result<(), ()> {
@@ -62,7 +49,9 @@ fn run_step(prog: &dyn Program, s: Step) -> core::result::Result<(), ()> {
             prog.reset_domain(d);
             Ok(())
         }
-        Step::CommitQueue { d, g, attrs } => prog.commit_ldb_queue(d, &g, &object_attrs(&attrs)),
+        Step::CommitQueue { d, g, attrs } => {
+            prog.commit_ldb_queue(d, &g, &ObjectAttrs::from(&attrs))
+        }
         Step::CommitLdbPort {
             d,
             port,
@@ -76,10 +65,10 @@ fn run_step(prog: &dyn Program, s: Step) -> core::result::Result<(), ()> {
                 hist_list_base,
             },
             hist_list_size,
-            &object_attrs(&attrs),
+            &ObjectAttrs::from(&attrs),
         ),
         Step::CommitDirPort { d, port, attrs } => {
-            prog.commit_dir_port(d, port, &object_attrs(&attrs))
+            prog.commit_dir_port(d, port, &ObjectAttrs::from(&attrs))
         }
         Step::Unassign(kind, id) => {
             let kind = match kind {
