@@ -22,7 +22,10 @@ use super::{
     uapi,
     vf_requests::VfSession,
 };
-use crate::hw::{hlb_mbox::Attrs, hlb_regs};
+use crate::hw::{
+    hlb_mbox::{Attrs, ObjKind},
+    hlb_regs,
+};
 use core::ptr::NonNull;
 
 mod vf_assign;
@@ -108,6 +111,27 @@ impl From<&ObjectAttrs> for Attrs {
             cq_depth: a.cq_depth,
             hist_list_size: a.hist_list_size,
             cos: a.cos,
+        }
+    }
+}
+
+/// The object kinds a mailbox `UNASSIGN` names (`hlb-mbox.rst`).
+impl From<ObjKind> for ObjectKind {
+    fn from(k: ObjKind) -> Self {
+        match k {
+            ObjKind::LdbQueue => Self::LdbQueue,
+            ObjKind::LdbPort => Self::LdbPort,
+            ObjKind::DirPort => Self::DirPort,
+        }
+    }
+}
+
+impl From<ObjectKind> for ObjKind {
+    fn from(k: ObjectKind) -> Self {
+        match k {
+            ObjectKind::LdbQueue => Self::LdbQueue,
+            ObjectKind::LdbPort => Self::LdbPort,
+            ObjectKind::DirPort => Self::DirPort,
         }
     }
 }

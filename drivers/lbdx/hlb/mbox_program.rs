@@ -40,14 +40,6 @@ impl MboxProgram {
     }
 }
 
-fn obj_kind(kind: ObjectKind) -> ObjKind {
-    match kind {
-        ObjectKind::LdbQueue => ObjKind::LdbQueue,
-        ObjectKind::LdbPort => ObjKind::LdbPort,
-        ObjectKind::DirPort => ObjKind::DirPort,
-    }
-}
-
 impl Program for MboxProgram {
     fn commit_domain(&self, g: DomainGrant, req: &DomainRequest) -> Result {
         let ldb_ports = req
@@ -125,7 +117,7 @@ impl Program for MboxProgram {
 
     fn unassign(&self, kind: ObjectKind, id: u32) {
         self.best_effort(&Request::Unassign {
-            kind: obj_kind(kind),
+            kind: ObjKind::from(kind),
             id,
         });
     }

@@ -119,14 +119,12 @@ impl PfMailbox {
             POLL,
             REPLY_TIMEOUT,
         )?;
-        let len = self.read(vregs::MBOX_REPLY_LEN)? as usize / 4;
+        let len = (self.read(vregs::MBOX_REPLY_LEN)? as usize / 4).min(hlb_mbox::MSG_WORDS);
         let mut reply = [0u32; hlb_mbox::MSG_WORDS];
-        for (i, w) in reply.iter_mut().take(len).enumerate() {
+        for (i, w) in reply[..len].iter_mut().enumerate() {
             *w = self.read_word(vregs::MBOX_REPLY + 4 * i)?;
         }
-        let (status, payload) =
-            hlb_mbox::decode_reply(&reply[..len.min(hlb_mbox::MSG_WORDS)], *tag)
-                .map_err(|_| EPROTO)?;
+        let (status, payload) = hlb_mbox::decode_reply(&reply[..len], *tag).map_err(|_| EPROTO)?;
         if status != Status::Ok {
             return Err(Error::from_errno(-status.errno()));
         }
@@ -140,10 +138,9 @@ impl PfMailbox {
         self.call(req, &mut []).map(|_| ())
     }
 
-    /// Registers with the PF (which resets whatever a previous user of the
-    /// VF left) and opens the mailbox.
+    /// Registers with the PF, which resets whatever a previous user of the
+    /// VF left.
     pub(crate) fn register(&self) -> Result<Registration> {
-        self.closed.store(false, Ordering::Release);
         let mut out = [0u32; 2];
         let req = Request::Register {
             min: hlb_mbox::VERSION,

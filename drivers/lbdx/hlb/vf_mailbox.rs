@@ -59,6 +59,11 @@ impl VfMailbox {
             if pending == 0 {
                 return;
             }
+            // A VF reset before it posted a pending request (a VF driver
+            // resets its function, then registers) is latched by now but
+            // may not have been handled: it must end the old session
+            // before the request, not the new one after it.
+            self.handle_resets();
             for vf in 0..self.ctl.num_vfs() {
                 if pending & (1 << vf) != 0 {
                     self.answer(vf);
@@ -138,10 +143,6 @@ impl VfMailbox {
         let Ok(n) = self.read_request(vf, &mut words) else {
             return;
         };
-        // A reset of the VF before it posted this request (a VF driver
-        // resets its function, then registers) may not have been seen
-        // yet: it must end the old session first, not the new one after.
-        self.handle_resets();
         let mut out = [0u32; hlb_mbox::MSG_WORDS];
         let len = match Request::header(&words[..n]) {
             Err(DecodeError::NoHeader) => return,

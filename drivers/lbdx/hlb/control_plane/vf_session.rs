@@ -11,7 +11,7 @@ use crate::hlb::{
     resource_pool::{DomainGrant, DomainRequest, ObjectKind, PortGrant},
     vf_requests::{Reply, Step, VfSession},
 };
-use crate::hw::hlb_mbox::{ObjKind, Request, Status};
+use crate::hw::hlb_mbox::{Request, Status};
 use kernel::prelude::*;
 
 /// Runs one translated step on the device; `Err` if it refused.
@@ -71,12 +71,7 @@ fn run_step(prog: &dyn Program, s: Step) -> core::result::Result<(), ()> {
             prog.commit_dir_port(d, port, &ObjectAttrs::from(&attrs))
         }
         Step::Unassign(kind, id) => {
-            let kind = match kind {
-                ObjKind::LdbQueue => ObjectKind::LdbQueue,
-                ObjKind::LdbPort => ObjectKind::LdbPort,
-                ObjKind::DirPort => ObjectKind::DirPort,
-            };
-            prog.unassign(kind, id);
+            prog.unassign(ObjectKind::from(kind), id);
             Ok(())
         }
         Step::WriteLink { port, slot, link } => prog.write_link(port, slot, link),
