@@ -30,8 +30,8 @@ pub const VERSION: usize = 0x0004;
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version this register map describes and the model implements
 /// (backwards compatible additions; 1 adds the data plane, 2 virtual
-/// functions).
-pub const VERSION_MINOR: u16 = 2;
+/// functions, 3 port stop and reset).
+pub const VERSION_MINOR: u16 = 3;
 
 /// `CTRL`: device control.
 pub const CTRL: usize = 0x0008;
@@ -388,6 +388,19 @@ pub const CQ_WRITTEN: usize = 0x1c;
 /// Largest valid [`CQ_VECTOR`].
 pub const CQ_VECTOR_MAX: u32 = 32;
 
+/// Minor version that adds [`PORT_CTRL`] ("Port stop and reset" in
+/// `Documentation/hw/hlb.rst`).
+pub const VERSION_MINOR_PORT_RESET: u16 = 3;
+/// Port data-plane register (RW): stop and reset one port of a started
+/// domain.
+pub const PORT_CTRL: usize = 0x20;
+/// `PORT_CTRL.STOPPED`: the port takes no QE and is given no event; reads
+/// 1 once the stop is complete.
+pub const PORT_CTRL_STOPPED: u32 = 1 << 0;
+/// `PORT_CTRL.RESET` (write only, with `STOPPED`): retire the port's
+/// history list and restart its CQ, counters and window from 0.
+pub const PORT_CTRL_RESET: u32 = 1 << 1;
+
 /// Offset of data-plane register `reg` of LDB port `p`.
 pub const fn ldb_pp_reg(p: u32, reg: usize) -> usize {
     LDB_PP_REGS_BASE + p as usize * PP_REGS_STRIDE + reg
@@ -589,6 +602,8 @@ pub const fn depth_level(depth: u32, t: u32) -> u8 {
 
 /// CQ entry byte 15: the generation bit.
 pub const CQ_GEN: u8 = 1 << 0;
+/// The CQ entry byte holding `sched` (bits 1:0) and `priority`.
+pub const CQ_SCHED_BYTE: usize = 11;
 
 /// An entry the device writes into a consumer-queue ring.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -619,7 +634,7 @@ impl CqEntry {
         b[0..8].copy_from_slice(&self.data.to_le_bytes());
         b[8..10].copy_from_slice(&self.opaque.to_le_bytes());
         b[10] = self.queue;
-        b[11] = (self.sched & 3) | ((self.priority & 7) << QE_PRIO_SHIFT);
+        b[CQ_SCHED_BYTE] = (self.sched & 3) | ((self.priority & 7) << QE_PRIO_SHIFT);
         b[12..14].copy_from_slice(&self.flow.to_le_bytes());
         b[14] = self.depth_level & 3;
         b[15] = if self.gen { CQ_GEN } else { 0 };
@@ -633,8 +648,8 @@ impl CqEntry {
             data: u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
             opaque: u16::from_le_bytes([b[8], b[9]]),
             queue: b[10],
-            sched: b[11] & 3,
-            priority: (b[11] >> QE_PRIO_SHIFT) & 7,
+            sched: b[CQ_SCHED_BYTE] & 3,
+            priority: (b[CQ_SCHED_BYTE] >> QE_PRIO_SHIFT) & 7,
             flow: u16::from_le_bytes([b[12], b[13]]),
             depth_level: b[14] & 3,
             gen: b[15] & CQ_GEN != 0,

@@ -34,7 +34,7 @@ const DEFAULTS: [u32; 13] = [32, 32, 64, 64, 8192, 4096, 2048, 2048, 2, 1024, 4,
 fn reset_values() {
     let (h, irq) = hlb(HlbConfig::default());
     assert_eq!(r(&h, regs::ID), regs::ID_MAGIC);
-    assert_eq!(r(&h, regs::VERSION), 0x0001_0002);
+    assert_eq!(r(&h, regs::VERSION), 0x0001_0003);
     assert_eq!(r(&h, regs::CTRL), 0);
     assert_eq!(r(&h, regs::STATUS), regs::STATUS_READY);
     assert_eq!(r(&h, regs::IRQ_CAUSE), 0);
@@ -170,7 +170,7 @@ fn ctrl_reset_clears_state() {
 fn undefined_offsets_read_zero_and_ignore_writes() {
     let (h, irq) = hlb(HlbConfig::default());
     for off in [
-        0x54, 0x68, 0xfc, 0x100, 0x104, 0x110, 0x1018, 0x6000, 0x8020, 0xa03c, 0xc000, 0xfffc,
+        0x54, 0x68, 0xfc, 0x100, 0x104, 0x110, 0x1018, 0x6000, 0x8024, 0xa03c, 0xc000, 0xfffc,
     ] {
         w(&h, off, 0xffff_ffff);
         assert_eq!(r(&h, off), 0, "offset {off:#x}");

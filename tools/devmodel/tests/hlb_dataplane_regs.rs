@@ -69,7 +69,7 @@ fn configuration_registers_follow_the_object_rules() {
     rig.ok(dom(0, regs::DOM_DIR_CREDITS_AVAIL), 1);
     rig.ok(lq(0, regs::LQ_DEPTH), 1);
     rig.ok(dp(0, regs::DQ_DEPTH), 1);
-    rig.ok(pp(LDB0, 0x20), 1);
+    rig.ok(pp(LDB0, 0x24), 1);
     rig.ok(pp(DIR0, 0x3c), 1);
     assert_eq!(rig.r(dom(0, regs::DOM_LDB_CREDITS_AVAIL)), 50);
     assert_eq!(rig.r(dom(1, regs::DOM_LDB_CREDITS_AVAIL)), 0);

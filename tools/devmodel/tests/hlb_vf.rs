@@ -143,7 +143,7 @@ fn absent_until_enabled_and_vf_enable_bits() {
     assert_ne!(shared.fd, d.h.bar4_shared().expect("PF BAR4").fd);
     assert!(d.h.vf(2).is_none());
     assert_eq!(d.r(regs::NUM_VFS), 2);
-    assert_eq!(d.r(regs::VERSION), 0x0001_0002);
+    assert_eq!(d.r(regs::VERSION), 0x0001_0003);
     for off in [regs::ID, regs::VERSION, vregs::MBOX_STATUS, 0x8000, 0x20] {
         assert_eq!(vfs[0].r(off), vregs::ABSENT, "{off:#x}");
     }
@@ -155,7 +155,7 @@ fn absent_until_enabled_and_vf_enable_bits() {
     assert_eq!(d.r(regs::VF_ENABLE), 0);
     d.ok(regs::VF_ENABLE, 1);
     assert_eq!(vfs[0].r(regs::ID), vregs::ID_MAGIC);
-    assert_eq!(vfs[0].r(regs::VERSION), 0x0001_0002);
+    assert_eq!(vfs[0].r(regs::VERSION), 0x0001_0003);
     assert_eq!(vfs[0].r(regs::STATUS), regs::STATUS_READY);
     assert_eq!(vfs[0].r(regs::NUM_VECTORS), 17);
     assert_eq!(vfs[0].r(vregs::MBOX_REQ), 0, "ignored write left nothing");
@@ -647,5 +647,42 @@ fn vf_header_registers_are_the_pfs() {
     assert_eq!(
         d.r(vfb(1, regs::VFB_STATUS)) & regs::VFB_STATUS_ENABLED,
         regs::VFB_STATUS_ENABLED
+    );
+}
+
+#[test]
+fn a_vf_stops_and_resets_its_own_ports_only() {
+    let (d, vfs) = running();
+    let v0 = &vfs[0];
+    let ctrl = regs::dir_pp_reg(3, regs::PORT_CTRL);
+    v0.enq(VDIR3, &[new_dir(3, 1)]);
+    assert_eq!(v0.r(regs::dir_pp_reg(3, regs::CQ_WRITTEN)), 1);
+    v0.w(ctrl, regs::PORT_CTRL_STOPPED | regs::PORT_CTRL_RESET);
+    assert_eq!(v0.r(ctrl), regs::PORT_CTRL_STOPPED);
+    assert_eq!(
+        d.reg(DIR0, regs::PORT_CTRL),
+        regs::PORT_CTRL_STOPPED,
+        "the PF reads it"
+    );
+    assert_eq!(v0.r(regs::dir_pp_reg(3, regs::CQ_WRITTEN)), 0);
+    v0.w(ctrl, 0);
+    assert_eq!(v0.r(ctrl), 0);
+    // The PF may not touch a VF's port; a VF not an unmapped one.
+    d.refused(
+        pp(DIR0, regs::PORT_CTRL),
+        regs::PORT_CTRL_STOPPED,
+        AlarmCode::Owned,
+    );
+    v0.w(
+        regs::dir_pp_reg(4, regs::PORT_CTRL),
+        regs::PORT_CTRL_STOPPED,
+    );
+    vf_alarmed(
+        &d,
+        &vfs,
+        0,
+        AlarmCode::BadId,
+        regs::dir_pp_reg(4, regs::PORT_CTRL) as u32,
+        1,
     );
 }

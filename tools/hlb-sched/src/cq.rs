@@ -100,6 +100,14 @@ impl MemCqs {
         n
     }
 
+    /// What a driver does to `port`'s ring after a port reset: zeroes it,
+    /// and the next user reads from index 0.
+    pub fn reset(&mut self, port: usize) {
+        let cq = &mut self.cqs[port];
+        cq.slots.iter_mut().for_each(|s| *s = [0; QE_SIZE]);
+        cq.read = 0;
+    }
+
     /// Interrupts `port` received so far.
     pub fn interrupts(&self, port: usize) -> u32 {
         self.cqs[port].interrupts

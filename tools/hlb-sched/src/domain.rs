@@ -199,6 +199,10 @@ struct HlEntry {
 #[derive(Clone, Copy, Debug, Default)]
 struct Cq {
     depth: u32,
+    /// Occupancy below which the device writes: `depth`, or 0 while the
+    /// port is stopped (`PORT_CTRL.STOPPED`), so a stopped port has no
+    /// room and the scheduling rules need no other check.
+    room: u32,
     occupancy: u32,
     written: u32,
     consumed: u32,
@@ -403,8 +407,10 @@ impl Domain {
                     hl_len: 0,
                 };
                 hl_total += hl_size;
+                let depth = if hl_size == 0 { 0 } else { p.cq_depth };
                 cqs.push(Cq {
-                    depth: if hl_size == 0 { 0 } else { p.cq_depth },
+                    depth,
+                    room: depth,
                     irq_threshold: p.depth_threshold.max(1),
                     ..Cq::default()
                 });
@@ -420,6 +426,7 @@ impl Domain {
                 dir_of[p.id as usize] = i as u16;
                 cqs.push(Cq {
                     depth: p.cq_depth,
+                    room: p.cq_depth,
                     irq_threshold: 1,
                     ..Cq::default()
                 });
@@ -542,6 +549,43 @@ impl Domain {
     /// `PP_CONSUMED` of port `i`.
     pub fn pp_consumed(&self, i: usize) -> u32 {
         self.cqs[i].consumed
+    }
+
+    /// Stops port `i` (`true`: it is given nothing more and its interrupt
+    /// is disarmed) or runs it again (`PORT_CTRL.STOPPED`).
+    pub fn set_stopped(&mut self, i: usize, stopped: bool) {
+        let c = &mut self.cqs[i];
+        c.room = if stopped { 0 } else { c.depth };
+        if stopped {
+            c.armed = false;
+        }
+    }
+
+    /// Whether port `i` is stopped.
+    pub fn stopped(&self, i: usize) -> bool {
+        let c = &self.cqs[i];
+        c.room == 0 && c.depth != 0
+    }
+
+    /// Resets port `i` (`PORT_CTRL.RESET`): retires its history list
+    /// oldest first as COMPLETE does (atomic flows released, ordered
+    /// sequence numbers done with nothing forwarded) and restarts its CQ
+    /// and counters from 0. No credit changes hands. Returns the
+    /// history-list entries retired.
+    pub fn reset_port(&mut self, i: usize) -> u32 {
+        let mut retired = 0;
+        if i < self.ldb_ports.len() {
+            while self.ldb_ports[i].hl_len > 0 {
+                self.complete(i, None);
+                retired += 1;
+            }
+        }
+        let c = &mut self.cqs[i];
+        c.occupancy = 0;
+        c.written = 0;
+        c.consumed = 0;
+        c.armed = false;
+        retired
     }
 
     /// `HL_USED` of port `i` (0 for DIR ports).
@@ -999,7 +1043,7 @@ impl Domain {
     fn has_room(&self, p: usize) -> bool {
         let c = &self.cqs[p];
         let port = &self.ldb_ports[p];
-        c.occupancy < c.depth && port.hl_len < port.hl_size
+        c.occupancy < c.room && port.hl_len < port.hl_size
     }
 
     /// Moves entries from queues to CQs until no port with room has an
@@ -1239,7 +1283,7 @@ impl Domain {
         // Nothing else fills this port's CQ or history list during the
         // turn: its room is known now.
         let room = max
-            .min(cq.depth - cq.occupancy)
+            .min(cq.room.saturating_sub(cq.occupancy))
             .min(port.hl_size - port.hl_len);
         let mut n = 0;
         while n < room {
@@ -1260,7 +1304,7 @@ impl Domain {
         for d in 0..self.dir_ports.len() {
             while self.dir_ports[d].mask != 0 {
                 let c = &self.cqs[base + d];
-                if c.occupancy >= c.depth {
+                if c.occupancy >= c.room {
                     break;
                 }
                 let dp = &mut self.dir_ports[d];

@@ -19,7 +19,11 @@
 //!   at or after the rotor (the port after the one served last);
 //! * credits: pool + stored entries == initial, per pool;
 //! * refusals (NoCredit, NoHistory, BadToken) exactly when the model
-//!   predicts them.
+//!   predicts them;
+//! * stop and reset (`PORT_CTRL`): a stopped port is given nothing; a
+//!   reset retires its history list as completions (so the rules above
+//!   hold across it: no atomic flow on two ports, ordered forwards still
+//!   in order) and empties its CQ; nothing is stuck afterwards.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -98,6 +102,8 @@ struct Model {
     rotor: usize,
     /// The LDB port whose turn it is in this pass, and what it got.
     turn: Option<(usize, u32)>,
+    /// Ports stopped (`PORT_CTRL.STOPPED`).
+    stopped: Vec<bool>,
 }
 
 impl Model {
@@ -185,7 +191,10 @@ impl Model {
     /// entry in a linked queue.
     fn has_work(&self, p: usize) -> bool {
         let c = &self.cfg.ldb_ports[p];
-        if self.occupancy[p] >= c.cq_depth || self.held[p].len() as u32 >= c.hl_size {
+        if self.stopped[p]
+            || self.occupancy[p] >= c.cq_depth
+            || self.held[p].len() as u32 >= c.hl_size
+        {
             return false;
         }
         c.links.iter().any(|&(lq, _)| {
@@ -221,6 +230,9 @@ impl Model {
         }
         if self.occupancy[p] >= self.cfg_depth(p) {
             return Err(format!("port {p} got an entry with a full CQ"));
+        }
+        if self.stopped[p] {
+            return Err(format!("stopped port {p} got an entry"));
         }
         match dest {
             Dest::Dir(_) => {
@@ -321,6 +333,15 @@ impl Model {
         Ok(())
     }
 
+    /// The CQ depth the scheduler works with: 0 for an LDB port without
+    /// history list (it receives nothing).
+    fn cfg_depth_of(&self, p: usize) -> u32 {
+        match self.cfg.ldb_ports.get(p) {
+            Some(c) if c.hl_size == 0 => 0,
+            _ => self.cfg_depth(p),
+        }
+    }
+
     fn cfg_depth(&self, p: usize) -> u32 {
         match self.cfg.ldb_ports.get(p) {
             Some(c) => c.cq_depth,
@@ -393,6 +414,12 @@ enum Op {
         port: u8,
         n: u8,
     },
+    /// `PORT_CTRL`: stop `port` (and reset it with `reset`), or run it.
+    Ctrl {
+        port: u8,
+        stop: bool,
+        reset: bool,
+    },
 }
 
 fn any_op() -> impl Strategy<Value = Op> {
@@ -405,6 +432,8 @@ fn any_op() -> impl Strategy<Value = Op> {
         3 => (any::<u8>(), any::<u8>(), any::<u8>(), 0u8..8, 0u16..12)
             .prop_map(|(port, to, kind, prio, flow)| Op::Forward { port, to, kind, prio, flow }),
         1 => (any::<u8>(), 0u8..4).prop_map(|(port, n)| Op::Tokens { port, n }),
+        1 => (any::<u8>(), any::<bool>(), any::<bool>())
+            .prop_map(|(port, stop, reset)| Op::Ctrl { port, stop, reset: stop && reset }),
     ]
 }
 
@@ -533,6 +562,7 @@ impl Run {
             last_rank: HashMap::new(),
             rotor: 0,
             turn: None,
+            stopped: vec![false; n],
         };
         Self { d, rec, m }
     }
@@ -742,6 +772,35 @@ impl Run {
                     self.m.complete(p, Some(ev));
                 }
             }
+            Op::Ctrl { port, stop, reset } => {
+                let p = port as usize % np;
+                self.d.set_stopped(p, stop);
+                self.m.stopped[p] = stop;
+                if self.d.stopped(p) != (stop && self.m.cfg_depth_of(p) != 0) {
+                    return Err(format!("port {p}: stopped() disagrees"));
+                }
+                if reset {
+                    let want = self.m.held[p].len() as u32;
+                    let got = self.d.reset_port(p);
+                    if got != want {
+                        return Err(format!("reset of {p} retired {got}, held {want}"));
+                    }
+                    while !self.m.held[p].is_empty() {
+                        self.m.complete(p, None);
+                    }
+                    self.rec.cqs.reset(p);
+                    self.m.occupancy[p] = 0;
+                    self.m.popped[p] = 0;
+                    if (
+                        self.d.cq_occupancy(p),
+                        self.d.cq_written(p),
+                        self.d.hl_used(p),
+                    ) != (0, 0, 0)
+                    {
+                        return Err(format!("port {p}: counters not 0 after reset"));
+                    }
+                }
+            }
         }
         self.check_credits()
     }
@@ -764,8 +823,16 @@ impl Run {
         Ok(())
     }
 
-    /// Consumes and completes everything until the domain is empty.
+    /// Runs every port, then consumes and completes everything until the
+    /// domain is empty.
     fn drain(&mut self) -> Result<(), String> {
+        for p in 0..self.d.ports() {
+            self.step(&Op::Ctrl {
+                port: p as u8,
+                stop: false,
+                reset: false,
+            })?;
+        }
         for _ in 0..10_000 {
             let n = self.schedule()?;
             let mut busy = n > 0;

@@ -590,3 +590,129 @@ fn bad_configurations_are_refused() {
     let cfg = config(vec![queue(0), queue(0)], vec![], vec![]);
     assert_eq!(Domain::new(&cfg).err(), Some(ConfigError::DuplicateId));
 }
+
+#[test]
+fn a_stopped_ldb_port_gets_nothing_and_its_queue_goes_to_the_others() {
+    let mut r = four_workers(16);
+    let p1 = r.ix(Ldb(1));
+    r.d.set_stopped(p1, true);
+    assert!(r.d.stopped(p1));
+    for i in 0..12 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    assert_eq!(r.schedule(), 12);
+    assert!(r.data(Ldb(1)).is_empty());
+    let others: usize = [0, 2, 3].iter().map(|&p| r.data(Ldb(p)).len()).sum();
+    assert_eq!(others, 12);
+    // Run again: it takes its share of what comes next.
+    r.d.set_stopped(p1, false);
+    for i in 12..16 {
+        r.new_ev(Dir(0), ev(0, Unordered, 0, 0, i));
+    }
+    r.schedule();
+    assert_eq!(r.data(Ldb(1)), [12, 13, 14, 15]);
+}
+
+#[test]
+fn a_stopped_dir_port_keeps_its_queue_until_it_runs() {
+    let mut r = Rig::new(config(vec![], vec![], vec![dir_port(0, 8), dir_port(1, 8)]));
+    let d1 = r.ix(Dir(1));
+    r.d.set_stopped(d1, true);
+    let credits = r.d.credits();
+    for i in 0..3 {
+        r.new_ev(Dir(0), ev(1, Directed, 0, 0, i));
+    }
+    assert_eq!(r.schedule(), 0);
+    assert_eq!(r.d.queue_depth(Dir(1)), 3);
+    assert_eq!(r.d.credits().1, credits.1 - 3, "queued events hold credits");
+    r.d.set_stopped(d1, false);
+    assert_eq!(r.schedule(), 3);
+    assert_eq!(r.data(Dir(1)), [0, 1, 2]);
+}
+
+#[test]
+fn a_reset_releases_the_atomic_flows_of_the_port() {
+    let mut r = four_workers(16);
+    for i in 0..3 {
+        r.new_ev(Dir(0), ev(0, Atomic, 0, 9, i));
+    }
+    r.schedule();
+    let a = (0..4u8)
+        .find(|&p| r.d.cq_occupancy(p as usize) > 0)
+        .unwrap();
+    let ia = r.ix(Ldb(a));
+    assert_eq!(r.data(Ldb(a)), [0, 1, 2]);
+    r.d.set_stopped(ia, true);
+    // Pinned to the stopped port: the flow's next event waits.
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 9, 3));
+    assert_eq!(r.schedule(), 0);
+    let credits = r.d.credits();
+    assert_eq!(r.d.reset_port(ia), 3);
+    assert_eq!(
+        (r.d.hl_used(ia), r.d.cq_occupancy(ia), r.d.cq_written(ia)),
+        (0, 0, 0)
+    );
+    assert_eq!(r.d.credits(), credits, "a reset moves no credit");
+    // Released: the waiting event goes to another port.
+    assert_eq!(r.schedule(), 1);
+    let got: Vec<u8> = (0..4u8)
+        .filter(|&p| r.d.cq_occupancy(p as usize) == 1)
+        .collect();
+    assert_eq!(got.len(), 1);
+    assert_ne!(got[0], a);
+}
+
+#[test]
+fn a_reset_completes_the_oldest_ordered_entry_and_releases_what_waited() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![
+            ldb_port(0, 16, &[(0, 0)]),
+            ldb_port(1, 16, &[(0, 0)]),
+            ldb_port(2, 16, &[(1, 0)]),
+        ],
+        vec![dir_port(0, 8)],
+    ));
+    for i in 0..8 {
+        r.new_ev(Dir(0), ev(0, Ordered, 0, 0, i));
+    }
+    r.schedule();
+    let a = r.data(Ldb(0));
+    let b = r.data(Ldb(1));
+    // The port holding the oldest entry dies; the other forwards all of
+    // its entries, which wait for the oldest.
+    let (dead, live, live_evs) = if a.contains(&0) { (0, 1, b) } else { (1, 0, a) };
+    for &x in &live_evs {
+        r.forward(Ldb(live), ev(1, Unordered, 0, 0, x)).unwrap();
+    }
+    r.schedule();
+    let before = r.data(Ldb(2));
+    assert!(before.is_empty(), "{before:?} passed the oldest");
+    let id = r.ix(Ldb(dead));
+    r.d.set_stopped(id, true);
+    r.d.reset_port(id);
+    r.schedule();
+    assert_eq!(
+        r.data(Ldb(2)),
+        live_evs,
+        "the forwards leave in order once the dead port's SNs are done"
+    );
+    assert_eq!(r.d.queue_state(0).unwrap().sn_outstanding, 0);
+}
+
+#[test]
+fn a_reset_cq_restarts_at_slot_zero() {
+    let mut r = Rig::new(config(vec![], vec![], vec![dir_port(0, 8), dir_port(1, 8)]));
+    for i in 0..3 {
+        r.new_ev(Dir(0), ev(1, Directed, 0, 0, i));
+    }
+    r.schedule();
+    let d1 = r.ix(Dir(1));
+    r.d.set_stopped(d1, true);
+    assert_eq!(r.d.reset_port(d1), 0, "a DIR port has no history list");
+    assert_eq!((r.d.cq_written(d1), r.d.cq_occupancy(d1)), (0, 0));
+    r.d.set_stopped(d1, false);
+    r.new_ev(Dir(0), ev(1, Directed, 0, 0, 7));
+    r.schedule();
+    assert_eq!(r.d.cq_written(d1), 1);
+}

@@ -97,6 +97,11 @@ impl HlbConfig {
         self.version >= regs::version(1, regs::VERSION_MINOR_DATA_PLANE)
     }
 
+    /// Whether the device has `PORT_CTRL` (version 1.3 or later).
+    pub fn port_ctrl(&self) -> bool {
+        self.version >= regs::version(1, regs::VERSION_MINOR_PORT_RESET)
+    }
+
     /// Value of the resource-count register at `offset`, if it is one.
     pub fn resource(&self, offset: usize) -> Option<u32> {
         Some(match offset {

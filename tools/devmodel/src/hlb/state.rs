@@ -35,6 +35,8 @@ pub struct State {
     pub(super) vfs: Vfs,
     /// The device has the data plane (version 1.1 or later).
     pub(super) dp_enabled: bool,
+    /// The device has `PORT_CTRL` (version 1.3 or later).
+    port_ctrl: bool,
 }
 
 /// The port in the scheduler's terms.
@@ -98,6 +100,7 @@ impl State {
             dataplane,
             vfs: Vfs::new(config.vfs, bus_master),
             dp_enabled: config.data_plane(),
+            port_ctrl: config.port_ctrl(),
         }
     }
 
@@ -162,12 +165,22 @@ impl State {
 
     /// Register `reg` of port `p`'s data-plane block.
     pub(super) fn read_port_pp(&self, kind: PortKind, p: u32, reg: usize) -> u32 {
+        if !self.has_pp_reg(reg) {
+            return 0;
+        }
         if let Some(v) = self.resources.read_pp(kind, p, reg) {
             return v;
         }
         self.resources
             .port_owner(kind, p)
             .map_or(0, |d| self.dataplane.counter(d, port_id(kind, p), reg))
+    }
+
+    /// Whether this device's port data-plane blocks have register `reg`
+    /// (`PORT_CTRL` only from version 1.3: an offset before that which
+    /// reads 0 and ignores writes).
+    pub(super) fn has_pp_reg(&self, reg: usize) -> bool {
+        reg != regs::PORT_CTRL || self.port_ctrl
     }
 
     /// Writes `value` at `off`; a refused write is latched as an alarm
@@ -207,6 +220,9 @@ impl State {
         let Some((kind, p, reg)) = pp_reg(off) else {
             return Effect::None;
         };
+        if !self.has_pp_reg(reg) {
+            return Effect::None;
+        }
         // Only a port the device has can be in a map.
         let owned = translate::owner(&self.vfs, port_id(kind, p)).is_some();
         let res = if owned && resources::pp_writable(reg) {
@@ -221,8 +237,8 @@ impl State {
     }
 
     /// Writes register `reg` of port `p`'s data-plane block (for the PF or
-    /// a VF, whose `CQ_VECTOR` values are `vectors`) and arms its CQ if
-    /// asked.
+    /// a VF, whose `CQ_VECTOR` values are `vectors`) and arms its CQ, or
+    /// stops, resets or runs the port, if asked.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn write_port_pp(
         &mut self,
@@ -234,8 +250,16 @@ impl State {
         io: &Io<'_>,
         out: &mut Pending,
     ) -> Result<(), AlarmCode> {
-        if let PpWrite::Arm(d) = self.resources.write_pp(kind, p, reg, value, vectors)? {
-            self.dataplane.arm(d, port_id(kind, p), io, &self.vfs, out);
+        match self.resources.write_pp(kind, p, reg, value, vectors)? {
+            PpWrite::Arm(d) => self.dataplane.arm(d, port_id(kind, p), io, &self.vfs, out),
+            PpWrite::Ctrl(d, value) => {
+                // A stop takes the window's QEs: their alarms are latched.
+                let from = out.alarms.len();
+                self.dataplane
+                    .port_ctrl(d, port_id(kind, p), value, io, &self.vfs, out);
+                self.latch(out, from);
+            }
+            PpWrite::None => {}
         }
         Ok(())
     }

@@ -164,6 +164,13 @@ impl Dp {
         self.read.borrow_mut().clear();
     }
 
+    /// Forgets `port`'s producer and consumer positions (after a port
+    /// reset).
+    pub fn restart_port(&self, port: PortId) {
+        self.next.borrow_mut().remove(&port);
+        self.read.borrow_mut().remove(&port);
+    }
+
     /// Data-plane register `reg` of `port`.
     pub fn reg(&self, port: PortId, reg: usize) -> u32 {
         self.r(pp(port, reg))

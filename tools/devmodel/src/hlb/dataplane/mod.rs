@@ -26,7 +26,7 @@ use super::resources::Resources;
 use super::vf::translate::{self, VfPort};
 use super::vf::vfs::Vfs;
 use super::vf::VfIo;
-use crate::hlb_regs::QE_SIZE;
+use crate::hlb_regs::{self as regs, QE_SIZE};
 use crate::mem::GuestMemory;
 use ring::QeRing;
 pub use running::{PortRt, Running};
@@ -196,6 +196,38 @@ impl DataPlane {
             r.arm(i);
             r.schedule(io, vfs, out);
         }
+    }
+
+    /// `PORT_CTRL` = `value` (valid) on `port` of domain `d`: stops it
+    /// (taking its window's QEs first), resets it, runs it, as
+    /// `Documentation/hw/hlb.rst` "Port stop and reset" says; then
+    /// schedules the domain. Nothing if the domain is stopped.
+    pub fn port_ctrl(
+        &mut self,
+        d: u32,
+        port: PortId,
+        value: u32,
+        io: &Io<'_>,
+        vfs: &Vfs,
+        out: &mut Pending,
+    ) {
+        let Some(r) = self.domains.get_mut(d as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(i) = r.index(port) else {
+            return;
+        };
+        let stop = value & regs::PORT_CTRL_STOPPED != 0;
+        if stop {
+            r.stop(i, io, vfs, out);
+        }
+        if value & regs::PORT_CTRL_RESET != 0 {
+            r.reset_port(i, io);
+        }
+        if !stop {
+            r.run_port(i);
+        }
+        r.schedule(io, vfs, out);
     }
 
     /// `DOM_LDB_CREDITS_AVAIL` / `DOM_DIR_CREDITS_AVAIL` of domain `d`.

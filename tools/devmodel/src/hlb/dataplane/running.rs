@@ -3,7 +3,8 @@
 //! One started domain: its scheduler ([`hlb_sched::Domain`]) and, per
 //! port, what the model keeps around it: the function whose window it
 //! reads (the PF's or a VF's), the window and the next QE slot to look
-//! at, `PP_CONSUMED`, the CQ address, depth and vector.
+//! at, `PP_CONSUMED`, the CQ address, depth and vector, whether it is
+//! stopped (`PORT_CTRL`).
 
 use hlb_sched::{Domain, PortId, Qe, QeCommand};
 
@@ -32,6 +33,9 @@ pub struct PortRt {
     pub consumed: u32,
     /// A CQ write faulted since the start (logged once).
     pub faulted: bool,
+    /// `PORT_CTRL.STOPPED`: the window is not read, nothing is scheduled
+    /// to the port.
+    pub stopped: bool,
 }
 
 impl PortRt {
@@ -69,6 +73,7 @@ impl Running {
                     slot: 0,
                     consumed: 0,
                     faulted: false,
+                    stopped: false,
                 }
             })
             .collect();
@@ -84,7 +89,7 @@ impl Running {
     /// one ring's worth; refused ones become alarms in `out`. The window
     /// of a disabled VF is not read; a VF's QEs name virtual queues.
     pub fn drain(&mut self, i: usize, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
-        let Some(port) = self.ports.get_mut(i) else {
+        let Some(port) = self.ports.get_mut(i).filter(|p| !p.stopped) else {
             return;
         };
         let func = port.func();
@@ -138,6 +143,40 @@ impl Running {
         self.sched.schedule(&mut sink);
     }
 
+    /// Stops port `i`: takes the QEs waiting in its window, then reads it
+    /// no more and gives it nothing.
+    pub fn stop(&mut self, i: usize, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
+        if self.ports.get(i).is_some_and(|p| !p.stopped) {
+            self.drain(i, io, vfs, out);
+            self.ports[i].stopped = true;
+            self.sched.set_stopped(i, true);
+        }
+    }
+
+    /// Resets stopped port `i`: its history list retired, its CQ and
+    /// counters from 0, the QEs written into its window since the stop
+    /// discarded, the next one taken from slot 0.
+    pub fn reset_port(&mut self, i: usize, io: &Io<'_>) {
+        let Some(port) = self.ports.get_mut(i) else {
+            return;
+        };
+        self.sched.reset_port(i);
+        if let Some(ring) = io.ring_of(port.func()) {
+            ring.zero(port.window, regs::PP_QE_PAGE_SIZE);
+        }
+        port.slot = 0;
+        port.consumed = 0;
+        port.faulted = false;
+    }
+
+    /// Runs port `i` again.
+    pub fn run_port(&mut self, i: usize) {
+        if let Some(port) = self.ports.get_mut(i) {
+            port.stopped = false;
+            self.sched.set_stopped(i, false);
+        }
+    }
+
     /// Arms port `i`'s CQ interrupt (`CQ_ARM`): like an ARM QE, but not
     /// counted in `PP_CONSUMED`.
     pub fn arm(&mut self, i: usize) {
@@ -159,6 +198,7 @@ impl Running {
             regs::HL_USED => self.sched.hl_used(i),
             regs::PP_CONSUMED => self.ports[i].consumed,
             regs::CQ_WRITTEN => self.sched.cq_written(i),
+            regs::PORT_CTRL => u32::from(self.ports[i].stopped) * regs::PORT_CTRL_STOPPED,
             _ => 0,
         }
     }

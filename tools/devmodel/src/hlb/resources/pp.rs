@@ -2,8 +2,9 @@
 
 //! The configuration registers of the ports' data-plane blocks
 //! (`0x8000 + 0x40 * p` LDB, `0xa000 + 0x40 * p` DIR): `CQ_ADDR_LO`,
-//! `CQ_ADDR_HI`, `CQ_VECTOR`, and the checks of `CQ_ARM`. The read-only
-//! counters of the block belong to the running domain (`hlb::dataplane`).
+//! `CQ_ADDR_HI`, `CQ_VECTOR`, and the checks of `CQ_ARM` and `PORT_CTRL`.
+//! The read-only counters of the block and the state `PORT_CTRL` changes
+//! belong to the running domain (`hlb::dataplane`).
 
 use std::ops::RangeInclusive;
 
@@ -39,6 +40,9 @@ pub enum PpWrite {
     /// `CQ_ARM` = 1 on a port of domain `.0`: arm its CQ interrupt (if the
     /// domain is started).
     Arm(u32),
+    /// `PORT_CTRL` = `.1` (a valid value) on a port of domain `.0`: stop,
+    /// reset or run it (if the domain is started).
+    Ctrl(u32, u32),
 }
 
 impl Resources {
@@ -61,9 +65,11 @@ impl Resources {
             regs::CQ_ADDR_LO => dp.cq_addr_lo,
             regs::CQ_ADDR_HI => dp.cq_addr_hi,
             regs::CQ_VECTOR => dp.cq_vector,
-            regs::CQ_OCCUPANCY | regs::HL_USED | regs::PP_CONSUMED | regs::CQ_WRITTEN => {
-                return None
-            }
+            regs::CQ_OCCUPANCY
+            | regs::HL_USED
+            | regs::PP_CONSUMED
+            | regs::CQ_WRITTEN
+            | regs::PORT_CTRL => return None,
             _ => 0,
         })
     }
@@ -94,6 +100,15 @@ impl Resources {
                 PpWrite::None
             });
         }
+        if reg == regs::PORT_CTRL {
+            let known = regs::PORT_CTRL_STOPPED | regs::PORT_CTRL_RESET;
+            let reset_running =
+                value & regs::PORT_CTRL_RESET != 0 && value & regs::PORT_CTRL_STOPPED == 0;
+            if value & !known != 0 || reset_running {
+                return Err(AlarmCode::BadValue);
+            }
+            return Ok(PpWrite::Ctrl(d, value));
+        }
         self.configurable(owner)?;
         check_pp(reg, value, vectors)?;
         let i = p as usize;
@@ -115,7 +130,7 @@ impl Resources {
 pub fn writable(reg: usize) -> bool {
     matches!(
         reg,
-        regs::CQ_ADDR_LO | regs::CQ_ADDR_HI | regs::CQ_VECTOR | regs::CQ_ARM
+        regs::CQ_ADDR_LO | regs::CQ_ADDR_HI | regs::CQ_VECTOR | regs::CQ_ARM | regs::PORT_CTRL
     )
 }
 

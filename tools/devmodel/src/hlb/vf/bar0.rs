@@ -175,7 +175,8 @@ impl State {
         io: &Io<'_>,
         out: &mut Pending,
     ) -> Result<(), AlarmCode> {
-        let Some((kind, v, reg)) = state::pp_reg(off).filter(|r| resources::pp_writable(r.2))
+        let Some((kind, v, reg)) =
+            state::pp_reg(off).filter(|r| resources::pp_writable(r.2) && self.has_pp_reg(r.2))
         else {
             return Ok(());
         };
