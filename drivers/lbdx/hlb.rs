@@ -11,7 +11,9 @@
 //! - Data plane (minor version 1): `dataplane.rs` (CQ rings, vectors,
 //!   alarm routing), `domain_run.rs` (run-time use of a started domain),
 //!   `domain_cdev.rs` + `domain_cdev.c` (its character device), `cq_ring.rs`,
-//!   `uapi.rs` (the ABI of `include/uapi/linux/lbdx_hlb.h`).
+//!   `credit_page.rs`, `uapi.rs` (the ABI of
+//!   `include/uapi/linux/lbdx_hlb.h`); minor version 3: `port_reclaim.rs`
+//!   (a port taken back from a file that went away).
 //!
 //! - Virtual functions (minor version 2): on the PF, `vf_configfs.rs`
 //!   (assignment), `vf_sysfs.rs` (its read-only view), `vf_mailbox.rs` and `vf_requests.rs` (the mailbox
@@ -27,6 +29,7 @@ mod control_plane;
 #[cfg(CONFIG_KUNIT)]
 mod control_plane_kunit;
 mod cq_ring;
+mod credit_page;
 mod dataplane;
 #[cfg(CONFIG_KUNIT)]
 mod dataplane_kunit;
@@ -36,6 +39,7 @@ mod driver;
 mod mbox_program;
 mod pf_mailbox;
 mod pf_messages;
+mod port_reclaim;
 mod program;
 #[allow(
     dead_code,

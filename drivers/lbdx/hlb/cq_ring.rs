@@ -8,7 +8,7 @@
 //! domain allocates nothing and cannot fail for memory; 2 MiB for the
 //! default 64 + 64 ports.
 
-use crate::hw::hlb_regs::{CqEntry, CQ_DEPTH_MAX, CQ_GEN, QE_SIZE};
+use crate::hw::hlb_regs::{CqEntry, SchedType, CQ_DEPTH_MAX, CQ_GEN, CQ_SCHED_BYTE, QE_SIZE};
 use kernel::{
     device::{Bound, Device},
     dma::{Coherent, CoherentBox},
@@ -46,21 +46,32 @@ impl CqRing {
         (depth as usize * QE_SIZE).next_multiple_of(PAGE_SIZE)
     }
 
+    /// Byte `byte` of the entry of free-running index `index` of a ring of
+    /// `depth` entries (`None` for a depth the ring cannot have).
+    fn entry_byte(&self, index: u32, depth: u32, byte: usize) -> Option<u8> {
+        if depth == 0 || depth > CQ_DEPTH_MAX || !depth.is_power_of_two() || byte >= QE_SIZE {
+            return None;
+        }
+        let slot = (index & (depth - 1)) as usize;
+        // SAFETY: `slot < depth <= CQ_DEPTH_MAX`, the ring's length, and
+        // `byte < QE_SIZE`, so the byte is inside the allocation; the device
+        // writes it concurrently, hence the volatile read of a plain byte.
+        Some(unsafe { core::ptr::read_volatile(self.cpu_address().add(slot * QE_SIZE + byte)) })
+    }
+
     /// Whether the device has written the entry of free-running index
     /// `index` of a ring of `depth` entries (its generation bit is the one
     /// of that lap).
     pub(crate) fn written(&self, index: u32, depth: u32) -> bool {
-        if depth == 0 || depth > CQ_DEPTH_MAX || !depth.is_power_of_two() {
-            return false;
-        }
-        let slot = (index & (depth - 1)) as usize;
-        // SAFETY: `slot < depth <= CQ_DEPTH_MAX`, the ring's length, so the
-        // byte is inside the allocation; the device writes it concurrently,
-        // hence the volatile read of a plain byte.
-        let flags = unsafe {
-            core::ptr::read_volatile(self.cpu_address().add(slot * QE_SIZE + QE_SIZE - 1))
-        };
-        (flags & CQ_GEN != 0) == CqEntry::gen_for(index, depth)
+        self.entry_byte(index, depth, QE_SIZE - 1)
+            .is_some_and(|flags| (flags & CQ_GEN != 0) == CqEntry::gen_for(index, depth))
+    }
+
+    /// Whether the entry of free-running index `index` holds a directed
+    /// event (its credit is a DIR credit).
+    pub(crate) fn directed(&self, index: u32, depth: u32) -> bool {
+        self.entry_byte(index, depth, CQ_SCHED_BYTE)
+            .is_some_and(|b| matches!(SchedType::from_bits(b), SchedType::Directed))
     }
 
     /// Zeroes the ring. Only while the device does not write it (its domain

@@ -19,7 +19,7 @@ use super::{
     uapi,
 };
 use crate::{
-    bringup::{ControlNotifier, SharedBar0},
+    bringup::{ControlNotifier, Function, SharedBar0},
     hw::hlb_regs::{self as regs},
 };
 use kernel::{
@@ -64,6 +64,9 @@ pub(crate) struct DataPlane {
     rings: Revocable<Rings>,
     /// CQ vectors the device has (vectors 1 to `cq_vectors`).
     cq_vectors: u32,
+    /// The device has `PORT_CTRL` (minor version 3): a port can be taken
+    /// back from a file that went away while the domain runs.
+    port_reset: bool,
     /// Serializes reading and acknowledging `ALARM_*` with programming
     /// (`program.rs`), which leaves a QE's alarm it found latched here.
     alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
@@ -74,13 +77,13 @@ pub(crate) struct DataPlane {
 }
 
 impl DataPlane {
-    /// The data plane of `pdev`: allocates a CQ ring per port.
+    /// The data plane of `pdev`, brought up as `f`: allocates a CQ ring
+    /// per port.
     pub(crate) fn new(
         pdev: &pci::Device<Bound>,
-        bar: SharedBar0,
+        f: &Function<'_>,
         ldb_ports: u32,
         dir_ports: u32,
-        irq_vectors: usize,
         alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
         program: Arc<dyn Program>,
     ) -> Result<Arc<Self>> {
@@ -99,10 +102,10 @@ impl DataPlane {
             }
             Ok(v)
         };
-        let cq_vectors = u32::try_from(irq_vectors.saturating_sub(1))?.min(regs::CQ_VECTOR_MAX);
+        let cq_vectors = u32::try_from(f.irq_vectors().saturating_sub(1))?.min(regs::CQ_VECTOR_MAX);
         Arc::pin_init(
             try_pin_init!(Self {
-                bar,
+                bar: f.bar().clone(),
                 program,
                 parent: ARef::from(pdev.as_ref()),
                 bar4,
@@ -111,6 +114,7 @@ impl DataPlane {
                     dir: rings(dir_ports)?,
                 })),
                 cq_vectors,
+                port_reset: f.version().minor >= regs::VERSION_MINOR_PORT_RESET,
                 alarm_lock,
                 runs <- new_mutex!(KVec::new()),
                 wakers <- new_spinlock_irq!(KVec::new()),
@@ -132,6 +136,11 @@ impl DataPlane {
     /// The HLB's device (parent of the domains' nodes).
     pub(crate) fn parent(&self) -> &device::Device {
         &self.parent
+    }
+
+    /// Whether a port of a running domain can be stopped and reset.
+    pub(crate) fn port_reset(&self) -> bool {
+        self.port_reset
     }
 
     /// Physical address of BAR4.

@@ -9,10 +9,13 @@
 //! interface. Lifecycle:
 //!
 //! * open: one more user; close (or the death of the process): one less.
+//!   Ports are attached per file, so closing detaches them. On a device
+//!   with port reset (HLB 1.3) a port the closing file used is taken back
+//!   at once (`port_reclaim.rs`: stopped, the events it held dropped, its
+//!   credits returned, reset) while the other files' ports keep running.
 //!   When the count drops to 0 the domain is *drained*: stopped in the
 //!   device (every event in it is dropped and every credit returns to its
 //!   pool), its CQ rings zeroed, its credit page refilled, started again.
-//!   Ports are attached per file, so closing detaches them.
 //! * `retire` (configfs stop or reset): refused with `EBUSY` while the
 //!   domain has users; removes the node.
 //! * `kill` (the device goes away): cuts users off (their calls fail with
@@ -23,8 +26,10 @@
 //! holds users, ports and alerts.
 
 use super::{
+    credit_page::CreditPage,
     dataplane::DataPlane,
     domain_cdev::Cdev,
+    port_reclaim,
     uapi::{self, Alert},
 };
 use crate::{
@@ -39,7 +44,6 @@ use kernel::{
     bindings,
     io::Io,
     new_mutex, new_spinlock,
-    page::Page,
     prelude::*,
     str::{CString, Formatter},
     sync::{Arc, Mutex, SpinLock},
@@ -79,6 +83,15 @@ impl RunPort {
         }
     }
 
+    /// `"ldb"` or `"dir"`, for messages and stats.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        if self.kind == uapi::PORT_LDB {
+            "ldb"
+        } else {
+            "dir"
+        }
+    }
+
     /// BAR4 offset of the port's producer window.
     pub(crate) fn window(&self) -> usize {
         if self.kind == uapi::PORT_LDB {
@@ -102,28 +115,6 @@ pub(crate) struct RunConfig {
     pub(crate) ports: KVec<RunPort>,
 }
 
-/// The shared credit page of `include/uapi/linux/lbdx_hlb.h`: a page of
-/// its own (mapped whole into processes), written by the kernel only while
-/// the domain has no user.
-struct CreditPage(Page);
-
-impl CreditPage {
-    fn new() -> Result<Self> {
-        Ok(Self(Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?))
-    }
-
-    /// Sets both software pools (`struct lbdx_hlb_credit_page`).
-    fn fill(&self, ldb: u32, dir: u32) {
-        let mut v = [0u8; 8];
-        v[..4].copy_from_slice(&ldb.to_ne_bytes());
-        v[4..].copy_from_slice(&dir.to_ne_bytes());
-        // SAFETY: `v` is valid for 8 bytes, within the page; no process
-        // maps the page while the domain has no user, the only time this
-        // runs, so nothing races.
-        let _ = unsafe { self.0.write_raw(v.as_ptr(), 0, v.len()) };
-    }
-}
-
 /// Alerts of one open file.
 struct FileAlerts {
     file: u64,
@@ -138,10 +129,11 @@ struct Inner {
     dead: bool,
     next_file: u64,
     /// Per port (in `ports` order): the file holding it, the read index it
-    /// armed with, and whether it was mapped or detached since the last
-    /// drain (the device kept its producer slot, CQ position, tokens and
-    /// history, so once detached it cannot be attached again until the
-    /// domain drains).
+    /// armed with, and whether it was *used*: mapped since it was last
+    /// free. The device keeps a used port's producer slot, CQ position,
+    /// tokens and history, so a used port is free again only once taken
+    /// back (`port_reclaim`, when its file closes) or drained. A port being
+    /// taken back stays held by its closed file's number meanwhile.
     owner: KVec<Option<u64>>,
     armed: KVec<Option<u32>>,
     used: KVec<bool>,
@@ -162,6 +154,9 @@ pub(crate) struct DomainRun {
     pub(crate) vector: u32,
     alerts: AtomicU64,
     drains: AtomicU64,
+    /// Ports taken back from closed files, and the events that dropped.
+    reclaims: AtomicU64,
+    reclaim_dropped: AtomicU64,
     /// `PP_CONSUMED` and `CQ_WRITTEN` sums of the runs before the last
     /// drain (the device zeroes them at every start).
     enqueued_before: AtomicU64,
@@ -197,6 +192,8 @@ impl DomainRun {
                 vector,
                 alerts: AtomicU64::new(0),
                 drains: AtomicU64::new(0),
+                reclaims: AtomicU64::new(0),
+                reclaim_dropped: AtomicU64::new(0),
                 enqueued_before: AtomicU64::new(0),
                 scheduled_before: AtomicU64::new(0),
                 inner <- new_spinlock!(Inner {
@@ -317,36 +314,83 @@ impl DomainRun {
         Ok(file)
     }
 
-    /// File `file` is closed: its ports are detached; the last close
-    /// drains the domain.
+    /// File `file` is closed: its ports are detached; the ones it used are
+    /// taken back if the device can (else they wait for a drain); the last
+    /// close drains the domain.
     pub(crate) fn release(&self, file: u64) {
         let _life = self.life.lock();
-        let last = {
+        let reclaim = {
             let mut inner = self.inner.lock();
-            let Inner {
-                owner,
-                armed,
-                used,
-                files,
-                ..
-            } = &mut *inner;
-            for ((o, a), u) in owner.iter_mut().zip(armed.iter_mut()).zip(used.iter_mut()) {
-                if *o == Some(file) {
-                    *o = None;
-                    *a = None;
-                    *u = true;
-                }
-            }
-            if let Some(pos) = files.iter().position(|f| f.file == file) {
-                let _ = files.remove(pos);
+            if let Some(pos) = inner.files.iter().position(|f| f.file == file) {
+                let _ = inner.files.remove(pos);
             }
             inner.users = inner.users.saturating_sub(1);
-            inner.users == 0 && !inner.dead
+            let last = inner.users == 0;
+            let reclaim = !last && !inner.dead && self.dp.port_reset();
+            let Inner {
+                owner, armed, used, ..
+            } = &mut *inner;
+            for ((o, a), u) in owner.iter_mut().zip(armed.iter_mut()).zip(used.iter_mut()) {
+                if *o != Some(file) {
+                    continue;
+                }
+                *a = None;
+                if reclaim && *u {
+                    // Held by `file` until taken back below.
+                    continue;
+                }
+                *o = None;
+            }
+            if last && !inner.dead {
+                drop(inner);
+                self.drain();
+                self.inner.lock().used.iter_mut().for_each(|u| *u = false);
+                return;
+            }
+            reclaim
         };
-        if last {
-            self.drain();
-            self.inner.lock().used.iter_mut().for_each(|u| *u = false);
+        if reclaim {
+            for i in 0..self.cfg.ports.len() {
+                if self.inner.lock().owner[i] == Some(file) {
+                    self.take_back(i);
+                }
+            }
         }
+    }
+
+    /// Takes port `i`, held by a closed file, back; it is free again unless
+    /// that failed (then it waits for the drain).
+    fn take_back(&self, i: usize) {
+        let p = &self.cfg.ports[i];
+        let res = port_reclaim::reclaim(
+            &self.dp,
+            &self.credits,
+            p,
+            [self.cfg.ldb_credits, self.cfg.dir_credits],
+        );
+        match &res {
+            Ok(r) => {
+                self.enqueued_before
+                    .fetch_add(r.enqueued.into(), Ordering::Relaxed);
+                self.scheduled_before
+                    .fetch_add(r.scheduled.into(), Ordering::Relaxed);
+                self.reclaim_dropped
+                    .fetch_add(r.dropped.into(), Ordering::Relaxed);
+                self.reclaims.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) if *e != ENODEV => dev_warn!(
+                self.dp.parent(),
+                "domain {}: port {}{} not taken back ({:?}); free again at the domain's drain\n",
+                self.cfg.id,
+                p.kind_name(),
+                p.id,
+                e
+            ),
+            Err(_) => {}
+        }
+        let mut inner = self.inner.lock();
+        inner.owner[i] = None;
+        inner.used[i] = res.is_err();
     }
 
     /// Stops the domain in the device (dropping what it holds), zeroes its
@@ -505,7 +549,7 @@ impl DomainRun {
                 if bytes > kernel::page::PAGE_SIZE {
                     return Err(EINVAL);
                 }
-                Ok(Mapping::Page(self.credits.0.as_ptr()))
+                Ok(Mapping::Page(self.credits.page()))
             }
             uapi::Area::Producer(s) => {
                 let p = &self.cfg.ports[port_of(s)?];
@@ -662,6 +706,8 @@ impl AttrSource for DomainRun {
     const NAMES: &'static [&'static CStr] = &[
         c"users",
         c"drains",
+        c"reclaims",
+        c"reclaim_dropped",
         c"alerts",
         c"enqueued",
         c"scheduled",
@@ -677,20 +723,22 @@ impl AttrSource for DomainRun {
         match id {
             0 => write!(out, "{}", self.inner.lock().users),
             1 => write!(out, "{}", self.drains.load(Ordering::Relaxed)),
-            2 => write!(out, "{}", self.alerts.load(Ordering::Relaxed)),
-            3 => write!(
+            2 => write!(out, "{}", self.reclaims.load(Ordering::Relaxed)),
+            3 => write!(out, "{}", self.reclaim_dropped.load(Ordering::Relaxed)),
+            4 => write!(out, "{}", self.alerts.load(Ordering::Relaxed)),
+            5 => write!(
                 out,
                 "{}",
                 self.enqueued_before.load(Ordering::Relaxed) + self.port_sum(regs::PP_CONSUMED)
             ),
-            4 => write!(
+            6 => write!(
                 out,
                 "{}",
                 self.scheduled_before.load(Ordering::Relaxed) + self.port_sum(regs::CQ_WRITTEN)
             ),
-            5 => write!(out, "{}", reg(domain_reg(d, regs::DOM_LDB_CREDITS_AVAIL))),
-            6 => write!(out, "{}", reg(domain_reg(d, regs::DOM_DIR_CREDITS_AVAIL))),
-            7 => {
+            7 => write!(out, "{}", reg(domain_reg(d, regs::DOM_LDB_CREDITS_AVAIL))),
+            8 => write!(out, "{}", reg(domain_reg(d, regs::DOM_DIR_CREDITS_AVAIL))),
+            9 => {
                 let mut first = true;
                 for q in self.cfg.queues.iter() {
                     let depth = reg(regs::object_reg(regs::LDB_QUEUE_BASE, *q, regs::LQ_DEPTH));
@@ -704,11 +752,7 @@ impl AttrSource for DomainRun {
             _ => {
                 let mut first = true;
                 for p in self.cfg.ports.iter() {
-                    let kind = if p.kind == uapi::PORT_LDB {
-                        "ldb"
-                    } else {
-                        "dir"
-                    };
+                    let kind = p.kind_name();
                     if !core::mem::take(&mut first) {
                         out.write_char(' ')?;
                     }

@@ -174,10 +174,9 @@ impl<'b> Hlb<'b> {
                 if f.version().minor >= 1 {
                     Some(DataPlane::new(
                         pdev,
-                        f.bar().clone(),
+                        f,
                         totals.get(hlb_regs::NUM_LDB_PORTS),
                         totals.get(hlb_regs::NUM_DIR_PORTS),
-                        f.irq_vectors(),
                         alarm_lock.clone(),
                         ctl.program().clone(),
                     )?)

@@ -11,7 +11,7 @@ use kernel::{
 };
 
 /// ABI version reported by `DOMAIN_INFO`.
-pub(crate) const ABI_VERSION: u32 = 1;
+pub(crate) const ABI_VERSION: u32 = 2;
 /// `LBDX_HLB_PORT_LDB`.
 pub(crate) const PORT_LDB: u32 = 0;
 /// `LBDX_HLB_PORT_DIR`.
@@ -110,6 +110,17 @@ pub(crate) enum Area {
     /// The CQ ring of port slot `.0`.
     Cq(u32),
 }
+
+/// `LBDX_HLB_CREDIT_PAGE_SIZE`.
+pub(crate) const CREDIT_PAGE_SIZE: usize = 4096;
+
+/// Byte offset in the credit page of the ledger of port (`port_type`,
+/// `id`), `struct lbdx_hlb_port_ledger` (8 bytes: `held[2]` as `u16`, then
+/// `cq_credited`); `id` is below `hlb_regs::OBJECTS_MAX` (128).
+pub(crate) const fn ledger_offset(port_type: u32, id: u32) -> usize {
+    LEDGER_OFFSET + 8 * (port_type * 128 + id) as usize
+}
+const LEDGER_OFFSET: usize = 2048;
 
 /// The port slot of (`port_type`, `id`).
 pub(crate) const fn slot(port_type: u32, id: u32) -> u32 {

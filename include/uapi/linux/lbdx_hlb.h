@@ -7,10 +7,13 @@
  * removed when it stops. A process opens it, attaches ports of that domain,
  * mmap()s each attached port's producer window and (read-only) its
  * consumer-queue ring, and sleeps in poll()/epoll until a CQ has an entry.
- * When the last file of the domain is closed (or its process dies), the
- * driver drains the domain: every event is dropped, every credit returns to
- * the domain's pools, every port is detached, and the domain can be used
- * again.
+ * A file that is closed (or whose process dies) while other files of the
+ * domain stay open gives its ports back: the driver stops each one, drops
+ * the events it held, returns its credits and makes it attachable again
+ * while the other ports keep running. When the last file of the domain is
+ * closed, the driver drains the domain: every event is dropped, every
+ * credit returns to the domain's pools, every port is detached, and the
+ * domain can be used again.
  *
  * Documentation/userspace-api/lbdx-hlb.rst describes the ABI;
  * Documentation/hw/hlb.rst ("Data plane") the QE and CQ formats.
@@ -22,7 +25,7 @@
 #include <linux/types.h>
 
 /* The ABI version LBDX_HLB_IOC_DOMAIN_INFO reports. */
-#define LBDX_HLB_ABI_VERSION 1
+#define LBDX_HLB_ABI_VERSION 2
 
 /* Port types. */
 #define LBDX_HLB_PORT_LDB 0
@@ -58,12 +61,34 @@ struct lbdx_hlb_domain_info {
  * long as every producer does so, the device's pool never runs dry under a
  * producer and no QE raises NoCredit. Directed events (sched 3) use
  * dir_credits, all others ldb_credits.
+ *
+ * From ABI version 2 the page also holds one ledger per port (at
+ * LBDX_HLB_LEDGER_OFFSET, record type * 128 + id), written only by the
+ * port's user, read by the driver when it takes the port back from a file
+ * that went away (the driver cannot ask a dead process what it held):
+ *
+ *   held[0], held[1]  credits the port took from ldb_credits / dir_credits
+ *                     and has not spent on a QE yet;
+ *   cq_credited       the CQ entries (free-running, like the read index)
+ *                     whose credit the consumer gave back.
+ *
+ * The driver gives back held[] and one credit per CQ entry after
+ * cq_credited the device wrote (to the pool of the entry's sched type).
+ * A user updates its ledger so that a death between two of its stores
+ * loses credits rather than invents them: after taking from a pool, and
+ * before giving back or writing a QE.
  */
 #define LBDX_HLB_CREDIT_PAGE_SIZE 4096
+#define LBDX_HLB_LEDGER_OFFSET 2048
 
 struct lbdx_hlb_credit_page {
 	__u32 ldb_credits;
 	__u32 dir_credits;
+};
+
+struct lbdx_hlb_port_ledger {
+	__u16 held[2];		/* credits cached: LDB, DIR */
+	__u32 cq_credited;	/* CQ entries whose credit went back */
 };
 
 /*
@@ -72,10 +97,11 @@ struct lbdx_hlb_credit_page {
  * In: type, id (the device's port number, the "id" file of the port's
  * configfs directory), flags (0). Out: the rest. Errors: EINVAL (bad type
  * or flags), ENOENT (no such port in this domain), EBUSY (attached by a
- * file already, or detached since the domain last drained: the device kept
- * the port's producer slot, CQ position, tokens and history, so it waits
- * for the drain that follows the last close of the domain), EFAULT (the
- * request cannot be read or the result written back: nothing attached).
+ * file already; on a device without port reset, before HLB 1.3, also a
+ * port detached since the domain last drained, which waits for the drain
+ * that follows the last close of the domain), EFAULT (the request cannot
+ * be read or the result written back: nothing attached). A port given back
+ * by a closed file starts afresh: CQ read index 0, QE ring slot 0.
  *
  * pp_offset and cq_offset are mmap() offsets: map pp_size bytes at
  * pp_offset read-write (the QE ring and the doorbell page) and cq_size

@@ -5,7 +5,7 @@
 //! test compiles the C header and compares sizes, offsets and numbers.
 
 /// ABI version `LBDX_HLB_IOC_DOMAIN_INFO` reports.
-pub const LBDX_HLB_ABI_VERSION: u32 = 1;
+pub const LBDX_HLB_ABI_VERSION: u32 = 2;
 
 /// Port type: load-balanced.
 pub const LBDX_HLB_PORT_LDB: u32 = 0;
@@ -20,6 +20,13 @@ pub const LBDX_HLB_QE_RING_SLOTS: u32 = 256;
 pub const LBDX_HLB_DOORBELL_OFFSET: u32 = 4096;
 /// Bytes of the credit page mapping.
 pub const LBDX_HLB_CREDIT_PAGE_SIZE: usize = 4096;
+/// Offset in the credit page of the port ledgers.
+pub const LBDX_HLB_LEDGER_OFFSET: usize = 2048;
+
+/// Byte offset in the credit page of the ledger of port (`port_type`, `id`).
+pub const fn ledger_offset(port_type: u32, id: u8) -> usize {
+    LBDX_HLB_LEDGER_OFFSET + 8 * (port_type as usize * 128 + id as usize)
+}
 
 /// `struct lbdx_hlb_domain_info`.
 #[repr(C)]
@@ -53,6 +60,16 @@ pub struct CreditPage {
     pub ldb_credits: u32,
     /// Software pool of DIR credits.
     pub dir_credits: u32,
+}
+
+/// `struct lbdx_hlb_port_ledger` (one per port in the credit page).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortLedger {
+    /// Credits the port holds: LDB, DIR.
+    pub held: [u16; 2],
+    /// CQ entries (free-running) whose credit went back.
+    pub cq_credited: u32,
 }
 
 /// `struct lbdx_hlb_port_attach`.

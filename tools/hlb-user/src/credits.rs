@@ -4,6 +4,11 @@
 //! pools (the credit page) in quanta, spent one per NEW or FORWARD QE, and
 //! given back to the pool when the port goes away. Consumers return one
 //! credit per event they take from a CQ straight to the shared pool.
+//!
+//! The cache is mirrored in the port's ledger, which the driver reads if
+//! the process dies. The ledger is written after credits are taken and
+//! before they are spent or given back, so a death between the two
+//! stores loses credits and never invents them.
 
 use std::sync::atomic::Ordering;
 
@@ -20,11 +25,12 @@ pub struct CreditCache {
 }
 
 impl CreditCache {
-    /// An empty cache filling itself `quanta` credits at a time.
+    /// An empty cache filling itself `quanta` credits at a time (at most
+    /// `u16::MAX`, what the ledger records).
     pub fn new(quanta: u32) -> Self {
         Self {
             cache: [0; 2],
-            quanta: quanta.max(1),
+            quanta: quanta.clamp(1, u16::MAX.into()),
         }
     }
 
@@ -57,6 +63,7 @@ impl CreditCache {
             ) {
                 Ok(_) => {
                     self.cache[dir as usize] = take;
+                    mem.set_ledger_held(self.cache);
                     return true;
                 }
                 Err(now) => avail = now,
@@ -64,9 +71,18 @@ impl CreditCache {
         }
     }
 
-    /// Spends one credit reserved with [`Self::reserve_one`].
-    pub fn spend(&mut self, dir: bool) {
+    /// Spends one credit reserved with [`Self::reserve_one`], before the
+    /// QE it pays for is written.
+    pub fn spend(&mut self, mem: &PortMem, dir: bool) {
         self.cache[dir as usize] = self.cache[dir as usize].saturating_sub(1);
+        mem.set_ledger_held(self.cache);
+    }
+
+    /// Takes back a credit [`Self::spend`] spent on a QE that could not be
+    /// written.
+    pub fn unspend(&mut self, mem: &PortMem, dir: bool) {
+        self.cache[dir as usize] += 1;
+        mem.set_ledger_held(self.cache);
     }
 
     /// Gives `n` credits of a pool to the shared pool (a consumer's return).
@@ -78,8 +94,12 @@ impl CreditCache {
 
     /// Returns everything the cache holds to the shared pools.
     pub fn release_all(&mut self, mem: &PortMem) {
+        let held = core::mem::take(&mut self.cache);
+        if held != [0; 2] {
+            mem.set_ledger_held(self.cache);
+        }
         for dir in [false, true] {
-            Self::give_back(mem, dir, core::mem::take(&mut self.cache[dir as usize]));
+            Self::give_back(mem, dir, held[dir as usize]);
         }
     }
 }

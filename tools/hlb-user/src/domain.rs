@@ -117,9 +117,16 @@ impl Domain {
         // SAFETY: the doorbell lies inside the producer window mapping.
         let doorbell = unsafe { qe.add(abi::LBDX_HLB_DOORBELL_OFFSET as usize) };
         let owner: Arc<dyn std::any::Any + Send + Sync> = Arc::new((pp, cq, self.credits.clone()));
+        let ledger_at = abi::ledger_offset(kind.abi(), id);
+        if ledger_at + 8 > abi::LBDX_HLB_CREDIT_PAGE_SIZE {
+            return Err(einval("ATTACH accepted a port id beyond the ledgers"));
+        }
+        // SAFETY: checked just above: the ledger lies inside the credit
+        // page mapping.
+        let ledger = unsafe { cr.add(ledger_at) };
         // SAFETY: the mappings are page aligned, as large as checked above,
         // kept alive by `owner`, and the device accesses them by slot.
-        let mem = unsafe { PortMem::new(qe, doorbell, cqp, depth, cr, owner) };
+        let mem = unsafe { PortMem::new(qe, doorbell, cqp, depth, cr, ledger, owner) };
         let wait = DevWait { file, kind, id };
         Ok(Port::new(mem, Box::new(wait), kind, id, cfg))
     }

@@ -3,8 +3,10 @@
 //! [`PortMem`]: the memory one port works on, as raw shared memory with
 //! no kernel behind it, so that the port logic runs the same on the real
 //! mmaps and on test memory: the QE ring (256 slots of 16 bytes), the
-//! doorbell (optional), the CQ ring (`depth` entries of 16 bytes) and the
-//! domain's credit page (two `u32` software pools).
+//! doorbell (optional), the CQ ring (`depth` entries of 16 bytes), the
+//! domain's credit page (two `u32` software pools) and the port's ledger
+//! in it (optional; what the driver reads when it takes the port back
+//! from a process that died).
 //!
 //! Every access is an aligned atomic: QE and CQ slots as two 64-bit
 //! words (the second one holds byte 15, the handshake byte), credits as
@@ -31,6 +33,7 @@ pub struct PortMem {
     cq: *const AtomicU64,
     cq_depth: u32,
     credits: *const AtomicU32,
+    ledger: *const AtomicU32,
     doorbell_hook: Option<Arc<dyn Fn() + Send + Sync>>,
     // Keeps the memory above mapped (mmaps, or test allocations).
     _owner: Arc<dyn Any + Send + Sync>,
@@ -48,8 +51,9 @@ impl PortMem {
     /// # Safety
     ///
     /// `qe` must point to [`QE_RING_BYTES`] bytes, `cq` to `cq_depth * 16`
-    /// bytes, `credits` to 8 bytes and `doorbell` (if not null) to 4 bytes
-    /// of memory, 8-byte aligned (4 for the doorbell and credits), valid as
+    /// bytes, `credits` to 8 bytes, `doorbell` (if not null) to 4 bytes and
+    /// `ledger` (if not null) to 8 bytes of memory, 8-byte aligned (4 for
+    /// the doorbell, credits and ledger), valid as
     /// long as `owner` lives, and accessed by others only with aligned
     /// accesses of the same widths (or by a device). `cq_depth` must be a
     /// power of two.
@@ -59,6 +63,7 @@ impl PortMem {
         cq: *const u8,
         cq_depth: u32,
         credits: *mut u8,
+        ledger: *mut u8,
         owner: Arc<dyn Any + Send + Sync>,
     ) -> Self {
         Self {
@@ -67,6 +72,7 @@ impl PortMem {
             cq: cq as *const AtomicU64,
             cq_depth,
             credits: credits as *const AtomicU32,
+            ledger: ledger as *const AtomicU32,
             doorbell_hook: None,
             _owner: owner,
         }
@@ -135,6 +141,32 @@ impl PortMem {
     pub fn credit_pool(&self, dir: bool) -> &AtomicU32 {
         // SAFETY: the credit page holds two u32 (`new`'s contract).
         unsafe { &*self.credits.add(dir as usize) }
+    }
+
+    /// Word `w` of the port's ledger, if it has one.
+    fn ledger_word(&self, w: usize) -> Option<&AtomicU32> {
+        // SAFETY: a non-null ledger points to two u32 (`new`'s contract).
+        (!self.ledger.is_null()).then(|| unsafe { &*self.ledger.add(w) })
+    }
+
+    /// Records in the ledger the credits the port holds (LDB, DIR; at most
+    /// `u16::MAX` each, as `struct lbdx_hlb_port_ledger` has them).
+    pub fn set_ledger_held(&self, held: [u32; 2]) {
+        if let Some(w) = self.ledger_word(0) {
+            let [a, b] = held.map(|h| u16::try_from(h).unwrap_or(u16::MAX).to_ne_bytes());
+            w.store(
+                u32::from_ne_bytes([a[0], a[1], b[0], b[1]]),
+                Ordering::Release,
+            );
+        }
+    }
+
+    /// Records in the ledger that the credits of the CQ entries before
+    /// free-running index `index` were given back.
+    pub fn set_ledger_credited(&self, index: u32) {
+        if let Some(w) = self.ledger_word(1) {
+            w.store(index, Ordering::Release);
+        }
     }
 }
 

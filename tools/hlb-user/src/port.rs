@@ -296,11 +296,12 @@ impl Port {
                 err = Some(io::Error::from_raw_os_error(libc::ENOSPC));
                 break;
             }
+            self.credits.spend(&self.mem, dir);
             if !self.push(ev.to_qe(cmd, false)) {
+                self.credits.unspend(&self.mem, dir);
                 err = Some(io::Error::from(io::ErrorKind::WouldBlock));
                 break;
             }
-            self.credits.spend(dir);
             if cmd == QeCommand::Forward {
                 self.held -= 1;
             }
@@ -372,6 +373,9 @@ impl Port {
             n += 1;
             self.read = self.read.wrapping_add(1);
             self.owed_tokens += 1;
+        }
+        if n > 0 {
+            self.mem.set_ledger_credited(self.read);
         }
         CreditCache::give_back(&self.mem, false, back[0]);
         CreditCache::give_back(&self.mem, true, back[1]);

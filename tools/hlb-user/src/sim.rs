@@ -191,6 +191,7 @@ impl SimDevice {
                 p.cq.as_ptr() as *const u8,
                 p.depth,
                 self.inner.credits.as_ptr() as *mut u8,
+                core::ptr::null_mut(),
                 owner,
             )
         };

@@ -18,9 +18,9 @@ const PROGRAM: &str = r#"
 int main(void)
 {
 	S(lbdx_hlb_domain_info); S(lbdx_hlb_credit_page); S(lbdx_hlb_port_attach);
-	S(lbdx_hlb_arm); S(lbdx_hlb_alert);
+	S(lbdx_hlb_arm); S(lbdx_hlb_alert); S(lbdx_hlb_port_ledger);
 	O(lbdx_hlb_domain_info, credits_offset); O(lbdx_hlb_domain_info, num_dir_ports);
-	O(lbdx_hlb_credit_page, dir_credits);
+	O(lbdx_hlb_credit_page, dir_credits); O(lbdx_hlb_port_ledger, cq_credited);
 	O(lbdx_hlb_port_attach, cq_depth); O(lbdx_hlb_port_attach, pp_offset);
 	O(lbdx_hlb_port_attach, cq_offset); O(lbdx_hlb_port_attach, pp_size);
 	O(lbdx_hlb_port_attach, cq_size);
@@ -33,6 +33,7 @@ int main(void)
 	printf("PP_SIZE %u\n", (unsigned)LBDX_HLB_PP_SIZE);
 	printf("SLOTS %u\n", (unsigned)LBDX_HLB_QE_RING_SLOTS);
 	printf("DOORBELL %u\n", (unsigned)LBDX_HLB_DOORBELL_OFFSET);
+	printf("LEDGER %u\n", (unsigned)LBDX_HLB_LEDGER_OFFSET);
 	printf("LDB %u\nDIR %u\n", LBDX_HLB_PORT_LDB, LBDX_HLB_PORT_DIR);
 	return 0;
 }
@@ -45,6 +46,7 @@ fn expected() -> Vec<(&'static str, u64)> {
         ("lbdx_hlb_port_attach", size_of::<PortAttach>() as u64),
         ("lbdx_hlb_arm", size_of::<Arm>() as u64),
         ("lbdx_hlb_alert", size_of::<Alert>() as u64),
+        ("lbdx_hlb_port_ledger", size_of::<PortLedger>() as u64),
         (
             "lbdx_hlb_domain_info.credits_offset",
             offset_of!(DomainInfo, credits_offset) as u64,
@@ -56,6 +58,10 @@ fn expected() -> Vec<(&'static str, u64)> {
         (
             "lbdx_hlb_credit_page.dir_credits",
             offset_of!(CreditPage, dir_credits) as u64,
+        ),
+        (
+            "lbdx_hlb_port_ledger.cq_credited",
+            offset_of!(PortLedger, cq_credited) as u64,
         ),
         (
             "lbdx_hlb_port_attach.cq_depth",
@@ -93,6 +99,7 @@ fn expected() -> Vec<(&'static str, u64)> {
         ("PP_SIZE", LBDX_HLB_PP_SIZE as u64),
         ("SLOTS", LBDX_HLB_QE_RING_SLOTS as u64),
         ("DOORBELL", LBDX_HLB_DOORBELL_OFFSET as u64),
+        ("LEDGER", LBDX_HLB_LEDGER_OFFSET as u64),
         ("LDB", LBDX_HLB_PORT_LDB as u64),
         ("DIR", LBDX_HLB_PORT_DIR as u64),
     ]

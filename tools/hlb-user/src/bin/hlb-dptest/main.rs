@@ -9,7 +9,7 @@
 //!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
 //!     [--bad-queue ID]
 //! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
-//!       unmapped hold
+//!       unmapped hold reclaim
 //! hlb-dptest mapstorm --dev /dev/lbdx/<bdf>/<domain> --dir ID [--procs N] [--secs S]
 //! ```
 //! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 use hlb_user::args::{ids, Args};
 use hlb_user::sys::Mapping;
 use hlb_user::{Domain, Event, Port, PortType, SchedType, Timeout};
+
+mod reclaim;
 
 type R = Result<(), String>;
 
@@ -546,14 +548,7 @@ fn kill9(c: &Ctx) -> R {
         ));
     }
     // The device's pools too: the drain gave every credit back.
-    let stat = |f: &str| -> String {
-        let mut parts = c.dev.rsplitn(3, '/');
-        let (name, bdf) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        std::fs::read_to_string(format!("/sys/class/lbdx_hlb/{bdf}:{name}/stats/{f}"))
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
+    let stat = |f: &str| stat_of(&c.dev, f).to_string();
     let (dl, dd) = (stat("ldb_credits_avail"), stat("dir_credits_avail"));
     if dl != d.info().ldb_credits.to_string() || dd != d.info().dir_credits.to_string() {
         return Err(format!(
@@ -633,15 +628,42 @@ fn cross(c: &Ctx) -> R {
     drop(owner);
     drop(d);
     let d = open(c)?;
-    // Detached while the domain stays open, a port waits for the drain.
-    let p = attach(&d, PortType::Dir, c.dir[1])?;
+    // Detached while the domain stays open, a port it used is taken back
+    // (HLB 1.3) and attaches again at once, afresh: the events it held
+    // went with it, the next one lands at read index 0.
+    let mut p = attach(&d, PortType::Dir, c.dir[1])?;
+    let mut q = attach(&d, PortType::Dir, c.dir[0])?;
+    send_all(&mut q, &[dir_ev(c.dir[1], 1), dir_ev(c.dir[1], 2)])?;
+    recv(&mut p, 1)?;
+    let reclaims = stat_of(&c.dev, "reclaims");
     drop(p);
-    match d.attach(PortType::Dir, c.dir[1]) {
-        Err(err) if err.raw_os_error() == Some(libc::EBUSY) => {}
-        Err(err) => return Err(format!("re-attach before the drain: {err} (want EBUSY)")),
-        Ok(_) => return Err("re-attach before the drain succeeded".into()),
+    let mut p = attach(&d, PortType::Dir, c.dir[1]).map_err(|err| format!("re-attach: {err}"))?;
+    if stat_of(&c.dev, "reclaims") != reclaims + 1 {
+        return Err(format!(
+            "reclaims {} after taking the port back",
+            stat_of(&c.dev, "reclaims")
+        ));
+    }
+    send_all(&mut q, &[dir_ev(c.dir[1], 3)])?;
+    let got = recv(&mut p, 1)?;
+    if got[0] != dir_ev(c.dir[1], 3) || p.read_index() != 1 {
+        return Err(format!(
+            "after the re-attach: {:?} at read index {}",
+            got[0],
+            p.read_index()
+        ));
     }
     Ok(())
+}
+
+/// Counter `f` of the domain of device node `dev` (0 if unreadable).
+fn stat_of(dev: &str, f: &str) -> u64 {
+    let mut parts = dev.rsplitn(3, '/');
+    let (name, bdf) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    std::fs::read_to_string(format!("/sys/class/lbdx_hlb/{bdf}:{name}/stats/{f}"))
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn abi_attach(d: &Domain, id: u8) -> Result<hlb_user::abi::PortAttach, String> {
@@ -757,6 +779,10 @@ struct SharedCounters {
     ptr: *mut AtomicU64,
     n: usize,
 }
+
+// SAFETY: the counters are atomics in memory that lives as long as the
+// process; sharing them between threads is what they are for.
+unsafe impl Sync for SharedCounters {}
 
 impl SharedCounters {
     fn new(n: usize) -> io::Result<Self> {
@@ -1126,6 +1152,7 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         "badqe" => badqe(&c),
         "unmapped" => unmapped(&c),
         "hold" => hold(&c),
+        "reclaim" => reclaim::reclaim(&c),
         _ => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
