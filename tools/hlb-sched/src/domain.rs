@@ -207,6 +207,9 @@ struct Cq {
     written: u32,
     consumed: u32,
     armed: bool,
+    /// `PORT_CTRL.STOPPED` ([`Domain::stopped`]); the rules look at
+    /// `room` only.
+    stopped: bool,
     /// Occupancy at which an armed interrupt fires.
     irq_threshold: u32,
 }
@@ -555,16 +558,16 @@ impl Domain {
     /// is disarmed) or runs it again (`PORT_CTRL.STOPPED`).
     pub fn set_stopped(&mut self, i: usize, stopped: bool) {
         let c = &mut self.cqs[i];
+        c.stopped = stopped;
         c.room = if stopped { 0 } else { c.depth };
         if stopped {
             c.armed = false;
         }
     }
 
-    /// Whether port `i` is stopped.
+    /// Whether port `i` is stopped ([`Domain::set_stopped`]).
     pub fn stopped(&self, i: usize) -> bool {
-        let c = &self.cqs[i];
-        c.room == 0 && c.depth != 0
+        self.cqs[i].stopped
     }
 
     /// Resets port `i` (`PORT_CTRL.RESET`): retires its history list

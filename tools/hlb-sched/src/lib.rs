@@ -18,7 +18,9 @@
 //! * [`Domain::schedule`] moves entries from queues to consumer queues
 //!   (CQs) by the scheduling rules and writes them through a [`CqSink`]
 //!   (guest memory in the model, [`MemCqs`] in tests and benchmarks), an
-//!   LDB port a turn of up to [`domain::TURN`] entries at a time.
+//!   LDB port a turn of up to [`domain::TURN`] entries at a time;
+//! * [`Domain::set_stopped`] and [`Domain::reset_port`] stop, run and
+//!   reset one port (`PORT_CTRL`, "Port stop and reset").
 //!
 //! Parts: [`config`] (what the domain was started with), [`domain`] (the
 //! state and the rules), [`list`] (the intrusive fixed-capacity lists the

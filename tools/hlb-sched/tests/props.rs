@@ -333,15 +333,6 @@ impl Model {
         Ok(())
     }
 
-    /// The CQ depth the scheduler works with: 0 for an LDB port without
-    /// history list (it receives nothing).
-    fn cfg_depth_of(&self, p: usize) -> u32 {
-        match self.cfg.ldb_ports.get(p) {
-            Some(c) if c.hl_size == 0 => 0,
-            _ => self.cfg_depth(p),
-        }
-    }
-
     fn cfg_depth(&self, p: usize) -> u32 {
         match self.cfg.ldb_ports.get(p) {
             Some(c) => c.cq_depth,
@@ -776,7 +767,7 @@ impl Run {
                 let p = port as usize % np;
                 self.d.set_stopped(p, stop);
                 self.m.stopped[p] = stop;
-                if self.d.stopped(p) != (stop && self.m.cfg_depth_of(p) != 0) {
+                if self.d.stopped(p) != stop {
                     return Err(format!("port {p}: stopped() disagrees"));
                 }
                 if reset {

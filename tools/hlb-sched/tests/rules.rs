@@ -185,8 +185,9 @@ fn a_forward_releases_the_atomic_flow() {
     assert_eq!(r.data(Ldb(2)), [1]);
 }
 
-#[test]
-fn ordered_entries_leave_in_order_after_out_of_order_forwards() {
+/// Ordered queue 0 on LDB ports 0 and 1, which forward to queue 1 on
+/// port 2; eight ordered events scheduled: what ports 0 and 1 got.
+fn ordered_on_two_ports() -> (Rig, Vec<u64>, Vec<u64>) {
     let mut r = Rig::new(config(
         vec![queue(0), queue(1)],
         vec![
@@ -202,6 +203,12 @@ fn ordered_entries_leave_in_order_after_out_of_order_forwards() {
     r.schedule();
     let a = r.data(Ldb(0));
     let b = r.data(Ldb(1));
+    (r, a, b)
+}
+
+#[test]
+fn ordered_entries_leave_in_order_after_out_of_order_forwards() {
+    let (mut r, a, b) = ordered_on_two_ports();
     assert_eq!(a.len() + b.len(), 8);
     // Port 1 forwards all of its entries first: nothing may pass the
     // first entry of port 0 that is older.
@@ -664,21 +671,7 @@ fn a_reset_releases_the_atomic_flows_of_the_port() {
 
 #[test]
 fn a_reset_completes_the_oldest_ordered_entry_and_releases_what_waited() {
-    let mut r = Rig::new(config(
-        vec![queue(0), queue(1)],
-        vec![
-            ldb_port(0, 16, &[(0, 0)]),
-            ldb_port(1, 16, &[(0, 0)]),
-            ldb_port(2, 16, &[(1, 0)]),
-        ],
-        vec![dir_port(0, 8)],
-    ));
-    for i in 0..8 {
-        r.new_ev(Dir(0), ev(0, Ordered, 0, 0, i));
-    }
-    r.schedule();
-    let a = r.data(Ldb(0));
-    let b = r.data(Ldb(1));
+    let (mut r, a, b) = ordered_on_two_ports();
     // The port holding the oldest entry dies; the other forwards all of
     // its entries, which wait for the oldest.
     let (dead, live, live_evs) = if a.contains(&0) { (0, 1, b) } else { (1, 0, a) };
@@ -715,4 +708,33 @@ fn a_reset_cq_restarts_at_slot_zero() {
     r.new_ev(Dir(0), ev(1, Directed, 0, 0, 7));
     r.schedule();
     assert_eq!(r.d.cq_written(d1), 1);
+}
+
+#[test]
+fn a_stop_disarms_the_interrupt_and_reads_back_whatever_the_depth() {
+    let mut cfg = config(
+        vec![queue(0)],
+        vec![ldb_port(0, 8, &[(0, 0)]), ldb_port(1, 8, &[(0, 0)])],
+        vec![dir_port(0, 8), dir_port(1, 8)],
+    );
+    // No history list: the port receives nothing (CQ depth 0 to the
+    // scheduler), and still reports its stop.
+    cfg.ldb_ports[1].hl_size = 0;
+    let mut r = Rig::new(cfg);
+    let (l1, d1) = (r.ix(Ldb(1)), r.ix(Dir(1)));
+    r.d.set_stopped(l1, true);
+    assert!(r.d.stopped(l1));
+    r.d.set_stopped(l1, false);
+    assert!(!r.d.stopped(l1));
+    // Armed, stopped, run again: the arm is gone.
+    r.submit(Dir(1), cmd(QeCommand::Arm)).unwrap();
+    r.d.set_stopped(d1, true);
+    r.d.set_stopped(d1, false);
+    r.new_ev(Dir(0), ev(1, Directed, 0, 0, 1));
+    assert_eq!(r.schedule(), 1);
+    assert_eq!(r.cqs.interrupts(d1), 0, "the stop disarmed it");
+    // Without the stop the same arm fires.
+    r.submit(Dir(1), cmd(QeCommand::Arm)).unwrap();
+    r.schedule();
+    assert_eq!(r.cqs.interrupts(d1), 1);
 }

@@ -3,8 +3,9 @@
 //! One started domain: its scheduler ([`hlb_sched::Domain`]) and, per
 //! port, what the model keeps around it: the function whose window it
 //! reads (the PF's or a VF's), the window and the next QE slot to look
-//! at, `PP_CONSUMED`, the CQ address, depth and vector, whether it is
-//! stopped (`PORT_CTRL`).
+//! at, `PP_CONSUMED`, the CQ address, depth and vector. Whether a port is
+//! stopped (`PORT_CTRL`) is the scheduler's ([`Domain::stopped`]): its
+//! window is not read.
 
 use hlb_sched::{Domain, PortId, Qe, QeCommand};
 
@@ -33,9 +34,6 @@ pub struct PortRt {
     pub consumed: u32,
     /// A CQ write faulted since the start (logged once).
     pub faulted: bool,
-    /// `PORT_CTRL.STOPPED`: the window is not read, nothing is scheduled
-    /// to the port.
-    pub stopped: bool,
 }
 
 impl PortRt {
@@ -73,7 +71,6 @@ impl Running {
                     slot: 0,
                     consumed: 0,
                     faulted: false,
-                    stopped: false,
                 }
             })
             .collect();
@@ -87,11 +84,13 @@ impl Running {
 
     /// Takes the QEs waiting in port `i`'s window, in slot order, at most
     /// one ring's worth; refused ones become alarms in `out`. The window
-    /// of a disabled VF is not read; a VF's QEs name virtual queues.
+    /// of a disabled VF or of a stopped port is not read; a VF's QEs name
+    /// virtual queues.
     pub fn drain(&mut self, i: usize, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
-        let Some(port) = self.ports.get_mut(i).filter(|p| !p.stopped) else {
+        if i >= self.ports.len() || self.sched.stopped(i) {
             return;
-        };
+        }
+        let port = &mut self.ports[i];
         let func = port.func();
         let maps = match func {
             Some(n) => match vfs.active(n) {
@@ -146,9 +145,8 @@ impl Running {
     /// Stops port `i`: takes the QEs waiting in its window, then reads it
     /// no more and gives it nothing.
     pub fn stop(&mut self, i: usize, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
-        if self.ports.get(i).is_some_and(|p| !p.stopped) {
+        if i < self.ports.len() && !self.sched.stopped(i) {
             self.drain(i, io, vfs, out);
-            self.ports[i].stopped = true;
             self.sched.set_stopped(i, true);
         }
     }
@@ -171,8 +169,7 @@ impl Running {
 
     /// Runs port `i` again.
     pub fn run_port(&mut self, i: usize) {
-        if let Some(port) = self.ports.get_mut(i) {
-            port.stopped = false;
+        if i < self.ports.len() {
             self.sched.set_stopped(i, false);
         }
     }
@@ -198,7 +195,7 @@ impl Running {
             regs::HL_USED => self.sched.hl_used(i),
             regs::PP_CONSUMED => self.ports[i].consumed,
             regs::CQ_WRITTEN => self.sched.cq_written(i),
-            regs::PORT_CTRL => u32::from(self.ports[i].stopped) * regs::PORT_CTRL_STOPPED,
+            regs::PORT_CTRL => u32::from(self.sched.stopped(i)) * regs::PORT_CTRL_STOPPED,
             _ => 0,
         }
     }
