@@ -20,8 +20,7 @@ const STOP_TIMEOUT_US: u32 = 10_000;
 /// How often the driver looks.
 const STOP_POLL_US: u32 = 10;
 
-/// What taking a port back found and did.
-#[derive(Clone, Copy, Default)]
+/// What taking a port back found.
 pub(crate) struct Reclaimed {
     /// `PP_CONSUMED` and `CQ_WRITTEN` before the reset (which zeroes them).
     pub(crate) enqueued: u32,
@@ -29,8 +28,6 @@ pub(crate) struct Reclaimed {
     /// Events the reset dropped: an LDB port's history-list entries
     /// (received and not completed), a DIR port's CQ occupancy.
     pub(crate) dropped: u32,
-    /// Credits given back to the LDB and DIR software pools.
-    pub(crate) credits: [u32; 2],
 }
 
 /// BAR0 register `off`, `ENODEV` once the device is gone.
@@ -65,7 +62,7 @@ pub(crate) fn reclaim(
     // Stopped: the counters hold still.
     let written = read(dp, p.reg(regs::CQ_WRITTEN))?;
     let occupancy = read(dp, p.reg(regs::CQ_OCCUPANCY))?;
-    let mut got = Reclaimed {
+    let got = Reclaimed {
         enqueued: read(dp, p.reg(regs::PP_CONSUMED))?,
         scheduled: written,
         dropped: if p.kind == uapi::PORT_LDB {
@@ -73,12 +70,10 @@ pub(crate) fn reclaim(
         } else {
             occupancy
         },
-        credits: [0; 2],
     };
+    // Credits to give back to the LDB and DIR software pools.
     let ledger = page.ledger(p.kind, p.id);
-    for (k, c) in got.credits.iter_mut().enumerate() {
-        *c = ledger.held[k].min(reservation[k]);
-    }
+    let mut credits = [0, 1].map(|k| ledger.held[k].min(reservation[k]));
     // Entries written whose credit the consumer did not give back: the
     // newest ones, no more than it holds tokens for.
     let unread = written
@@ -90,7 +85,7 @@ pub(crate) fn reclaim(
         for i in 0..unread {
             let index = written.wrapping_sub(unread).wrapping_add(i);
             let k = usize::from(ring.directed(index, p.depth));
-            got.credits[k] = got.credits[k].saturating_add(1);
+            credits[k] = credits[k].saturating_add(1);
         }
         Ok(())
     })
@@ -99,8 +94,8 @@ pub(crate) fn reclaim(
     // Reset: the device writes nothing to the ring until the port runs.
     dp.with_rings(|rings| rings.of(p).map(|r| r.clear()));
     page.clear_ledger(p.kind, p.id);
-    page.give(false, got.credits[0]);
-    page.give(true, got.credits[1]);
+    page.give(false, credits[0]);
+    page.give(true, credits[1]);
     write(dp, 0, ctrl)?;
     read(dp, ctrl)?;
     Ok(got)
