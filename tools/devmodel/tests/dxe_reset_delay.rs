@@ -104,23 +104,36 @@ fn delayed_reset_is_not_quiescent_and_ignores_writes() {
     let mem = Arc::new(VecMemory::with_region(RAM, 4 << 20));
     let dxe = dxe("reset-delay=150", &mem);
     start_copy(&dxe, &mem, 4096);
-    std::thread::sleep(Duration::from_millis(50));
+    let ran = Instant::now();
+    while r(&dxe, 0, regs::CH_HEAD) != 1 && ran.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     assert_eq!(r(&dxe, 0, regs::CH_HEAD), 1, "the copy ran");
-    w(&dxe, 0, regs::CH_CTRL, regs::CH_CTRL_RESET);
+    // `t0` is taken before the reset starts, so whatever this thread reads
+    // before `t0 + DELAY` falls inside the reset, however late a loaded
+    // host schedules it; what it reads later says nothing and is not
+    // checked.
     let t0 = Instant::now();
-    assert_eq!(r(&dxe, 0, regs::CH_STATUS) & regs::CH_STATUS_QUIESCENT, 0);
+    w(&dxe, 0, regs::CH_CTRL, regs::CH_CTRL_RESET);
+    let status = r(&dxe, 0, regs::CH_STATUS);
+    if t0.elapsed() < DELAY {
+        assert_eq!(status & regs::CH_STATUS_QUIESCENT, 0);
+    }
     // Ignored while resetting: a driver that programs the channel at once
     // loses its writes.
     w(&dxe, 0, regs::CH_RING_SIZE, 8);
     w(&dxe, 0, regs::CH_CTRL, regs::CH_CTRL_ENABLE);
+    let written_in_reset = t0.elapsed() < DELAY;
     let took = wait_quiescent(&dxe, Duration::from_secs(2)).expect("never quiescent");
     assert!(t0.elapsed() >= DELAY, "quiescent after {took:?}");
-    assert_eq!(r(&dxe, 0, regs::CH_STATUS), regs::CH_STATUS_QUIESCENT);
-    assert_eq!(
-        r(&dxe, 0, regs::CH_RING_SIZE),
-        2,
-        "write during reset ignored"
-    );
+    if written_in_reset {
+        assert_eq!(r(&dxe, 0, regs::CH_STATUS), regs::CH_STATUS_QUIESCENT);
+        assert_eq!(
+            r(&dxe, 0, regs::CH_RING_SIZE),
+            2,
+            "write during reset ignored"
+        );
+    }
     assert_eq!(r(&dxe, 0, regs::CH_HEAD), 0);
     // Over: writes work again.
     w(&dxe, 0, regs::CH_RING_SIZE, 8);
