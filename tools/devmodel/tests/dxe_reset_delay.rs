@@ -63,17 +63,25 @@ fn start_copy(dxe: &Dxe, mem: &VecMemory, len: u32) {
     w(dxe, 0, regs::CH_TAIL, 1);
 }
 
-/// Polls `CH_STATUS` of channel 0 until QUIESCENT, at most `limit`;
-/// returns how long it took.
-fn wait_quiescent(dxe: &Dxe, limit: Duration) -> Option<Duration> {
+/// Polls `done` every 2 ms until it holds, at most `limit`; returns how
+/// long it took.
+fn wait_until(limit: Duration, done: impl Fn() -> bool) -> Option<Duration> {
     let t0 = Instant::now();
     while t0.elapsed() < limit {
-        if r(dxe, 0, regs::CH_STATUS) & regs::CH_STATUS_QUIESCENT != 0 {
+        if done() {
             return Some(t0.elapsed());
         }
         std::thread::sleep(Duration::from_millis(2));
     }
     None
+}
+
+/// Polls `CH_STATUS` of channel 0 until QUIESCENT, at most `limit`;
+/// returns how long it took.
+fn wait_quiescent(dxe: &Dxe, limit: Duration) -> Option<Duration> {
+    wait_until(limit, || {
+        r(dxe, 0, regs::CH_STATUS) & regs::CH_STATUS_QUIESCENT != 0
+    })
 }
 
 fn dst(mem: &VecMemory, len: u32) -> Vec<u8> {
@@ -104,11 +112,7 @@ fn delayed_reset_is_not_quiescent_and_ignores_writes() {
     let mem = Arc::new(VecMemory::with_region(RAM, 4 << 20));
     let dxe = dxe("reset-delay=150", &mem);
     start_copy(&dxe, &mem, 4096);
-    let ran = Instant::now();
-    while r(&dxe, 0, regs::CH_HEAD) != 1 && ran.elapsed() < Duration::from_secs(2) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    assert_eq!(r(&dxe, 0, regs::CH_HEAD), 1, "the copy ran");
+    wait_until(Duration::from_secs(2), || r(&dxe, 0, regs::CH_HEAD) == 1).expect("the copy ran");
     // `t0` is taken before the reset starts, so whatever this thread reads
     // before `t0 + DELAY` falls inside the reset, however late a loaded
     // host schedules it; what it reads later says nothing and is not
