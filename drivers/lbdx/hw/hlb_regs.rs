@@ -30,8 +30,8 @@ pub const VERSION: usize = 0x0004;
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version this register map describes and the model implements
 /// (backwards compatible additions; 1 adds the data plane, 2 virtual
-/// functions, 3 port stop and reset).
-pub const VERSION_MINOR: u16 = 3;
+/// functions, 3 port stop and reset, 4 statistics).
+pub const VERSION_MINOR: u16 = 4;
 
 /// `CTRL`: device control.
 pub const CTRL: usize = 0x0008;
@@ -400,6 +400,37 @@ pub const PORT_CTRL_STOPPED: u32 = 1 << 0;
 /// `PORT_CTRL.RESET` (write only, with `STOPPED`): retire the port's
 /// history list and restart its CQ, counters and window from 0.
 pub const PORT_CTRL_RESET: u32 = 1 << 1;
+
+/// Minor version that adds the statistics counters ("Statistics" in
+/// `Documentation/hw/hlb.rst`).
+pub const VERSION_MINOR_STATS: u16 = 4;
+/// Port data-plane register (RO, statistics): events (NEW and FORWARD QEs)
+/// accepted from the producer window since the domain started or the port
+/// was reset (wraps at 2^32).
+pub const PP_EVENTS: usize = 0x24;
+/// Port data-plane register (RO, statistics): CQ interrupts the port raised
+/// since the domain started or the port was reset (wraps at 2^32).
+pub const CQ_IRQS: usize = 0x28;
+/// LDB queue (RO, statistics): events the queue gave to a CQ since the
+/// domain started (wraps at 2^32).
+pub const LQ_SCHEDULED: usize = 0x1c;
+/// DIR port (RO, statistics): events its directed queue gave to its CQ
+/// since the domain started (wraps at 2^32).
+pub const DQ_SCHEDULED: usize = 0x10;
+/// Statistics block of LDB queue `q` starts at `LDB_QUEUE_STATS_BASE + q *
+/// QUEUE_STRIDE`.
+pub const LDB_QUEUE_STATS_BASE: usize = 0x6000;
+/// Statistics block of DIR port `p`'s queue starts at
+/// `DIR_QUEUE_STATS_BASE + p * QUEUE_STRIDE`.
+pub const DIR_QUEUE_STATS_BASE: usize = 0x7000;
+/// Priority levels of a QE, each with its counter in a queue's statistics
+/// block.
+pub const QE_PRIORITIES: u32 = 8;
+/// Queue statistics register (RO): events of QE priority `k` placed in the
+/// queue since the domain started (wraps at 2^32).
+pub const fn qs_enqueued(k: u32) -> usize {
+    k as usize * 4
+}
 
 /// Offset of data-plane register `reg` of LDB port `p`.
 pub const fn ldb_pp_reg(p: u32, reg: usize) -> usize {
