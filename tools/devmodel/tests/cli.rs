@@ -104,7 +104,7 @@ fn describe_matches_the_driver_contract() {
     assert_eq!(
         l,
         [
-            "hlb0 hlb version=1.3 total_resources/domains=32 total_resources/ldb_queues=32 \
+            "hlb0 hlb version=1.4 total_resources/domains=32 total_resources/ldb_queues=32 \
              total_resources/dir_ports=64 total_resources/ldb_ports=64 \
              total_resources/ldb_credits=8192 total_resources/dir_credits=4096 \
              total_resources/hist_list_entries=2048 total_resources/atomic_inflights=2048 \

@@ -143,7 +143,7 @@ fn absent_until_enabled_and_vf_enable_bits() {
     assert_ne!(shared.fd, d.h.bar4_shared().expect("PF BAR4").fd);
     assert!(d.h.vf(2).is_none());
     assert_eq!(d.r(regs::NUM_VFS), 2);
-    assert_eq!(d.r(regs::VERSION), 0x0001_0003);
+    assert_eq!(d.r(regs::VERSION), 0x0001_0004);
     for off in [regs::ID, regs::VERSION, vregs::MBOX_STATUS, 0x8000, 0x20] {
         assert_eq!(vfs[0].r(off), vregs::ABSENT, "{off:#x}");
     }
@@ -155,7 +155,7 @@ fn absent_until_enabled_and_vf_enable_bits() {
     assert_eq!(d.r(regs::VF_ENABLE), 0);
     d.ok(regs::VF_ENABLE, 1);
     assert_eq!(vfs[0].r(regs::ID), vregs::ID_MAGIC);
-    assert_eq!(vfs[0].r(regs::VERSION), 0x0001_0003);
+    assert_eq!(vfs[0].r(regs::VERSION), 0x0001_0004);
     assert_eq!(vfs[0].r(regs::STATUS), regs::STATUS_READY);
     assert_eq!(vfs[0].r(regs::NUM_VECTORS), 17);
     assert_eq!(vfs[0].r(vregs::MBOX_REQ), 0, "ignored write left nothing");
@@ -685,4 +685,55 @@ fn a_vf_stops_and_resets_its_own_ports_only() {
         regs::dir_pp_reg(4, regs::PORT_CTRL) as u32,
         1,
     );
+}
+
+#[test]
+fn a_vf_reads_the_statistics_of_its_ports_not_of_its_queues() {
+    let (d, vfs) = running();
+    let (v0, v1) = (&vfs[0], &vfs[1]);
+    let reg = |p: u32, r: usize| regs::dir_pp_reg(p, r);
+    v0.w(reg(3, regs::CQ_ARM), 1);
+    v0.enq(
+        VDIR3,
+        &[new_dir(3, 1), new_ldb(2, SchedType::Unordered, 0, 2)],
+    );
+    assert_eq!(v0.irq.take(), [vector(DIR0)]);
+    // The port block by virtual port, as the PF reads it.
+    assert_eq!(v0.r(reg(3, regs::PP_EVENTS)), 2);
+    assert_eq!(v0.r(reg(3, regs::CQ_IRQS)), 1);
+    assert_eq!(d.reg(DIR0, regs::PP_EVENTS), 2);
+    assert_eq!(d.reg(DIR0, regs::CQ_IRQS), 1);
+    assert_eq!(v1.r(reg(3, regs::PP_EVENTS)), 0, "not VF 1's");
+    // Read-only: ignored without a VF alarm.
+    v0.w(reg(3, regs::PP_EVENTS), 9);
+    v0.w(reg(3, regs::CQ_IRQS), 9);
+    v0.w(reg(3, 0x2c), 9);
+    assert_eq!(v0.r(reg(3, regs::PP_EVENTS)), 2);
+    assert_eq!(v0.r(regs::ALARM_COUNT), 0);
+    // The queue counters are the PF's: a VF sees none of them, by
+    // virtual or physical id (hlb-vf.rst lists only the credits and
+    // depths in 0x1000-0x7fff).
+    assert_eq!(d.r(lq(0, regs::LQ_SCHEDULED)), 1);
+    assert_eq!(d.r(dp(0, regs::DQ_SCHEDULED)), 1);
+    assert_eq!(d.r(regs::DIR_QUEUE_STATS_BASE), 1);
+    for off in [
+        lq(2, regs::LQ_SCHEDULED),
+        lq(0, regs::LQ_SCHEDULED),
+        dp(3, regs::DQ_SCHEDULED),
+        dp(0, regs::DQ_SCHEDULED),
+        regs::object_reg(regs::LDB_QUEUE_STATS_BASE, 2, 0),
+        regs::LDB_QUEUE_STATS_BASE,
+        regs::object_reg(regs::DIR_QUEUE_STATS_BASE, 3, 0),
+        regs::DIR_QUEUE_STATS_BASE,
+    ] {
+        assert_eq!(v0.r(off), 0, "{off:#x}");
+    }
+    // Without Bus Master Enable the VF's interrupt cannot be sent, but it
+    // fired: counted, as its lost CQ entry is counted as written.
+    v1.f.bus_master(false);
+    v1.w(reg(5, regs::CQ_ARM), 1);
+    v1.enq(VDIR5, &[new_dir(5, 3)]);
+    assert!(v1.irq.take().is_empty());
+    assert_eq!(v1.r(reg(5, regs::CQ_WRITTEN)), 1);
+    assert_eq!(v1.r(reg(5, regs::CQ_IRQS)), 1);
 }

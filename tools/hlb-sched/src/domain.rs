@@ -19,6 +19,15 @@
 //! * per LDB port: its history list (a ring of what it was given and has
 //!   not completed); per ordered queue: its reorder buffer (one slot per
 //!   sequence number).
+//! * statistics ("Statistics" in `Documentation/hw/hlb.rst`): per port
+//!   the NEW and FORWARD QEs accepted ([`Domain::pp_events`]), per queue
+//!   (LDB queues and directed queues) the entries that entered it, by QE
+//!   priority, and the entries it gave to a CQ ([`QueueStats`]). Plain
+//!   wrapping `u32` fields counted where the entries move: an entry is
+//!   counted as entering its queue in `Domain::push_to`, which every
+//!   NEW, every FORWARD that enters at once and every FORWARD leaving a
+//!   reorder buffer goes through; so `sum(enqueued) == scheduled + depth`
+//!   for every queue, always.
 //!
 //! INVARIANT: `ldb_pool + (entries bound for LDB queues) == ldb_credits`,
 //! likewise for DIR credits; an entry is in exactly one FIFO, flow or
@@ -149,6 +158,34 @@ impl DLinks for Flow {
     }
 }
 
+/// Statistics of one queue (an LDB queue or a DIR port's directed
+/// queue) since the domain started: wrapping counters, not changed by a
+/// port reset. At any time `enqueued` summed (wrapping) equals
+/// `scheduled` plus the queue's depth.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Entries the queue gave to a CQ (`LQ_SCHEDULED`, `DQ_SCHEDULED`).
+    pub scheduled: u32,
+    /// Entries that entered the queue, per QE priority
+    /// (`QS_ENQUEUED_PRIO` *k*): a NEW or FORWARD when it was taken, a
+    /// FORWARD held in a reorder buffer when it left the buffer.
+    pub enqueued: [u32; NPRIO],
+}
+
+impl QueueStats {
+    /// An entry of QE priority `prio` entered the queue.
+    #[inline(always)]
+    fn entered(&mut self, prio: usize) {
+        self.enqueued[prio] = self.enqueued[prio].wrapping_add(1);
+    }
+
+    /// The queue gave an entry to a CQ.
+    #[inline(always)]
+    fn left(&mut self) {
+        self.scheduled = self.scheduled.wrapping_add(1);
+    }
+}
+
 /// An LDB queue.
 #[derive(Clone, Debug)]
 struct Queue {
@@ -174,6 +211,7 @@ struct Queue {
     sn_count: u32,
     sn_head: u32,
     sn_next: u32,
+    stats: QueueStats,
 }
 
 /// A queue-to-port link.
@@ -206,6 +244,8 @@ struct Cq {
     occupancy: u32,
     written: u32,
     consumed: u32,
+    /// NEW and FORWARD QEs accepted (`PP_EVENTS`).
+    events: u32,
     armed: bool,
     /// `PORT_CTRL.STOPPED` ([`Domain::stopped`]); the rules look at
     /// `room` only.
@@ -239,6 +279,7 @@ struct DirPort {
     fifo: [Fifo; NPRIO],
     mask: u8,
     depth: u32,
+    stats: QueueStats,
 }
 
 /// A reorder-buffer slot.
@@ -351,6 +392,7 @@ impl Domain {
                     sn_count: q.sn_count,
                     sn_head: 0,
                     sn_next: 0,
+                    stats: QueueStats::default(),
                 };
                 flows += nflows;
                 robs += q.sn_count;
@@ -439,6 +481,7 @@ impl Domain {
                     fifo: Default::default(),
                     mask: 0,
                     depth: 0,
+                    stats: QueueStats::default(),
                 }
             })
             .collect();
@@ -554,6 +597,27 @@ impl Domain {
         self.cqs[i].consumed
     }
 
+    /// `PP_EVENTS` of port `i`: NEW and FORWARD QEs it had accepted since
+    /// the domain started or the port was reset (wrapping).
+    pub fn pp_events(&self, i: usize) -> u32 {
+        self.cqs[i].events
+    }
+
+    /// Statistics of LDB queue `id` (`PortId::Ldb`) or of the directed
+    /// queue of DIR port `id` (`PortId::Dir`), if the domain has it.
+    pub fn queue_stats(&self, port_or_queue: PortId) -> Option<QueueStats> {
+        match port_or_queue {
+            PortId::Ldb(q) => self
+                .queues
+                .get(self.queue_of[q as usize] as usize)
+                .map(|q| q.stats),
+            PortId::Dir(p) => self
+                .dir_ports
+                .get(self.dir_of[p as usize] as usize)
+                .map(|d| d.stats),
+        }
+    }
+
     /// Stops port `i` (`true`: it is given nothing more and its interrupt
     /// is disarmed) or runs it again (`PORT_CTRL.STOPPED`).
     pub fn set_stopped(&mut self, i: usize, stopped: bool) {
@@ -573,8 +637,10 @@ impl Domain {
     /// Resets port `i` (`PORT_CTRL.RESET`): retires its history list
     /// oldest first as COMPLETE does (atomic flows released, ordered
     /// sequence numbers done with nothing forwarded) and restarts its CQ
-    /// and counters from 0. No credit changes hands. Returns the
-    /// history-list entries retired.
+    /// and counters (`PP_EVENTS` included) from 0. No credit changes
+    /// hands and no queue statistic changes (the forwards the retirement
+    /// releases from reorder buffers are counted as they enter their
+    /// queues). Returns the history-list entries retired.
     pub fn reset_port(&mut self, i: usize) -> u32 {
         let mut retired = 0;
         if i < self.ldb_ports.len() {
@@ -587,6 +653,7 @@ impl Domain {
         c.occupancy = 0;
         c.written = 0;
         c.consumed = 0;
+        c.events = 0;
         c.armed = false;
         retired
     }
@@ -675,6 +742,7 @@ impl Domain {
         *pool -= 1;
         cq.occupancy -= token;
         cq.consumed = cq.consumed.wrapping_add(1);
+        cq.events = cq.events.wrapping_add(1);
         let i = self.alloc(data, meta);
         self.push_to(i, dest);
         Ok(())
@@ -788,6 +856,9 @@ impl Domain {
         let cq = &mut self.cqs[port];
         cq.occupancy -= tokens;
         cq.consumed = cq.consumed.wrapping_add(1);
+        if enqueues {
+            cq.events = cq.events.wrapping_add(1);
+        }
         let new = dest.map(|d| {
             match d {
                 Dest::Dir(_) => self.dir_pool -= 1,
@@ -860,7 +931,8 @@ impl Domain {
         self.push_to(i, dest);
     }
 
-    /// [`Domain::push`] to `dest`, the entry's destination.
+    /// [`Domain::push`] to `dest`, the entry's destination: where an entry
+    /// enters a queue, so where [`QueueStats::enqueued`] counts it.
     #[inline(always)]
     fn push_to(&mut self, i: u32, dest: Dest) {
         let stamp = self.stamp;
@@ -885,12 +957,14 @@ impl Domain {
                 fifo_push(entries, &mut d.fifo[prio], i);
                 d.mask |= bit;
                 d.depth += 1;
+                d.stats.entered(prio);
                 return;
             }
             Dest::Ldb(qi) => qi,
         };
         let q = &mut queues[qi];
         q.depth += 1;
+        q.stats.entered(prio);
         if sched != ATOMIC {
             fifo_push(entries, &mut q.fifo[prio], i);
             q.mask |= bit;
@@ -1317,6 +1391,7 @@ impl Domain {
                     dp.mask &= !(1 << prio);
                 }
                 dp.depth -= 1;
+                dp.stats.left();
                 let level = regs::depth_level(dp.depth, dp.depth_threshold);
                 let ent = self.entries[e as usize];
                 self.dir_pool += 1;
@@ -1468,6 +1543,7 @@ impl Turn<'_> {
             }
         };
         q.depth -= 1;
+        q.stats.left();
         q.inflight += 1;
         let level = regs::depth_level(q.depth, q.depth_threshold);
         let ent = &mut entries[e as usize];

@@ -20,7 +20,9 @@
 //!   (guest memory in the model, [`MemCqs`] in tests and benchmarks), an
 //!   LDB port a turn of up to [`domain::TURN`] entries at a time;
 //! * [`Domain::set_stopped`] and [`Domain::reset_port`] stop, run and
-//!   reset one port (`PORT_CTRL`, "Port stop and reset").
+//!   reset one port (`PORT_CTRL`, "Port stop and reset");
+//! * [`Domain::pp_events`] and [`Domain::queue_stats`] report the
+//!   statistics counters ("Statistics"), kept as the entries move.
 //!
 //! Parts: [`config`] (what the domain was started with), [`domain`] (the
 //! state and the rules), [`list`] (the intrusive fixed-capacity lists the
@@ -37,5 +39,5 @@ mod list;
 
 pub use config::{ConfigError, DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 pub use cq::{CqSink, MemCqs};
-pub use domain::{Domain, PortId, QueueState};
+pub use domain::{Domain, PortId, QueueState, QueueStats};
 pub use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe, QeCommand, SchedType, QE_SIZE};

@@ -23,14 +23,20 @@
 //! * stop and reset (`PORT_CTRL`): a stopped port is given nothing; a
 //!   reset retires its history list as completions (so the rules above
 //!   hold across it: no atomic flow on two ports, ordered forwards still
-//!   in order) and empties its CQ; nothing is stuck afterwards.
+//!   in order) and empties its CQ; nothing is stuck afterwards;
+//! * statistics (minor version 4): per port, the NEW and FORWARD QEs
+//!   accepted since the start or the port's reset; per queue (LDB and
+//!   directed), the entries that entered it per QE priority (a forward
+//!   held in a reorder buffer when the buffer releases it) and those it
+//!   gave to a CQ, with `sum(enqueued) == scheduled + depth` after every
+//!   step; a port reset changes no queue counter.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use hlb_sched::domain::TURN;
 use hlb_sched::{
-    AlarmCode, CqEntry, CqSink, DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, Qe,
-    QeCommand, QueueConfig, SchedType,
+    AlarmCode, CqEntry, CqSink, DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, PortId,
+    Qe, QeCommand, QueueConfig, QueueStats, SchedType,
 };
 use proptest::prelude::*;
 
@@ -104,6 +110,11 @@ struct Model {
     turn: Option<(usize, u32)>,
     /// Ports stopped (`PORT_CTRL.STOPPED`).
     stopped: Vec<bool>,
+    /// Per port: NEW and FORWARD QEs accepted since the start or its
+    /// reset (`PP_EVENTS`).
+    events: Vec<u32>,
+    /// Per queue: what entered it, per priority, and what it gave to a CQ.
+    stats: HashMap<Dest, QueueStats>,
 }
 
 impl Model {
@@ -139,6 +150,7 @@ impl Model {
     fn enqueue(&mut self, mut ev: Ev) {
         ev.seq = self.seq;
         self.seq += 1;
+        self.stats.entry(ev.dest).or_default().enqueued[usize::from(ev.prio)] += 1;
         self.waiting.entry(ev.dest).or_default().push(ev);
     }
 
@@ -316,6 +328,7 @@ impl Model {
         }
         let w = self.waiting.get_mut(&dest).unwrap();
         w.remove(at);
+        self.stats.entry(dest).or_default().scheduled += 1;
         let mut rank = 0;
         if let Dest::Ldb(q) = dest {
             if ev.sched == SchedType::Ordered {
@@ -554,6 +567,8 @@ impl Run {
             rotor: 0,
             turn: None,
             stopped: vec![false; n],
+            events: vec![0; n],
+            stats: HashMap::new(),
         };
         Self { d, rec, m }
     }
@@ -563,7 +578,7 @@ impl Run {
     fn submit(&mut self, p: usize, qe: &Qe) -> Result<(), AlarmCode> {
         self.m.seq_submit += 1;
         match self.m.seq_submit % 3 {
-            0 => self.submit(p, qe),
+            0 => self.d.submit(p, qe),
             1 => self.d.submit_bytes(p, &qe.to_bytes()),
             _ => {
                 let mut res = Ok(());
@@ -642,11 +657,13 @@ impl Run {
                 } else {
                     Ok(())
                 };
-                let got = self.submit(from as usize % np, &qe);
+                let from = from as usize % np;
+                let got = self.submit(from, &qe);
                 if got != want {
                     return Err(format!("NEW {ev:?}: got {got:?}, expected {want:?}"));
                 }
                 if got.is_ok() {
+                    self.m.events[from] += 1;
                     self.take_pool(ev.dest);
                     self.m.accepted.insert(ev.id);
                     self.m.enqueue(ev);
@@ -758,6 +775,7 @@ impl Run {
                     return Err(format!("forward on {p}: got {got:?}, expected {want:?}"));
                 }
                 if got.is_ok() {
+                    self.m.events[p] += 1;
                     self.take_pool(ev.dest);
                     self.m.accepted.insert(ev.id);
                     self.m.complete(p, Some(ev));
@@ -782,6 +800,7 @@ impl Run {
                     self.rec.cqs.reset(p);
                     self.m.occupancy[p] = 0;
                     self.m.popped[p] = 0;
+                    self.m.events[p] = 0;
                     if (
                         self.d.cq_occupancy(p),
                         self.d.cq_written(p),
@@ -793,7 +812,47 @@ impl Run {
                 }
             }
         }
-        self.check_credits()
+        self.check_credits()?;
+        self.check_stats()
+    }
+
+    /// The statistics: every port's `PP_EVENTS` and every queue's
+    /// counters as the model counted them, and for every queue the sum of
+    /// its per-priority counters equal to what it scheduled plus its depth.
+    fn check_stats(&self) -> Result<(), String> {
+        for p in 0..self.d.ports() {
+            if self.d.pp_events(p) != self.m.events[p] {
+                return Err(format!(
+                    "port {p}: PP_EVENTS {}, model {}",
+                    self.d.pp_events(p),
+                    self.m.events[p]
+                ));
+            }
+        }
+        let cfg = &self.m.cfg;
+        let queues = cfg.queues.iter().enumerate();
+        let ldb = queues.map(|(i, q)| (Dest::Ldb(i), PortId::Ldb(q.id)));
+        let dirs = cfg.dir_ports.iter().enumerate();
+        let dir = dirs.map(|(i, p)| (Dest::Dir(i), PortId::Dir(p.id)));
+        for (dest, id) in ldb.chain(dir) {
+            let got = self
+                .d
+                .queue_stats(id)
+                .ok_or_else(|| format!("{id:?}: no statistics"))?;
+            let want = self.m.stats.get(&dest).copied().unwrap_or_default();
+            if got != want {
+                return Err(format!("{id:?}: statistics {got:?}, model {want:?}"));
+            }
+            let entered = got.enqueued.iter().fold(0u32, |a, &n| a.wrapping_add(n));
+            let depth = self.d.queue_depth(id);
+            if entered != got.scheduled.wrapping_add(depth) {
+                return Err(format!(
+                    "{id:?}: {entered} entered != {} scheduled + depth {depth}",
+                    got.scheduled
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn check_credits(&self) -> Result<(), String> {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use hlb_sched::{ConfigError, Domain, PortId, QeCommand, QueueConfig, SchedType};
+use hlb_sched::{ConfigError, Domain, PortId, QeCommand, QueueConfig, QueueStats, SchedType};
 use PortId::{Dir, Ldb};
 use SchedType::{Atomic, Directed, Ordered, Unordered};
 
@@ -737,4 +737,139 @@ fn a_stop_disarms_the_interrupt_and_reads_back_whatever_the_depth() {
     r.submit(Dir(1), cmd(QeCommand::Arm)).unwrap();
     r.schedule();
     assert_eq!(r.cqs.interrupts(d1), 1);
+}
+
+/// Entries that entered `q` (every priority) and its statistics.
+fn entered(r: &Rig, q: PortId) -> (u32, QueueStats) {
+    let s = r.d.queue_stats(q).expect("queue in domain");
+    (s.enqueued.iter().sum(), s)
+}
+
+#[test]
+fn statistics_count_accepted_enqueues_per_priority_and_deliveries_per_queue() {
+    let mut cfg = config(
+        vec![queue(0)],
+        vec![ldb_port(0, 8, &[(0, 0)])],
+        vec![dir_port(0, 8), dir_port(1, 8)],
+    );
+    cfg.dir_credits = 4;
+    let mut r = Rig::new(cfg);
+    let (l0, d0, d1) = (r.ix(Ldb(0)), r.ix(Dir(0)), r.ix(Dir(1)));
+    // Ten to LDB queue 0 at priorities 0, 3 and 7; four directed to DIR
+    // port 1 at priority 2 (every DIR credit).
+    for i in 0..10u8 {
+        r.new_ev(
+            Dir(0),
+            ev(0, Unordered, [0, 3, 7][usize::from(i % 3)], 0, i.into()),
+        );
+    }
+    for i in 0..4 {
+        r.new_ev(Dir(0), ev(1, Directed, 2, 0, 100 + i));
+    }
+    // Refused: no credit, no such queue. Accepted, but no event: the
+    // commands.
+    assert_eq!(
+        r.submit(Dir(0), ev(1, Directed, 2, 0, 0)),
+        Err(AlarmCode::NoCredit)
+    );
+    assert_eq!(
+        r.submit(Dir(0), ev(9, Unordered, 0, 0, 0)),
+        Err(AlarmCode::BadQe)
+    );
+    r.tokens(Dir(0), 0).unwrap();
+    r.submit(Dir(0), cmd(QeCommand::Arm)).unwrap();
+    assert_eq!((r.d.pp_events(d0), r.d.pp_consumed(d0)), (14, 16));
+    let (n, s) = entered(&r, Ldb(0));
+    assert_eq!(
+        (n, s.enqueued, s.scheduled),
+        (10, [4, 0, 0, 3, 0, 0, 0, 3], 0)
+    );
+    assert_eq!(
+        r.d.queue_stats(Dir(1)).unwrap().enqueued,
+        [0, 0, 4, 0, 0, 0, 0, 0]
+    );
+    // One pass: LDB port 0 takes 8 (its CQ depth), DIR port 1 takes 4.
+    r.schedule();
+    let (n, s) = entered(&r, Ldb(0));
+    assert_eq!((n, s.scheduled, r.d.queue_depth(Ldb(0))), (10, 8, 2));
+    assert_eq!(r.d.queue_stats(Dir(1)).unwrap().scheduled, 4);
+    assert_eq!(r.d.queue_stats(Dir(0)), Some(QueueStats::default()));
+    // A FORWARD is an event of the port that forwards it, counted in its
+    // destination queue; a COMPLETE is neither.
+    r.drain(Ldb(0));
+    r.forward(Ldb(0), ev(0, Directed, 6, 0, 1)).unwrap();
+    r.complete(Ldb(0)).unwrap();
+    assert_eq!((r.d.pp_events(l0), r.d.pp_consumed(l0)), (1, 2));
+    assert_eq!(r.d.queue_stats(Dir(0)).unwrap().enqueued[6], 1);
+    assert_eq!(r.d.pp_events(d1), 0, "a consumer enqueued nothing");
+    assert_eq!(r.d.queue_stats(Ldb(9)), None, "not in the domain");
+}
+
+#[test]
+fn a_forward_held_in_a_reorder_buffer_is_counted_when_it_leaves() {
+    let (mut r, a, b) = ordered_on_two_ports();
+    // The port without the oldest entry forwards all of its entries to
+    // queue 1 at priority 5: events of that port at once, but held in
+    // the reorder buffer, so not yet in queue 1.
+    let (first, first_evs, last, last_evs) = if a.contains(&0) {
+        (Ldb(1), b, Ldb(0), a)
+    } else {
+        (Ldb(0), a, Ldb(1), b)
+    };
+    for &x in &first_evs {
+        r.forward(first, ev(1, Unordered, 5, 0, x)).unwrap();
+    }
+    let fi = r.ix(first);
+    assert_eq!(r.d.pp_events(fi), first_evs.len() as u32);
+    let held = r.d.queue_state(0).unwrap().rob_held;
+    assert!(held > 0, "something waits for an older sequence number");
+    assert_eq!(entered(&r, Ldb(1)).0, first_evs.len() as u32 - held);
+    // The oldest one's forward enters at once and releases what waited
+    // behind it, each counted as it enters.
+    for &x in &last_evs {
+        r.forward(last, ev(1, Unordered, 5, 0, x)).unwrap();
+    }
+    let (n, s) = entered(&r, Ldb(1));
+    assert_eq!((n, s.enqueued[5]), (8, 8));
+    assert_eq!(s.scheduled + r.d.queue_depth(Ldb(1)), 8);
+    // Queue 0 gave out the eight originals.
+    let (n, s) = entered(&r, Ldb(0));
+    assert_eq!((n, s.scheduled), (8, 8));
+}
+
+#[test]
+fn a_port_reset_zeroes_the_port_counters_and_no_queue_counter() {
+    let (mut r, a, b) = ordered_on_two_ports();
+    let (dead, live, live_evs) = if a.contains(&0) {
+        (Ldb(0), Ldb(1), b)
+    } else {
+        (Ldb(1), Ldb(0), a)
+    };
+    // The live port's forwards wait for the dead port's oldest entry.
+    for &x in &live_evs {
+        r.forward(live, ev(1, Unordered, 1, 0, x)).unwrap();
+    }
+    // The dead port enqueues one NEW of its own before it dies.
+    r.new_ev(dead, ev(0, Unordered, 4, 0, 50));
+    let (di, li) = (r.ix(dead), r.ix(live));
+    assert_eq!(r.d.pp_events(di), 1);
+    let before = r.d.queue_stats(Ldb(0)).unwrap();
+    assert_eq!(entered(&r, Ldb(1)).0, 0, "all held");
+    r.d.set_stopped(di, true);
+    r.d.reset_port(di);
+    assert_eq!((r.d.pp_events(di), r.d.pp_consumed(di)), (0, 0));
+    assert_eq!(
+        r.d.pp_events(li),
+        live_evs.len() as u32,
+        "not the live port's"
+    );
+    assert_eq!(r.d.queue_stats(Ldb(0)), Some(before), "queue 0 unchanged");
+    // The reset released the held forwards into queue 1: counted then.
+    assert_eq!(
+        r.d.queue_stats(Ldb(1)).unwrap().enqueued[1],
+        live_evs.len() as u32
+    );
+    r.schedule();
+    let (n, s) = entered(&r, Ldb(1));
+    assert_eq!(n, s.scheduled + r.d.queue_depth(Ldb(1)));
 }

@@ -102,6 +102,13 @@ impl HlbConfig {
         self.version >= regs::version(1, regs::VERSION_MINOR_PORT_RESET)
     }
 
+    /// Whether the device has the statistics counters (version 1.4 or
+    /// later): `PP_EVENTS`, `CQ_IRQS`, `LQ_SCHEDULED`, `DQ_SCHEDULED` and
+    /// the queue statistics blocks.
+    pub fn stats(&self) -> bool {
+        self.version >= regs::version(1, regs::VERSION_MINOR_STATS)
+    }
+
     /// Value of the resource-count register at `offset`, if it is one.
     pub fn resource(&self, offset: usize) -> Option<u32> {
         Some(match offset {

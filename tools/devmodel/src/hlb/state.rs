@@ -37,6 +37,8 @@ pub struct State {
     pub(super) dp_enabled: bool,
     /// The device has `PORT_CTRL` (version 1.3 or later).
     port_ctrl: bool,
+    /// The device has the statistics counters (version 1.4 or later).
+    stats: bool,
 }
 
 /// The port in the scheduler's terms.
@@ -82,9 +84,44 @@ pub(super) fn domain_reg(off: usize) -> Option<(u32, usize)> {
 
 /// Object number of `off` in the blocks at `base` whose register is `reg`.
 pub(super) fn object_with_reg(off: usize, base: usize, reg: usize) -> Option<u32> {
+    let (id, r) = object_reg(off, base)?;
+    (r == reg).then_some(id)
+}
+
+/// Object number and register of `off` in the `QUEUE_STRIDE` blocks at
+/// `base` (as many as the map has room for).
+fn object_reg(off: usize, base: usize) -> Option<(u32, usize)> {
     let room = regs::OBJECTS_MAX as usize * regs::QUEUE_STRIDE;
     let rel = off.checked_sub(base).filter(|&r| r < room)?;
-    (rel % regs::QUEUE_STRIDE == reg).then_some((rel / regs::QUEUE_STRIDE) as u32)
+    Some(((rel / regs::QUEUE_STRIDE) as u32, rel % regs::QUEUE_STRIDE))
+}
+
+/// Which queue statistic a register reports.
+#[derive(Clone, Copy, Debug)]
+enum Stat {
+    /// `LQ_SCHEDULED`, `DQ_SCHEDULED`.
+    Scheduled,
+    /// `QS_ENQUEUED_PRIO` of the given QE priority.
+    Enqueued(usize),
+}
+
+/// The queue statistics register at `off` (version 1.4), if it is one:
+/// the queue as kind and number (`Ldb`: LDB queue *n*; `Dir`: the
+/// directed queue of DIR port *n*) and the statistic.
+fn stats_reg(off: usize) -> Option<(PortKind, u32, Stat)> {
+    if let Some(q) = object_with_reg(off, regs::LDB_QUEUE_BASE, regs::LQ_SCHEDULED) {
+        return Some((PortKind::Ldb, q, Stat::Scheduled));
+    }
+    if let Some(p) = object_with_reg(off, regs::DIR_PORT_BASE, regs::DQ_SCHEDULED) {
+        return Some((PortKind::Dir, p, Stat::Scheduled));
+    }
+    let (kind, (id, reg)) = match object_reg(off, regs::LDB_QUEUE_STATS_BASE) {
+        Some(r) => (PortKind::Ldb, r),
+        None => (PortKind::Dir, object_reg(off, regs::DIR_QUEUE_STATS_BASE)?),
+    };
+    // Every word of a block is a counter (`QE_PRIORITIES` of them).
+    let k = (reg % 4 == 0).then_some(reg / 4)?;
+    (k < regs::QE_PRIORITIES as usize).then_some((kind, id, Stat::Enqueued(k)))
 }
 
 impl State {
@@ -101,6 +138,7 @@ impl State {
             vfs: Vfs::new(config.vfs, bus_master),
             dp_enabled: config.data_plane(),
             port_ctrl: config.port_ctrl(),
+            stats: config.stats(),
         }
     }
 
@@ -130,8 +168,22 @@ impl State {
     }
 
     /// The data-plane registers in the blocks of version 1.0: credits
-    /// available, queue depths.
+    /// available, queue depths, and (version 1.4) the queue statistics,
+    /// in those blocks and in the statistics blocks (`0x6000-0x7fff`).
     pub(super) fn read_dp_counter(&self, off: usize) -> Option<u32> {
+        if let Some((kind, q, stat)) = stats_reg(off).filter(|_| self.stats) {
+            let d = match kind {
+                PortKind::Ldb => self.resources.queue_owner(q),
+                PortKind::Dir => self.resources.port_owner(kind, q),
+            };
+            let s = d.map_or_else(Default::default, |d| {
+                self.dataplane.queue_stats(d, port_id(kind, q))
+            });
+            return Some(match stat {
+                Stat::Scheduled => s.scheduled,
+                Stat::Enqueued(k) => s.enqueued[k],
+            });
+        }
         if let Some((d, reg)) = domain_reg(off) {
             let (ldb, dir) = self.dataplane.credits(d);
             return match reg {
@@ -177,10 +229,15 @@ impl State {
     }
 
     /// Whether this device's port data-plane blocks have register `reg`
-    /// (`PORT_CTRL` only from version 1.3: an offset before that which
-    /// reads 0 and ignores writes).
+    /// (`PORT_CTRL` only from version 1.3, `PP_EVENTS` and `CQ_IRQS` only
+    /// from version 1.4: offsets before that which read 0 and ignore
+    /// writes).
     pub(super) fn has_pp_reg(&self, reg: usize) -> bool {
-        reg != regs::PORT_CTRL || self.port_ctrl
+        match reg {
+            regs::PORT_CTRL => self.port_ctrl,
+            regs::PP_EVENTS | regs::CQ_IRQS => self.stats,
+            _ => true,
+        }
     }
 
     /// Writes `value` at `off`; a refused write is latched as an alarm

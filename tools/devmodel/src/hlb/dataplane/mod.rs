@@ -20,7 +20,7 @@ mod running;
 mod sink;
 pub mod window;
 
-use hlb_sched::{AlarmCode, Domain, PortId};
+use hlb_sched::{AlarmCode, Domain, PortId, QueueStats};
 
 use super::resources::Resources;
 use super::vf::translate::{self, VfPort};
@@ -239,6 +239,15 @@ impl DataPlane {
     /// queue of domain `d`.
     pub fn queue_depth(&self, d: u32, queue: PortId) -> u32 {
         self.running(d).map_or(0, |r| r.sched.queue_depth(queue))
+    }
+
+    /// Statistics of a queue of domain `d` (`PortId::Ldb(q)`: LDB queue
+    /// `q`; `PortId::Dir(p)`: DIR port `p`'s directed queue): 0 while the
+    /// domain is stopped.
+    pub fn queue_stats(&self, d: u32, queue: PortId) -> QueueStats {
+        self.running(d)
+            .and_then(|r| r.sched.queue_stats(queue))
+            .unwrap_or_default()
     }
 
     /// Counter `reg` of `port`'s data-plane block; `port` is in domain `d`.

@@ -3,9 +3,10 @@
 //! One started domain: its scheduler ([`hlb_sched::Domain`]) and, per
 //! port, what the model keeps around it: the function whose window it
 //! reads (the PF's or a VF's), the window and the next QE slot to look
-//! at, `PP_CONSUMED`, the CQ address, depth and vector. Whether a port is
-//! stopped (`PORT_CTRL`) is the scheduler's ([`Domain::stopped`]): its
-//! window is not read.
+//! at, `PP_CONSUMED`, `CQ_IRQS`, the CQ address, depth and vector. The
+//! other counters, and whether a port is stopped (`PORT_CTRL`), are the
+//! scheduler's ([`Domain::stopped`]): a stopped port's window is not
+//! read.
 
 use hlb_sched::{Domain, PortId, Qe, QeCommand};
 
@@ -32,6 +33,9 @@ pub struct PortRt {
     pub slot: u32,
     /// `PP_CONSUMED`.
     pub consumed: u32,
+    /// `CQ_IRQS`: the port's armed CQ interrupt fired with a `CQ_VECTOR`
+    /// other than 0 (counted by the sink, which knows the vector).
+    pub cq_irqs: u32,
     /// A CQ write faulted since the start (logged once).
     pub faulted: bool,
 }
@@ -70,6 +74,7 @@ impl Running {
                     depth,
                     slot: 0,
                     consumed: 0,
+                    cq_irqs: 0,
                     faulted: false,
                 }
             })
@@ -152,7 +157,7 @@ impl Running {
     }
 
     /// Resets stopped port `i`: its history list retired, its CQ and
-    /// counters from 0, the QEs written into its window since the stop
+    /// counters (`PP_EVENTS` and `CQ_IRQS` included) from 0, the QEs written into its window since the stop
     /// discarded, the next one taken from slot 0.
     pub fn reset_port(&mut self, i: usize, io: &Io<'_>) {
         let Some(port) = self.ports.get_mut(i) else {
@@ -164,6 +169,7 @@ impl Running {
         }
         port.slot = 0;
         port.consumed = 0;
+        port.cq_irqs = 0;
         port.faulted = false;
     }
 
@@ -195,6 +201,8 @@ impl Running {
             regs::HL_USED => self.sched.hl_used(i),
             regs::PP_CONSUMED => self.ports[i].consumed,
             regs::CQ_WRITTEN => self.sched.cq_written(i),
+            regs::PP_EVENTS => self.sched.pp_events(i),
+            regs::CQ_IRQS => self.ports[i].cq_irqs,
             regs::PORT_CTRL => u32::from(self.sched.stopped(i)) * regs::PORT_CTRL_STOPPED,
             _ => 0,
         }

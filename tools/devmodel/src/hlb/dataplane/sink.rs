@@ -3,7 +3,8 @@
 //! The scheduler's [`CqSink`] in the model: CQ entries go into the guest
 //! memory of the port's function at `CQ_ADDR + (index % depth) * 16`,
 //! bytes 0-14 first and the generation byte last with release ordering;
-//! fired CQ interrupts are collected for the caller to raise. A VF's
+//! fired CQ interrupts are counted (`CQ_IRQS`, when the port has a
+//! vector) and collected for the caller to raise. A VF's
 //! entries name its virtual queues and are written (and signalled) only
 //! while the VF is enabled with Bus Master Enable set; otherwise they are
 //! lost like entries at an unmapped address.
@@ -78,9 +79,13 @@ impl CqSink for GuestCqs<'_> {
     }
 
     fn interrupt(&mut self, port: usize) {
-        let Some(p) = self.ports.get(port).filter(|p| p.setup.cq_vector != 0) else {
+        let Some(p) = self.ports.get_mut(port).filter(|p| p.setup.cq_vector != 0) else {
             return;
         };
+        // Fired with a vector: counted even if the function may not send
+        // it (a VF without Bus Master Enable), as a lost CQ entry counts
+        // as written.
+        p.cq_irqs = p.cq_irqs.wrapping_add(1);
         if target(self.io, self.vfs, p).is_some() {
             self.out.raise(p.func(), p.setup.cq_vector);
         }

@@ -3,8 +3,11 @@
 //! The configuration registers of the ports' data-plane blocks
 //! (`0x8000 + 0x40 * p` LDB, `0xa000 + 0x40 * p` DIR): `CQ_ADDR_LO`,
 //! `CQ_ADDR_HI`, `CQ_VECTOR`, and the checks of `CQ_ARM` and `PORT_CTRL`.
-//! The read-only counters of the block and the state `PORT_CTRL` changes
-//! belong to the running domain (`hlb::dataplane`).
+//! The read-only counters of the block (statistics included: `PP_EVENTS`,
+//! `CQ_IRQS`) and the state `PORT_CTRL` changes belong to the running
+//! domain (`hlb::dataplane`). Writes to the read-only registers and to
+//! the offsets no register occupies (`0x2c-0x3f`) are ignored without an
+//! alarm.
 
 use std::ops::RangeInclusive;
 
@@ -69,7 +72,9 @@ impl Resources {
             | regs::HL_USED
             | regs::PP_CONSUMED
             | regs::CQ_WRITTEN
-            | regs::PORT_CTRL => return None,
+            | regs::PORT_CTRL
+            | regs::PP_EVENTS
+            | regs::CQ_IRQS => return None,
             _ => 0,
         })
     }
