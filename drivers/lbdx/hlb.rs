@@ -48,6 +48,10 @@ mod program;
 )]
 mod resource_pool;
 mod resources;
+mod run_stats;
+#[allow(unreachable_pub, reason = "kernel-free, shared with host tests")]
+mod stat_counter;
+mod stats_sysfs;
 mod sysfs;
 pub(crate) mod uapi;
 mod vf_configfs;

@@ -41,7 +41,7 @@ struct lbdx_attr_group {
 	struct kobject *kobj;
 	struct attribute_group grp;
 	const void *ctx;
-	lbdx_attr_show_t show;
+	const struct lbdx_attr_ops *ops;
 	struct attribute **attrs;
 	struct lbdx_attr attr[];
 };
@@ -51,24 +51,42 @@ static ssize_t lbdx_attr_show(struct device *dev, struct device_attribute *da,
 {
 	struct lbdx_attr *a = container_of(da, struct lbdx_attr, dattr);
 
-	return a->group->show(a->group->ctx, a->id, buf);
+	return a->group->ops->show(a->group->ctx, a->id, buf);
+}
+
+static ssize_t lbdx_attr_store(struct device *dev, struct device_attribute *da,
+			       const char *buf, size_t count)
+{
+	struct lbdx_attr *a = container_of(da, struct lbdx_attr, dattr);
+
+	return a->group->ops->store(a->group->ctx, a->id, buf, count);
+}
+
+static umode_t lbdx_attr_is_visible(struct kobject *kobj,
+				    struct attribute *attr, int n)
+{
+	struct lbdx_attr *a = container_of(attr, struct lbdx_attr, dattr.attr);
+
+	return a->group->ops->mode(a->group->ctx, a->id);
 }
 
 /**
- * lbdx_attr_group_create() - add a read-only attribute group to a device
+ * lbdx_attr_group_create() - add an attribute group to a device
  * @dev: the device whose sysfs directory gets the group
  * @name: subdirectory name, or NULL to put the files in @dev's directory
  * @names: @n attribute names; must outlive the group
  * @n: number of attributes
- * @ctx: passed back to @show
- * @show: formats attribute number @id into a PAGE_SIZE buffer
+ * @ctx: passed back to @ops
+ * @ops: ->show formats attribute number @id into a PAGE_SIZE buffer,
+ *	->store parses a write to it, ->mode gives its mode (0: no file),
+ *	asked once, when the group is made; must outlive the group
  * @out: receives the group
  *
  * Return: 0 or a negative errno.
  */
 int lbdx_attr_group_create(struct device *dev, const char *name,
 			   const char *const *names, unsigned int n,
-			   const void *ctx, lbdx_attr_show_t show,
+			   const void *ctx, const struct lbdx_attr_ops *ops,
 			   struct lbdx_attr_group **out)
 {
 	struct lbdx_attr_group *g;
@@ -88,17 +106,19 @@ int lbdx_attr_group_create(struct device *dev, const char *name,
 
 		sysfs_attr_init(&a->dattr.attr);
 		a->dattr.attr.name = names[i];
-		a->dattr.attr.mode = 0444;
+		a->dattr.attr.mode = 0644;
 		a->dattr.show = lbdx_attr_show;
+		a->dattr.store = lbdx_attr_store;
 		a->group = g;
 		a->id = i;
 		g->attrs[i] = &a->dattr.attr;
 	}
 	g->kobj = &dev->kobj;
 	g->ctx = ctx;
-	g->show = show;
+	g->ops = ops;
 	g->grp.name = name;
 	g->grp.attrs = g->attrs;
+	g->grp.is_visible = lbdx_attr_is_visible;
 	ret = sysfs_create_group(g->kobj, &g->grp);
 	if (ret) {
 		kfree(g->attrs);
@@ -113,7 +133,8 @@ int lbdx_attr_group_create(struct device *dev, const char *name,
  * lbdx_attr_group_destroy() - remove a group made by lbdx_attr_group_create()
  * @g: the group
  *
- * Waits for reads in flight; no @show call starts after this returns.
+ * Waits for reads and writes in flight; no ->show or ->store call starts
+ * after this returns.
  */
 void lbdx_attr_group_destroy(struct lbdx_attr_group *g)
 {

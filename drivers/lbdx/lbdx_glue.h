@@ -13,12 +13,17 @@ struct config_item;
 struct device;
 struct lbdx_attr_group;
 
-typedef ssize_t (*lbdx_attr_show_t)(const void *ctx, unsigned int id,
-				    char *buf);
+/* What a group's attributes do: see lbdx_attr_group_create(). */
+struct lbdx_attr_ops {
+	ssize_t (*show)(const void *ctx, unsigned int id, char *buf);
+	ssize_t (*store)(const void *ctx, unsigned int id, const char *buf,
+			 size_t count);
+	umode_t (*mode)(const void *ctx, unsigned int id);
+};
 
 int lbdx_attr_group_create(struct device *dev, const char *name,
 			   const char *const *names, unsigned int n,
-			   const void *ctx, lbdx_attr_show_t show,
+			   const void *ctx, const struct lbdx_attr_ops *ops,
 			   struct lbdx_attr_group **out);
 void lbdx_attr_group_destroy(struct lbdx_attr_group *g);
 void lbdx_configfs_add_default_group(struct config_group *child,

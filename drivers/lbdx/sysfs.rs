@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Read-only sysfs attribute groups on a device.
+//! sysfs attribute groups on a device.
 //!
 //! The `kernel` crate has no sysfs attribute abstraction, so the groups are
 //! built by the C glue (`lbdx_glue.c`); this file is its safe face. A driver
-//! implements [`AttrSource`] for the state it wants to show and keeps the
-//! returned [`AttrGroup`] no longer than that state: dropping the group
-//! removes the files and waits for reads in flight.
+//! implements [`AttrSource`] for the state it wants to show (and, for a
+//! writable attribute, change) and keeps the returned [`AttrGroup`] no
+//! longer than that state: dropping the group removes the files and waits
+//! for reads and writes in flight.
 
 use core::{ffi::c_void, fmt::Write, marker::PhantomData, ptr::NonNull};
 use kernel::{device, error::to_result, page::PAGE_SIZE, prelude::*, str::Formatter};
@@ -17,7 +18,13 @@ struct RawGroup {
     _opaque: [u8; 0],
 }
 
-type ShowFn = unsafe extern "C" fn(ctx: *const c_void, id: u32, buf: *mut u8) -> isize;
+/// `struct lbdx_attr_ops` of `lbdx_glue.h`.
+#[repr(C)]
+struct RawOps {
+    show: unsafe extern "C" fn(ctx: *const c_void, id: u32, buf: *mut u8) -> isize,
+    store: unsafe extern "C" fn(ctx: *const c_void, id: u32, buf: *const u8, count: usize) -> isize,
+    mode: unsafe extern "C" fn(ctx: *const c_void, id: u32) -> u16,
+}
 
 extern "C" {
     fn lbdx_attr_group_create(
@@ -27,7 +34,7 @@ extern "C" {
         names: *const *const u8,
         n: u32,
         ctx: *const c_void,
-        show: ShowFn,
+        ops: *const RawOps,
         out: *mut *mut RawGroup,
     ) -> i32;
     fn lbdx_attr_group_destroy(group: *mut RawGroup);
@@ -40,6 +47,18 @@ pub(crate) trait AttrSource: Sync {
 
     /// Writes attribute `id`'s value (without the trailing newline).
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result;
+
+    /// Mode of attribute `id`'s file (`0o444`, `0o644` or `0o200`; 0: no
+    /// file), asked once, when the group is made.
+    fn mode(&self, _id: usize) -> u16 {
+        0o444
+    }
+
+    /// A write of `value` to attribute `id` (only called for a mode that
+    /// allows writes).
+    fn store(&self, _id: usize, _value: &[u8]) -> Result {
+        Err(EACCES)
+    }
 }
 
 /// A group of attribute files reading from a `T` that lives at least `'a`.
@@ -61,6 +80,12 @@ unsafe impl<T: AttrSource> Send for AttrGroup<'_, T> {}
 unsafe impl<T: AttrSource> Sync for AttrGroup<'_, T> {}
 
 impl<'a, T: AttrSource> AttrGroup<'a, T> {
+    const OPS: RawOps = RawOps {
+        show: show::<T>,
+        store: store::<T>,
+        mode: mode::<T>,
+    };
+
     /// Adds the attributes of `T` to `dev`'s sysfs directory, or to its
     /// subdirectory `name`.
     ///
@@ -70,23 +95,24 @@ impl<'a, T: AttrSource> AttrGroup<'a, T> {
     /// its `drop` is what stops reads of `src`.
     pub(crate) unsafe fn new(
         dev: &device::Device,
-        name: Option<&'static CStr>,
+        name: Option<&'a CStr>,
         src: &'a T,
     ) -> Result<Self> {
         let mut names = KVec::with_capacity(T::NAMES.len(), GFP_KERNEL)?;
         for n in T::NAMES {
             names.push(n.as_char_ptr().cast::<u8>(), GFP_KERNEL)?;
         }
-        // The C glue keeps pointers to the names themselves (all 'static),
-        // not to this array, which it only reads during the call.
+        // The C glue keeps pointers to the names themselves (all 'static)
+        // and to `name` (which lives at least `'a`), not to this array,
+        // which it only reads during the call.
         let n = u32::try_from(names.len())?;
         // `device::Device` is `#[repr(transparent)]` over `struct device`.
         let raw_dev = core::ptr::from_ref(dev).cast::<c_void>().cast_mut();
         let mut raw = core::ptr::null_mut();
         // SAFETY: `dev` is a valid device; `names` holds `n` pointers to
-        // NUL-terminated static strings; `src` outlives the group by the
-        // type's invariant; `show::<T>` matches the callback type; `raw` is
-        // writable.
+        // NUL-terminated static strings; `name` and `src` outlive the group
+        // (`'a`); `OPS` is a static whose callbacks match their types;
+        // `raw` is writable.
         to_result(unsafe {
             lbdx_attr_group_create(
                 raw_dev,
@@ -94,7 +120,7 @@ impl<'a, T: AttrSource> AttrGroup<'a, T> {
                 names.as_ptr(),
                 n,
                 core::ptr::from_ref(src).cast::<c_void>(),
-                show::<T>,
+                &Self::OPS,
                 &mut raw,
             )
         })?;
@@ -133,5 +159,46 @@ unsafe extern "C" fn show<T: AttrSource>(ctx: *const c_void, id: u32, buf: *mut 
     match src.show(id, &mut out).and_then(|()| out.write_char('\n')) {
         Ok(()) => out.bytes_written() as isize,
         Err(_) => EOVERFLOW.to_errno() as isize,
+    }
+}
+
+/// Callback the C glue calls for every write.
+///
+/// # Safety
+///
+/// `ctx` must be the `&T` given to [`AttrGroup::new`], still alive, and `buf`
+/// valid for reading `count` bytes.
+unsafe extern "C" fn store<T: AttrSource>(
+    ctx: *const c_void,
+    id: u32,
+    buf: *const u8,
+    count: usize,
+) -> isize {
+    // SAFETY: By the function's safety requirements.
+    let src = unsafe { &*ctx.cast::<T>() };
+    // SAFETY: By the function's safety requirements.
+    let value = unsafe { core::slice::from_raw_parts(buf, count) };
+    let id = id as usize;
+    if id >= T::NAMES.len() {
+        return EINVAL.to_errno() as isize;
+    }
+    match src.store(id, value) {
+        // sysfs writes are at most a page: `count` fits.
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// Callback the C glue calls for every attribute when it makes the group.
+///
+/// # Safety
+///
+/// `ctx` must be the `&T` given to [`AttrGroup::new`], still alive.
+unsafe extern "C" fn mode<T: AttrSource>(ctx: *const c_void, id: u32) -> u16 {
+    // SAFETY: By the function's safety requirements.
+    let src = unsafe { &*ctx.cast::<T>() };
+    match id as usize {
+        id if id < T::NAMES.len() => src.mode(id),
+        _ => 0,
     }
 }

@@ -16,6 +16,7 @@ use super::{
     domain_cdev::Waker,
     domain_run::{DomainRun, RunConfig, RunPort},
     program::Program,
+    run_stats::DEVICE_STATS,
     uapi,
 };
 use crate::{
@@ -50,6 +51,15 @@ impl Rings {
     }
 }
 
+/// What the device-wide statistics add to the started domains' totals
+/// (`run_stats::RunStats::totals`).
+struct DeviceTotals {
+    /// Totals of the domains that stopped.
+    retired: [u64; DEVICE_STATS],
+    /// Device totals at the last reset.
+    base: [u64; DEVICE_STATS],
+}
+
 /// The data plane of one HLB.
 #[pin_data]
 pub(crate) struct DataPlane {
@@ -67,6 +77,14 @@ pub(crate) struct DataPlane {
     /// The device has `PORT_CTRL` (minor version 3): a port can be taken
     /// back from a file that went away while the domain runs.
     port_reset: bool,
+    /// The device has the statistics counters (minor version 4).
+    has_stats: bool,
+    /// This function sees its queues' counters: a PF (a VF sees its
+    /// ports' counters only, `Documentation/hw/hlb-vf.rst`).
+    queue_stats: bool,
+    /// Device-wide statistics of the domains that stopped.
+    #[pin]
+    totals: Mutex<DeviceTotals>,
     /// Serializes reading and acknowledging `ALARM_*` with programming
     /// (`program.rs`), which leaves a QE's alarm it found latched here.
     alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
@@ -86,6 +104,7 @@ impl DataPlane {
         dir_ports: u32,
         alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
         program: Arc<dyn Program>,
+        vf: bool,
     ) -> Result<Arc<Self>> {
         let bar4 = pdev.resource_start(regs::PP_BAR)?;
         if pdev.resource_len(regs::PP_BAR)? < regs::PP_BAR_SIZE {
@@ -115,6 +134,12 @@ impl DataPlane {
                 })),
                 cq_vectors,
                 port_reset: f.version().minor >= regs::VERSION_MINOR_PORT_RESET,
+                has_stats: f.version().minor >= regs::VERSION_MINOR_STATS,
+                queue_stats: f.version().minor >= regs::VERSION_MINOR_STATS && !vf,
+                totals <- new_mutex!(DeviceTotals {
+                    retired: [0; DEVICE_STATS],
+                    base: [0; DEVICE_STATS],
+                }),
                 alarm_lock,
                 runs <- new_mutex!(KVec::new()),
                 wakers <- new_spinlock_irq!(KVec::new()),
@@ -141,6 +166,43 @@ impl DataPlane {
     /// Whether a port of a running domain can be stopped and reset.
     pub(crate) fn port_reset(&self) -> bool {
         self.port_reset
+    }
+
+    /// Whether the device has the statistics counters.
+    pub(crate) fn has_stats(&self) -> bool {
+        self.has_stats
+    }
+
+    /// Whether this function sees its queues' counters.
+    pub(crate) fn queue_stats(&self) -> bool {
+        self.queue_stats
+    }
+
+    /// Device-wide totals since probe or the last [`Self::reset_totals`]:
+    /// the stopped domains' and the started ones'.
+    pub(crate) fn device_totals(&self) -> [u64; DEVICE_STATS] {
+        let runs = self.runs.lock();
+        let mut raw = self.totals.lock().retired;
+        for run in runs.iter() {
+            for (r, t) in raw.iter_mut().zip(run.totals()) {
+                *r = r.wrapping_add(t);
+            }
+        }
+        let base = self.totals.lock().base;
+        let mut v = [0; DEVICE_STATS];
+        for ((v, r), b) in v.iter_mut().zip(raw).zip(base) {
+            *v = r.wrapping_sub(b);
+        }
+        v
+    }
+
+    /// Starts the device-wide totals from 0.
+    pub(crate) fn reset_totals(&self) {
+        let now = self.device_totals();
+        let mut t = self.totals.lock();
+        for (b, n) in t.base.iter_mut().zip(now) {
+            *b = b.wrapping_add(n);
+        }
     }
 
     /// Physical address of BAR4.
@@ -189,10 +251,16 @@ impl DataPlane {
         Ok(run)
     }
 
-    /// Forgets `run` (its domain stopped or is gone).
+    /// Forgets `run` (its domain stopped or is gone); its totals stay in
+    /// the device's.
     pub(crate) fn forget(&self, run: &DomainRun) {
         let mut runs = self.runs.lock();
         if let Some(pos) = runs.iter().position(|r| core::ptr::eq(&**r, run)) {
+            let mut t = self.totals.lock();
+            for (r, n) in t.retired.iter_mut().zip(run.totals()) {
+                *r = r.wrapping_add(n);
+            }
+            drop(t);
             let _ = runs.remove(pos);
         }
     }

@@ -21,6 +21,9 @@
 //! * `kill` (the device goes away): cuts users off (their calls fail with
 //!   `ENODEV`, their mappings go) and removes the node.
 //!
+//! Its statistics are `run_stats.rs`'s, shown by `stats_sysfs.rs` and read
+//! every `run_stats::FOLD_PERIOD_MS` while it is published.
+//!
 //! Locks: `life` (a mutex) orders drains with retire and kill; `inner` (a
 //! spinlock, because `poll` checks it while its task is about to sleep)
 //! holds users, ports and alerts.
@@ -30,22 +33,20 @@ use super::{
     dataplane::DataPlane,
     domain_cdev::Cdev,
     port_reclaim,
+    run_stats::{self, DomainStat, Objects, RunStats, DEVICE_STATS},
+    stats_sysfs::StatsFiles,
     uapi::{self, Alert},
 };
 use crate::{
-    hw::hlb_regs::{self as regs, domain_reg},
-    sysfs::{AttrGroup, AttrSource},
-};
-use core::{
-    fmt::Write,
-    sync::atomic::{AtomicU64, Ordering},
+    hw::hlb_regs as regs,
+    periodic::{Check, Running},
 };
 use kernel::{
     bindings,
     io::Io,
     new_mutex, new_spinlock,
     prelude::*,
-    str::{CString, Formatter},
+    str::CString,
     sync::{Arc, Mutex, SpinLock},
 };
 
@@ -142,7 +143,18 @@ struct Inner {
 
 struct Life {
     cdev: Option<Cdev>,
-    stats: Option<AttrGroup<'static, DomainRun>>,
+    stats: Option<StatsFiles>,
+    fold: Option<Running<Fold>>,
+}
+
+/// Reads a published domain's counters every `run_stats::FOLD_PERIOD_MS`.
+struct Fold(Arc<DomainRun>);
+
+impl Check for Fold {
+    fn check(&self) -> bool {
+        self.0.stats.fold(&|off| self.0.counter(off));
+        true
+    }
 }
 
 /// Run-time state of one started domain.
@@ -152,15 +164,8 @@ pub(crate) struct DomainRun {
     pub(crate) cfg: RunConfig,
     credits: CreditPage,
     pub(crate) vector: u32,
-    alerts: AtomicU64,
-    drains: AtomicU64,
-    /// Ports taken back from closed files, and the events that dropped.
-    reclaims: AtomicU64,
-    reclaim_dropped: AtomicU64,
-    /// `PP_CONSUMED` and `CQ_WRITTEN` sums of the runs before the last
-    /// drain (the device zeroes them at every start).
-    enqueued_before: AtomicU64,
-    scheduled_before: AtomicU64,
+    #[pin]
+    stats: RunStats,
     #[pin]
     inner: SpinLock<Inner>,
     #[pin]
@@ -182,6 +187,8 @@ impl DomainRun {
         }
         let credits = CreditPage::new()?;
         credits.fill(cfg.ldb_credits, cfg.dir_credits);
+        let objects = Objects::new(&cfg.ports, &cfg.queues)?;
+        let (has_stats, queue_stats) = (dp.has_stats(), dp.queue_stats());
         // Reserve what `open` pushes under the spinlock.
         let files = KVec::with_capacity(FILES_MAX, GFP_KERNEL)?;
         Arc::pin_init(
@@ -190,12 +197,7 @@ impl DomainRun {
                 cfg,
                 credits,
                 vector,
-                alerts: AtomicU64::new(0),
-                drains: AtomicU64::new(0),
-                reclaims: AtomicU64::new(0),
-                reclaim_dropped: AtomicU64::new(0),
-                enqueued_before: AtomicU64::new(0),
-                scheduled_before: AtomicU64::new(0),
+                stats <- RunStats::new(objects, has_stats, queue_stats),
                 inner <- new_spinlock!(Inner {
                     users: 0,
                     dead: false,
@@ -205,7 +207,11 @@ impl DomainRun {
                     used,
                     files,
                 }),
-                life <- new_mutex!(Life { cdev: None, stats: None }),
+                life <- new_mutex!(Life {
+                    cdev: None,
+                    stats: None,
+                    fold: None,
+                }),
             }? Error),
             GFP_KERNEL,
         )
@@ -216,21 +222,20 @@ impl DomainRun {
     pub(crate) fn publish(self: &Arc<Self>) -> Result {
         let mut life = self.life.lock();
         let cdev = Cdev::create(self.dp.parent(), self, &self.cfg)?;
-        // SAFETY: The group is removed in `retire` or `kill`, which the
+        // SAFETY: The files are removed in `retire` or `kill`, which the
         // control plane calls before it drops its reference to `self`
-        // (`DomainRec::run`); nothing else removes it.
-        let stats = unsafe {
-            AttrGroup::new(
-                cdev.device(),
-                Some(c"stats"),
-                &*core::ptr::from_ref::<DomainRun>(self),
-            )
-        };
-        let waker = stats.and_then(|g| {
-            life.stats = Some(g);
+        // (`DomainRec::run`); nothing else removes them.
+        let stats = unsafe { StatsFiles::new(cdev.device(), self) };
+        let up = stats.and_then(|f| {
+            life.stats = Some(f);
+            life.fold = Some(Running::start(
+                Fold(self.clone()),
+                run_stats::FOLD_PERIOD_MS,
+            )?);
             self.dp.add_waker(self.vector, cdev.waker())
         });
-        if let Err(e) = waker {
+        if let Err(e) = up {
+            life.fold = None;
             life.stats = None;
             drop(life);
             cdev.remove();
@@ -244,6 +249,9 @@ impl DomainRun {
     /// to remove once it has released `life` (the C side's open holds its
     /// own lock while it calls [`Self::open`], which takes `life`).
     fn take_down(&self, life: &mut Life) -> Option<Cdev> {
+        // Stopped before the files go: the last reads of the counters are
+        // the device totals' (`forget`).
+        life.fold = None;
         life.stats = None;
         let cdev = life.cdev.take();
         if let Some(c) = &cdev {
@@ -362,21 +370,22 @@ impl DomainRun {
     /// that failed (then it waits for the drain).
     fn take_back(&self, i: usize) {
         let p = &self.cfg.ports[i];
+        let rd = &|off| self.counter(off);
         let res = port_reclaim::reclaim(
             &self.dp,
             &self.credits,
             p,
             [self.cfg.ldb_credits, self.cfg.dir_credits],
+            || self.stats.freeze_port(rd, i),
         );
+        // A reclaim that failed did not reset the port (or the device is
+        // gone).
+        self.stats.thaw_port(i, res.is_ok());
         match &res {
-            Ok(r) => {
-                self.enqueued_before
-                    .fetch_add(r.enqueued.into(), Ordering::Relaxed);
-                self.scheduled_before
-                    .fetch_add(r.scheduled.into(), Ordering::Relaxed);
-                self.reclaim_dropped
-                    .fetch_add(r.dropped.into(), Ordering::Relaxed);
-                self.reclaims.fetch_add(1, Ordering::Relaxed);
+            Ok(dropped) => {
+                self.stats
+                    .add(DomainStat::ReclaimDropped, (*dropped).into());
+                self.stats.add(DomainStat::Reclaims, 1);
             }
             Err(e) if *e != ENODEV => dev_warn!(
                 self.dp.parent(),
@@ -397,14 +406,21 @@ impl DomainRun {
     /// rings, refills the credit page and starts it again.
     fn drain(&self) {
         let d = self.cfg.id;
-        self.enqueued_before
-            .fetch_add(self.port_sum(regs::PP_CONSUMED), Ordering::Relaxed);
-        self.scheduled_before
-            .fetch_add(self.port_sum(regs::CQ_WRITTEN), Ordering::Relaxed);
+        // Stopping the ports first (HLB 1.3) takes what their windows
+        // still held and holds their counters still, so that the last read
+        // before the domain's stop zeroes them misses nothing. A port that
+        // does not stop in time is stopped with the domain.
+        if self.dp.port_reset() {
+            for p in self.cfg.ports.iter() {
+                let _ = port_reclaim::stop(&self.dp, p);
+            }
+        }
+        self.stats.freeze(&|off| self.counter(off));
         // A stop is complete when it returns: no CQ write lands after the
         // rings are cleared. Nothing to drain once the device is gone; any
         // other failure (an alarm raised meanwhile) still stopped it.
         if self.dp.program().start_domain(d, false) == Err(ENODEV) {
+            self.stats.thaw(false);
             return;
         }
         self.dp.with_rings(|rings| {
@@ -415,24 +431,39 @@ impl DomainRun {
         self.credits
             .fill(self.cfg.ldb_credits, self.cfg.dir_credits);
         let _ = self.dp.program().start_domain(d, true);
-        self.drains.fetch_add(1, Ordering::Relaxed);
+        self.stats.thaw(true);
+        self.stats.add(DomainStat::Drains, 1);
     }
 
     /// BAR0 register at `off`; 0 if the device is gone.
-    fn reg(&self, off: usize) -> u32 {
-        self.dp
-            .bar()
-            .try_access()
-            .map_or(0, |bar| bar.try_read32(off).unwrap_or(0))
+    pub(crate) fn reg(&self, off: usize) -> u32 {
+        self.counter(off).unwrap_or(0)
     }
 
-    /// Sum over the domain's ports of their data-plane register `r`.
-    fn port_sum(&self, r: usize) -> u64 {
-        self.cfg
-            .ports
-            .iter()
-            .map(|p| u64::from(self.reg(p.reg(r))))
-            .sum()
+    /// BAR0 counter at `off`; `None` if the device is gone.
+    pub(crate) fn counter(&self, off: usize) -> Option<u32> {
+        self.dp.bar().try_access()?.try_read32(off).ok()
+    }
+
+    /// The domain's statistics.
+    pub(crate) fn stats(&self) -> &RunStats {
+        &self.stats
+    }
+
+    /// What the device totals add up for this domain (`forget`).
+    pub(crate) fn totals(&self) -> [u64; DEVICE_STATS] {
+        self.stats.totals(&|off| self.counter(off))
+    }
+
+    /// Open files.
+    pub(crate) fn users(&self) -> u32 {
+        self.inner.lock().users
+    }
+
+    /// Credits port `p`'s ledger says it holds (`dir`: of the DIR pool):
+    /// what its process wrote, informational.
+    pub(crate) fn credits_held(&self, p: &RunPort, dir: bool) -> u32 {
+        self.credits.ledger(p.kind, p.id).held[usize::from(dir)]
     }
 
     fn port_index(&self, kind: u32, id: u32) -> Option<usize> {
@@ -663,7 +694,9 @@ impl DomainRun {
     /// The device refused a QE of port (`kind`, `id`) with alarm `code`:
     /// every open file gets an alert.
     pub(crate) fn alert(&self, code: u32, kind: u32, id: u32) {
-        self.alerts.fetch_add(1, Ordering::Relaxed);
+        if let Some(i) = self.port_index(kind, id) {
+            self.stats.alert(i);
+        }
         // SAFETY: Reading the monotonic clock has no preconditions.
         let now = unsafe { bindings::ktime_get_mono_fast_ns() };
         let mut inner = self.inner.lock();
@@ -700,72 +733,4 @@ pub(crate) enum Mapping {
 /// Error numbers reach the C glue as negative `isize`s.
 pub(crate) fn ioctl_err(e: Error) -> isize {
     e.to_errno() as isize
-}
-
-impl AttrSource for DomainRun {
-    const NAMES: &'static [&'static CStr] = &[
-        c"users",
-        c"drains",
-        c"reclaims",
-        c"reclaim_dropped",
-        c"alerts",
-        c"enqueued",
-        c"scheduled",
-        c"ldb_credits_avail",
-        c"dir_credits_avail",
-        c"queue_depth",
-        c"port_inflight",
-    ];
-
-    fn show(&self, id: usize, out: &mut Formatter<'_>) -> core::fmt::Result {
-        let reg = |off: usize| self.reg(off);
-        let d = self.cfg.id;
-        match id {
-            0 => write!(out, "{}", self.inner.lock().users),
-            1 => write!(out, "{}", self.drains.load(Ordering::Relaxed)),
-            2 => write!(out, "{}", self.reclaims.load(Ordering::Relaxed)),
-            3 => write!(out, "{}", self.reclaim_dropped.load(Ordering::Relaxed)),
-            4 => write!(out, "{}", self.alerts.load(Ordering::Relaxed)),
-            5 => write!(
-                out,
-                "{}",
-                self.enqueued_before.load(Ordering::Relaxed) + self.port_sum(regs::PP_CONSUMED)
-            ),
-            6 => write!(
-                out,
-                "{}",
-                self.scheduled_before.load(Ordering::Relaxed) + self.port_sum(regs::CQ_WRITTEN)
-            ),
-            7 => write!(out, "{}", reg(domain_reg(d, regs::DOM_LDB_CREDITS_AVAIL))),
-            8 => write!(out, "{}", reg(domain_reg(d, regs::DOM_DIR_CREDITS_AVAIL))),
-            9 => {
-                let mut first = true;
-                for q in self.cfg.queues.iter() {
-                    let depth = reg(regs::object_reg(regs::LDB_QUEUE_BASE, *q, regs::LQ_DEPTH));
-                    if !core::mem::take(&mut first) {
-                        out.write_char(' ')?;
-                    }
-                    write!(out, "{q}:{depth}")?;
-                }
-                Ok(())
-            }
-            _ => {
-                let mut first = true;
-                for p in self.cfg.ports.iter() {
-                    let kind = p.kind_name();
-                    if !core::mem::take(&mut first) {
-                        out.write_char(' ')?;
-                    }
-                    write!(
-                        out,
-                        "{kind}{}:{}/{}",
-                        p.id,
-                        reg(p.reg(regs::CQ_OCCUPANCY)),
-                        reg(p.reg(regs::HL_USED))
-                    )?;
-                }
-                Ok(())
-            }
-        }
-    }
 }

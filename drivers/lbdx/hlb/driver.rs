@@ -74,6 +74,8 @@ pub(crate) struct Hlb<'b> {
     device_attrs_group: AttrGroup<'b, DeviceAttrs>,
     totals_group: AttrGroup<'b, Totals>,
     avail_group: AttrGroup<'b, HlbCtl>,
+    /// Minor version 1: the device-wide statistics (`stats/`).
+    stats_group: Option<AttrGroup<'b, DataPlane>>,
     /// A PF's `vf<n>/` groups, reading `vf_views`.
     vf_groups: KVec<AttrGroup<'b, VfView>>,
     /// Minor version 1: CQ interrupts (before `function`, which owns the
@@ -179,6 +181,7 @@ impl<'b> Hlb<'b> {
                         totals.get(hlb_regs::NUM_DIR_PORTS),
                         alarm_lock.clone(),
                         ctl.program().clone(),
+                        role == Role::Vf,
                     )?)
                 } else {
                     None
@@ -281,6 +284,16 @@ impl<'b> Hlb<'b> {
                 let attrs = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).device_attrs) };
                 // SAFETY: The group is a field of `Hlb`, which is never leaked.
                 unsafe { AttrGroup::new(pdev.as_ref(), None, attrs)? }
+            },
+            stats_group: {
+                // SAFETY: `dataplane` is initialized above and drops after
+                // this group.
+                let dp = unsafe { &*core::ptr::addr_of!((*this.as_ptr()).dataplane) };
+                match dp {
+                    // SAFETY: The group is a field of `Hlb`, which is never leaked.
+                    Some(dp) => Some(unsafe { AttrGroup::new(pdev.as_ref(), Some(c"stats"), &**dp)? }),
+                    None => None,
+                }
             },
             _: {
                 // SAFETY: Every field is initialized at this point.

@@ -20,16 +20,6 @@ const STOP_TIMEOUT_US: u32 = 10_000;
 /// How often the driver looks.
 const STOP_POLL_US: u32 = 10;
 
-/// What taking a port back found.
-pub(crate) struct Reclaimed {
-    /// `PP_CONSUMED` and `CQ_WRITTEN` before the reset (which zeroes them).
-    pub(crate) enqueued: u32,
-    pub(crate) scheduled: u32,
-    /// Events the reset dropped: an LDB port's history-list entries
-    /// (received and not completed), a DIR port's CQ occupancy.
-    pub(crate) dropped: u32,
-}
-
 /// BAR0 register `off`, `ENODEV` once the device is gone.
 fn read(dp: &DataPlane, off: usize) -> Result<u32> {
     dp.bar().try_access().ok_or(ENODEV)?.try_read32(off)
@@ -39,15 +29,9 @@ fn write(dp: &DataPlane, value: u32, off: usize) -> Result {
     dp.bar().try_access().ok_or(ENODEV)?.try_write32(value, off)
 }
 
-/// Takes port `p` back: its user's file is gone, so nothing writes its
-/// window, ledger or (through a mapping) reads its CQ any more.
-/// `reservation` bounds what a ledger may claim (processes write it).
-pub(crate) fn reclaim(
-    dp: &DataPlane,
-    page: &CreditPage,
-    p: &RunPort,
-    reservation: [u32; 2],
-) -> Result<Reclaimed> {
+/// Stops port `p` (`PORT_CTRL.STOPPED`) and waits until the stop is
+/// complete: from then on its counters hold still.
+pub(crate) fn stop(dp: &DataPlane, p: &RunPort) -> Result {
     let ctrl = p.reg(regs::PORT_CTRL);
     write(dp, regs::PORT_CTRL_STOPPED, ctrl)?;
     // The read also flushes the posted write.
@@ -59,17 +43,32 @@ pub(crate) fn reclaim(
         fsleep(Delta::from_micros(STOP_POLL_US.into()));
         waited += STOP_POLL_US;
     }
-    // Stopped: the counters hold still.
+    Ok(())
+}
+
+/// Takes port `p` back: its user's file is gone, so nothing writes its
+/// window, ledger or (through a mapping) reads its CQ any more.
+/// `reservation` bounds what a ledger may claim (processes write it);
+/// `stopped` runs once the stop is complete, before the reset zeroes the
+/// port's counters. Returns the events the reset dropped: an LDB port's
+/// history-list entries (received and not completed), a DIR port's CQ
+/// occupancy.
+pub(crate) fn reclaim(
+    dp: &DataPlane,
+    page: &CreditPage,
+    p: &RunPort,
+    reservation: [u32; 2],
+    stopped: impl FnOnce(),
+) -> Result<u32> {
+    let ctrl = p.reg(regs::PORT_CTRL);
+    stop(dp, p)?;
+    stopped();
     let written = read(dp, p.reg(regs::CQ_WRITTEN))?;
     let occupancy = read(dp, p.reg(regs::CQ_OCCUPANCY))?;
-    let got = Reclaimed {
-        enqueued: read(dp, p.reg(regs::PP_CONSUMED))?,
-        scheduled: written,
-        dropped: if p.kind == uapi::PORT_LDB {
-            read(dp, p.reg(regs::HL_USED))?
-        } else {
-            occupancy
-        },
+    let dropped = if p.kind == uapi::PORT_LDB {
+        read(dp, p.reg(regs::HL_USED))?
+    } else {
+        occupancy
     };
     // Credits to give back to the LDB and DIR software pools.
     let ledger = page.ledger(p.kind, p.id);
@@ -98,5 +97,5 @@ pub(crate) fn reclaim(
     page.give(true, credits[1]);
     write(dp, 0, ctrl)?;
     read(dp, ctrl)?;
-    Ok(got)
+    Ok(dropped)
 }

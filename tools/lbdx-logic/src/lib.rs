@@ -22,6 +22,7 @@ pub mod hw {
 #[path = "../../../drivers/lbdx/hlb"]
 pub mod hlb {
     pub mod resource_pool;
+    pub mod stat_counter;
     pub mod vf_requests;
 }
 
