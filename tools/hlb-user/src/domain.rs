@@ -3,12 +3,13 @@
 //! [`Domain`]: an open HLB domain device (`/dev/lbdx/<bdf>/<domain>`),
 //! its credit page, and attaching ports. Each port gets a file of its
 //! own (the device opened again), so that poll() on it wakes for that
-//! port's CQ alone; the credit page is shared by all of them.
+//! port's CQ alone; the credit page is shared by all of them. Its
+//! statistics are in sysfs ([`Domain::xstats`]).
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::abi::{self, Alert, DomainInfo, PortAttach};
 use crate::mem::{PortMem, QE_RING_BYTES};
 use crate::port::{Port, PortConfig, PortType, PortWait};
 use crate::sys::{self, Mapping};
+use crate::xstats::{Xstats, SYSFS_ROOT};
 
 /// An open domain.
 pub struct Domain {
@@ -140,6 +142,13 @@ impl Domain {
     pub fn wait_alerts(&self, timeout: Duration) -> io::Result<Vec<Alert>> {
         sys::poll(self.file.as_fd(), libc::POLLPRI, Some(timeout))?;
         self.read_alerts()
+    }
+
+    /// The domain's statistics: the class device of the open node, found
+    /// by its device number (`/sys/dev/char/<major>:<minor>`), whatever
+    /// path it was opened by.
+    pub fn xstats(&self) -> io::Result<Xstats> {
+        Ok(Xstats::of_node(SYSFS_ROOT, self.file.metadata()?.rdev()))
     }
 }
 

@@ -14,7 +14,8 @@
 //! [`credits`], [`event`], [`port`], [`domain`] and [`sys`] (the real
 //! device), [`sim`], [`configfs`] (port ids by name), [`pipeline`] (the
 //! pipeline benchmark and checker), [`vf_mbox`] (a raw client of a VF's
-//! mailbox).
+//! mailbox), [`xstats`] (the domain's statistics in sysfs, DPDK xstats
+//! style).
 
 pub mod abi;
 pub mod args;
@@ -28,6 +29,7 @@ pub mod port;
 pub mod sim;
 pub mod sys;
 pub mod vf_mbox;
+pub mod xstats;
 
 pub use domain::Domain;
 pub use event::Event;

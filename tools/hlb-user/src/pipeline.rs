@@ -7,7 +7,12 @@
 //! an ordered queue; N workers of the ordered stage forward to a directed
 //! consumer port, possibly out of order between them; the consumer checks
 //! that every flow arrives in sequence (the device restored the order).
+//! The report tells what each port sent and received and what went to
+//! each queue by priority, in the driver's statistics' terms
+//! ([`PipelineReport::counts`]).
 
+use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -15,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use hlb_sched::{DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 
+use crate::xstats::Target;
 use crate::{Event, Port, PortConfig, PortState, PortType, SchedType, Timeout};
 
 /// What the pipeline runs on.
@@ -55,12 +61,51 @@ pub struct PipelineReport {
     pub atomic_counts: Vec<u64>,
     /// Events each ordered-stage worker processed.
     pub ordered_counts: Vec<u64>,
+    /// Every port's state as its thread ended (events it sent and took),
+    /// by type and number.
+    pub ports: Vec<PortState>,
+    /// Events sent to each queue (LDB queue, or DIR port), by priority.
+    pub queues: BTreeMap<Target, [u64; 8]>,
 }
 
 impl PipelineReport {
     /// Events per second end to end.
     pub fn rate(&self) -> f64 {
         self.received as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// What the ports sent and took and the queues got, one `<file>
+    /// <value>` line each, `<file>` the driver's statistics file of that
+    /// count relative to the domain's class device
+    /// (`/sys/class/lbdx_hlb/<bdf>:<domain>/`): `<ldb|dir>_port<N>/enqueued`
+    /// and `dequeued` for every port, `<ldb|dir>_queue<N>/enqueued` and
+    /// `enqueued_prio0` to `7` for every queue the pipeline sent to.
+    pub fn counts(&self) -> String {
+        let mut out = String::new();
+        for p in &self.ports {
+            let dir = Target {
+                kind: p.kind,
+                id: p.id,
+            }
+            .port_dir();
+            let _ = writeln!(out, "{dir}/enqueued {}", p.enqueued);
+            let _ = writeln!(out, "{dir}/dequeued {}", p.dequeued);
+        }
+        for (t, by_prio) in &self.queues {
+            let dir = t.queue_dir();
+            let _ = writeln!(out, "{dir}/enqueued {}", by_prio.iter().sum::<u64>());
+            for (prio, n) in by_prio.iter().enumerate() {
+                let _ = writeln!(out, "{dir}/enqueued_prio{prio} {n}");
+            }
+        }
+        out
+    }
+}
+
+/// Adds `evs` to a count of events by priority.
+fn tally(by_prio: &mut [u64; 8], evs: &[Event]) {
+    for ev in evs {
+        by_prio[usize::from(ev.priority) % 8] += 1;
     }
 }
 
@@ -148,13 +193,14 @@ fn seq_of(data: u64) -> u32 {
 }
 
 /// The producer: `cfg.events` events of `flows` flows, in sequence per
-/// flow, to the atomic queue.
+/// flow, to the atomic queue. Returns how many it sent, by priority.
 fn produce(
     cfg: &PipelineConfig,
     flows: usize,
     producer: &mut Port,
     stop: &AtomicBool,
-) -> io::Result<()> {
+) -> io::Result<[u64; 8]> {
+    let mut by_prio = [0u64; 8];
     let mut seq = vec![0u32; flows];
     let mut sent = 0u64;
     let mut batch = Vec::with_capacity(32);
@@ -180,16 +226,25 @@ fn produce(
                         || e.kind() == io::ErrorKind::WouldBlock =>
                 {
                     if stop.load(Ordering::Acquire) {
-                        return Ok(());
+                        tally(&mut by_prio, &batch[..done]);
+                        return Ok(by_prio);
                     }
                     std::thread::yield_now();
                 }
                 Err(e) => return Err(e),
             }
         }
+        tally(&mut by_prio, &batch);
         sent += batch.len() as u64;
     }
-    Ok(())
+    Ok(by_prio)
+}
+
+/// Adds `sent` (by priority) to what queue `to` got.
+fn add_sent(queues: &mut BTreeMap<Target, [u64; 8]>, to: Target, sent: &[u64; 8]) {
+    for (total, n) in queues.entry(to).or_default().iter_mut().zip(sent) {
+        *total += n;
+    }
 }
 
 /// Runs the pipeline with ports from `attach`.
@@ -250,9 +305,10 @@ where
             let oq = cfg.ordered_queue;
             workers.push((
                 true,
-                s.spawn(move || -> io::Result<u64> {
+                s.spawn(move || -> io::Result<(u64, [u64; 8])> {
                     let mut buf = [Event::default(); 32];
                     let mut count = 0u64;
+                    let mut sent = [0u64; 8];
                     let r = (|| -> io::Result<()> {
                         while !stop.load(Ordering::Acquire) {
                             let n = port.dequeue_burst(
@@ -273,11 +329,12 @@ where
                             }
                             count += n as u64;
                             forward_all(&mut port, &buf[..n], stop)?;
+                            tally(&mut sent, &buf[..n]);
                         }
                         Ok(())
                     })();
                     save(&port);
-                    r.map(|()| count)
+                    r.map(|()| (count, sent))
                 }),
             ));
         }
@@ -285,9 +342,10 @@ where
             let cons = cfg.consumer;
             workers.push((
                 false,
-                s.spawn(move || -> io::Result<u64> {
+                s.spawn(move || -> io::Result<(u64, [u64; 8])> {
                     let mut buf = [Event::default(); 32];
                     let mut count = 0u64;
+                    let mut sent = [0u64; 8];
                     let mut rng = 0x9e37_79b9_u32 ^ port.id() as u32;
                     let r = (|| -> io::Result<()> {
                         while !stop.load(Ordering::Acquire) {
@@ -308,15 +366,16 @@ where
                             }
                             count += n as u64;
                             forward_all(&mut port, &buf[..n], stop)?;
+                            tally(&mut sent, &buf[..n]);
                         }
                         Ok(())
                     })();
                     save(&port);
-                    r.map(|()| count)
+                    r.map(|()| (count, sent))
                 }),
             ));
         }
-        let prod = s.spawn(move || -> io::Result<()> {
+        let prod = s.spawn(move || -> io::Result<[u64; 8]> {
             let r = produce(cfg, flows, &mut producer, stop);
             save(&producer);
             r
@@ -333,7 +392,6 @@ where
                 Ok(0) => {
                     if idle.elapsed() > Duration::from_secs(10) {
                         stalled = Some((received, device_dump()));
-                        save(&consumer);
                         break;
                     }
                 }
@@ -356,27 +414,36 @@ where
         }
         let elapsed = start.elapsed();
         stop.store(true, Ordering::Release);
+        save(&consumer);
         let mut report = PipelineReport {
             received,
             elapsed,
             order_violations,
             ..PipelineReport::default()
         };
-        let perr = prod.join().unwrap_or(Ok(()));
+        let produced = prod.join().unwrap_or(Ok([0; 8]));
         for (atomic, w) in workers {
-            let c = match w.join() {
-                Ok(r) => r.unwrap_or(0),
-                Err(_) => 0,
-            };
-            if atomic {
+            let (c, sent) = w.join().ok().and_then(Result::ok).unwrap_or_default();
+            let to = if atomic {
                 report.atomic_counts.push(c);
+                Target {
+                    kind: PortType::Ldb,
+                    id: cfg.ordered_queue,
+                }
             } else {
                 report.ordered_counts.push(c);
-            }
+                Target {
+                    kind: PortType::Dir,
+                    id: cfg.consumer,
+                }
+            };
+            add_sent(&mut report.queues, to, &sent);
         }
+        report.ports = states.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        report.ports.sort_by_key(|p| (p.kind, p.id));
         if let Some((received, dev)) = stalled {
             let mut msg = format!("pipeline stalled after {received} events\n");
-            for p in states.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            for p in &report.ports {
                 msg.push_str(&format!("  {p:?}\n"));
             }
             msg.push_str(&dev);
@@ -385,7 +452,11 @@ where
         if let Some(e) = err {
             return Err(e);
         }
-        perr?;
+        let atomic_queue = Target {
+            kind: PortType::Ldb,
+            id: cfg.atomic_queue,
+        };
+        add_sent(&mut report.queues, atomic_queue, &produced?);
         Ok(report)
     })?;
     Ok(PipelineReport {

@@ -15,7 +15,7 @@ use crate::event::{control_qe, Event};
 use crate::mem::PortMem;
 
 /// Kind of port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PortType {
     /// Load-balanced.
     Ldb,
@@ -104,6 +104,10 @@ pub struct PortState {
     pub qe_next: u32,
     /// QEs written since the last doorbell.
     pub unrung: u32,
+    /// Events sent (NEW and FORWARD) since the port was attached.
+    pub enqueued: u64,
+    /// Events taken from the CQ since the port was attached.
+    pub dequeued: u64,
 }
 
 /// One attached port.
@@ -124,6 +128,10 @@ pub struct Port {
     held: u32,
     /// QEs written since the last doorbell.
     unrung: u32,
+    /// Events sent (NEW and FORWARD).
+    enqueued: u64,
+    /// Events taken from the CQ.
+    dequeued: u64,
 }
 
 impl Port {
@@ -147,6 +155,8 @@ impl Port {
             owed_tokens: 0,
             held: 0,
             unrung: 0,
+            enqueued: 0,
+            dequeued: 0,
         }
     }
 
@@ -180,7 +190,8 @@ impl Port {
         self.owed_tokens
     }
 
-    /// A snapshot of the port's user-space state (diagnostics).
+    /// A snapshot of the port's user-space state (diagnostics, and what
+    /// it sent and received to compare with the driver's statistics).
     pub fn state(&self) -> PortState {
         PortState {
             kind: self.kind,
@@ -191,6 +202,8 @@ impl Port {
             read_index: self.read,
             qe_next: self.qe_next,
             unrung: self.unrung,
+            enqueued: self.enqueued,
+            dequeued: self.dequeued,
         }
     }
 
@@ -308,6 +321,7 @@ impl Port {
             n += 1;
         }
         self.end_burst();
+        self.enqueued += n as u64;
         match (n, err) {
             (0, Some(e)) if !events.is_empty() => Err(e),
             _ => Ok(n),
@@ -376,6 +390,7 @@ impl Port {
         }
         if n > 0 {
             self.mem.set_ledger_credited(self.read);
+            self.dequeued += n as u64;
         }
         CreditCache::give_back(&self.mem, false, back[0]);
         CreditCache::give_back(&self.mem, true, back[1]);

@@ -11,6 +11,7 @@ use hlb_sched::{DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 
 use crate::pipeline;
 use crate::sim::SimDevice;
+use crate::xstats::Target;
 use crate::{Event, PortConfig, PortType, SchedType, Timeout};
 
 fn cfg(ldb_credits: u32, dir_credits: u32, dir_depth: u32) -> DomainConfig {
@@ -332,6 +333,52 @@ fn pipeline_keeps_atomicity_and_order() {
     assert_eq!(r.order_violations, 0);
     assert_eq!(r.atomic_counts.iter().sum::<u64>(), 20_000);
     assert_eq!(r.ordered_counts.iter().sum::<u64>(), 20_000);
+    // Every port, by type and number: 8 LDB workers, producer, consumer.
+    let ports: Vec<(PortType, u8)> = r.ports.iter().map(|p| (p.kind, p.id)).collect();
+    let mut want: Vec<(PortType, u8)> = (0..8).map(|i| (PortType::Ldb, i)).collect();
+    want.extend([(PortType::Dir, 0), (PortType::Dir, 1)]);
+    assert_eq!(ports, want);
+    for (i, p) in r.ports.iter().enumerate() {
+        let (enqueued, dequeued) = match i {
+            0..4 => (r.atomic_counts[i], r.atomic_counts[i]),
+            4..8 => (r.ordered_counts[i - 4], r.ordered_counts[i - 4]),
+            8 => (20_000, 0),
+            _ => (0, 20_000),
+        };
+        assert_eq!((p.enqueued, p.dequeued), (enqueued, dequeued), "{p:?}");
+    }
+    let all_prio0 = |n| {
+        let mut v = [0u64; 8];
+        v[0] = n;
+        v
+    };
+    let queues: Vec<(Target, [u64; 8])> = r.queues.iter().map(|(t, v)| (*t, *v)).collect();
+    let (ldb, dir) = (PortType::Ldb, PortType::Dir);
+    assert_eq!(
+        queues,
+        [
+            (Target { kind: ldb, id: 0 }, all_prio0(20_000)),
+            (Target { kind: ldb, id: 1 }, all_prio0(20_000)),
+            (Target { kind: dir, id: 1 }, all_prio0(20_000)),
+        ]
+    );
+    let counts = r.counts();
+    for line in [
+        "dir_port0/enqueued 20000",
+        "dir_port0/dequeued 0",
+        "dir_port1/dequeued 20000",
+        &format!("ldb_port7/dequeued {}", r.ordered_counts[3]),
+        "ldb_queue0/enqueued 20000",
+        "ldb_queue1/enqueued_prio0 20000",
+        "ldb_queue1/enqueued_prio7 0",
+        "dir_queue1/enqueued 20000",
+    ] {
+        assert!(
+            counts.lines().any(|l| l == line),
+            "{line:?} not in\n{counts}"
+        );
+    }
+    assert_eq!(counts.lines().count(), 10 * 2 + 3 * 9);
     drop(_run);
     assert!(dev.alarms().is_empty(), "{:?}", dev.alarms());
     eprintln!("pipeline on the simulated device: {:.0} events/s", r.rate());

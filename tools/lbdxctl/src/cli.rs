@@ -13,6 +13,7 @@ commands:
   list                    HLBs bound to lbdx_hlb, their resources and domains
   apply FILE              make the domain FILE describes (TOML; - for stdin)
   show BDF DOMAIN         print a domain in the format apply reads
+  stats BDF DOMAIN        counters of a started domain, its ports and queues
   destroy BDF DOMAIN      stop and remove a domain
 
 options:
@@ -28,6 +29,7 @@ pub enum Command {
     List,
     Apply { file: String },
     Show { bdf: String, domain: String },
+    Stats { bdf: String, domain: String },
     Destroy { bdf: String, domain: String },
     Help,
     Version,
@@ -105,13 +107,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, String> {
             bdf: bdf.to_string(),
             domain: domain.to_string(),
         },
+        ["stats", bdf, domain] => Command::Stats {
+            bdf: bdf.to_string(),
+            domain: domain.to_string(),
+        },
         ["destroy", bdf, domain] => Command::Destroy {
             bdf: bdf.to_string(),
             domain: domain.to_string(),
         },
         ["help"] => Command::Help,
         [] => return Err("no command".to_string()),
-        [cmd @ ("list" | "apply" | "show" | "destroy"), ..] => {
+        [cmd @ ("list" | "apply" | "show" | "stats" | "destroy"), ..] => {
             return Err(format!("wrong number of arguments for {cmd}"))
         }
         [cmd, ..] => return Err(format!("unknown command {cmd}")),
@@ -153,6 +159,15 @@ mod tests {
         );
         assert_eq!(p(&["list"]).expect("parses").command, Command::List);
         assert_eq!(
+            p(&["stats", "0000:00:10.0", "d0", "--sysfs", "/tmp/s"])
+                .expect("parses")
+                .command,
+            Command::Stats {
+                bdf: "0000:00:10.0".into(),
+                domain: "d0".into()
+            }
+        );
+        assert_eq!(
             p(&["-v", "apply", "-"]).expect("parses").command,
             Command::Apply { file: "-".into() }
         );
@@ -166,6 +181,11 @@ mod tests {
         assert!(p(&[]).is_err());
         assert!(p(&["frob"]).is_err());
         assert!(p(&["show", "x"]).is_err());
+        assert_eq!(
+            p(&["stats", "x"]).map(|_| ()),
+            Err("wrong number of arguments for stats".to_string())
+        );
+        assert!(p(&["stats", "x", "d0", "extra"]).is_err());
         assert!(p(&["list", "--bogus"]).is_err());
         assert!(p(&["list", "--configfs"]).is_err());
     }

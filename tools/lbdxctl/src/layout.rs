@@ -9,6 +9,8 @@ pub const DEFAULT_CONFIGFS: &str = "/sys/kernel/config/lbdx";
 pub const DEFAULT_SYSFS: &str = "/sys/bus/pci";
 /// The PCI driver the HLB binds to.
 pub const DRIVER: &str = "lbdx_hlb";
+/// The device class of started domains.
+pub const CLASS: &str = "lbdx_hlb";
 
 /// The three kinds of objects in a domain, each in its own subdirectory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,5 +76,14 @@ impl Layout {
     /// `<sysfs>/drivers/lbdx_hlb/<bdf>` (a link to the PCI device)
     pub fn pci_device(&self, bdf: &str) -> PathBuf {
         self.driver().join(bdf)
+    }
+
+    /// `<sysfs>/drivers/lbdx_hlb/<bdf>/lbdx_hlb/<bdf>:<domain>`: the class
+    /// device of a started domain in its PCI device's class directory
+    /// (the same as `/sys/class/lbdx_hlb/<bdf>:<domain>`).
+    pub fn class_device(&self, bdf: &str, domain: &str) -> PathBuf {
+        self.pci_device(bdf)
+            .join(CLASS)
+            .join(format!("{bdf}:{domain}"))
     }
 }

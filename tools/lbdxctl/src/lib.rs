@@ -14,5 +14,6 @@ pub mod natsort;
 pub mod render;
 pub mod show;
 pub mod spec;
+pub mod stats;
 pub mod trace;
 pub mod tree;

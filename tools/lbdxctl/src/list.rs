@@ -56,7 +56,7 @@ pub fn is_bdf(name: &str) -> bool {
 }
 
 /// Contents of a one-line file, `?` if it cannot be read.
-fn value(tree: &dyn Tree, path: &Path) -> String {
+pub(crate) fn value(tree: &dyn Tree, path: &Path) -> String {
     match tree.read(path) {
         Ok(text) => text.trim().to_string(),
         Err(_) => "?".to_string(),
@@ -64,7 +64,7 @@ fn value(tree: &dyn Tree, path: &Path) -> String {
 }
 
 /// Directory entries in natural order; nothing if it cannot be read.
-fn names(tree: &dyn Tree, path: &Path) -> Vec<String> {
+pub(crate) fn names(tree: &dyn Tree, path: &Path) -> Vec<String> {
     let mut v = tree.list(path).unwrap_or_default();
     v.sort_by(|a, b| natsort::compare(a, b));
     v

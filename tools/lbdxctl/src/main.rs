@@ -9,7 +9,7 @@ use lbdxctl::cli::{self, Command, USAGE};
 use lbdxctl::error::{at, Error};
 use lbdxctl::trace::Traced;
 use lbdxctl::tree::{FsTree, Tree};
-use lbdxctl::{apply, destroy, list, show, spec};
+use lbdxctl::{apply, destroy, list, show, spec, stats};
 
 fn read_input(file: &str) -> Result<String, Error> {
     if file == "-" {
@@ -33,6 +33,7 @@ fn run(tree: &mut dyn Tree, cli: &cli::Cli) -> Result<(), Error> {
             let shown = show::show(tree, layout, bdf, domain)?;
             print!("{}", show::show_text(&shown));
         }
+        Command::Stats { bdf, domain } => print!("{}", stats::stats(tree, layout, bdf, domain)?),
         Command::Destroy { bdf, domain } => {
             destroy::destroy(tree, layout, bdf, domain)?;
             println!("destroyed domain {domain} of {bdf}");

@@ -1,6 +1,6 @@
 //! The built binary against plain directories given with --configfs and
-//! --sysfs: list, show, apply's error line and rollback on the real file
-//! system, destroy's error line, and usage.
+//! --sysfs: list, show, stats, apply's error line and rollback on the real
+//! file system, destroy's error line, and usage.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -190,6 +190,44 @@ fn show_reads_a_tree() {
 }
 
 #[test]
+fn stats_reads_the_class_device() {
+    let s = Scratch::new("stats");
+    populate(&s.0);
+    let out = run(&s.0, &["stats", BDF, "d0"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "domain d0 of 0000:00:10.0 is not running (state committed): no statistics\n"
+    );
+
+    // Started: the driver's class device below the PCI device.
+    let d = s.0.join("cfg").join(BDF).join("domains/d0");
+    put(&d.join("state"), "started\n");
+    let class =
+        s.0.join("sys/drivers/lbdx_hlb")
+            .join(BDF)
+            .join("lbdx_hlb")
+            .join(format!("{BDF}:d0"));
+    put(&class.join("stats/scheduled"), "7\n");
+    put(&class.join("stats/reset"), "");
+    put(&class.join("ldb_port5/dequeued"), "7\n");
+    put(&class.join("ldb_queue3/enqueued_prio1"), "7\n");
+    put(&class.join("ldb_queue3/depth"), "0\n");
+    let out = run(&s.0, &["stats", BDF, "d0"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "domain d0 of 0000:00:10.0: started\n  scheduled  7\n\n\
+         ports:\n  port       name  dequeued\n  ldb_port5  p0           7\n\n\
+         queues:\n  queue       name  depth  prio1\n  ldb_queue3  q0        0      7\n"
+    );
+
+    let out = run(&s.0, &["stats", BDF, "d9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).ends_with("domains/d9/state: ENOENT (No such file or directory)\n"));
+}
+
+#[test]
 fn apply_error_line_and_rollback_on_a_real_tree() {
     // In a plain directory mkdir works but nothing configfs would make
     // appears: mkdir of the domain fails for want of domains/, and the
@@ -324,7 +362,11 @@ fn usage() {
     let out = run(&s.0, &["show", BDF]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("wrong number of arguments for show"));
+    let out = run(&s.0, &["stats", BDF]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("wrong number of arguments for stats"));
     let out = run(&s.0, &["--help"]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("apply FILE"));
+    assert!(text(&out.stdout).contains("stats BDF DOMAIN"));
 }

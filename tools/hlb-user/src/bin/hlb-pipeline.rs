@@ -4,14 +4,23 @@
 //! checking atomicity and order and reporting events/s.
 //!
 //! ```text
-//! hlb-pipeline --sim [--workers N] [--events N] [--flows N]
+//! hlb-pipeline --sim [--workers N] [--events N] [--flows N] [--counts FILE]
 //! hlb-pipeline --dev /dev/lbdx/<bdf>/<domain> --atomic-queue Q --ordered-queue Q
 //!     --atomic-ports A,B --ordered-ports C,D --producer P --consumer C
-//!     [--events N] [--flows N] [--floor CREDITS]
+//!     [--events N] [--flows N] [--floor CREDITS] [--counts FILE] [--reset-stats]
 //! hlb-pipeline --bdf <bdf> --domain <name> ... (device path and names
 //!     looked up in configfs: queues and ports given by configfs name)
 //! ```
 //! Exit status 0 if every event arrived with no violation.
+//!
+//! `--counts FILE` (`-`: standard output, after the summary line) writes
+//! what each port sent and took and what each queue got by priority, one
+//! `<file> <value>` line each, `<file>` the driver's statistics file of
+//! that count below `/sys/class/lbdx_hlb/<bdf>:<domain>/`
+//! ([`PipelineReport::counts`]): `ldb_port3/enqueued 10021`,
+//! `dir_queue1/enqueued_prio0 20000`. `--reset-stats` resets the domain's
+//! counters before the run (a write to its `stats/reset`), so that they
+//! count this run alone.
 
 use std::io;
 use std::process::ExitCode;
@@ -20,6 +29,7 @@ use hlb_user::args::{ids, Args};
 use hlb_user::configfs::{self, Kind};
 use hlb_user::pipeline::{self, PipelineConfig, PipelineReport};
 use hlb_user::sim::SimDevice;
+use hlb_user::xstats::XstatsMode;
 use hlb_user::Domain;
 
 /// An id given as a number, or as a configfs name of the domain.
@@ -45,6 +55,12 @@ fn run(a: &Args) -> io::Result<PipelineReport> {
     let events = a.num("--events", 100_000u64)?;
     let flows = a.num("--flows", 1024u16)?;
     if a.flag("--sim") {
+        if a.flag("--reset-stats") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "--reset-stats: the simulated device has no statistics",
+            ));
+        }
         let (dom, pc) = pipeline::sim_config(a.num("--workers", 4u8)?, events, flows);
         let dev = SimDevice::new(&dom)?;
         let _run = dev.run();
@@ -55,6 +71,9 @@ fn run(a: &Args) -> io::Result<PipelineReport> {
         None => configfs::dev_path(a.req("--bdf")?, a.req("--domain")?),
     };
     let dom = Domain::open(&path)?;
+    if a.flag("--reset-stats") {
+        dom.xstats()?.reset(XstatsMode::Device, None, None)?;
+    }
     let atomic_ports = id_list(a, "--atomic-ports", Kind::LdbPort)?;
     let ordered_ports = id_list(a, "--ordered-ports", Kind::LdbPort)?;
     let cq_sum = 64 * (atomic_ports.len() + ordered_ports.len()) as u32;
@@ -72,6 +91,21 @@ fn run(a: &Args) -> io::Result<PipelineReport> {
     pipeline::run(&pc, |k, i, c| dom.attach_with(k, i, c))
 }
 
+/// Writes the report's counts where `--counts` says, if it does.
+fn write_counts(a: &Args, r: &PipelineReport) -> io::Result<()> {
+    if !a.flag("--counts") {
+        return Ok(());
+    }
+    match a.req("--counts")? {
+        "-" => {
+            print!("{}", r.counts());
+            Ok(())
+        }
+        file => std::fs::write(file, r.counts())
+            .map_err(|e| io::Error::new(e.kind(), format!("--counts {file}: {e}"))),
+    }
+}
+
 fn main() -> ExitCode {
     let a = Args::from_env(0);
     match run(&a) {
@@ -86,6 +120,10 @@ fn main() -> ExitCode {
                 r.atomic_counts,
                 r.ordered_counts
             );
+            if let Err(e) = write_counts(&a, &r) {
+                eprintln!("hlb-pipeline: {e}");
+                return ExitCode::FAILURE;
+            }
             if r.atomic_violations == 0 && r.order_violations == 0 {
                 ExitCode::SUCCESS
             } else {
