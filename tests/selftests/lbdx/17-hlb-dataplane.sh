@@ -13,7 +13,7 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 . "$LBDX_SHARE/selftests/hlb_dp_lib.sh"
 
-cases=${LBDX_DP_CASES:-"directed spread atomic order priority credits blocking kill9 cross reclaim badqe"}
+cases=${LBDX_DP_CASES:-"directed spread atomic order priority credits blocking kill9 cross reclaim stats badqe"}
 n=$(dp_checks "$cases")
 bdfs=$(expected_bdfs hlb)
 plan $(($(echo "$bdfs" | wc -w) * n))

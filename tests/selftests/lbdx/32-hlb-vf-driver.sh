@@ -23,7 +23,7 @@
 
 CFG=/sys/kernel/config/lbdx
 DRV=/sys/bus/pci/drivers/lbdx_hlb
-cases="directed spread atomic order priority credits blocking kill9 cross reclaim"
+cases="directed spread atomic order priority credits blocking kill9 cross reclaim stats"
 n=$(dp_checks "$cases")
 total=$((2 * n + 20))
 

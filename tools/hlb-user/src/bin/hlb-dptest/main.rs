@@ -9,7 +9,7 @@
 //!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
 //!     [--bad-queue ID]
 //! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
-//!       unmapped hold reclaim
+//!       unmapped hold reclaim stats
 //! hlb-dptest mapstorm --dev /dev/lbdx/<bdf>/<domain> --dir ID [--procs N] [--secs S]
 //! ```
 //! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
@@ -31,6 +31,7 @@ use hlb_user::sys::Mapping;
 use hlb_user::{Domain, Event, Port, PortType, SchedType, Timeout};
 
 mod reclaim;
+mod stats;
 
 type R = Result<(), String>;
 
@@ -1153,6 +1154,7 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         "unmapped" => unmapped(&c),
         "hold" => hold(&c),
         "reclaim" => reclaim::reclaim(&c),
+        "stats" => stats::stats(&c),
         _ => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
