@@ -233,6 +233,14 @@ impl QueueBook {
     }
 }
 
+/// Counters `dev`, frozen, are read again (from 0 if `restarted`).
+fn thaw(dev: &mut [Folded], frozen: &mut bool, restarted: bool) {
+    if restarted {
+        dev.iter_mut().for_each(Folded::restarted);
+    }
+    *frozen = false;
+}
+
 impl RunStats {
     /// Statistics of `objects`, on a device with (`has_stats`) or without
     /// the minor-version-4 counters, on a function that sees its queues'
@@ -369,10 +377,7 @@ impl RunStats {
     /// Port `i` runs again; the device set its counters to 0 if `reset`.
     pub(crate) fn thaw_port(&self, i: usize, reset: bool) {
         if let Some(b) = self.book.lock().ports.get_mut(i) {
-            if reset {
-                b.dev.iter_mut().for_each(Folded::restarted);
-            }
-            b.frozen = false;
+            thaw(&mut b.dev, &mut b.frozen, reset);
         }
     }
 
@@ -389,16 +394,10 @@ impl RunStats {
     pub(crate) fn thaw(&self, restarted: bool) {
         let mut book = self.book.lock();
         for b in book.ports.iter_mut() {
-            if restarted {
-                b.dev.iter_mut().for_each(Folded::restarted);
-            }
-            b.frozen = false;
+            thaw(&mut b.dev, &mut b.frozen, restarted);
         }
         for b in book.queues.iter_mut() {
-            if restarted {
-                b.dev.iter_mut().for_each(Folded::restarted);
-            }
-            b.frozen = false;
+            thaw(&mut b.dev, &mut b.frozen, restarted);
         }
     }
 

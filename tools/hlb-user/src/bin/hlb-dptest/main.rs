@@ -106,6 +106,19 @@ fn send_all(p: &mut Port, evs: &[Event]) -> R {
     Ok(())
 }
 
+/// Forwards every event of `evs`, waiting while credits run out.
+fn forward_all(p: &mut Port, evs: &[Event]) -> R {
+    let mut done = 0;
+    while done < evs.len() {
+        match p.forward_burst(&evs[done..]) {
+            Ok(n) => done += n,
+            Err(err) if err.raw_os_error() == Some(libc::ENOSPC) => std::thread::yield_now(),
+            Err(err) => return Err(format!("forward: {err}")),
+        }
+    }
+    Ok(())
+}
+
 fn recv(p: &mut Port, n: usize) -> Result<Vec<Event>, String> {
     let mut out = Vec::new();
     let mut buf = [Event::default(); 32];
@@ -320,16 +333,7 @@ fn order(c: &Ctx) -> R {
                             ev.queue = to;
                             ev.sched = SchedType::Directed;
                         }
-                        let mut done = 0;
-                        while done < k {
-                            match w.forward_burst(&buf[done..k]) {
-                                Ok(n) => done += n,
-                                Err(err) if err.raw_os_error() == Some(libc::ENOSPC) => {
-                                    std::thread::yield_now()
-                                }
-                                Err(err) => return Err(format!("forward: {err}")),
-                            }
-                        }
+                        forward_all(&mut w, &buf[..k])?;
                     }
                     Ok(())
                 })

@@ -222,16 +222,7 @@ fn traffic(c: &Ctx, d: &Domain) -> Result<Vec<u64>, String> {
                             }
                         }
                         got += k as u64;
-                        let mut done = 0;
-                        while done < k {
-                            match w.forward_burst(&buf[done..k]) {
-                                Ok(n) => done += n,
-                                Err(err) if err.raw_os_error() == Some(libc::ENOSPC) => {
-                                    std::thread::yield_now()
-                                }
-                                Err(err) => return Err(format!("forward: {err}")),
-                            }
-                        }
+                        forward_all(&mut w, &buf[..k])?;
                     }
                     Ok(got)
                 })
