@@ -63,6 +63,9 @@ if [ "$mode" = check ] && [ "$devset" = main ]; then
 	# functions 1 and 2 of its slot, each on its own socket served by the
 	# same model, with room for two VF slices of the data-plane suite.
 	devices+=(hlb:hlb1,domains=8,ldb-queues=8,dir-ports=16,ldb-ports=16,ldb-credits=4096,dir-credits=1024,hist-list=2048,vfs=2)
+	# hlb2 is an HLB 1.3: the driver's paths for a device without the
+	# statistics counters (their files absent, the others exact).
+	devices+=(hlb:hlb2,version=1.3)
 	for r in "dxe:dxe9,version=2.0|version 2.0 not supported" \
 		"dxe:dxe8,faults=error-every=1|DMA self-test: completion status 0x14"; do
 		refused+=("${r%%|*}")

@@ -72,7 +72,7 @@ for bdf in $bdfs; do
 	st=/sys/class/lbdx_hlb/$bdf:cdev/stats
 	[ "$(cat "$st/users")" = 0 ] && [ "$(cat "$st/drains")" = 0 ] &&
 		[ "$(cat "$st/ldb_credits_avail")" = 64 ] && [ "$(cat "$st/dir_credits_avail")" = 32 ] &&
-		[ "$(cat "$st/enqueued")" = 0 ] && [ "$(cat "$st/scheduled")" = 0 ]
+		[ "$(cat "$st/qes")" = 0 ] && [ "$(cat "$st/scheduled")" = 0 ]
 	check $? "$bdf stats: no users, credits at the reservation, nothing enqueued"
 	q=$(cat "$d/queues/q0/id")
 	[ "$(cat "$st/queue_depth")" = "$q:0" ] &&

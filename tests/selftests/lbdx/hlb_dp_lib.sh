@@ -115,7 +115,7 @@ dp_counts_match() {
 # the drain after the pipeline exits.
 dp_pipeline_stats() {
 	local st=/sys/class/lbdx_hlb/$1:pipe/stats
-	[ "$(cat "$st/scheduled")" = 60000 ] && [ "$(cat "$st/enqueued")" -ge 60000 ] &&
+	[ "$(cat "$st/scheduled")" = 60000 ] && [ "$(cat "$st/qes")" -ge 60000 ] &&
 		[ "$(cat "$st/drains")" -ge 1 ] && [ "$(cat "$st/users")" = 0 ] &&
 		[ "$(cat "$st/ldb_credits_avail")" = 1024 ] && [ "$(cat "$st/dir_credits_avail")" = 256 ]
 }

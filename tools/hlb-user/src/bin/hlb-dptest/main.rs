@@ -60,6 +60,7 @@ fn stats_of(dev: &str) -> String {
     let mut out = String::from("stats:");
     for f in [
         "enqueued",
+        "qes",
         "scheduled",
         "ldb_credits_avail",
         "dir_credits_avail",
