@@ -44,10 +44,19 @@ while [ ! -d "$OFFLOAD/backends/dxe:$gone_bdf" ] && [ $t -lt 50 ]; do
 	sleep 0.1
 	t=$((t + 1))
 done
+# The failing engine's re-probe (test 24 loaded lbdx again) fails its DMA
+# self-test when one of its few dozen descriptors draws the 1% error,
+# about one probe in three: probe it again until it binds, as an operator
+# would (20 tries all failing: well under one in a billion).
+reprobes=0
+while [ ! -d "$OFFLOAD/backends/dxe:$err_bdf" ] && [ $reprobes -lt 20 ]; do
+	echo "$err_bdf" >/sys/bus/pci/drivers/lbdx_dxe/bind 2>/dev/null
+	reprobes=$((reprobes + 1))
+done
 [ -d "$OFFLOAD/backends/dxe:$err_bdf" ] && [ -d "$OFFLOAD/backends/dxe:$gone_bdf" ] &&
 	[ -d "$OFFLOAD/backends/dxe:$hang_bdf" ] && [ "$(cat $PUB/layer)" = attached ]
 check $? "the failing, the removable and the halting engine are backends, the layer attached" \
-	"backends: $(backends | tr '\n' ' '); layer $(cat $PUB/layer)"
+	"backends: $(backends | tr '\n' ' '); layer $(cat $PUB/layer); $reprobes re-probes of $err_bdf"
 policy0=$(policy_now)
 echo round-robin >"$OFFLOAD/policy"
 err0=$(bstat "dxe:$err_bdf" errors)
