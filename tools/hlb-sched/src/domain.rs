@@ -16,6 +16,10 @@
 //! * per queue and priority: a FIFO of non-atomic entries and the unpinned
 //!   ready flows; per link and priority: the ready flows pinned to that
 //!   port; bit masks of the non-empty ones.
+//! * per LDB port: [`LINKS_MAX`] link slots at fixed indexes (a flow
+//!   pinned through a slot keeps its index across relinks), the mapped
+//!   ones in serving order; an unlinked slot stays unmapping, served
+//!   nothing, until the port's history list holds no entry of its queue;
 //! * per LDB port: its history list (a ring of what it was given and has
 //!   not completed); per ordered queue: its reorder buffer (one slot per
 //!   sequence number).
@@ -41,7 +45,7 @@ use lbdx_logic::hw::hlb_regs::{
     QE_SIZE,
 };
 
-use crate::config::{ConfigError, DomainConfig};
+use crate::config::{ConfigError, DomainConfig, LINKS_MAX};
 use crate::cq::CqSink;
 use crate::list::{DLinks, DList, Fifo, NIL};
 
@@ -214,11 +218,30 @@ struct Queue {
     stats: QueueStats,
 }
 
-/// A queue-to-port link.
-#[derive(Clone, Debug)]
+/// What a link slot of a port holds ("Links" in `Documentation/hw/hlb.rst`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum LinkState {
+    /// Nothing.
+    #[default]
+    Free,
+    /// A link the port is served through.
+    Mapped,
+    /// An unlinked queue: the port is given nothing more through it. The
+    /// slot is free once the port's history list holds no entry of the
+    /// queue (flows pinned through it are released then), which
+    /// [`Domain::holds`] tells when asked: the data path keeps no count.
+    Unmapping,
+}
+
+/// A queue-to-port link: slot `k` of LDB port `p` is `links[p *
+/// LINKS_MAX + k]`, an index that stays the link's while it exists.
+#[derive(Clone, Debug, Default)]
 struct Link {
+    state: LinkState,
     /// Local queue index.
     queue: u16,
+    /// Link priority.
+    prio: u8,
     /// Ready flows pinned to this port, per priority.
     pinned: [DList; NPRIO],
     pinned_mask: u8,
@@ -258,8 +281,10 @@ struct Cq {
 #[derive(Clone, Debug)]
 struct LdbPort {
     id: u8,
-    /// Its links in `links`, sorted by priority (stable in slot order),
-    /// grouped by priority: (first, count) per group.
+    /// Its mapped links (indexes in `links`), sorted by priority (stable
+    /// in slot order).
+    order: Vec<u32>,
+    /// `order` grouped by priority: (first, count) per group.
     groups: Vec<(u32, u32)>,
     /// Round-robin position inside each group.
     rr: Vec<u32>,
@@ -322,6 +347,22 @@ pub struct QueueState {
     pub rob_done: u32,
     /// Of those, the ones holding a forwarded entry (and its credit).
     pub rob_held: u32,
+}
+
+/// Why [`Domain::link`] or [`Domain::unlink`] refused (nothing changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// No such LDB port index.
+    NoPort,
+    /// The domain has no such LDB queue.
+    NoQueue,
+    /// A priority of `PRIORITIES` or more.
+    BadPriority,
+    /// The port's [`LINKS_MAX`] slots are all taken (a pending unlink
+    /// holds its slot).
+    NoSlot,
+    /// The port does not link the queue (or is unlinking it already).
+    NotLinked,
 }
 
 /// Run-time state of one started domain.
@@ -410,42 +451,31 @@ impl Domain {
                 f.queue = i as u16;
             }
         }
-        let mut links = Vec::new();
+        let mut links = vec![Link::default(); cfg.ldb_ports.len() * LINKS_MAX];
         let mut ldb_port_of = [NO; 256];
         let mut hl_total = 0u32;
         let mut cqs = Vec::new();
-        let ldb_ports = cfg
+        let ldb_ports: Vec<LdbPort> = cfg
             .ldb_ports
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 ldb_port_of[p.id as usize] = i as u16;
-                let mut sorted: Vec<(u8, u8)> = p.links.clone();
-                sorted.sort_by_key(|l| l.1);
-                let mut groups: Vec<(u32, u32)> = Vec::new();
-                let mut last = None;
-                for &(q, prio) in &sorted {
-                    if last == Some(prio) {
-                        groups.last_mut().unwrap().1 += 1;
-                    } else {
-                        groups.push((links.len() as u32, 1));
-                        last = Some(prio);
-                    }
-                    links.push(Link {
+                for (k, &(q, prio)) in p.links.iter().enumerate() {
+                    links[i * LINKS_MAX + k] = Link {
+                        state: LinkState::Mapped,
                         queue: queue_of[q as usize],
-                        pinned: Default::default(),
-                        pinned_mask: 0,
-                    });
+                        prio,
+                        ..Link::default()
+                    };
                 }
                 let hl_size = if p.cq_depth == 0 { 0 } else { p.hl_size };
                 let port = LdbPort {
                     id: p.id,
-                    single: match groups[..] {
-                        [(li, 1)] => li,
-                        _ => NIL,
-                    },
-                    rr: vec![0; groups.len()],
-                    groups,
+                    order: Vec::with_capacity(LINKS_MAX),
+                    groups: Vec::with_capacity(LINKS_MAX),
+                    rr: Vec::with_capacity(LINKS_MAX),
+                    single: NIL,
                     hl_base: hl_total,
                     hl_size,
                     hl_head: 0,
@@ -490,7 +520,7 @@ impl Domain {
         for (i, e) in entries.iter_mut().enumerate() {
             e.next = if i + 1 < capacity { i as u32 + 1 } else { NIL };
         }
-        Ok(Self {
+        let mut d = Self {
             ldb_credits: cfg.ldb_credits,
             dir_credits: cfg.dir_credits,
             ldb_pool: cfg.ldb_credits,
@@ -518,7 +548,9 @@ impl Domain {
             ldb_port_of,
             rotor: 0,
             arm_pending: false,
-        })
+        };
+        (0..d.ldb_ports.len()).for_each(|p| d.order_links(p));
+        Ok(d)
     }
 
     // --- observation -------------------------------------------------------
@@ -661,6 +693,155 @@ impl Domain {
     /// `HL_USED` of port `i` (0 for DIR ports).
     pub fn hl_used(&self, i: usize) -> u32 {
         self.ldb_ports.get(i).map_or(0, |p| p.hl_len)
+    }
+
+    // --- links at run time ----------------------------------------------
+
+    /// Links LDB queue `queue` (device number) to LDB port `i` (an index)
+    /// at priority `prio`, from the next pass on ("Links at run time" in
+    /// `Documentation/hw/hlb.rst`); a queue the port links already gets
+    /// the new priority, one it is unlinking is linked again (its unlink
+    /// cancelled). An atomic flow pinned to another port stays there
+    /// until released, so the new link is given only unpinned flows and
+    /// non-atomic entries: no flow is ever held by two ports.
+    pub fn link(&mut self, i: usize, queue: u8, prio: u8) -> Result<(), LinkError> {
+        let qi = self.link_queue(i, queue)?;
+        if prio >= PRIORITIES {
+            return Err(LinkError::BadPriority);
+        }
+        self.settle_unlinks(i);
+        let slots = &mut self.links[i * LINKS_MAX..(i + 1) * LINKS_MAX];
+        let k = match slots
+            .iter()
+            .position(|l| l.state != LinkState::Free && l.queue == qi)
+        {
+            Some(k) => k,
+            None => {
+                let k = slots
+                    .iter()
+                    .position(|l| l.state == LinkState::Free)
+                    .ok_or(LinkError::NoSlot)?;
+                slots[k].queue = qi;
+                k
+            }
+        };
+        slots[k].state = LinkState::Mapped;
+        slots[k].prio = prio;
+        self.order_links(i);
+        Ok(())
+    }
+
+    /// Unlinks LDB queue `queue` from LDB port `i`: the port is given
+    /// nothing more of it from the next pass on, not even the atomic
+    /// flows pinned to it, whose waiting entries wait until the port has
+    /// completed the ones it holds and then go to another linked port.
+    /// Returns whether the unlink is pending ([`Domain::unlink_pending`]):
+    /// the port's history list still holds entries of the queue.
+    pub fn unlink(&mut self, i: usize, queue: u8) -> Result<bool, LinkError> {
+        let qi = self.link_queue(i, queue)?;
+        let base = i * LINKS_MAX;
+        let k = self.links[base..base + LINKS_MAX]
+            .iter()
+            .position(|l| l.state == LinkState::Mapped && l.queue == qi)
+            .ok_or(LinkError::NotLinked)?;
+        let pending = self.holds(i, qi);
+        let l = &mut self.links[base + k];
+        l.state = if pending {
+            LinkState::Unmapping
+        } else {
+            LinkState::Free
+        };
+        self.order_links(i);
+        Ok(pending)
+    }
+
+    /// Whether LDB port `i` is unlinking LDB queue `queue`: it was
+    /// unlinked and the port's history list still holds entries of it.
+    /// The unlink completes when the last is retired (COMPLETE, FORWARD
+    /// or `PORT_CTRL.RESET`).
+    pub fn unlink_pending(&self, i: usize, queue: u8) -> bool {
+        let qi = self.queue_of[queue as usize];
+        let unlinking = self
+            .links
+            .get(i * LINKS_MAX..(i + 1) * LINKS_MAX)
+            .is_some_and(|s| {
+                s.iter()
+                    .any(|l| l.state == LinkState::Unmapping && l.queue == qi)
+            });
+        unlinking && self.holds(i, qi)
+    }
+
+    /// Whether LDB port `i`'s history list holds an entry of local queue
+    /// `qi` (a scan: control path only).
+    fn holds(&self, i: usize, qi: u16) -> bool {
+        let p = &self.ldb_ports[i];
+        let hl = &self.hl[p.hl_base as usize..(p.hl_base + p.hl_size) as usize];
+        (0..p.hl_len).any(|n| hl[((p.hl_head + n) % p.hl_size) as usize].queue == qi)
+    }
+
+    /// Frees the slots of LDB port `i`'s unlinks that are done.
+    fn settle_unlinks(&mut self, i: usize) {
+        for k in 0..LINKS_MAX {
+            let l = &self.links[i * LINKS_MAX + k];
+            if l.state == LinkState::Unmapping && !self.holds(i, l.queue) {
+                self.links[i * LINKS_MAX + k].state = LinkState::Free;
+            }
+        }
+    }
+
+    /// The queues LDB port `i` is linked to: (device queue number,
+    /// priority), in the order the port is served (by priority, then
+    /// slot).
+    pub fn links(&self, i: usize) -> impl Iterator<Item = (u8, u8)> + '_ {
+        self.ldb_ports[i].order.iter().map(|&li| {
+            let l = &self.links[li as usize];
+            // The device number of local queue `l.queue` (control path).
+            let id = self.queue_of.iter().position(|&qi| qi == l.queue);
+            (id.unwrap_or_default() as u8, l.prio)
+        })
+    }
+
+    /// The local index of LDB queue `queue`, for a link of LDB port `i`.
+    fn link_queue(&self, i: usize, queue: u8) -> Result<u16, LinkError> {
+        if i >= self.ldb_ports.len() {
+            return Err(LinkError::NoPort);
+        }
+        match self.queue_of[queue as usize] {
+            NO => Err(LinkError::NoQueue),
+            qi => Ok(qi),
+        }
+    }
+
+    /// Rebuilds LDB port `i`'s serving order from its mapped links: by
+    /// priority, stable in slot order, grouped by priority, each group's
+    /// round robin from its first link.
+    fn order_links(&mut self, i: usize) {
+        let slots = &self.links[i * LINKS_MAX..(i + 1) * LINKS_MAX];
+        let port = &mut self.ldb_ports[i];
+        port.order.clear();
+        port.order.extend(
+            (0..LINKS_MAX)
+                .filter(|&k| slots[k].state == LinkState::Mapped)
+                .map(|k| (i * LINKS_MAX + k) as u32),
+        );
+        port.order
+            .sort_by_key(|&li| slots[li as usize - i * LINKS_MAX].prio);
+        port.groups.clear();
+        let mut last = None;
+        for (n, &li) in port.order.iter().enumerate() {
+            let prio = slots[li as usize - i * LINKS_MAX].prio;
+            match port.groups.last_mut() {
+                Some(g) if last == Some(prio) => g.1 += 1,
+                _ => port.groups.push((n as u32, 1)),
+            }
+            last = Some(prio);
+        }
+        port.rr.clear();
+        port.rr.resize(port.groups.len(), 0);
+        port.single = match port.order[..] {
+            [li] => li,
+            _ => NIL,
+        };
     }
 
     /// Run-time state of LDB queue `id` (device number), for diagnostics.
@@ -1213,10 +1394,9 @@ impl Domain {
         if let Some(l) = self.links.get(port.single as usize) {
             return l.pinned_mask | self.queues[l.queue as usize].mask != 0;
         }
-        port.groups.iter().any(|&(first, count)| {
-            self.links[first as usize..(first + count) as usize]
-                .iter()
-                .any(|l| l.pinned_mask | self.queues[l.queue as usize].mask != 0)
+        port.order.iter().any(|&li| {
+            let l = &self.links[li as usize];
+            l.pinned_mask | self.queues[l.queue as usize].mask != 0
         })
     }
 
@@ -1243,16 +1423,6 @@ impl Domain {
     #[inline]
     fn serve_ldb<S: CqSink>(&mut self, p: usize, sink: &mut S) -> bool {
         let port = &self.ldb_ports[p];
-        if let [(li, 1)] = port.groups[..] {
-            // One link: no turns to take.
-            return match self.candidate(li as usize) {
-                Some((prio, take)) => {
-                    self.deliver_ldb(p, li as usize, prio, take, sink);
-                    true
-                }
-                None => false,
-            };
-        }
         for (g, &(first, count)) in port.groups.iter().enumerate() {
             let start = port.rr[g];
             for j in 0..count {
@@ -1261,7 +1431,7 @@ impl Domain {
                 } else {
                     start + j
                 };
-                let li = first + k;
+                let li = port.order[(first + k) as usize];
                 if let Some((prio, take)) = self.candidate(li as usize) {
                     self.ldb_ports[p].rr[g] = if k + 1 == count { 0 } else { k + 1 };
                     self.deliver_ldb(p, li as usize, prio, take, sink);

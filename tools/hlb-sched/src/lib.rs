@@ -23,6 +23,10 @@
 //!   reset one port (`PORT_CTRL`, "Port stop and reset");
 //! * [`Domain::pp_events`] and [`Domain::queue_stats`] report the
 //!   statistics counters ("Statistics"), kept as the entries move.
+//! * [`Domain::link`] and [`Domain::unlink`] change an LDB port's links
+//!   while the domain runs ("Links at run time"): a link at once, an
+//!   unlink at once for new work and pending ([`Domain::unlink_pending`])
+//!   while the port's history list holds entries of the queue.
 //!
 //! Parts: [`config`] (what the domain was started with), [`domain`] (the
 //! state and the rules), [`list`] (the intrusive fixed-capacity lists the
@@ -39,5 +43,5 @@ mod list;
 
 pub use config::{ConfigError, DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 pub use cq::{CqSink, MemCqs};
-pub use domain::{Domain, PortId, QueueState, QueueStats};
+pub use domain::{Domain, LinkError, PortId, QueueState, QueueStats};
 pub use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe, QeCommand, SchedType, QE_SIZE};

@@ -29,14 +29,21 @@
 //!   directed), the entries that entered it per QE priority (a forward
 //!   held in a reorder buffer when the buffer releases it) and those it
 //!   gave to a CQ, with `sum(enqueued) == scheduled + depth` after every
-//!   step; a port reset changes no queue counter.
+//!   step; a port reset changes no queue counter;
+//! * links at run time (minor version 5): a link or a priority change
+//!   takes effect at once; an unlinked queue gives its port nothing more
+//!   (not even the flows pinned there) and the unlink is pending exactly
+//!   while the port holds entries of that queue; linking it again cancels
+//!   the unlink; the rules above (no flow on two ports, order, nothing
+//!   lost or duplicated) hold across every relink.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use hlb_sched::config::LINKS_MAX;
 use hlb_sched::domain::TURN;
 use hlb_sched::{
-    AlarmCode, CqEntry, CqSink, DirPortConfig, Domain, DomainConfig, LdbPortConfig, MemCqs, PortId,
-    Qe, QeCommand, QueueConfig, QueueStats, SchedType,
+    AlarmCode, CqEntry, CqSink, DirPortConfig, Domain, DomainConfig, LdbPortConfig, LinkError,
+    MemCqs, PortId, Qe, QeCommand, QueueConfig, QueueStats, SchedType,
 };
 use proptest::prelude::*;
 
@@ -115,6 +122,9 @@ struct Model {
     events: Vec<u32>,
     /// Per queue: what entered it, per priority, and what it gave to a CQ.
     stats: HashMap<Dest, QueueStats>,
+    /// Unlinks that wait: (LDB port, device queue number). `cfg` holds
+    /// the links the ports are served through.
+    unlinking: HashSet<(usize, u8)>,
 }
 
 impl Model {
@@ -424,6 +434,14 @@ enum Op {
         stop: bool,
         reset: bool,
     },
+    /// Link `queue` to `port` at `prio`, or unlink it (`unlink`), on the
+    /// started domain.
+    Link {
+        port: u8,
+        queue: u8,
+        prio: u8,
+        unlink: bool,
+    },
 }
 
 fn any_op() -> impl Strategy<Value = Op> {
@@ -438,6 +456,8 @@ fn any_op() -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), 0u8..4).prop_map(|(port, n)| Op::Tokens { port, n }),
         1 => (any::<u8>(), any::<bool>(), any::<bool>())
             .prop_map(|(port, stop, reset)| Op::Ctrl { port, stop, reset: stop && reset }),
+        2 => (any::<u8>(), any::<u8>(), 0u8..3, any::<bool>())
+            .prop_map(|(port, queue, prio, unlink)| Op::Link { port, queue, prio, unlink }),
     ]
 }
 
@@ -569,6 +589,7 @@ impl Run {
             stopped: vec![false; n],
             events: vec![0; n],
             stats: HashMap::new(),
+            unlinking: HashSet::new(),
         };
         Self { d, rec, m }
     }
@@ -811,9 +832,108 @@ impl Run {
                     }
                 }
             }
+            Op::Link {
+                port,
+                queue,
+                prio,
+                unlink,
+            } => self.relink(port as usize % np, queue, prio, unlink)?,
         }
+        self.check_links()?;
         self.check_credits()?;
         self.check_stats()
+    }
+
+    /// [`Op::Link`] on port index `p`: queue `queue` modulo one more than
+    /// the domain has (the last one: a queue number the domain lacks).
+    fn relink(&mut self, p: usize, queue: u8, prio: u8, unlink: bool) -> Result<(), String> {
+        let nq = self.m.cfg.queues.len();
+        let qi = queue as usize % (nq + 1);
+        let qid = self.m.cfg.queues.get(qi).map_or(0, |q| q.id);
+        let links = self.m.cfg.ldb_ports.get(p).map(|c| &c.links);
+        let linked = links.and_then(|l| l.iter().position(|l| l.0 == qid));
+        let pending = self.m.unlinking.contains(&(p, qid));
+        let held = |m: &Model| m.held[p].iter().any(|h| h.ev.dest == Dest::Ldb(qi));
+        let op = if unlink { "unlink" } else { "link" };
+        let want = match links {
+            None => Err(LinkError::NoPort),
+            Some(_) if qi == nq => Err(LinkError::NoQueue),
+            Some(_) if unlink && linked.is_none() => Err(LinkError::NotLinked),
+            Some(_) if unlink => Ok(held(&self.m)),
+            Some(l) if linked.is_none() && !pending && l.len() + self.unlinking(p) == LINKS_MAX => {
+                Err(LinkError::NoSlot)
+            }
+            Some(_) => Ok(false),
+        };
+        let got = if unlink {
+            self.d.unlink(p, qid)
+        } else {
+            self.d.link(p, qid, prio).map(|()| false)
+        };
+        if got != want {
+            return Err(format!("{op} {qid} on {p}: got {got:?}, expected {want:?}"));
+        }
+        if got.is_err() {
+            return Ok(());
+        }
+        let links = &mut self.m.cfg.ldb_ports[p].links;
+        match (unlink, linked) {
+            (true, Some(at)) => {
+                links.remove(at);
+                if want == Ok(true) {
+                    self.m.unlinking.insert((p, qid));
+                }
+            }
+            (false, Some(at)) => links[at].1 = prio,
+            (false, None) => {
+                links.push((qid, prio));
+                self.m.unlinking.remove(&(p, qid));
+            }
+            (true, None) => unreachable!(),
+        }
+        Ok(())
+    }
+
+    /// Unlinks port `p` waits on.
+    fn unlinking(&self, p: usize) -> usize {
+        self.m.unlinking.iter().filter(|u| u.0 == p).count()
+    }
+
+    /// Every port's links and pending unlinks as the model has them; an
+    /// unlink stops waiting when the port holds no entry of the queue.
+    fn check_links(&mut self) -> Result<(), String> {
+        let m = &self.m;
+        let held = |p: usize, qid: u8| {
+            let qi = m.cfg.queues.iter().position(|q| q.id == qid);
+            m.held[p]
+                .iter()
+                .any(|h| Some(h.ev.dest) == qi.map(Dest::Ldb))
+        };
+        let done: Vec<_> = m
+            .unlinking
+            .iter()
+            .copied()
+            .filter(|&(p, q)| !held(p, q))
+            .collect();
+        for u in done {
+            self.m.unlinking.remove(&u);
+        }
+        for (p, c) in self.m.cfg.ldb_ports.iter().enumerate() {
+            let mut got: Vec<_> = self.d.links(p).collect();
+            let mut want = c.links.clone();
+            got.sort();
+            want.sort();
+            if got != want {
+                return Err(format!("port {p}: links {got:?}, model {want:?}"));
+            }
+            for q in &self.m.cfg.queues {
+                let want = self.m.unlinking.contains(&(p, q.id));
+                if self.d.unlink_pending(p, q.id) != want {
+                    return Err(format!("port {p} queue {}: pending is not {want}", q.id));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The statistics: every port's `PP_EVENTS` and every queue's
@@ -876,6 +996,23 @@ impl Run {
     /// Runs every port, then consumes and completes everything until the
     /// domain is empty.
     fn drain(&mut self) -> Result<(), String> {
+        // A queue unlinked everywhere is linked again, or it keeps its
+        // entries.
+        for q in 0..self.m.cfg.queues.len() {
+            let qid = self.m.cfg.queues[q].id;
+            let ports = &self.m.cfg.ldb_ports;
+            if !ports.iter().any(|c| c.links.iter().any(|l| l.0 == qid)) {
+                let p = (0..ports.len())
+                    .find(|&p| ports[p].links.len() + self.unlinking(p) < LINKS_MAX)
+                    .ok_or("no slot to link a queue again")?;
+                self.step(&Op::Link {
+                    port: p as u8,
+                    queue: q as u8,
+                    prio: 1,
+                    unlink: false,
+                })?;
+            }
+        }
         for p in 0..self.d.ports() {
             self.step(&Op::Ctrl {
                 port: p as u8,

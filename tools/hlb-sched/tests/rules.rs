@@ -873,3 +873,79 @@ fn a_port_reset_zeroes_the_port_counters_and_no_queue_counter() {
     let (n, s) = entered(&r, Ldb(1));
     assert_eq!(n, s.scheduled + r.d.queue_depth(Ldb(1)));
 }
+
+#[test]
+fn an_unlinked_port_keeps_its_pinned_flow_until_it_completes() {
+    // Two workers on queue 0; the flow goes to one of them, which is then
+    // unlinked while it holds two entries of the flow.
+    let mut r = Rig::new(config(
+        vec![queue(0)],
+        (0..2).map(|p| ldb_port(p, 8, &[(0, 0)])).collect(),
+        vec![dir_port(0, 8)],
+    ));
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 5, 0));
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 5, 1));
+    r.schedule();
+    let a = if r.d.cq_occupancy(0) == 2 { 0u8 } else { 1 };
+    let ia = a as usize;
+    assert_eq!(r.data(Ldb(a)), [0, 1]);
+    r.tokens(Ldb(a), 2).unwrap();
+    assert_eq!(r.d.unlink(ia, 0), Ok(true), "pending: it holds two");
+    assert!(r.d.unlink_pending(ia, 0));
+    assert_eq!(r.d.links(ia).count(), 0);
+    // More of the flow and an unordered entry: the unlinked port gets
+    // neither, the flow is not given to the other port while `a` holds it.
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 5, 2));
+    r.new_ev(Dir(0), ev(0, Unordered, 0, 0, 3));
+    r.schedule();
+    assert!(r.data(Ldb(a)).is_empty());
+    assert_eq!(r.data(Ldb(1 - a)), [3]);
+    r.complete(Ldb(a)).unwrap();
+    assert!(r.d.unlink_pending(ia, 0), "one still held");
+    r.schedule();
+    assert!(r.data(Ldb(1 - a)).is_empty(), "the flow is still held by a");
+    r.complete(Ldb(a)).unwrap();
+    assert!(!r.d.unlink_pending(ia, 0), "done with the last completion");
+    r.schedule();
+    assert_eq!(r.data(Ldb(1 - a)), [2], "released: to the linked port");
+    // Linked again, at once; a second unlink of an unlinked queue fails.
+    assert_eq!(r.d.unlink(ia, 0), Err(hlb_sched::LinkError::NotLinked));
+    r.d.link(ia, 0, 0).unwrap();
+    assert_eq!(r.d.links(ia).collect::<Vec<_>>(), [(0, 0)]);
+}
+
+#[test]
+fn linking_a_pending_unlink_again_cancels_it() {
+    let mut r = Rig::new(config(
+        vec![queue(0), queue(1)],
+        vec![ldb_port(0, 8, &[(0, 0), (1, 1)])],
+        vec![dir_port(0, 8)],
+    ));
+    r.new_ev(Dir(0), ev(0, Unordered, 0, 0, 0));
+    r.schedule();
+    assert_eq!(r.d.unlink(0, 0), Ok(true));
+    // Queue 1 is served alone; queue 0 again at priority 2, below it.
+    r.d.link(0, 0, 2).unwrap();
+    assert!(!r.d.unlink_pending(0, 0));
+    assert_eq!(r.d.links(0).collect::<Vec<_>>(), [(1, 1), (0, 2)]);
+    r.new_ev(Dir(0), ev(0, Unordered, 0, 0, 1));
+    r.new_ev(Dir(0), ev(1, Unordered, 0, 0, 2));
+    r.schedule();
+    assert_eq!(r.data(Ldb(0)), [0, 2, 1], "link priority 1 before 2");
+    // A priority change alone takes effect at once too.
+    r.d.link(0, 0, 0).unwrap();
+    assert_eq!(r.d.links(0).collect::<Vec<_>>(), [(0, 0), (1, 1)]);
+}
+
+#[test]
+fn a_port_reset_completes_a_pending_unlink() {
+    let mut r = four_workers(8);
+    r.new_ev(Dir(0), ev(0, Atomic, 0, 1, 0));
+    r.schedule();
+    let a = (0..4).find(|&p| r.d.cq_occupancy(p) == 1).unwrap();
+    assert_eq!(r.d.unlink(a, 0), Ok(true));
+    r.d.set_stopped(a, true);
+    assert!(r.d.unlink_pending(a, 0), "a stopped port completes nothing");
+    assert_eq!(r.d.reset_port(a), 1);
+    assert!(!r.d.unlink_pending(a, 0));
+}
