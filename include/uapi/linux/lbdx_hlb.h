@@ -154,9 +154,43 @@ struct lbdx_hlb_alert {
 	__u64 timestamp_ns;	/* ktime_get_ns() when the driver saw it */
 };
 
+/*
+ * LBDX_HLB_IOC_LINK, LBDX_HLB_IOC_UNLINK and LBDX_HLB_IOC_UNLINKS_PENDING:
+ * links at run time (HLB 1.5), like eventdev's rte_event_port_link(),
+ * rte_event_port_unlink() and rte_event_port_unlinks_in_progress(). Any
+ * opener of the domain may change the links of any of its LDB ports (the
+ * domain is the unit of trust, as for ATTACH); configfs shows the result
+ * (links, links_pending) as if written there.
+ *
+ * LINK links LDB queue queue_id to LDB port port_id at priority (0 to 7,
+ * 0 the highest), changes the priority of an existing link, or cancels a
+ * pending unlink of that queue; it takes effect at once (an atomic flow
+ * another port holds stays there until released). UNLINK unlinks the
+ * queue: the port is given nothing more of it at once, and the unlink
+ * stays pending while the port holds events of that queue it has not
+ * completed (none of its atomic flows goes to another port before).
+ * Neither waits. UNLINKS_PENDING (queue_id and priority 0) writes back in
+ * pending how many unlinks of the port are still pending; LINK and UNLINK
+ * copy nothing back (pending must be 0). A failed call changes nothing.
+ * Errors: EINVAL (not an LDB port or queue of the domain, a bad priority,
+ * a nonzero field that must be 0), ENOENT (UNLINK of a queue the port
+ * does not link), ENOSPC (LINK with the port's 8 link slots taken; a
+ * pending unlink holds its slot), EOPNOTSUPP (an HLB before 1.5, or a
+ * virtual function), EFAULT, ENODEV (the device is gone).
+ */
+struct lbdx_hlb_link {
+	__u32 port_id;		/* in: LDB port (device number) */
+	__u32 queue_id;		/* in: LDB queue (device number); PENDING: 0 */
+	__u32 priority;		/* in: LINK: 0 to 7; otherwise 0 */
+	__u32 pending;		/* in: 0; out (PENDING): pending unlinks */
+};
+
 #define LBDX_HLB_IOC_MAGIC 0xE1
 #define LBDX_HLB_IOC_DOMAIN_INFO _IOR(LBDX_HLB_IOC_MAGIC, 0x00, struct lbdx_hlb_domain_info)
 #define LBDX_HLB_IOC_ATTACH _IOWR(LBDX_HLB_IOC_MAGIC, 0x01, struct lbdx_hlb_port_attach)
 #define LBDX_HLB_IOC_ARM _IOW(LBDX_HLB_IOC_MAGIC, 0x02, struct lbdx_hlb_arm)
+#define LBDX_HLB_IOC_LINK _IOW(LBDX_HLB_IOC_MAGIC, 0x03, struct lbdx_hlb_link)
+#define LBDX_HLB_IOC_UNLINK _IOW(LBDX_HLB_IOC_MAGIC, 0x04, struct lbdx_hlb_link)
+#define LBDX_HLB_IOC_UNLINKS_PENDING _IOWR(LBDX_HLB_IOC_MAGIC, 0x05, struct lbdx_hlb_link)
 
 #endif /* _UAPI_LINUX_LBDX_HLB_H */

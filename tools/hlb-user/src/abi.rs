@@ -124,6 +124,20 @@ pub struct Alert {
     pub timestamp_ns: u64,
 }
 
+/// `struct lbdx_hlb_link`: LINK, UNLINK and UNLINKS_PENDING.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Link {
+    /// LDB port (device number).
+    pub port_id: u32,
+    /// LDB queue (device number); 0 for UNLINKS_PENDING.
+    pub queue_id: u32,
+    /// LINK: 0 to 7; otherwise 0.
+    pub priority: u32,
+    /// In: 0; out (UNLINKS_PENDING): the port's pending unlinks.
+    pub pending: u32,
+}
+
 /// `LBDX_HLB_IOC_MAGIC`.
 pub const LBDX_HLB_IOC_MAGIC: u32 = 0xE1;
 
@@ -163,6 +177,28 @@ pub const LBDX_HLB_IOC_ARM: u32 = ioc(
     LBDX_HLB_IOC_MAGIC,
     0x02,
     core::mem::size_of::<Arm>(),
+);
+
+/// `LBDX_HLB_IOC_LINK`: `_IOW(0xE1, 0x03, struct lbdx_hlb_link)`.
+pub const LBDX_HLB_IOC_LINK: u32 = ioc(
+    IOC_WRITE,
+    LBDX_HLB_IOC_MAGIC,
+    0x03,
+    core::mem::size_of::<Link>(),
+);
+/// `LBDX_HLB_IOC_UNLINK`: `_IOW(0xE1, 0x04, struct lbdx_hlb_link)`.
+pub const LBDX_HLB_IOC_UNLINK: u32 = ioc(
+    IOC_WRITE,
+    LBDX_HLB_IOC_MAGIC,
+    0x04,
+    core::mem::size_of::<Link>(),
+);
+/// `LBDX_HLB_IOC_UNLINKS_PENDING`: `_IOWR(0xE1, 0x05, struct lbdx_hlb_link)`.
+pub const LBDX_HLB_IOC_UNLINKS_PENDING: u32 = ioc(
+    IOC_READ | IOC_WRITE,
+    LBDX_HLB_IOC_MAGIC,
+    0x05,
+    core::mem::size_of::<Link>(),
 );
 
 /// Alarm code of a QE refused as malformed or misdirected (`BadQe`).

@@ -133,6 +133,44 @@ impl Domain {
         Ok(Port::new(mem, Box::new(wait), kind, id, cfg))
     }
 
+    /// Links LDB queue `queue` to LDB port `port` at `priority` (0 the
+    /// highest), changes the priority of its link, or cancels a pending
+    /// unlink of it, at once (LINK; `rte_event_port_link`). HLB 1.5:
+    /// older devices refuse with `EOPNOTSUPP`.
+    pub fn link(&self, port: u8, queue: u8, priority: u8) -> io::Result<()> {
+        let mut l = abi::Link {
+            port_id: port.into(),
+            queue_id: queue.into(),
+            priority: priority.into(),
+            pending: 0,
+        };
+        sys::ioctl(self.file.as_fd(), abi::LBDX_HLB_IOC_LINK, &mut l)
+    }
+
+    /// Unlinks LDB queue `queue` from LDB port `port` (UNLINK;
+    /// `rte_event_port_unlink`): the port is given nothing more of it at
+    /// once; the unlink stays pending while the port holds events of the
+    /// queue it has not completed ([`Domain::unlinks_in_progress`]).
+    pub fn unlink(&self, port: u8, queue: u8) -> io::Result<()> {
+        let mut l = abi::Link {
+            port_id: port.into(),
+            queue_id: queue.into(),
+            ..abi::Link::default()
+        };
+        sys::ioctl(self.file.as_fd(), abi::LBDX_HLB_IOC_UNLINK, &mut l)
+    }
+
+    /// Unlinks of LDB port `port` still pending (UNLINKS_PENDING;
+    /// `rte_event_port_unlinks_in_progress`).
+    pub fn unlinks_in_progress(&self, port: u8) -> io::Result<u32> {
+        let mut l = abi::Link {
+            port_id: port.into(),
+            ..abi::Link::default()
+        };
+        sys::ioctl(self.file.as_fd(), abi::LBDX_HLB_IOC_UNLINKS_PENDING, &mut l)?;
+        Ok(l.pending)
+    }
+
     /// Reads the alerts queued on the domain's file, without blocking.
     pub fn read_alerts(&self) -> io::Result<Vec<Alert>> {
         sys::read_alerts(self.file.as_fd())

@@ -26,6 +26,7 @@ pub mod event;
 pub mod mem;
 pub mod pipeline;
 pub mod port;
+pub mod relink;
 pub mod sim;
 pub mod sys;
 pub mod vf_mbox;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use hlb_sched::{CqSink, DomainConfig, PortId};
+use hlb_sched::{CqSink, DomainConfig, LinkError, PortId};
 use lbdx_logic::hw::hlb_regs::{AlarmCode, CqEntry, Qe};
 
 use crate::abi::Alert;
@@ -48,6 +48,21 @@ struct Inner {
 #[derive(Clone)]
 pub struct SimDevice {
     inner: Arc<Inner>,
+}
+
+/// The index of LDB port `port` in `dom` (`EINVAL` if it has none).
+fn ldb_index(dom: &hlb_sched::Domain, port: u8) -> io::Result<usize> {
+    dom.port_index(PortId::Ldb(port))
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// The errno the driver gives for a refused link change.
+fn link_err(e: LinkError) -> io::Error {
+    io::Error::from_raw_os_error(match e {
+        LinkError::NotLinked => libc::ENOENT,
+        LinkError::NoSlot => libc::ENOSPC,
+        LinkError::NoPort | LinkError::NoQueue | LinkError::BadPriority => libc::EINVAL,
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -98,6 +113,31 @@ impl SimDevice {
                 stop: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// Links LDB queue `queue` to LDB port `port` at `priority` at run
+    /// time ([`hlb_sched::Domain::link`]), with the driver's errnos.
+    pub fn link(&self, port: u8, queue: u8, priority: u8) -> io::Result<()> {
+        let mut st = lock(&self.inner.state);
+        let i = ldb_index(&st.dom, port)?;
+        st.dom.link(i, queue, priority).map_err(link_err)
+    }
+
+    /// Unlinks LDB queue `queue` from LDB port `port`
+    /// ([`hlb_sched::Domain::unlink`]).
+    pub fn unlink(&self, port: u8, queue: u8) -> io::Result<()> {
+        let mut st = lock(&self.inner.state);
+        let i = ldb_index(&st.dom, port)?;
+        st.dom.unlink(i, queue).map(|_| ()).map_err(link_err)
+    }
+
+    /// Unlinks of LDB port `port` still pending.
+    pub fn unlinks_in_progress(&self, port: u8) -> io::Result<u32> {
+        let st = lock(&self.inner.state);
+        let i = ldb_index(&st.dom, port)?;
+        Ok((0..=u8::MAX)
+            .filter(|&q| st.dom.unlink_pending(i, q))
+            .count() as u32)
     }
 
     /// The software credit pools (LDB, DIR) of the credit page.

@@ -3,13 +3,15 @@
 //! Host tests of the port logic against the simulated device: delivery,
 //! credits (never NoCredit, ENOSPC when out, recovery), token batching,
 //! generation wrap, full QE ring, blocking dequeue, forwarding rules and
-//! the pipeline.
+//! the pipeline (also while workers are relinked).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hlb_sched::{DirPortConfig, DomainConfig, LdbPortConfig, QueueConfig};
 
 use crate::pipeline;
+use crate::relink::relink_until;
 use crate::sim::SimDevice;
 use crate::xstats::Target;
 use crate::{Event, PortConfig, PortType, SchedType, Timeout};
@@ -319,6 +321,35 @@ fn blocking_dequeue_sleeps_and_wakes() {
     assert_eq!(ev.data, 0x1005);
     assert!(waited >= Duration::from_millis(150));
     assert!(sent.elapsed() < Duration::from_millis(500));
+}
+
+#[test]
+fn pipeline_keeps_atomicity_and_order_while_workers_are_relinked() {
+    let (dom, pc) = pipeline::sim_config(2, 100_000, 256);
+    let dev = SimDevice::new(&dom).unwrap();
+    let _run = dev.run();
+    let stop = AtomicBool::new(false);
+    let links = [(1, 0), (3, 1)];
+    let (r, relinks) = std::thread::scope(|s| {
+        let relinker = s.spawn(|| relink_until(&dev, &links, Duration::from_millis(1), &stop));
+        let r = pipeline::run_with_dump(&pc, |k, id, c| dev.attach_with(k, id, c), || dev.dump());
+        stop.store(true, Ordering::Release);
+        (r, relinker.join().unwrap())
+    });
+    let r = r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.received, 100_000);
+    assert_eq!((r.atomic_violations, r.order_violations), (0, 0));
+    assert_eq!((relinks.failed, relinks.first_error), (0, None));
+    assert!(relinks.calls >= 4, "{} calls", relinks.calls);
+    // Links back as they were, nothing pending after the drain.
+    assert_eq!(dev.unlinks_in_progress(1).unwrap(), 0);
+    let e = dev.unlink(1, 1).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::ENOENT), "p1 never linked q1");
+    dev.unlink(1, 0).unwrap();
+    assert_eq!(
+        dev.unlink(1, 0).unwrap_err().raw_os_error(),
+        Some(libc::ENOENT)
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ const PROGRAM: &str = r#"
 int main(void)
 {
 	S(lbdx_hlb_domain_info); S(lbdx_hlb_credit_page); S(lbdx_hlb_port_attach);
-	S(lbdx_hlb_arm); S(lbdx_hlb_alert); S(lbdx_hlb_port_ledger);
+	S(lbdx_hlb_arm); S(lbdx_hlb_alert); S(lbdx_hlb_port_ledger); S(lbdx_hlb_link);
 	O(lbdx_hlb_domain_info, credits_offset); O(lbdx_hlb_domain_info, num_dir_ports);
 	O(lbdx_hlb_credit_page, dir_credits); O(lbdx_hlb_port_ledger, cq_credited);
 	O(lbdx_hlb_port_attach, cq_depth); O(lbdx_hlb_port_attach, pp_offset);
@@ -26,9 +26,13 @@ int main(void)
 	O(lbdx_hlb_port_attach, cq_size);
 	O(lbdx_hlb_arm, read_index);
 	O(lbdx_hlb_alert, dropped); O(lbdx_hlb_alert, timestamp_ns);
+	O(lbdx_hlb_link, queue_id); O(lbdx_hlb_link, pending);
 	printf("DOMAIN_INFO %u\n", (unsigned)LBDX_HLB_IOC_DOMAIN_INFO);
 	printf("ATTACH %u\n", (unsigned)LBDX_HLB_IOC_ATTACH);
 	printf("ARM %u\n", (unsigned)LBDX_HLB_IOC_ARM);
+	printf("LINK %u\n", (unsigned)LBDX_HLB_IOC_LINK);
+	printf("UNLINK %u\n", (unsigned)LBDX_HLB_IOC_UNLINK);
+	printf("UNLINKS_PENDING %u\n", (unsigned)LBDX_HLB_IOC_UNLINKS_PENDING);
 	printf("ABI %u\n", (unsigned)LBDX_HLB_ABI_VERSION);
 	printf("PP_SIZE %u\n", (unsigned)LBDX_HLB_PP_SIZE);
 	printf("SLOTS %u\n", (unsigned)LBDX_HLB_QE_RING_SLOTS);
@@ -47,6 +51,7 @@ fn expected() -> Vec<(&'static str, u64)> {
         ("lbdx_hlb_arm", size_of::<Arm>() as u64),
         ("lbdx_hlb_alert", size_of::<Alert>() as u64),
         ("lbdx_hlb_port_ledger", size_of::<PortLedger>() as u64),
+        ("lbdx_hlb_link", size_of::<Link>() as u64),
         (
             "lbdx_hlb_domain_info.credits_offset",
             offset_of!(DomainInfo, credits_offset) as u64,
@@ -92,9 +97,14 @@ fn expected() -> Vec<(&'static str, u64)> {
             "lbdx_hlb_alert.timestamp_ns",
             offset_of!(Alert, timestamp_ns) as u64,
         ),
+        ("lbdx_hlb_link.queue_id", offset_of!(Link, queue_id) as u64),
+        ("lbdx_hlb_link.pending", offset_of!(Link, pending) as u64),
         ("DOMAIN_INFO", LBDX_HLB_IOC_DOMAIN_INFO as u64),
         ("ATTACH", LBDX_HLB_IOC_ATTACH as u64),
         ("ARM", LBDX_HLB_IOC_ARM as u64),
+        ("LINK", LBDX_HLB_IOC_LINK as u64),
+        ("UNLINK", LBDX_HLB_IOC_UNLINK as u64),
+        ("UNLINKS_PENDING", LBDX_HLB_IOC_UNLINKS_PENDING as u64),
         ("ABI", LBDX_HLB_ABI_VERSION as u64),
         ("PP_SIZE", LBDX_HLB_PP_SIZE as u64),
         ("SLOTS", LBDX_HLB_QE_RING_SLOTS as u64),
