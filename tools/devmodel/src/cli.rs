@@ -15,8 +15,9 @@
 //!
 //! Numbers take the suffixes K, M and G (powers of 1024). `version=` sets
 //! what the `VERSION` register reads (decimal, each part 0 to 65535;
-//! default: HLB 1.2, DXE 1.1), e.g. to check that the driver refuses a major version it
-//! does not implement. `vfs=N` (0 to 4, default 0) gives an HLB N virtual
+//! default: the latest the model implements, HLB 1.5 and DXE 1.1), e.g.
+//! to check that the driver refuses a major version it does not
+//! implement, or copes with an older minor version. `vfs=N` (0 to 4, default 0) gives an HLB N virtual
 //! functions, VF n served on the socket `SOCKET.vf<n>`.
 
 use std::path::{Path, PathBuf};
@@ -40,7 +41,7 @@ usage: lbdx-devmodel [--describe] DEVICE...
   sn-groups<=16, hist-list<=4096.
   vfs=N (0..=4, default 0): HLB virtual functions, VF n on SOCKET.vfN.
   version= sets what the VERSION register reads (decimal, each part
-  0..=65535; default: hlb 1.2, dxe 1.1).
+  0..=65535; default: the latest, hlb 1.5, dxe 1.1).
   --describe prints what each instance reports, without serving.";
 
 /// Kind and configuration of one instance.

@@ -104,7 +104,7 @@ fn describe_matches_the_driver_contract() {
     assert_eq!(
         l,
         [
-            "hlb0 hlb version=1.4 total_resources/domains=32 total_resources/ldb_queues=32 \
+            "hlb0 hlb version=1.5 total_resources/domains=32 total_resources/ldb_queues=32 \
              total_resources/dir_ports=64 total_resources/ldb_ports=64 \
              total_resources/ldb_credits=8192 total_resources/dir_credits=4096 \
              total_resources/hist_list_entries=2048 total_resources/atomic_inflights=2048 \
@@ -295,4 +295,18 @@ fn vfs_option() {
         std::path::PathBuf::from("/tmp/hlb0.sock.vf1")
     );
     assert!(devmodel::cli::USAGE.contains("vfs=N"));
+}
+
+#[test]
+fn usage_names_the_default_versions() {
+    use devmodel::{dxe_regs, hlb_regs};
+    let want = format!(
+        "default: the latest, hlb {}.{}, dxe {}.{}",
+        hlb_regs::VERSION_MAJOR,
+        hlb_regs::VERSION_MINOR,
+        dxe_regs::VERSION_MAJOR,
+        dxe_regs::VERSION_MINOR
+    );
+    let usage = devmodel::cli::USAGE.split_whitespace().collect::<Vec<_>>();
+    assert!(usage.join(" ").contains(&want), "USAGE lacks '{want}'");
 }

@@ -34,7 +34,7 @@ const DEFAULTS: [u32; 13] = [32, 32, 64, 64, 8192, 4096, 2048, 2048, 2, 1024, 4,
 fn reset_values() {
     let (h, irq) = hlb(HlbConfig::default());
     assert_eq!(r(&h, regs::ID), regs::ID_MAGIC);
-    assert_eq!(r(&h, regs::VERSION), 0x0001_0004);
+    assert_eq!(r(&h, regs::VERSION), 0x0001_0005);
     assert_eq!(r(&h, regs::CTRL), 0);
     assert_eq!(r(&h, regs::STATUS), regs::STATUS_READY);
     assert_eq!(r(&h, regs::IRQ_CAUSE), 0);

@@ -422,13 +422,21 @@ fn configuring_an_unassigned_object_is_not_owned() {
 
 #[test]
 fn configuring_an_object_of_a_started_domain_is_started() {
-    let rig = Rig::two_domains();
+    // Link slots too before version 1.5; from 1.5 on they take run-time
+    // links (tests/hlb_runtime_links.rs).
+    for minor in [regs::VERSION_MINOR_RUNTIME_LINKS - 1, regs::VERSION_MINOR] {
+        started_domain_refuses_configuration(minor);
+    }
+}
+
+fn started_domain_refuses_configuration(minor: u16) {
+    let rig = Rig::two_domains_on(small_at(minor));
     rig.ok(lq(0, 0), assign(0));
     rig.ok(lq(1, 0), assign(0));
     rig.ok(dp(0, 0), assign(0));
     rig.ok(lp(0, 0), assign(0));
     rig.start(0);
-    let writes = [
+    let mut writes = vec![
         (lq(0, regs::LQ_SN), 0),
         (lq(0, regs::LQ_INFLIGHT_LIMIT), 1),
         (lq(0, regs::LQ_ATOMIC_INFLIGHTS), 0),
@@ -440,9 +448,10 @@ fn configuring_an_object_of_a_started_domain_is_started() {
         (lp(0, regs::PORT_DEPTH_THRESHOLD), 0),
         (lp(0, regs::LP_HL_BASE), 0),
         (lp(0, regs::LP_HL_SIZE), 8),
-        (link(0, 0), link_val(1, 0)),
-        (link(0, 0), 0),
     ];
+    if minor < regs::VERSION_MINOR_RUNTIME_LINKS {
+        writes.extend([(link(0, 0), link_val(1, 0)), (link(0, 0), 0)]);
+    }
     for (off, v) in writes {
         rig.refused(off, v, Started);
     }
@@ -638,7 +647,9 @@ fn sn_group_mode_change_while_a_queue_holds_a_slot_is_sn_conflict() {
 
 #[test]
 fn link_rules() {
-    let rig = Rig::two_domains();
+    // A device before version 1.5: a started domain's slots are frozen
+    // (1.5's run-time links: tests/hlb_runtime_links.rs).
+    let rig = Rig::two_domains_on(small_at(regs::VERSION_MINOR_RUNTIME_LINKS - 1));
     // Unassigned port.
     rig.refused(link(0, 0), link_val(0, 0), NotOwned);
     rig.ok(lp(0, 0), assign(0));

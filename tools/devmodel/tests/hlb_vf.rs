@@ -143,7 +143,7 @@ fn absent_until_enabled_and_vf_enable_bits() {
     assert_ne!(shared.fd, d.h.bar4_shared().expect("PF BAR4").fd);
     assert!(d.h.vf(2).is_none());
     assert_eq!(d.r(regs::NUM_VFS), 2);
-    assert_eq!(d.r(regs::VERSION), 0x0001_0004);
+    assert_eq!(d.r(regs::VERSION), 0x0001_0005);
     for off in [regs::ID, regs::VERSION, vregs::MBOX_STATUS, 0x8000, 0x20] {
         assert_eq!(vfs[0].r(off), vregs::ABSENT, "{off:#x}");
     }
@@ -155,7 +155,7 @@ fn absent_until_enabled_and_vf_enable_bits() {
     assert_eq!(d.r(regs::VF_ENABLE), 0);
     d.ok(regs::VF_ENABLE, 1);
     assert_eq!(vfs[0].r(regs::ID), vregs::ID_MAGIC);
-    assert_eq!(vfs[0].r(regs::VERSION), 0x0001_0004);
+    assert_eq!(vfs[0].r(regs::VERSION), 0x0001_0005);
     assert_eq!(vfs[0].r(regs::STATUS), regs::STATUS_READY);
     assert_eq!(vfs[0].r(regs::NUM_VECTORS), 17);
     assert_eq!(vfs[0].r(vregs::MBOX_REQ), 0, "ignored write left nothing");

@@ -109,6 +109,13 @@ impl HlbConfig {
         self.version >= regs::version(1, regs::VERSION_MINOR_STATS)
     }
 
+    /// Whether the device accepts link-slot writes on a started domain
+    /// (version 1.5 or later, "Links at run time"): before that a started
+    /// domain's links are frozen like the rest of its configuration.
+    pub fn runtime_links(&self) -> bool {
+        self.version >= regs::version(1, regs::VERSION_MINOR_RUNTIME_LINKS)
+    }
+
     /// Value of the resource-count register at `offset`, if it is one.
     pub fn resource(&self, offset: usize) -> Option<u32> {
         Some(match offset {

@@ -4,15 +4,20 @@
 //! plane they drive: [`State`] is what the device lock protects (the VFs'
 //! state included, see [`super::vf`]), so that a refused write or QE, its
 //! alarm and `IRQ_CAUSE.ALARM` change together.
+//!
+//! Link slots of a started domain (version 1.5, "Links at run time") are
+//! where the two meet: [`Resources`] checks a write against the slots as
+//! they read, `PENDING` from the running scheduler included, the
+//! scheduler takes the change, then the registers store it.
 
 use std::ops::RangeInclusive;
 
-use hlb_sched::PortId;
+use hlb_sched::{LinkError, PortId};
 
 use super::alarm::Alarms;
 use super::control::Control;
 use super::dataplane::{DataPlane, Io, Pending};
-use super::resources::{self, PortKind, PpWrite, Resources};
+use super::resources::{self, PortKind, PpWrite, Resources, RuntimeLink, LINK_SLOTS};
 use super::vf::translate;
 use super::vf::vfs::Vfs;
 use super::{Effect, HlbConfig};
@@ -39,6 +44,9 @@ pub struct State {
     port_ctrl: bool,
     /// The device has the statistics counters (version 1.4 or later).
     stats: bool,
+    /// The device takes link-slot writes on started domains (version 1.5
+    /// or later).
+    runtime_links: bool,
 }
 
 /// The port in the scheduler's terms.
@@ -96,6 +104,18 @@ fn object_reg(off: usize, base: usize) -> Option<(u32, usize)> {
     Some(((rel / regs::QUEUE_STRIDE) as u32, rel % regs::QUEUE_STRIDE))
 }
 
+/// The alarm for a run-time link the scheduler refused. The register
+/// checks come first, so this is a safety net: a missing port or queue
+/// is `BadId`; no free scheduler slot (`NoSlot`: pending unlinks hold
+/// them), a priority it refuses, or a link it does not have to unlink
+/// is `BadValue`, the value being what cannot be taken.
+fn link_alarm(e: LinkError) -> AlarmCode {
+    match e {
+        LinkError::NoPort | LinkError::NoQueue => AlarmCode::BadId,
+        LinkError::NoSlot | LinkError::BadPriority | LinkError::NotLinked => AlarmCode::BadValue,
+    }
+}
+
 /// Which queue statistic a register reports.
 #[derive(Clone, Copy, Debug)]
 enum Stat {
@@ -139,6 +159,7 @@ impl State {
             dp_enabled: config.data_plane(),
             port_ctrl: config.port_ctrl(),
             stats: config.stats(),
+            runtime_links: config.runtime_links(),
         }
     }
 
@@ -160,6 +181,7 @@ impl State {
             regs::ALARM_CODE..resources::BASE => self.alarms.read(off),
             resources::BASE..regs::PORT_REGS_BASE => self
                 .read_dp_counter(off)
+                .or_else(|| self.read_link(off))
                 .unwrap_or_else(|| self.resources.read(off)),
             regs::PORT_REGS_BASE..PP_REGS_END if self.dp_enabled => self.read_pp(off),
             regs::VF_BLOCK_BASE.. => self.read_vf_block(off),
@@ -251,13 +273,16 @@ impl State {
                 self.alarms.write(off, value);
                 Effect::None
             }
-            resources::BASE..regs::PORT_REGS_BASE => {
-                let effect = self.resources.write(off, value);
-                if let (Some((d, _)), true) = (domain_reg(off), self.dp_enabled) {
-                    self.dataplane.sync(d, &self.resources, &self.vfs, io);
+            resources::BASE..regs::PORT_REGS_BASE => match self.runtime_slot(off) {
+                Some((d, p, s)) => self.write_runtime_link(d, p, s, value, io, out),
+                None => {
+                    let effect = self.resources.write(off, value);
+                    if let (Some((d, _)), true) = (domain_reg(off), self.dp_enabled) {
+                        self.dataplane.sync(d, &self.resources, &self.vfs, io);
+                    }
+                    effect
                 }
-                effect
-            }
+            },
             regs::PORT_REGS_BASE..PP_REGS_END if self.dp_enabled => {
                 self.write_pp(off, value, io, out)
             }
@@ -269,6 +294,85 @@ impl State {
             self.control.set_cause(regs::IRQ_CAUSE_ALARM);
         }
         effect
+    }
+
+    /// A link slot at `off` of an assigned LDB port, as it reads (`None`
+    /// for other registers: [`Resources::read`] has them).
+    fn read_link(&self, off: usize) -> Option<u32> {
+        let (p, s) = self.resources.link_slot(off)?;
+        let d = self.resources.port_owner(PortKind::Ldb, p)?;
+        self.link_slots(d, p).get(s).copied()
+    }
+
+    /// The link slots of LDB port `p` of domain `d` as they read: as
+    /// stored, or, for an empty one whose run-time unlink is still
+    /// pending in the running scheduler, `PENDING` with the unlinked
+    /// queue and priority. A stopped domain has nothing pending.
+    fn link_slots(&self, d: u32, p: u32) -> [u32; LINK_SLOTS] {
+        let port = port_id(PortKind::Ldb, p);
+        let mut slots = self.resources.links(p);
+        for (s, v) in slots.iter_mut().enumerate() {
+            if *v == 0 {
+                if let Some((q, prio)) = self.dataplane.pending_slot(d, port, s) {
+                    *v = resources::pending_link(q, prio);
+                }
+            }
+        }
+        slots
+    }
+
+    /// (domain, LDB port, slot) of the link slot at `off` if a write to
+    /// it is a run-time link: version 1.5, the port's domain started and
+    /// running. Otherwise [`Resources::write`] takes the write (refusing
+    /// it with `Started` on a started domain).
+    fn runtime_slot(&self, off: usize) -> Option<(u32, u32, usize)> {
+        if !self.runtime_links {
+            return None;
+        }
+        let (p, s) = self.resources.link_slot(off)?;
+        let d = self.resources.port_owner(PortKind::Ldb, p)?;
+        let running = self.resources.started(d) && self.dataplane.running(d).is_some();
+        running.then_some((d, p, s))
+    }
+
+    /// Writes `value` into link slot `s` of LDB port `p` of running domain
+    /// `d`: checked by [`Resources::runtime_link`], taken by the
+    /// scheduler, then stored, so that the domain starts with it next
+    /// time (0 for an unlink, pending or not). A refusal, the
+    /// scheduler's included, changes nothing.
+    fn write_runtime_link(
+        &mut self,
+        d: u32,
+        p: u32,
+        s: usize,
+        value: u32,
+        io: &Io<'_>,
+        out: &mut Pending,
+    ) -> Effect {
+        let port = port_id(PortKind::Ldb, p);
+        let slots = self.link_slots(d, p);
+        let taken = match self.resources.runtime_link(p, s, value, &slots) {
+            Ok(RuntimeLink::Link { queue, prio }) => self
+                .dataplane
+                .link(d, port, s, (queue, prio))
+                .map(|()| value),
+            Ok(RuntimeLink::Unlink { queue, prio }) => self
+                .dataplane
+                .unlink(d, port, s, (queue, prio))
+                .map(|_pending| 0),
+            Ok(RuntimeLink::None) => return Effect::None,
+            Err(code) => return Effect::Alarm(code),
+        };
+        match taken {
+            Ok(stored) => {
+                self.resources.set_link(p, s, stored);
+                // A new link may give events waiting in its queue to the
+                // port at once, without waiting for a doorbell or a poll.
+                self.dataplane.schedule(d, io, &self.vfs, out);
+                Effect::None
+            }
+            Err(e) => Effect::Alarm(link_alarm(e)),
+        }
     }
 
     /// A PF write to a port's data-plane block: refused with `Owned` for

@@ -32,6 +32,14 @@ pub fn small_config() -> HlbConfig {
     }
 }
 
+/// The small device reporting version 1.`minor`.
+pub fn small_at(minor: u16) -> HlbConfig {
+    HlbConfig {
+        version: regs::version(1, minor),
+        ..small_config()
+    }
+}
+
 pub fn dom(d: u32, reg: usize) -> usize {
     regs::domain_reg(d, reg)
 }
@@ -222,7 +230,13 @@ impl Rig {
     /// 600/300 credits, 60 atomic in-flights and HL [0, 128); domain 1
     /// 400/200, 40 and HL [128, 256).
     pub fn two_domains() -> Self {
-        let rig = Self::small();
+        Self::two_domains_on(small_config())
+    }
+
+    /// As [`Rig::two_domains`], on a device with `config` (the small
+    /// device's counts or more).
+    pub fn two_domains_on(config: HlbConfig) -> Self {
+        let rig = Self::new(config);
         rig.domain(0, 600, 300, 60, (0, 128));
         rig.domain(1, 400, 200, 40, (128, 128));
         rig

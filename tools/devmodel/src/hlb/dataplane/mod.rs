@@ -4,7 +4,9 @@
 //! [`Running`] domain per started domain, built from its registers when
 //! `DOM_CTRL.STARTED` goes from 0 to 1 and dropped when it stops or
 //! resets; the BAR4 memory ([`ring`]) and layout ([`window`]); CQ writes
-//! into guest memory ([`sink`]).
+//! into guest memory ([`sink`]). A running domain's links change at run
+//! time too (version 1.5: [`DataPlane::link`], [`DataPlane::unlink`]),
+//! its registers checked by the caller.
 //!
 //! Plain state under the device lock. What is not state (alarm logs,
 //! vectors to raise on the PF or a VF) is collected in [`Pending`] for the
@@ -20,7 +22,7 @@ mod running;
 mod sink;
 pub mod window;
 
-use hlb_sched::{AlarmCode, Domain, PortId, QueueStats};
+use hlb_sched::{AlarmCode, Domain, LinkError, PortId, QueueStats};
 
 use super::resources::Resources;
 use super::vf::translate::{self, VfPort};
@@ -228,6 +230,57 @@ impl DataPlane {
             r.run_port(i);
         }
         r.schedule(io, vfs, out);
+    }
+
+    /// Domain `d`, if running, for changing.
+    fn running_mut(&mut self, d: u32) -> Option<&mut Running> {
+        self.domains.get_mut(d as usize)?.as_mut()
+    }
+
+    /// Links `queue` at `prio` to LDB `port` of running domain `d` through
+    /// its link slot `s` ("Links at run time"; [`DataPlane::schedule`]
+    /// gives waiting events to the port). `NoPort` if the domain is not
+    /// running or has no such port.
+    pub fn link(
+        &mut self,
+        d: u32,
+        port: PortId,
+        s: usize,
+        (queue, prio): (u8, u8),
+    ) -> Result<(), LinkError> {
+        let r = self.running_mut(d).ok_or(LinkError::NoPort)?;
+        let i = r.index(port).ok_or(LinkError::NoPort)?;
+        r.link(i, s, queue, prio)
+    }
+
+    /// Schedules running domain `d` without taking QEs (after a change
+    /// of its links). Nothing if stopped.
+    pub fn schedule(&mut self, d: u32, io: &Io<'_>, vfs: &Vfs, out: &mut Pending) {
+        if let Some(r) = self.running_mut(d) {
+            r.schedule(io, vfs, out);
+        }
+    }
+
+    /// Unlinks `queue` (linked at `prio`) in link slot `s` of LDB `port`
+    /// of running domain `d`; returns whether the unlink is pending.
+    pub fn unlink(
+        &mut self,
+        d: u32,
+        port: PortId,
+        s: usize,
+        (queue, prio): (u8, u8),
+    ) -> Result<bool, LinkError> {
+        let r = self.running_mut(d).ok_or(LinkError::NoPort)?;
+        let i = r.index(port).ok_or(LinkError::NoPort)?;
+        r.unlink(i, s, queue, prio)
+    }
+
+    /// (queue, priority) of link slot `s` of LDB `port` of domain `d`
+    /// while its run-time unlink is pending (`None` once done, and
+    /// whenever the domain is not running).
+    pub fn pending_slot(&self, d: u32, port: PortId, s: usize) -> Option<(u8, u8)> {
+        let r = self.running(d)?;
+        r.pending_slot(r.index(port)?, s)
     }
 
     /// `DOM_LDB_CREDITS_AVAIL` / `DOM_DIR_CREDITS_AVAIL` of domain `d`.

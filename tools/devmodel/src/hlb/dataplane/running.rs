@@ -6,14 +6,17 @@
 //! at, `PP_CONSUMED`, `CQ_IRQS`, the CQ address, depth and vector. The
 //! other counters, and whether a port is stopped (`PORT_CTRL`), are the
 //! scheduler's ([`Domain::stopped`]): a stopped port's window is not
-//! read.
+//! read. Also, per LDB port link slot, the link unlinked at run time
+//! (version 1.5) while the scheduler may still be draining it: the slot
+//! reads `PENDING` as long as [`Domain::unlink_pending`] says so. Kept
+//! here, it goes when the domain stops or resets.
 
-use hlb_sched::{Domain, PortId, Qe, QeCommand};
+use hlb_sched::{Domain, LinkError, PortId, Qe, QeCommand};
 
 use super::sink::GuestCqs;
 use super::window::window;
 use super::{Io, Pending, QeAlarm};
-use crate::hlb::resources::PortSetup;
+use crate::hlb::resources::{PortSetup, LINK_SLOTS};
 use crate::hlb::vf::translate::{self, VfPort};
 use crate::hlb::vf::vfs::Vfs;
 use crate::hlb_regs::{self as regs, PP_SLOTS, QE_SIZE};
@@ -38,6 +41,11 @@ pub struct PortRt {
     pub cq_irqs: u32,
     /// A CQ write faulted since the start (logged once).
     pub faulted: bool,
+    /// Per link slot (LDB ports): (queue, priority) of the link unlinked
+    /// at run time from it, which may still be pending. Stale once the
+    /// scheduler is done with it, so only read through
+    /// [`Running::pending_slot`].
+    pub unlinking: [Option<(u8, u8)>; LINK_SLOTS],
 }
 
 impl PortRt {
@@ -76,6 +84,7 @@ impl Running {
                     consumed: 0,
                     cq_irqs: 0,
                     faulted: false,
+                    unlinking: [None; LINK_SLOTS],
                 }
             })
             .collect();
@@ -189,6 +198,47 @@ impl Running {
         };
         // An ARM without tokens is never refused.
         let _ = self.sched.submit(i, &qe);
+    }
+
+    /// Links `queue` to LDB port `i` at `prio` through slot `s` (a new
+    /// link, a priority change or the cancel of the slot's pending
+    /// unlink).
+    pub fn link(&mut self, i: usize, s: usize, queue: u8, prio: u8) -> Result<(), LinkError> {
+        self.sched.link(i, queue, prio)?;
+        self.forget_unlinking(i, s, queue);
+        Ok(())
+    }
+
+    /// Unlinks `queue` (linked at `prio`) in slot `s` from LDB port `i`;
+    /// returns whether the unlink is pending, the slot remembering it.
+    pub fn unlink(&mut self, i: usize, s: usize, queue: u8, prio: u8) -> Result<bool, LinkError> {
+        let pending = self.sched.unlink(i, queue)?;
+        self.forget_unlinking(i, s, queue);
+        let slot = self.ports.get_mut(i).and_then(|p| p.unlinking.get_mut(s));
+        if let (true, Some(slot)) = (pending, slot) {
+            *slot = Some((queue, prio));
+        }
+        Ok(pending)
+    }
+
+    /// (queue, priority) of slot `s` of LDB port `i` while its run-time
+    /// unlink is pending.
+    pub fn pending_slot(&self, i: usize, s: usize) -> Option<(u8, u8)> {
+        let (queue, prio) = (*self.ports.get(i)?.unlinking.get(s)?)?;
+        self.sched.unlink_pending(i, queue).then_some((queue, prio))
+    }
+
+    /// Drops what slot `s` of port `i` remembers, and any slot's memory
+    /// of `queue`: once `queue` is linked or unlinked again, an old
+    /// unlink of it must not show as pending when a new one is.
+    fn forget_unlinking(&mut self, i: usize, s: usize, queue: u8) {
+        if let Some(port) = self.ports.get_mut(i) {
+            for (k, u) in port.unlinking.iter_mut().enumerate() {
+                if k == s || u.is_some_and(|(q, _)| q == queue) {
+                    *u = None;
+                }
+            }
+        }
     }
 
     /// Data-plane counter `reg` of port `i`.

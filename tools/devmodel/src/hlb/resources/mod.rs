@@ -12,8 +12,10 @@
 //! (reservations, `DOM_CTRL`), [`object`] (assignment of queues and ports),
 //! [`queue`] (LDB queue configuration and sequence numbers), [`port`]
 //! (port configuration and history-list ranges), [`link`] (queue-to-port
-//! links), [`pp`] (the ports' data-plane blocks at `0x8000`); [`export`]
-//! hands a started domain's configuration to the data plane.
+//! links, and the check of a link-slot write on a started domain, which
+//! the caller applies to the running scheduler too), [`pp`] (the ports'
+//! data-plane blocks at `0x8000`); [`export`] hands a started domain's
+//! configuration to the data plane.
 
 mod domain;
 mod export;
@@ -24,6 +26,7 @@ mod pp;
 mod queue;
 
 pub use export::{PortKind, PortSetup};
+pub use link::{pending_link, RuntimeLink, LINK_SLOTS};
 pub use pp::{writable as pp_writable, PpWrite};
 
 use super::config::{self, HlbConfig};

@@ -3,13 +3,11 @@
 //! DIR and LDB port blocks: consumer-queue depth, depth threshold and the
 //! LDB ports' history-list ranges.
 
+use super::link::LINK_SLOTS;
 use super::object::obj_domain;
 use super::pp::PortDp;
-use super::{config, overlaps, within, Block, Check, Resources};
+use super::{overlaps, within, Block, Check, Resources};
 use crate::hlb_regs::{self as regs, AlarmCode};
-
-/// Link slots of one LDB port.
-const LINK_SLOTS: usize = config::MAX_QUEUES_PER_PORT as usize;
 
 /// One DIR port's registers; `Default` is the reset (unassigned) state.
 #[derive(Clone, Debug, Default)]
