@@ -632,6 +632,7 @@ impl configfs::GroupOperations for ObjectsDir {
                     hist_list_size: 6,
                     cos: 7,
                     links: 8,
+                    links_pending: 15,
                     commit: 10,
                     state: 13,
                     id: 14,
@@ -688,8 +689,8 @@ impl Attrs for ObjectDir {
             5 => a.cq_depth,
             6 => a.hist_list_size,
             7 => a.cos,
-            8 => {
-                return self.ctl.show_links(self.handle, &mut |q, prio| {
+            8 | 15 => {
+                return self.ctl.show_links(self.handle, id == 15, &mut |q, prio| {
                     writeln!(out, "{} {}", q.to_str().unwrap_or("?"), prio)?;
                     Ok(())
                 })
@@ -757,4 +758,4 @@ impl Attrs for ObjectDir {
     }
 }
 
-attribute_ops!(ObjectDir; rw: 0 1 2 3 4 5 6 7 8 10; ro: 13 14);
+attribute_ops!(ObjectDir; rw: 0 1 2 3 4 5 6 7 8 10; ro: 13 14 15);

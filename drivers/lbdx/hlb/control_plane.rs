@@ -31,12 +31,20 @@ use core::ptr::NonNull;
 mod vf_assign;
 mod vf_session;
 use kernel::{
-    bindings, new_mutex,
+    bindings,
+    io::poll::read_poll_timeout,
+    new_mutex,
     prelude::*,
     str::CString,
     sync::{Arc, Mutex},
+    time::Delta,
 };
 pub(crate) use vf_assign::VfRec;
+
+/// How long an unlink on a started domain waits for the device to take it
+/// before it is left pending, and how often it looks meanwhile.
+const UNLINK_WAIT: Delta = Delta::from_millis(100);
+const UNLINK_POLL: Delta = Delta::from_millis(1);
 
 /// A handle naming one record (domain or object); never reused.
 pub(crate) type Handle = u32;
@@ -176,6 +184,9 @@ struct Link {
     priority: u32,
     /// The queue's item, pinned (rmdir: `EBUSY`) while the link exists.
     pinned: Option<ItemRef>,
+    /// Unlinked on a started domain and not taken by the device yet (its
+    /// slot reads `PENDING`); the pool keeps the slot until it is.
+    pending: bool,
 }
 
 struct ObjectRec {
@@ -221,6 +232,42 @@ impl DomainRec {
         for o in self.objects.iter_mut() {
             o.id = None;
             o.links.clear();
+        }
+    }
+
+    /// Completes the pending unlinks the device has taken, or all of them
+    /// (`all`: the domain stopped, which takes them): frees their slots in
+    /// the pool and unpins their queues.
+    fn reap_unlinks(&mut self, pool: &mut Pool, prog: &dyn Program, all: bool) {
+        let Some(dom) = self.id else { return };
+        for pi in 0..self.objects.len() {
+            let Some(port_id) = self.objects[pi].id else {
+                continue;
+            };
+            let mut k = 0;
+            while let Some(l) = self.objects[pi].links.get(k) {
+                let q_id = l.pending.then(|| queue_id(&self.objects, l.queue));
+                let taken = match q_id {
+                    None => false,
+                    Some(None) => true,
+                    Some(Some(q)) => {
+                        all || pool.link_slot(dom, port_id, q).map_or(true, |slot| {
+                            // A device gone took it with everything else.
+                            !prog.link_pending(port_id, slot).unwrap_or(false)
+                        })
+                    }
+                };
+                if !taken {
+                    k += 1;
+                    continue;
+                }
+                if let Some(Some(q)) = q_id {
+                    let _ = pool.unlink_started(dom, port_id, q);
+                }
+                if let Ok(l) = self.objects[pi].links.remove(k) {
+                    l.pinned.iter().for_each(|it| unpin(*it));
+                }
+            }
         }
     }
 
@@ -492,12 +539,9 @@ impl HlbCtl {
         // A port's links go with it: unlink in the pool and the device and
         // unpin the queues.
         for l in o.links.iter() {
-            let queue_id = d
-                .objects
-                .iter()
-                .find(|q| q.handle == l.queue)
-                .and_then(|q| q.id);
-            if let (Some(dom), Some(port_id), Some(q_id)) = (d.id, o.id, queue_id) {
+            if let (Some(dom), Some(port_id), Some(q_id)) =
+                (d.id, o.id, queue_id(&d.objects, l.queue))
+            {
                 if let Ok(slot) = pool.unlink(dom, port_id, q_id) {
                     let _ = prog.write_link(port_id, slot, None);
                 }
@@ -647,6 +691,7 @@ impl HlbCtl {
                 d.unpin_all(false);
                 // Stopping fails only when the device is gone, which stopped it.
                 let _ = prog.start_domain(id, false);
+                d.reap_unlinks(pool, prog, true);
             }
             d.started = start;
             Ok(())
@@ -773,16 +818,21 @@ impl HlbCtl {
         })
     }
 
-    /// Writes `links` lines of LDB port `port` with `f`.
+    /// Writes the `links` (`pending` false) or `links_pending` lines of
+    /// LDB port `port` with `f`, having completed the unlinks the device
+    /// took meanwhile.
     pub(crate) fn show_links(
         &self,
         port: Handle,
+        pending: bool,
         f: &mut dyn FnMut(&CStr, u32) -> Result,
     ) -> Result {
-        let st = self.state.lock();
-        let (di, oi) = locate(&st.domains, port)?;
-        let d = &st.domains[di];
-        for l in d.objects[oi].links.iter() {
+        let mut st = self.state.lock();
+        let CtlState { pool, domains, .. } = &mut *st;
+        let (di, oi) = locate(domains, port)?;
+        let d = &mut domains[di];
+        d.reap_unlinks(pool, &*self.device, false);
+        for l in d.objects[oi].links.iter().filter(|l| l.pending == pending) {
             if let Some(q) = d.objects.iter().find(|q| q.handle == l.queue) {
                 f(&q.name, l.priority)?;
             }
@@ -791,8 +841,15 @@ impl HlbCtl {
     }
 
     /// Links (`priority` given) or unlinks (`None`) the queue named `queue`
-    /// to LDB port `port`. A linked queue is pinned (rmdir: `EBUSY`); one
+    /// to LDB port `port`; linking a linked queue at another priority
+    /// changes its priority. A linked queue is pinned (rmdir: `EBUSY`); one
     /// being removed cannot be linked (`ENOENT`).
+    ///
+    /// On a started domain (`EBUSY` unless the device links at run time)
+    /// an unlink waits up to [`UNLINK_WAIT`] for the device to take it
+    /// (the port's history list holds no entry of the queue) and is left
+    /// pending otherwise: `links_pending` shows it until the device takes
+    /// it or the domain stops, and linking the queue again cancels it.
     pub(crate) fn link(
         &self,
         tree: &TreeLock,
@@ -806,10 +863,12 @@ impl HlbCtl {
                 .iter_mut()
                 .find(|d| d.objects.iter().any(|o| o.handle == port))
                 .ok_or(ENOENT)?;
-            if d.started {
+            let started = d.started;
+            if started && !prog.runtime_links() {
                 return Err(EBUSY);
             }
             let dom = d.id.ok_or(EINVAL)?;
+            d.reap_unlinks(pool, prog, false);
             let pi = d
                 .objects
                 .iter()
@@ -823,25 +882,42 @@ impl HlbCtl {
                 .and_then(|q| q.id.map(|id| (q.handle, id, q.item)))
                 .ok_or(ENOENT)?;
             let links = &mut d.objects[pi].links;
-            match priority {
-                Some(prio) => {
-                    if prio >= priorities {
-                        return Err(EINVAL);
-                    }
-                    if links.iter().any(|l| l.queue == q_handle) {
+            let at = links.iter().position(|l| l.queue == q_handle);
+            match (priority, at) {
+                (Some(prio), _) if prio >= priorities => Err(EINVAL),
+                (Some(prio), Some(k)) => {
+                    let l = &mut links[k];
+                    if !l.pending && l.priority == prio {
                         return Err(EEXIST);
                     }
+                    // Another priority, or the cancel of a pending unlink:
+                    // the same slot, written again.
+                    let slot = pool
+                        .set_link_priority(dom, port_id, q_id, prio)
+                        .map_err(pool_err)?;
+                    if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
+                        let _ = pool.set_link_priority(dom, port_id, q_id, l.priority);
+                        return Err(e);
+                    }
+                    l.priority = prio;
+                    l.pending = false;
+                    Ok(())
+                }
+                (Some(prio), None) => {
                     links.reserve(1, GFP_KERNEL)?;
                     if let Some(item) = q_item {
                         pin(tree, item)?;
                     }
                     let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
-                    let slot = pool
-                        .link(dom, port_id, q_id, prio)
-                        .map_err(pool_err)
-                        .inspect_err(|_| unpin_queue())?;
+                    let slot = if started {
+                        pool.link_started(dom, port_id, q_id, prio)
+                    } else {
+                        pool.link(dom, port_id, q_id, prio)
+                    }
+                    .map_err(pool_err)
+                    .inspect_err(|_| unpin_queue())?;
                     if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
-                        let _ = pool.unlink(dom, port_id, q_id);
+                        let _ = pool.unlink_started(dom, port_id, q_id);
                         unpin_queue();
                         return Err(e);
                     }
@@ -850,23 +926,39 @@ impl HlbCtl {
                             queue: q_handle,
                             priority: prio,
                             pinned: q_item,
+                            pending: false,
                         },
                         GFP_KERNEL,
                     )?;
+                    Ok(())
                 }
-                None => {
-                    let pos = links
-                        .iter()
-                        .position(|l| l.queue == q_handle)
-                        .ok_or(ENOENT)?;
-                    let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
-                    let _ = prog.write_link(port_id, slot, None);
-                    if let Ok(l) = links.remove(pos) {
+                (None, Some(k)) if !links[k].pending => {
+                    if started {
+                        let slot = pool.link_slot(dom, port_id, q_id).map_err(pool_err)?;
+                        prog.write_link(port_id, slot, None)?;
+                        let taken = read_poll_timeout(
+                            || prog.link_pending(port_id, slot),
+                            |pending| !*pending,
+                            UNLINK_POLL,
+                            UNLINK_WAIT,
+                        )
+                        .is_ok();
+                        if !taken {
+                            links[k].pending = true;
+                            return Ok(());
+                        }
+                        pool.unlink_started(dom, port_id, q_id).map_err(pool_err)?;
+                    } else {
+                        let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
+                        let _ = prog.write_link(port_id, slot, None);
+                    }
+                    if let Ok(l) = links.remove(k) {
                         l.pinned.iter().for_each(|it| unpin(*it));
                     }
+                    Ok(())
                 }
+                (None, _) => Err(ENOENT),
             }
-            Ok(())
         })
     }
 }
@@ -905,6 +997,11 @@ fn run_config(d: &DomainRec, id: u32) -> Result<RunConfig> {
         queues,
         ports,
     })
+}
+
+/// The device number of queue `h` among `objects`, if committed.
+fn queue_id(objects: &[ObjectRec], h: Handle) -> Option<u32> {
+    objects.iter().find(|q| q.handle == h).and_then(|q| q.id)
 }
 
 fn find_domain(domains: &mut KVec<DomainRec>, h: Handle) -> Result<&mut DomainRec> {

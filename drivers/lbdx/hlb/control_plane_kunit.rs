@@ -24,6 +24,10 @@ mod tests {
     struct Device {
         refuse: AtomicBool,
         calls: AtomicU32,
+        /// What `runtime_links` answers.
+        runtime_links: AtomicBool,
+        /// What `link_pending` answers for every slot.
+        pending: AtomicBool,
     }
 
     impl Recorder {
@@ -65,6 +69,12 @@ mod tests {
         fn write_link(&self, _: u32, _: u32, _: Option<(u32, u32)>) -> Result {
             self.call()
         }
+        fn runtime_links(&self) -> bool {
+            self.0.runtime_links.load(Ordering::Relaxed)
+        }
+        fn link_pending(&self, _: u32, _: u32) -> Result<bool> {
+            Ok(self.0.pending.load(Ordering::Relaxed))
+        }
         fn write_vf_maps(&self, _: u32, _: &[(VfObject, u32, Option<u32>)]) -> Result {
             self.call()
         }
@@ -94,6 +104,8 @@ mod tests {
             Device {
                 refuse: AtomicBool::new(false),
                 calls: AtomicU32::new(0),
+                runtime_links: AtomicBool::new(false),
+                pending: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?;
@@ -249,6 +261,64 @@ mod tests {
         Ok(())
     }
 
+    /// The priorities of port `p`'s links, or of its pending unlinks.
+    fn links(ctl: &HlbCtl, p: u32, pending: bool) -> Result<KVec<u32>> {
+        let mut v = KVec::new();
+        ctl.show_links(p, pending, &mut |_, prio| Ok(v.push(prio, GFP_KERNEL)?))?;
+        Ok(v)
+    }
+
+    #[test]
+    fn started_links_change_on_a_device_that_links_at_run_time() -> Result {
+        let (ctl, dev) = setup()?;
+        dev.runtime_links.store(true, Ordering::Relaxed);
+        let d = committed_domain(&ctl)?;
+        let (q, p) = queue_and_port(&ctl, d)?;
+        let link = |prio| ctl.link(&TreeLock::lock()?, p, b"q", prio);
+        link(Some(3))?;
+        ctl.start_domain(&TreeLock::lock()?, d, true)?;
+        assert_eq!(link(Some(3)), Err(EEXIST));
+        assert_eq!(link(Some(8)), Err(EINVAL));
+        link(Some(5))?;
+        assert_eq!(&links(&ctl, p, false)?[..], &[5]);
+        // Refused by the device: still linked.
+        dev.refuse.store(true, Ordering::Relaxed);
+        assert_eq!(link(None), Err(EIO));
+        dev.refuse.store(false, Ordering::Relaxed);
+        assert_eq!(&links(&ctl, p, false)?[..], &[5]);
+        // Not taken within the wait: pending, not linked, not unlinkable.
+        dev.pending.store(true, Ordering::Relaxed);
+        link(None)?;
+        assert!(links(&ctl, p, false)?.is_empty());
+        assert_eq!(&links(&ctl, p, true)?[..], &[5]);
+        assert_eq!(link(None), Err(ENOENT));
+        // Linked again: cancelled, at the new priority.
+        link(Some(2))?;
+        assert_eq!(&links(&ctl, p, false)?[..], &[2]);
+        assert!(links(&ctl, p, true)?.is_empty());
+        // Pending until the device takes it.
+        link(None)?;
+        assert_eq!(&links(&ctl, p, true)?[..], &[2]);
+        dev.pending.store(false, Ordering::Relaxed);
+        assert!(links(&ctl, p, true)?.is_empty());
+        assert!(links(&ctl, p, false)?.is_empty());
+        // Taken at once: gone.
+        link(Some(1))?;
+        link(None)?;
+        assert!(links(&ctl, p, false)?.is_empty() && links(&ctl, p, true)?.is_empty());
+        // A stop takes what is pending: nothing stays linked or pinned.
+        link(Some(0))?;
+        dev.pending.store(true, Ordering::Relaxed);
+        link(None)?;
+        ctl.start_domain(&TreeLock::lock()?, d, false)?;
+        assert!(links(&ctl, p, true)?.is_empty());
+        ctl.commit_object(q, false)?;
+        ctl.commit_object(p, false)?;
+        ctl.commit_domain(d, false)?;
+        assert!(avail_is_total(&ctl));
+        Ok(())
+    }
+
     #[test]
     fn linked_queue_is_busy_until_its_port_goes() -> Result {
         let (ctl, _) = setup()?;
@@ -261,6 +331,9 @@ mod tests {
         assert_eq!(ctl.link(&TreeLock::lock()?, p, b"q", Some(8)), Err(EINVAL));
         ctl.link(&TreeLock::lock()?, p, b"q", Some(3))?;
         assert_eq!(ctl.link(&TreeLock::lock()?, p, b"q", Some(3)), Err(EEXIST));
+        // Another priority: changed, not linked twice.
+        ctl.link(&TreeLock::lock()?, p, b"q", Some(4))?;
+        assert_eq!(&links(&ctl, p, false)?[..], &[4]);
         assert_eq!(ctl.commit_object(q, false), Err(EBUSY));
         assert_eq!(ctl.commit_object(p, false), Err(EBUSY));
         ctl.drop_object(p);

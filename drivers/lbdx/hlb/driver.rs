@@ -157,7 +157,7 @@ impl<'b> Hlb<'b> {
                     return Err(ENODEV);
                 }
                 let device: Arc<dyn Program> = match session {
-                    None => Arc::new(BarProgram::new(f.bar().clone(), alarm_lock.clone()), GFP_KERNEL)?,
+                    None => Arc::new(BarProgram::new(f.bar().clone(), alarm_lock.clone(), f.version().minor), GFP_KERNEL)?,
                     Some(s) => Arc::new(MboxProgram::new(s.mbox.clone()), GFP_KERNEL)?,
                 };
                 HlbCtl::new(device, pool_totals, totals.num_vfs)?

@@ -126,6 +126,16 @@ impl Program for MboxProgram {
         self.mbox.send(&Request::WriteLink { port, slot, link })
     }
 
+    /// The PF refuses a VF's link changes on a started domain.
+    fn runtime_links(&self) -> bool {
+        false
+    }
+
+    /// Never asked: a VF's links change only while stopped.
+    fn link_pending(&self, _port: u32, _slot: u32) -> Result<bool> {
+        Ok(false)
+    }
+
     /// A VF has no VFs.
     fn write_vf_maps(&self, _vf: u32, _entries: &[(VfObject, u32, Option<u32>)]) -> Result {
         Err(EOPNOTSUPP)

@@ -63,6 +63,12 @@ pub(crate) trait Program: Send + Sync {
     fn unassign(&self, kind: ObjectKind, id: u32);
     /// Writes link slot `slot` of LDB port `port`.
     fn write_link(&self, port: u32, slot: u32, link: Option<(u32, u32)>) -> Result;
+    /// Whether link slots take writes while their domain is started
+    /// ("Links at run time", version 1.5; a VF's requests never do).
+    fn runtime_links(&self) -> bool;
+    /// Whether link slot `slot` of LDB port `port` reads `PENDING`: an
+    /// unlink on a started domain that has not taken effect yet.
+    fn link_pending(&self, port: u32, slot: u32) -> Result<bool>;
     /// Writes map entries of VF `vf`: `(table, virtual id, physical id)`,
     /// `None` clearing the entry.
     fn write_vf_maps(&self, vf: u32, entries: &[(VfObject, u32, Option<u32>)]) -> Result;
@@ -88,6 +94,9 @@ pub(crate) fn vf_map_reg(vf: u32, kind: VfObject, v: u32) -> Option<usize> {
 pub(crate) struct BarProgram {
     bar: SharedBar0,
     alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
+    /// The device's minor version is at least
+    /// [`regs::VERSION_MINOR_RUNTIME_LINKS`].
+    runtime_links: bool,
 }
 
 fn obj_base(kind: ObjectKind) -> usize {
@@ -99,9 +108,17 @@ fn obj_base(kind: ObjectKind) -> usize {
 }
 
 impl BarProgram {
-    /// Programs through `bar`.
-    pub(crate) fn new(bar: SharedBar0, alarm_lock: Arc<Mutex<Option<(u32, u32)>>>) -> Self {
-        Self { bar, alarm_lock }
+    /// Programs through `bar`, of a device of minor version `minor`.
+    pub(crate) fn new(
+        bar: SharedBar0,
+        alarm_lock: Arc<Mutex<Option<(u32, u32)>>>,
+        minor: u16,
+    ) -> Self {
+        Self {
+            bar,
+            alarm_lock,
+            runtime_links: minor >= regs::VERSION_MINOR_RUNTIME_LINKS,
+        }
     }
 
     /// Runs `f` on the BAR (`ENODEV` once the device is gone) and fails
@@ -258,6 +275,16 @@ impl Program for BarProgram {
         self.checked(|bar| {
             bar.try_write32(v, object_reg(regs::LINK_BASE, port, regs::link_slot(slot)))
         })
+    }
+
+    fn runtime_links(&self) -> bool {
+        self.runtime_links
+    }
+
+    fn link_pending(&self, port: u32, slot: u32) -> Result<bool> {
+        let bar = self.bar.try_access().ok_or(ENODEV)?;
+        let v = bar.try_read32(object_reg(regs::LINK_BASE, port, regs::link_slot(slot)))?;
+        Ok(v & regs::LINK_PENDING != 0)
     }
 
     /// Writes the map entries in order, all under one alarm check.

@@ -372,6 +372,14 @@ struct Link {
     priority: u8,
 }
 
+/// When a link may change: only while its domain is stopped, or at any
+/// time (a device that links at run time).
+#[derive(Clone, Copy)]
+enum When {
+    Stopped,
+    Any,
+}
+
 // INVARIANT: unless `owner` is `Used`, the port has no history list and no
 // links; links name distinct used queues of the port's domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -567,6 +575,14 @@ impl Pool {
             return Err(PoolError::Busy);
         }
         Ok(dom)
+    }
+
+    /// `Busy` if `when` needs domain `d` stopped and it is not.
+    fn allowed(&self, d: u32, when: When) -> Result<(), PoolError> {
+        match when {
+            When::Stopped => self.stopped(d).map(|_| ()),
+            When::Any => Ok(()),
+        }
     }
 
     /// Objects whose owner satisfies `f`, counted (credits, history list,
@@ -912,10 +928,33 @@ impl Pool {
     /// linked to the port), `NoSpace(LinkSlots)` (the port has
     /// `max_queues_per_port` links).
     pub fn link(&mut self, d: u32, port: u32, queue: u32, priority: u32) -> Result<u32, PoolError> {
+        self.link_in(d, port, queue, priority, When::Stopped)
+    }
+
+    /// [`Self::link`] on a domain started or not (a device that links at
+    /// run time).
+    pub fn link_started(
+        &mut self,
+        d: u32,
+        port: u32,
+        queue: u32,
+        priority: u32,
+    ) -> Result<u32, PoolError> {
+        self.link_in(d, port, queue, priority, When::Any)
+    }
+
+    fn link_in(
+        &mut self,
+        d: u32,
+        port: u32,
+        queue: u32,
+        priority: u32,
+        when: When,
+    ) -> Result<u32, PoolError> {
         self.domain(d)?;
         let p = self.used_port(d, port)?;
         let q = self.used_queue(d, queue)?;
-        self.stopped(d)?;
+        self.allowed(d, when)?;
         let (Ok(queue8), Ok(priority)) = (u8::try_from(queue), u8::try_from(priority)) else {
             return Err(PoolError::Invalid);
         };
@@ -952,6 +991,56 @@ impl Pool {
     ///
     /// `NotFound` (domain, port, queue or link), `Busy` (started).
     pub fn unlink(&mut self, d: u32, port: u32, queue: u32) -> Result<u32, PoolError> {
+        self.unlink_in(d, port, queue, When::Stopped)
+    }
+
+    /// [`Self::unlink`] on a domain started or not.
+    pub fn unlink_started(&mut self, d: u32, port: u32, queue: u32) -> Result<u32, PoolError> {
+        self.unlink_in(d, port, queue, When::Any)
+    }
+
+    /// The slot of the link of queue `queue` to port `port` in domain `d`.
+    ///
+    /// `NotFound` (domain, port, queue or link).
+    pub fn link_slot(&self, d: u32, port: u32, queue: u32) -> Result<u32, PoolError> {
+        self.domain(d)?;
+        self.used_queue(d, queue)?;
+        self.used_port(d, port)?
+            .links
+            .iter()
+            .position(|l| l.is_some_and(|l| u32::from(l.queue) == queue))
+            .map(|s| s as u32)
+            .ok_or(PoolError::NotFound)
+    }
+
+    /// Changes the priority of the link of queue `queue` to port `port` in
+    /// domain `d` (started or not); returns its slot.
+    ///
+    /// `NotFound` (domain, port, queue or link), `Invalid` (`priority` not
+    /// below the device's priorities).
+    pub fn set_link_priority(
+        &mut self,
+        d: u32,
+        port: u32,
+        queue: u32,
+        priority: u32,
+    ) -> Result<u32, PoolError> {
+        let slot = self.link_slot(d, port, queue)?;
+        let priority = u8::try_from(priority)
+            .ok()
+            .filter(|p| u32::from(*p) < self.totals.priorities)
+            .ok_or(PoolError::Invalid)?;
+        if let Some(Some(l)) = self
+            .ldb_ports
+            .get_mut(port as usize)
+            .and_then(|p| p.links.get_mut(slot as usize))
+        {
+            l.priority = priority;
+        }
+        Ok(slot)
+    }
+
+    fn unlink_in(&mut self, d: u32, port: u32, queue: u32, when: When) -> Result<u32, PoolError> {
         self.domain(d)?;
         let p = self.used_port(d, port)?;
         let q = self.used_queue(d, queue)?;
@@ -960,7 +1049,7 @@ impl Pool {
             .iter()
             .position(|l| l.is_some_and(|l| u32::from(l.queue) == queue))
             .ok_or(PoolError::NotFound)?;
-        self.stopped(d)?;
+        self.allowed(d, when)?;
         if let Some(l) = self
             .ldb_ports
             .get_mut(port as usize)

@@ -30,8 +30,8 @@ pub const VERSION: usize = 0x0004;
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor version this register map describes and the model implements
 /// (backwards compatible additions; 1 adds the data plane, 2 virtual
-/// functions, 3 port stop and reset, 4 statistics).
-pub const VERSION_MINOR: u16 = 4;
+/// functions, 3 port stop and reset, 4 statistics, 5 links at run time).
+pub const VERSION_MINOR: u16 = 5;
 
 /// `CTRL`: device control.
 pub const CTRL: usize = 0x0008;
@@ -300,6 +300,14 @@ pub const fn link_slot(s: u32) -> usize {
 }
 /// Shift of the priority in a link slot.
 pub const LINK_PRIORITY_SHIFT: u32 = 8;
+/// `PENDING` of a link slot (read only, version 1.5): the slot's queue
+/// was unlinked on a started domain and the port's history list still
+/// holds entries of it; `VALID` is clear, queue and priority are the
+/// unlinked link's.
+pub const LINK_PENDING: u32 = 1 << 30;
+/// Minor version that accepts link-slot writes on a started domain
+/// ("Links at run time" in `Documentation/hw/hlb.rst`).
+pub const VERSION_MINOR_RUNTIME_LINKS: u16 = 5;
 /// Mask of the queue number in a link slot.
 pub const LINK_QUEUE_MASK: u32 = 0xff;
 

@@ -636,6 +636,49 @@ fn link_takes_the_lowest_free_slot_and_unlink_returns_it() {
 }
 
 #[test]
+fn started_links_change_only_through_the_started_calls() {
+    let mut p = pool(Totals {
+        priorities: 4,
+        ..dlb2()
+    });
+    let d = p.reserve_domain(&req(2, 8)).unwrap().id;
+    let port = p.create_ldb_port(d, 0, 8).unwrap().id;
+    let q: Vec<u32> = (0..2)
+        .map(|_| p.create_ldb_queue(d, PLAIN).unwrap().id)
+        .collect();
+    p.link(d, port, q[0], 1).unwrap();
+    p.start(d).unwrap();
+    refused(&mut p, PoolError::Busy, |p| p.link(d, port, q[1], 0));
+    refused(&mut p, PoolError::Busy, |p| p.unlink(d, port, q[0]));
+    // The same rules as stopped, started or not.
+    refused(&mut p, PoolError::Invalid, |p| {
+        p.link_started(d, port, q[0], 2)
+    });
+    refused(&mut p, PoolError::Invalid, |p| {
+        p.link_started(d, port, q[1], 4)
+    });
+    assert_eq!(p.link_started(d, port, q[1], 3).unwrap(), 1);
+    assert_eq!(p.link_slot(d, port, q[1]).unwrap(), 1);
+    refused(&mut p, PoolError::Invalid, |p| {
+        p.set_link_priority(d, port, q[0], 4)
+    });
+    assert_eq!(p.set_link_priority(d, port, q[0], 3).unwrap(), 0);
+    assert_eq!(p.unlink_started(d, port, q[0]).unwrap(), 0);
+    refused(&mut p, PoolError::NotFound, |p| p.link_slot(d, port, q[0]));
+    refused(&mut p, PoolError::NotFound, |p| {
+        p.set_link_priority(d, port, q[0], 0)
+    });
+    refused(&mut p, PoolError::NotFound, |p| {
+        p.unlink_started(d, port, q[0])
+    });
+    p.check_invariants().unwrap();
+    p.stop(d).unwrap();
+    assert_eq!(p.unlink(d, port, q[1]).unwrap(), 1);
+    p.release_ldb_queue(d, q[1]).unwrap();
+    p.check_invariants().unwrap();
+}
+
+#[test]
 fn link_checks_priority_duplicates_and_slots() {
     let mut p = pool(Totals {
         max_queues_per_port: 2,
