@@ -162,8 +162,9 @@ void lbdx_configfs_add_default_group(struct config_group *child,
  * make and unlink items under it, so while it is held an item is either
  * linked into the tree or visibly unlinked (ci_group NULL). Lock order:
  * su_mutex, then the HLB control-plane mutex (configfs calls make_group and
- * drop_item with su_mutex held). Taken from attribute stores only, where
- * configfs holds no inode lock and not su_mutex.
+ * drop_item with su_mutex held). Taken from attribute stores, where
+ * configfs holds no inode lock and not su_mutex, and from the link ioctls
+ * of a domain's character device, which hold no configfs lock at all.
  */
 static struct configfs_subsystem *lbdx_subsys_of(struct config_group *group)
 {

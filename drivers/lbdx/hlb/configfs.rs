@@ -120,8 +120,9 @@ impl TreeLock {
     pub(crate) fn lock() -> Result<Self> {
         let subsys = NonNull::new(SUBSYS.load(Ordering::Acquire)).ok_or(ENODEV)?;
         // SAFETY: `SUBSYS` holds the registered subsystem's group until the
-        // subsystem is unregistered, which waits for every configfs file
-        // operation (our callers) to end.
+        // subsystem is unregistered at module exit. Our callers are configfs
+        // file operations, which the unregistration waits for, and the
+        // ioctls of a domain's file, whose open file holds the module.
         unsafe { lbdx_configfs_tree_lock(subsys.as_ptr().cast()) };
         // INVARIANT: the mutex was just taken.
         Ok(Self(subsys))
@@ -569,8 +570,7 @@ impl Attrs for DomainDir {
             }
             11 => {
                 let start = flag(input)?;
-                self.ctl
-                    .start_domain(&TreeLock::lock()?, self.handle, start)
+                HlbCtl::start_domain(&self.ctl, &TreeLock::lock()?, self.handle, start)
             }
             12 => {
                 if !flag(input)? {

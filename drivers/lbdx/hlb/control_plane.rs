@@ -14,7 +14,7 @@
 use super::{
     configfs::{pin, unpin, TreeLock},
     dataplane::DataPlane,
-    domain_run::{DomainRun, RunConfig, RunPort},
+    domain_run::{DomainRun, RunConfig, RunLinks, RunPort},
     program::Program,
     resource_pool::{
         vf_slice::VFS, DomainRequest, ObjectKind, Pool, PoolError, QueueRequest, Totals,
@@ -28,23 +28,16 @@ use crate::hw::{
 };
 use core::ptr::NonNull;
 
+pub(crate) mod links;
 mod vf_assign;
 mod vf_session;
 use kernel::{
-    bindings,
-    io::poll::read_poll_timeout,
-    new_mutex,
+    bindings, new_mutex,
     prelude::*,
     str::CString,
     sync::{Arc, Mutex},
-    time::Delta,
 };
 pub(crate) use vf_assign::VfRec;
-
-/// How long an unlink on a started domain waits for the device to take it
-/// before it is left pending, and how often it looks meanwhile.
-const UNLINK_WAIT: Delta = Delta::from_millis(100);
-const UNLINK_POLL: Delta = Delta::from_millis(1);
 
 /// A handle naming one record (domain or object); never reused.
 pub(crate) type Handle = u32;
@@ -232,42 +225,6 @@ impl DomainRec {
         for o in self.objects.iter_mut() {
             o.id = None;
             o.links.clear();
-        }
-    }
-
-    /// Completes the pending unlinks the device has taken, or all of them
-    /// (`all`: the domain stopped, which takes them): frees their slots in
-    /// the pool and unpins their queues.
-    fn reap_unlinks(&mut self, pool: &mut Pool, prog: &dyn Program, all: bool) {
-        let Some(dom) = self.id else { return };
-        for pi in 0..self.objects.len() {
-            let Some(port_id) = self.objects[pi].id else {
-                continue;
-            };
-            let mut k = 0;
-            while let Some(l) = self.objects[pi].links.get(k) {
-                let q_id = l.pending.then(|| queue_id(&self.objects, l.queue));
-                let taken = match q_id {
-                    None => false,
-                    Some(None) => true,
-                    Some(Some(q)) => {
-                        all || pool.link_slot(dom, port_id, q).map_or(true, |slot| {
-                            // A device gone took it with everything else.
-                            !prog.link_pending(port_id, slot).unwrap_or(false)
-                        })
-                    }
-                };
-                if !taken {
-                    k += 1;
-                    continue;
-                }
-                if let Some(Some(q)) = q_id {
-                    let _ = pool.unlink_started(dom, port_id, q);
-                }
-                if let Ok(l) = self.objects[pi].links.remove(k) {
-                    l.pinned.iter().for_each(|it| unpin(*it));
-                }
-            }
         }
     }
 
@@ -637,8 +594,13 @@ impl HlbCtl {
     /// Writes to a domain's `start`. Starting pins the domain and all its
     /// objects (rmdir: `EBUSY`) until it stops; it fails with `ENOENT`,
     /// changing nothing, if one of them is being removed.
-    pub(crate) fn start_domain(&self, tree: &TreeLock, domain: Handle, start: bool) -> Result {
-        self.live_with_runtime(|pool, domains, prog, runtime| {
+    pub(crate) fn start_domain(
+        this: &Arc<Self>,
+        tree: &TreeLock,
+        domain: Handle,
+        start: bool,
+    ) -> Result {
+        this.live_with_runtime(|pool, domains, prog, runtime| {
             let d = find_domain(domains, domain)?;
             if start == d.started {
                 return Ok(());
@@ -658,7 +620,14 @@ impl HlbCtl {
                         return Err(e);
                     }
                 }
-                let run = match runtime.map(|rt| rt.prepare(run_config(d, id)?)).transpose() {
+                let links = match prog.runtime_links() {
+                    true => Some(links::DomainLinks::of(this.clone(), domain)?),
+                    false => None,
+                };
+                let run = match runtime
+                    .map(|rt| rt.prepare(run_config(d, id, links)?))
+                    .transpose()
+                {
                     Ok(run) => run,
                     Err(e) => {
                         items.iter().for_each(|it| unpin(*it));
@@ -839,132 +808,11 @@ impl HlbCtl {
         }
         Ok(())
     }
-
-    /// Links (`priority` given) or unlinks (`None`) the queue named `queue`
-    /// to LDB port `port`; linking a linked queue at another priority
-    /// changes its priority. A linked queue is pinned (rmdir: `EBUSY`); one
-    /// being removed cannot be linked (`ENOENT`).
-    ///
-    /// On a started domain (`EBUSY` unless the device links at run time)
-    /// an unlink waits up to [`UNLINK_WAIT`] for the device to take it
-    /// (the port's history list holds no entry of the queue) and is left
-    /// pending otherwise: `links_pending` shows it until the device takes
-    /// it or the domain stops, and linking the queue again cancels it.
-    pub(crate) fn link(
-        &self,
-        tree: &TreeLock,
-        port: Handle,
-        queue: &[u8],
-        priority: Option<u32>,
-    ) -> Result {
-        let priorities = self.totals.priorities;
-        self.live(|pool, domains, prog| {
-            let d = domains
-                .iter_mut()
-                .find(|d| d.objects.iter().any(|o| o.handle == port))
-                .ok_or(ENOENT)?;
-            let started = d.started;
-            if started && !prog.runtime_links() {
-                return Err(EBUSY);
-            }
-            let dom = d.id.ok_or(EINVAL)?;
-            d.reap_unlinks(pool, prog, false);
-            let pi = d
-                .objects
-                .iter()
-                .position(|o| o.handle == port)
-                .ok_or(ENOENT)?;
-            let port_id = d.objects[pi].id.ok_or(EINVAL)?;
-            let (q_handle, q_id, q_item) = d
-                .objects
-                .iter()
-                .find(|o| o.kind == ObjectKind::LdbQueue && o.name.to_bytes() == queue)
-                .and_then(|q| q.id.map(|id| (q.handle, id, q.item)))
-                .ok_or(ENOENT)?;
-            let links = &mut d.objects[pi].links;
-            let at = links.iter().position(|l| l.queue == q_handle);
-            match (priority, at) {
-                (Some(prio), _) if prio >= priorities => Err(EINVAL),
-                (Some(prio), Some(k)) => {
-                    let l = &mut links[k];
-                    if !l.pending && l.priority == prio {
-                        return Err(EEXIST);
-                    }
-                    // Another priority, or the cancel of a pending unlink:
-                    // the same slot, written again.
-                    let slot = pool
-                        .set_link_priority(dom, port_id, q_id, prio)
-                        .map_err(pool_err)?;
-                    if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
-                        let _ = pool.set_link_priority(dom, port_id, q_id, l.priority);
-                        return Err(e);
-                    }
-                    l.priority = prio;
-                    l.pending = false;
-                    Ok(())
-                }
-                (Some(prio), None) => {
-                    links.reserve(1, GFP_KERNEL)?;
-                    if let Some(item) = q_item {
-                        pin(tree, item)?;
-                    }
-                    let unpin_queue = || q_item.iter().for_each(|it| unpin(*it));
-                    let slot = if started {
-                        pool.link_started(dom, port_id, q_id, prio)
-                    } else {
-                        pool.link(dom, port_id, q_id, prio)
-                    }
-                    .map_err(pool_err)
-                    .inspect_err(|_| unpin_queue())?;
-                    if let Err(e) = prog.write_link(port_id, slot, Some((q_id, prio))) {
-                        let _ = pool.unlink_started(dom, port_id, q_id);
-                        unpin_queue();
-                        return Err(e);
-                    }
-                    links.push(
-                        Link {
-                            queue: q_handle,
-                            priority: prio,
-                            pinned: q_item,
-                            pending: false,
-                        },
-                        GFP_KERNEL,
-                    )?;
-                    Ok(())
-                }
-                (None, Some(k)) if !links[k].pending => {
-                    if started {
-                        let slot = pool.link_slot(dom, port_id, q_id).map_err(pool_err)?;
-                        prog.write_link(port_id, slot, None)?;
-                        let taken = read_poll_timeout(
-                            || prog.link_pending(port_id, slot),
-                            |pending| !*pending,
-                            UNLINK_POLL,
-                            UNLINK_WAIT,
-                        )
-                        .is_ok();
-                        if !taken {
-                            links[k].pending = true;
-                            return Ok(());
-                        }
-                        pool.unlink_started(dom, port_id, q_id).map_err(pool_err)?;
-                    } else {
-                        let slot = pool.unlink(dom, port_id, q_id).map_err(pool_err)?;
-                        let _ = prog.write_link(port_id, slot, None);
-                    }
-                    if let Ok(l) = links.remove(k) {
-                        l.pinned.iter().for_each(|it| unpin(*it));
-                    }
-                    Ok(())
-                }
-                (None, _) => Err(ENOENT),
-            }
-        })
-    }
 }
 
-/// What the data plane needs of domain `d` (device number `id`) to start.
-fn run_config(d: &DomainRec, id: u32) -> Result<RunConfig> {
+/// What the data plane needs of domain `d` (device number `id`) to start,
+/// with what its file changes links through.
+fn run_config(d: &DomainRec, id: u32, links: Option<Arc<dyn RunLinks>>) -> Result<RunConfig> {
     let mut queues = KVec::new();
     let mut ports = KVec::new();
     for o in d.objects.iter() {
@@ -996,6 +844,7 @@ fn run_config(d: &DomainRec, id: u32) -> Result<RunConfig> {
         dir_credits: d.attrs.req.dir_credits,
         queues,
         ports,
+        links,
     })
 }
 

@@ -8,7 +8,7 @@
 mod tests {
     use crate::hlb::{
         configfs::TreeLock,
-        control_plane::{HlbCtl, ObjectAttrs, State},
+        control_plane::{links::DomainLinks, HlbCtl, ObjectAttrs, State},
         program::Program,
         resource_pool::{
             vf_slice::VfObject, DomainGrant, DomainRequest, ObjectKind, PortGrant, QueueGrant,
@@ -224,15 +224,18 @@ mod tests {
         let d = committed_domain(&ctl)?;
         let (q, _) = queue_and_port(&ctl, d)?;
         dev.refuse.store(true, Ordering::Relaxed);
-        assert_eq!(ctl.start_domain(&TreeLock::lock()?, d, true), Err(EIO));
+        assert_eq!(
+            HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true),
+            Err(EIO)
+        );
         assert!(ctl.domain(d)?.1 == State::Committed);
         dev.refuse.store(false, Ordering::Relaxed);
         // Not frozen: its queue can still be uncommitted.
         ctl.commit_object(q, false)?;
         ctl.commit_object(q, true)?;
-        ctl.start_domain(&TreeLock::lock()?, d, true)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true)?;
         assert!(ctl.domain(d)?.1 == State::Started);
-        ctl.start_domain(&TreeLock::lock()?, d, false)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, false)?;
         Ok(())
     }
 
@@ -241,7 +244,7 @@ mod tests {
         let (ctl, dev) = setup()?;
         let d = committed_domain(&ctl)?;
         let (q, p) = queue_and_port(&ctl, d)?;
-        ctl.start_domain(&TreeLock::lock()?, d, true)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true)?;
         assert!(ctl.domain(d)?.1 == State::Started);
         let calls = dev.calls.load(Ordering::Relaxed);
         assert_eq!(
@@ -256,9 +259,18 @@ mod tests {
         assert_eq!(ctl.link(&TreeLock::lock()?, p, b"q", Some(0)), Err(EBUSY));
         assert_eq!(ctl.commit_domain(d, false), Err(EBUSY));
         assert_eq!(dev.calls.load(Ordering::Relaxed), calls);
-        ctl.start_domain(&TreeLock::lock()?, d, false)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, false)?;
         ctl.link(&TreeLock::lock()?, p, b"q", Some(0))?;
         Ok(())
+    }
+
+    /// Uncommits queue `q`, port `p` and domain `d`; true if the pool is
+    /// whole then.
+    fn uncommitted_whole(ctl: &HlbCtl, d: u32, q: u32, p: u32) -> Result<bool> {
+        ctl.commit_object(q, false)?;
+        ctl.commit_object(p, false)?;
+        ctl.commit_domain(d, false)?;
+        Ok(avail_is_total(ctl))
     }
 
     /// The priorities of port `p`'s links, or of its pending unlinks.
@@ -276,7 +288,7 @@ mod tests {
         let (q, p) = queue_and_port(&ctl, d)?;
         let link = |prio| ctl.link(&TreeLock::lock()?, p, b"q", prio);
         link(Some(3))?;
-        ctl.start_domain(&TreeLock::lock()?, d, true)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true)?;
         assert_eq!(link(Some(3)), Err(EEXIST));
         assert_eq!(link(Some(8)), Err(EINVAL));
         link(Some(5))?;
@@ -310,12 +322,50 @@ mod tests {
         link(Some(0))?;
         dev.pending.store(true, Ordering::Relaxed);
         link(None)?;
-        ctl.start_domain(&TreeLock::lock()?, d, false)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, false)?;
         assert!(links(&ctl, p, true)?.is_empty());
-        ctl.commit_object(q, false)?;
-        ctl.commit_object(p, false)?;
-        ctl.commit_domain(d, false)?;
-        assert!(avail_is_total(&ctl));
+        assert!(uncommitted_whole(&ctl, d, q, p)?);
+        Ok(())
+    }
+
+    #[test]
+    fn domain_file_changes_links_by_device_number_without_waiting() -> Result {
+        let (ctl, dev) = setup()?;
+        dev.runtime_links.store(true, Ordering::Relaxed);
+        let d = committed_domain(&ctl)?;
+        let (q, p) = queue_and_port(&ctl, d)?;
+        let (qid, pid) = (
+            ctl.object(q)?.2.ok_or(EINVAL)?,
+            ctl.object(p)?.2.ok_or(EINVAL)?,
+        );
+        let file = DomainLinks::of(ctl.clone(), d)?;
+        assert_eq!(file.link(pid, qid, Some(0)), Err(ENODEV));
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true)?;
+        // Numbers not of the domain, a bad priority, nothing to unlink.
+        assert_eq!(file.link(pid + 1, qid, Some(0)), Err(EINVAL));
+        assert_eq!(file.link(pid, qid + 1, Some(0)), Err(EINVAL));
+        assert_eq!(file.link(pid, qid, Some(8)), Err(EINVAL));
+        assert_eq!(file.link(pid, qid, None), Err(ENOENT));
+        assert_eq!(file.unlinks_pending(pid + 1), Err(EINVAL));
+        assert!(links(&ctl, p, false)?.is_empty());
+        // In place at the same priority: not an error, as in eventdev.
+        file.link(pid, qid, Some(4))?;
+        file.link(pid, qid, Some(4))?;
+        assert_eq!(&links(&ctl, p, false)?[..], &[4]);
+        // No wait: pending at once while the device says so, and counted.
+        dev.pending.store(true, Ordering::Relaxed);
+        file.link(pid, qid, None)?;
+        assert_eq!(file.unlinks_pending(pid), Ok(1));
+        assert_eq!(&links(&ctl, p, true)?[..], &[4]);
+        assert_eq!(file.link(pid, qid, None), Err(ENOENT));
+        dev.pending.store(false, Ordering::Relaxed);
+        assert_eq!(file.unlinks_pending(pid), Ok(0));
+        assert!(links(&ctl, p, false)?.is_empty() && links(&ctl, p, true)?.is_empty());
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, false)?;
+        // A file that outlived its run changes nothing.
+        assert_eq!(file.link(pid, qid, Some(0)), Err(ENODEV));
+        assert!(links(&ctl, p, false)?.is_empty());
+        assert!(uncommitted_whole(&ctl, d, q, p)?);
         Ok(())
     }
 
@@ -350,7 +400,7 @@ mod tests {
         let d = committed_domain(&ctl)?;
         let (q, p) = queue_and_port(&ctl, d)?;
         ctl.link(&TreeLock::lock()?, p, b"q", Some(0))?;
-        ctl.start_domain(&TreeLock::lock()?, d, true)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true)?;
         ctl.reset_domain(d)?;
         assert!(avail_is_total(&ctl));
         assert!(ctl.domain(d)?.1 == State::Staged);

@@ -272,6 +272,27 @@ fn do_ioctl(f: &FileCtx, cmd: u32, arg: usize) -> Result {
                 .read()?;
             f.run.arm(f.file, &a)
         }
+        uapi::IOC_LINK | uapi::IOC_UNLINK | uapi::IOC_UNLINKS_PENDING => {
+            let mut l: uapi::Link = UserSlice::new(user, size_of::<uapi::Link>())
+                .reader()
+                .read()?;
+            let links = f.run.cfg.links.as_ref().ok_or(EOPNOTSUPP)?;
+            match cmd {
+                uapi::IOC_LINK if l.pending == 0 => {
+                    links.link(l.port_id, l.queue_id, Some(l.priority))
+                }
+                uapi::IOC_UNLINK if l.pending == 0 && l.priority == 0 => {
+                    links.link(l.port_id, l.queue_id, None)
+                }
+                uapi::IOC_UNLINKS_PENDING
+                    if l.queue_id == 0 && l.priority == 0 && l.pending == 0 =>
+                {
+                    l.pending = links.unlinks_pending(l.port_id)?;
+                    put(user, &l)
+                }
+                _ => Err(EINVAL),
+            }
+        }
         _ => Err(ENOTTY),
     }
 }

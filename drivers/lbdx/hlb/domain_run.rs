@@ -114,6 +114,21 @@ pub(crate) struct RunConfig {
     pub(crate) dir_credits: u32,
     pub(crate) queues: KVec<u32>,
     pub(crate) ports: KVec<RunPort>,
+    /// Changes the domain's links for its file (`None`: the device does
+    /// not link at run time).
+    pub(crate) links: Option<Arc<dyn RunLinks>>,
+}
+
+/// What a domain's file may change of its links while it runs
+/// (`LBDX_HLB_IOC_LINK`, `UNLINK`, `UNLINKS_PENDING`); the control
+/// plane's, which keeps the records configfs shows.
+pub(crate) trait RunLinks: Send + Sync {
+    /// Links LDB queue `queue` to LDB port `port` (device numbers) at
+    /// `priority`, or unlinks it (`None`) without waiting for the unlink
+    /// to take effect.
+    fn link(&self, port: u32, queue: u32, priority: Option<u32>) -> Result;
+    /// How many unlinks of LDB port `port` are still pending.
+    fn unlinks_pending(&self, port: u32) -> Result<u32>;
 }
 
 /// Alerts of one open file.

@@ -1041,26 +1041,20 @@ impl Pool {
     }
 
     fn unlink_in(&mut self, d: u32, port: u32, queue: u32, when: When) -> Result<u32, PoolError> {
-        self.domain(d)?;
-        let p = self.used_port(d, port)?;
+        let slot = self.link_slot(d, port, queue)?;
         let q = self.used_queue(d, queue)?;
-        let slot = p
-            .links
-            .iter()
-            .position(|l| l.is_some_and(|l| u32::from(l.queue) == queue))
-            .ok_or(PoolError::NotFound)?;
         self.allowed(d, when)?;
         if let Some(l) = self
             .ldb_ports
             .get_mut(port as usize)
-            .and_then(|p| p.links.get_mut(slot))
+            .and_then(|p| p.links.get_mut(slot as usize))
         {
             *l = None;
         }
         if let Some(x) = self.ldb_queues.get_mut(queue as usize) {
             x.links = q.links.saturating_sub(1);
         }
-        Ok(slot as u32)
+        Ok(slot)
     }
 
     /// Returns queue `queue` of domain `d` to the domain's reservation,

@@ -67,6 +67,16 @@ pub(crate) struct Alert {
     pub(crate) timestamp_ns: u64,
 }
 
+/// `struct lbdx_hlb_link`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Link {
+    pub(crate) port_id: u32,
+    pub(crate) queue_id: u32,
+    pub(crate) priority: u32,
+    pub(crate) pending: u32,
+}
+
 // SAFETY: Plain `repr(C)` integers without padding: any bytes are a valid
 // value and every byte of a value is initialized.
 unsafe impl FromBytes for DomainInfo {}
@@ -84,6 +94,10 @@ unsafe impl AsBytes for Arm {}
 unsafe impl FromBytes for Alert {}
 // SAFETY: As above.
 unsafe impl AsBytes for Alert {}
+// SAFETY: As above.
+unsafe impl FromBytes for Link {}
+// SAFETY: As above.
+unsafe impl AsBytes for Link {}
 
 const MAGIC: u32 = 0xe1;
 /// `LBDX_HLB_IOC_DOMAIN_INFO`.
@@ -92,6 +106,12 @@ pub(crate) const IOC_DOMAIN_INFO: u32 = _IOR::<DomainInfo>(MAGIC, 0);
 pub(crate) const IOC_ATTACH: u32 = _IOWR::<PortAttach>(MAGIC, 1);
 /// `LBDX_HLB_IOC_ARM`.
 pub(crate) const IOC_ARM: u32 = _IOW::<Arm>(MAGIC, 2);
+/// `LBDX_HLB_IOC_LINK`.
+pub(crate) const IOC_LINK: u32 = _IOW::<Link>(MAGIC, 3);
+/// `LBDX_HLB_IOC_UNLINK`.
+pub(crate) const IOC_UNLINK: u32 = _IOW::<Link>(MAGIC, 4);
+/// `LBDX_HLB_IOC_UNLINKS_PENDING`.
+pub(crate) const IOC_UNLINKS_PENDING: u32 = _IOWR::<Link>(MAGIC, 5);
 
 /// Byte offsets of the mmap areas: the credit page at 0; port slot `s`
 /// (`type * 256 + id`) has its producer window at `(s + 1) << 20` and its

@@ -11,13 +11,23 @@
 # a lost one also stalls it), every relink write is accepted, the domain
 # scheduled each event exactly three times, the unlinks all complete
 # (links_pending empty, links back as they were) and the credits and
-# resources come back whole. On an HLB of an older minor version a link
-# change on a started domain is refused with EBUSY and changes nothing.
+# resources come back whole. Then a process holds one atomic event of q0
+# (hlb-dptest pending: dequeued, not completed) and the port holding it
+# is unlinked from q0: the write returns after its 100 ms wait with the
+# unlink in links_pending, linking again cancels it, and the unlink taken
+# again completes when the event is. The same pipeline runs again with the
+# relinks made by a process of the application through the domain file
+# (LBDX_HLB_IOC_UNLINK, UNLINKS_PENDING and LINK, hlb-pipeline
+# --relink-ms), and hlb-dptest links checks those calls' refusals of
+# malformed requests and that a link they make shows in configfs. On an
+# HLB of an older minor version a link change on a started domain is
+# refused with EBUSY (configfs) or EOPNOTSUPP (the domain file) and
+# changes nothing.
 
 . "$LBDX_SHARE/selftests/lib.sh"
 . "$LBDX_SHARE/selftests/hlb_dp_lib.sh"
 
-N=6
+N=14
 EVENTS=${LBDX_RELINK_EVENTS:-400000}
 bdfs=$(expected_bdfs hlb)
 plan $(($(echo "$bdfs" | wc -w) * N))
@@ -42,6 +52,93 @@ relink_loop() {
 	echo "$n $bad $pending"
 }
 
+# pending_cases: the four checks of an unlink that waits for a held event,
+# on domain $d of $bdf (q0 linked to p0 and p1 at priority 0).
+pending_cases() {
+	local go=/tmp/dptest.go out=/tmp/dptest.out i id name p l bad=0
+	dptest pending
+	i=0
+	while ! grep -q '^# held' "$out" && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
+	id=$(sed -n 's/^# held //p' "$out")
+	name=
+	for p in p0 p1; do [ "$(cat "$d/ldb_ports/$p/id")" = "$id" ] && name=$p; done
+	p=$d/ldb_ports/$name
+	[ -n "$name" ] && wr "$p/links" "-q0" && [ "$(cat "$p/links_pending")" = "q0 0" ] &&
+		! grep -q '^q0 ' "$p/links"
+	check $? "$bdf an unlink from a port holding an event of the queue returns pending" \
+		"$(cat "$out"); holder '$name'; links '$(cat "$p/links" 2>/dev/null)' pending '$(cat "$p/links_pending" 2>/dev/null)' $err"
+	wr "$p/links" "q0 0" && [ "$(cat "$p/links")" = "q0 0" ] && [ -z "$(cat "$p/links_pending")" ] &&
+		{ ! wr "$p/links" "-nosuch"; } && wr "$p/links" "-q0" && [ "$(cat "$p/links_pending")" = "q0 0" ]
+	check $? "$bdf linking again cancels the pending unlink; unlinking again is pending again" \
+		"links '$(cat "$p/links" 2>/dev/null)' pending '$(cat "$p/links_pending" 2>/dev/null)'"
+	touch "$go.complete"
+	i=0
+	while ! grep -q '^# completed' "$out" && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
+	i=0
+	while [ -n "$(cat "$p/links_pending")" ] && [ $i -lt 20 ]; do usleep 100000; i=$((i + 1)); done
+	l=$(cat "$p/links" "$p/links_pending")
+	[ -z "$l" ] && wr "$p/links" "q0 0" && [ "$(cat "$p/links")" = "q0 0" ] || bad=1
+	check $bad "$bdf completing the held event completes the unlink (then linked again)" \
+		"$(cat "$out"); links and pending '$l'"
+	touch "$go.exit"
+	wait $pid
+	check $? "$bdf hlb-dptest pending ends well" "$(cat "$out")"
+}
+
+# pipeline_run [ARGS]: hlb-pipeline on domain $d of $bdf (q0 atomic on p0
+# and p1, q1 ordered on p2 and p3), its output in $out.
+pipeline_run() {
+	out=$(hlb-pipeline --bdf "$bdf" --domain relink --events "$EVENTS" --flows 256 \
+		--atomic-queue q0 --ordered-queue q1 --atomic-ports p0,p1 --ordered-ports p2,p3 \
+		--producer d0 --consumer d1 "$@" 2>&1)
+}
+
+# dptest CASE: hlb-dptest CASE on domain $d of $bdf, in the background
+# (pid in $pid, output in /tmp/dptest.out, go files /tmp/dptest.go.*).
+dptest() {
+	rm -f /tmp/dptest.go.*
+	hlb-dptest "$1" --dev "/dev/lbdx/$bdf/relink" --go /tmp/dptest.go \
+		--ldb "$(ids_of "$d"/ldb_ports/p0 "$d"/ldb_ports/p1 "$d"/ldb_ports/p2 "$d"/ldb_ports/p3)" \
+		--dir "$(ids_of "$d"/dir_ports/d0 "$d"/dir_ports/d1)" \
+		--aq "$(cat "$d/queues/q0/id")" --oq "$(cat "$d/queues/q1/id")" >/tmp/dptest.out 2>&1 &
+	pid=$!
+}
+
+# ioctl_cases: the relinks of a process through the domain file, and
+# that file's refusals, on domain $d of $bdf.
+ioctl_cases() {
+	local i l
+	pipeline_run --relink-ms 100
+	st=$?
+	echo "$out" | sed 's/^/# /'
+	calls=$(echo "$out" | sed -n 's/.*relinks: \([0-9]*\) calls.*/\1/p')
+	[ $st = 0 ] && [ "${calls:-0}" -ge 20 ]
+	check $? "$bdf hlb-pipeline keeps atomicity and order while its relinker process unlinks and links p1 and p3 every 100 ms through the domain file, every call accepted" "$out"
+	l=$(cat "$d/ldb_ports/p1/links" "$d/ldb_ports/p3/links" "$d/ldb_ports/p1/links_pending" "$d/ldb_ports/p3/links_pending")
+	[ "$l" = "q0 0
+q1 0" ]
+	check $? "$bdf links as before after the domain file's relinks, none pending" "links and pending: '$l'"
+	dptest links
+	i=0
+	while ! grep -q '^# linked' /tmp/dptest.out && kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	l=$(cat "$d/ldb_ports/p0/links")
+	[ "$l" = "q0 0
+q1 1" ]
+	check $? "$bdf malformed LINK/UNLINK/UNLINKS_PENDING refused; a LINK through the domain file shows in configfs" \
+		"$(cat /tmp/dptest.out); p0 links '$l'"
+	touch /tmp/dptest.go.unlink
+	wait $pid
+	st=$?
+	l=$(cat "$d/ldb_ports/p0/links" "$d/ldb_ports/p0/links_pending")
+	[ $st = 0 ] && [ "$l" = "q0 0" ]
+	check $? "$bdf an UNLINK through the domain file takes effect at once on an idle port" \
+		"$(cat /tmp/dptest.out); p0 links and pending '$l'"
+	rm -f /tmp/dptest.go.*
+}
+
 for bdf in $bdfs; do
 	if no_data_plane "$bdf"; then
 		skip $N "$bdf has no data plane (version 1.0)"
@@ -55,8 +152,11 @@ for bdf in $bdfs; do
 		expect_err "Device or resource busy" "$d/ldb_ports/p1/links" "-q0" &&
 			expect_err "Device or resource busy" "$d/ldb_ports/p1/links" "q1 0"
 		check $? "$bdf (HLB $(cat /sys/bus/pci/devices/$bdf/version)): link changes on a started domain refused, links unchanged"
+		dptest nolinks
+		wait $pid
+		check $? "$bdf LINK, UNLINK and UNLINKS_PENDING of the domain file refused with EOPNOTSUPP" "$(cat /tmp/dptest.out)"
 		sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" relink down
-		skip $((N - 2)) "$bdf has no links at run time (version below 1.5)"
+		skip $((N - 3)) "$bdf has no links at run time (version below 1.5)"
 		continue
 	fi
 	touch /tmp/relink.run
@@ -64,9 +164,7 @@ for bdf in $bdfs; do
 	a=$!
 	relink_loop "$d/ldb_ports/p3" q1 >/tmp/relink.o 2>&1 &
 	o=$!
-	out=$(hlb-pipeline --bdf "$bdf" --domain relink --events "$EVENTS" --flows 256 \
-		--atomic-queue q0 --ordered-queue q1 --atomic-ports p0,p1 --ordered-ports p2,p3 \
-		--producer d0 --consumer d1 2>&1)
+	pipeline_run
 	st=$?
 	rm -f /tmp/relink.run
 	wait $a $o
@@ -92,6 +190,8 @@ for bdf in $bdfs; do
 		[ "$(cat "$d/ldb_ports/p1/links")" = "q0 0" ] && [ "$(cat "$d/ldb_ports/p3/links")" = "q1 0" ]
 	check $? "$bdf no unlink pending once the pipeline drained, links as before" \
 		"p1: $(cat "$d/ldb_ports/p1/links") pending '$(cat "$d/ldb_ports/p1/links_pending")'; p3: $(cat "$d/ldb_ports/p3/links")"
+	pending_cases
+	ioctl_cases
 	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" relink down
 	[ ! -d "$d" ] && [ "$(cat /sys/bus/pci/devices/$bdf/avail_resources/* 2>/dev/null)" = "$before" ]
 	check $? "$bdf domain gone, avail_resources whole"

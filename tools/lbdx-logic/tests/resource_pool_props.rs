@@ -91,16 +91,20 @@ enum Op {
     CreateDir {
         d: Sel,
     },
+    /// `any`: through `link_started` (a device that links at run time).
     Link {
         d: Sel,
         port: Sel,
         queue: Sel,
         prio: u32,
+        any: bool,
     },
+    /// `any`: through `unlink_started`.
     Unlink {
         d: Sel,
         port: Sel,
         queue: Sel,
+        any: bool,
     },
     ReleaseQueue {
         d: Sel,
@@ -186,8 +190,10 @@ fn any_op(t: &Totals) -> impl Strategy<Value = Op> {
         15 => (s(), sn, atomic).prop_map(|(d, sn, atomic)| Op::CreateQueue { d, sn, atomic }),
         15 => (s(), cos, hist).prop_map(|(d, cos, hist)| Op::CreatePort { d, cos, hist }),
         4 => s().prop_map(|d| Op::CreateDir { d }),
-        20 => (s(), s(), s(), prio).prop_map(|(d, port, queue, prio)| Op::Link { d, port, queue, prio }),
-        9 => (s(), s(), s()).prop_map(|(d, port, queue)| Op::Unlink { d, port, queue }),
+        20 => (s(), s(), s(), prio, any::<bool>())
+            .prop_map(|(d, port, queue, prio, any)| Op::Link { d, port, queue, prio, any }),
+        9 => (s(), s(), s(), any::<bool>())
+            .prop_map(|(d, port, queue, any)| Op::Unlink { d, port, queue, any }),
         5 => (s(), s()).prop_map(|(d, queue)| Op::ReleaseQueue { d, queue }),
         5 => (s(), s()).prop_map(|(d, port)| Op::ReleasePort { d, port }),
         3 => (s(), s()).prop_map(|(d, port)| Op::ReleaseDir { d, port }),
@@ -344,10 +350,14 @@ fn step(p: &mut Pool, sh: &mut Shadow, op: &Op) -> Result<(), TestCaseError> {
             port,
             queue,
             prio,
+            any,
         } => {
             let (d, port) = sh.port(d, port);
             let queue = Shadow::object(&sh.queues, d, queue);
-            let r = p.link(d, port, queue, prio);
+            let r = match any {
+                true => p.link_started(d, port, queue, prio),
+                false => p.link(d, port, queue, prio),
+            };
             if r.is_ok() {
                 prop_assert!(
                     !sh.links.contains(&(d, port, queue)),
@@ -358,12 +368,17 @@ fn step(p: &mut Pool, sh: &mut Shadow, op: &Op) -> Result<(), TestCaseError> {
                     (n as u32) < t.max_queues_per_port,
                     "port over its link slots"
                 );
-                prop_assert!(prio < t.priorities && stopped(sh, d));
+                prop_assert!(prio < t.priorities && (any || stopped(sh, d)));
                 sh.links.push((d, port, queue));
             }
             r.map(|_| ())
         }
-        Op::Unlink { d, port, queue } => {
+        Op::Unlink {
+            d,
+            port,
+            queue,
+            any,
+        } => {
             let (d, port, queue) = match sh.links.is_empty() || d % 4 == 3 {
                 true => {
                     let (d, port) = sh.port(d, port);
@@ -371,9 +386,17 @@ fn step(p: &mut Pool, sh: &mut Shadow, op: &Op) -> Result<(), TestCaseError> {
                 }
                 false => sh.links[(d / 4) as usize % sh.links.len()],
             };
-            let r = p.unlink(d, port, queue);
+            let r = match any {
+                true => p.unlink_started(d, port, queue),
+                false => p.unlink(d, port, queue),
+            };
             let linked = sh.links.contains(&(d, port, queue));
-            prop_assert_eq!(r.is_ok(), linked && stopped(sh, d), "unlink {:?}", r);
+            prop_assert_eq!(
+                r.is_ok(),
+                linked && (any || stopped(sh, d)),
+                "unlink {:?}",
+                r
+            );
             r.map(|_| sh.links.retain(|&l| l != (d, port, queue)))
         }
         Op::ReleaseQueue { d, queue } => {

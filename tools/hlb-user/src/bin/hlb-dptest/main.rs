@@ -9,7 +9,7 @@
 //!     --aq ATOMIC_QUEUE --oq ORDERED_QUEUE [--other-dir ID_OF_ANOTHER_DOMAIN]
 //!     [--bad-queue ID]
 //! CASE: directed spread atomic order priority credits blocking kill9 cross badqe
-//!       unmapped hold reclaim stats
+//!       unmapped hold reclaim stats pending links nolinks
 //! hlb-dptest mapstorm --dev /dev/lbdx/<bdf>/<domain> --dir ID [--procs N] [--secs S]
 //! ```
 //! Diagnostics go to stdout as TAP comments ("# ..."); the exit status
@@ -30,6 +30,7 @@ use hlb_user::args::{ids, Args};
 use hlb_user::sys::Mapping;
 use hlb_user::{Domain, Event, Port, PortType, SchedType, Timeout};
 
+mod links;
 mod reclaim;
 mod stats;
 
@@ -43,6 +44,9 @@ struct Ctx {
     oq: u8,
     other_dir: Option<u8>,
     bad_queue: Option<u8>,
+    /// `pending` and `links`: the path whose `.complete`, `.exit` and
+    /// `.unlink` files say when to go on.
+    go: Option<String>,
 }
 
 fn e(what: &str) -> impl Fn(io::Error) -> String + '_ {
@@ -779,6 +783,67 @@ fn hold(c: &Ctx) -> R {
     Err("reading the CQ after unbind did not raise SIGBUS".into())
 }
 
+/// For `33-hlb-relink.sh`: holds one atomic event of `--aq` (dequeued on
+/// LDB port 0 or 1, not completed) so that an unlink of the queue from
+/// that port stays pending, and says "# held <port id>". Once
+/// `<go>.complete` exists it completes the event ("# completed"); once
+/// `<go>.exit` exists it ends, its ports still attached until then (a
+/// detach resets a port, which would complete the unlink too).
+fn pending(c: &Ctx) -> R {
+    let d = open(c)?;
+    let mut prod = attach(&d, PortType::Dir, c.dir[0])?;
+    let mut workers = [
+        attach(&d, PortType::Ldb, c.ldb[0])?,
+        attach(&d, PortType::Ldb, c.ldb[1])?,
+    ];
+    let ev = Event {
+        queue: c.aq,
+        sched: SchedType::Atomic,
+        flow: 1,
+        ..Event::default()
+    };
+    send_all(&mut prod, &[ev])?;
+    let mut got = [Event::default()];
+    let t = Instant::now();
+    let holder = 'found: loop {
+        for (i, w) in workers.iter_mut().enumerate() {
+            if w.dequeue_burst(&mut got, Timeout::NonBlocking)
+                .map_err(e("dequeue"))?
+                == 1
+            {
+                break 'found i;
+            }
+        }
+        if t.elapsed() > Duration::from_secs(5) {
+            return Err(format!("no event within 5 s; {}", stats_of(&c.dev)));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    println!("# held {}", c.ldb[holder]);
+    io::Write::flush(&mut io::stdout()).map_err(e("flush"))?;
+    wait_for(c, "complete")?;
+    if workers[holder].complete(1) != 1 {
+        return Err("the held event was not completed".into());
+    }
+    println!("# completed");
+    io::Write::flush(&mut io::stdout()).map_err(e("flush"))?;
+    wait_for(c, "exit")
+}
+
+/// Waits up to 60 s for the file `<--go>.<what>` to exist.
+fn wait_for(c: &Ctx, what: &str) -> R {
+    let go = c.go.as_deref().ok_or("--go needed")?;
+    let path = format!("{go}.{what}");
+    let t = Instant::now();
+    while !std::path::Path::new(&path).exists() {
+        if t.elapsed() > Duration::from_secs(60) {
+            return Err(format!("{path} did not appear within 60 s"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
 /// Counters in an anonymous shared mapping: children made by fork() and
 /// their parent see the same ones.
 struct SharedCounters {
@@ -1138,6 +1203,7 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         oq: a.num("--oq", 1u8)?,
         other_dir: a.value("--other-dir").and_then(|v| v.parse().ok()),
         bad_queue: a.value("--bad-queue").and_then(|v| v.parse().ok()),
+        go: a.value("--go").map(str::to_string),
     };
     if c.ldb.len() < 4 || c.dir.len() < 2 {
         return Err(io::Error::new(
@@ -1158,6 +1224,9 @@ fn run(case: &str, a: &Args) -> Result<R, io::Error> {
         "badqe" => badqe(&c),
         "unmapped" => unmapped(&c),
         "hold" => hold(&c),
+        "pending" => pending(&c),
+        "links" => links::links(&c),
+        "nolinks" => links::nolinks(&c),
         "reclaim" => reclaim::reclaim(&c),
         "stats" => stats::stats(&c),
         _ => {
