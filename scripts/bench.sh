@@ -15,13 +15,19 @@
 #                   host (scripts/sched-bench.sh, run first, before the VM,
 #                   so that the two do not share the CPUs); its table is
 #                   appended to results.txt
+#   offload-sim.txt, select-bench.txt
+#                   the layer's choice of backend in simulation against
+#                   references computed with full knowledge, and the cost
+#                   of one choice with 1 to 16 backends (host,
+#                   tools/offload-sim); appended to results.txt
 # It prints figures and never passes or fails on them; it exits non-zero
 # only when the harness itself failed (no VM run, no lines).
 # LBDX_ONLY=p1,p2,p3,sweep,pipeline,door,raid,sched runs only those
 # experiments (pipeline: the HLB event pipeline in the VM; door: lbdx_dma's
 # per-request cost against the layer's own API; raid: md RAID-5 through
 # lbdx_dma against async_tx's software path, in the VM; sched: the
-# host scheduler benchmark; LBDX_ONLY=sched runs no VM);
+# host scheduler benchmark; policy: the host policy simulation and
+# selection cost; LBDX_ONLY=sched or policy, or both, runs no VM);
 # LBDX_SCHED_BENCH=0 leaves the scheduler benchmark out.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -45,10 +51,22 @@ if [ "${LBDX_SCHED_BENCH:-1}" != 0 ] && { [ -z "$only" ] || [[ ",$only," == *,sc
 	"$LBDX_TOP/scripts/sched-bench.sh" "$out" || sched_rc=$?
 	[ $sched_rc -eq 0 ] || log "the scheduler benchmark reported a problem (exit $sched_rc)"
 fi
+# The layer's choice judged in simulation, and what one choice costs
+# (host, tools/offload-sim: the driver's own selection files).
+policy_rc=0
+if [ -z "$only" ] || [[ ",$only," == *,policy,* ]]; then
+	log "host: policy simulation and selection cost (tools/offload-sim)"
+	bin=$LBDX_CARGO_TARGET/release
+	(cd "$LBDX_TOP/tools" && CARGO_TARGET_DIR=$LBDX_CARGO_TARGET \
+		cargo build --quiet --release -p offload-sim) &&
+		"$bin/offload-sim" >"$out/offload-sim.txt" &&
+		"$bin/select-bench" >"$out/select-bench.txt" || policy_rc=$?
+	[ $policy_rc -eq 0 ] || log "the policy simulation reported a problem (exit $policy_rc)"
+fi
 if [ -n "$only" ]; then
 	# The guest knows only its own experiments.
-	only=$(printf %s ",$only," | sed 's/,sched,/,/g; s/^,//; s/,$//')
-	[ -n "$only" ] || exit $sched_rc
+	only=$(printf %s ",$only," | sed 's/,sched,/,/g; s/,policy,/,/g; s/^,//; s/,$//')
+	[ -n "$only" ] || exit $((sched_rc | policy_rc))
 	export LBDX_ONLY=$only
 fi
 
@@ -66,6 +84,15 @@ if [ -s "$out/hlb-sched.txt" ]; then
 		cat "$out/hlb-sched.txt"
 	} >>"$out/results.txt"
 fi
+for f in offload-sim select-bench; do
+	if [ -s "$out/$f.txt" ]; then
+		{
+			echo
+			echo "Backend choice, host ($f, tools/offload-sim)"
+			cat "$out/$f.txt"
+		} >>"$out/results.txt"
+	fi
+done
 
 crossover=$(cat "$out/crossover")
 depth=$(sed -n 's/.*lbdx_bench: roles .*threads=\([0-9]*\) window=\([0-9]*\).*/\1 kthread(s) x \2 in flight/p' "$console" | head -n 1)

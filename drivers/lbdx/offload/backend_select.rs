@@ -17,11 +17,14 @@
 //! 2. Healthy candidates are preferred; degraded ones are used only when no
 //!    healthy candidate is left.
 //! 3. [`Policy::EarliestCompletion`] takes the candidate whose estimated
-//!    completion time, per-request cost + (queued bytes + request bytes) /
-//!    bandwidth, is earliest; ties go to fewer queued bytes, then to the
+//!    completion time, per-request cost x (queued requests + 1) + (queued
+//!    bytes + request bytes) / bandwidth, is earliest; ties go to fewer queued bytes, then to the
 //!    lower slot. [`Policy::RoundRobin`] takes the next candidate after the
 //!    previous pick, in slot order. [`Policy::CpuOnly`] uses the earliest
 //!    completion rule among CPU backends.
+//! 4. Under [`Policy::EarliestCompletion`], a request a backend refused
+//!    for now (full queue) waits for it rather than going to a backend
+//!    estimated to finish it later ([`BackendTable::better_to_wait`]).
 //!
 //! Health: `K` consecutive failures ([`HealthRules::fail_threshold`]) make
 //! a backend degraded; a success or a cool-down of
@@ -458,6 +461,8 @@ struct Backend {
     bandwidth: u64,
     inv_bw: u64,
     queued: u64,
+    /// Requests whose bytes `queued` holds.
+    queued_reqs: u64,
     failures: u32,
     degraded_since: Option<u64>,
     available: bool,
@@ -473,6 +478,7 @@ impl Backend {
             bandwidth: 1,
             inv_bw: 1,
             queued: 0,
+            queued_reqs: 0,
             failures: 0,
             degraded_since: None,
             available: true,
@@ -488,9 +494,11 @@ impl Backend {
         self.inv_bw = ((NS_PER_SEC << INV_SHIFT) / self.bandwidth).max(1);
     }
 
-    /// Estimated nanoseconds until `len` more bytes would be done.
+    /// Estimated nanoseconds until `len` more bytes would be done: every
+    /// queued request's cost and this one's, and all the bytes.
     fn completion_ns(&self, len: u64) -> u64 {
         self.estimate_ns(self.queued.saturating_add(len))
+            .saturating_add(self.desc.request_cost_ns.saturating_mul(self.queued_reqs))
     }
 
     /// Per-request cost plus the time `bytes` take at the bandwidth
@@ -526,12 +534,19 @@ impl Backend {
     /// several requests at once reports some completions back to back,
     /// with service times near 0, and an average of their rates would run
     /// away, while the average time per byte stays total time over total
-    /// bytes.
+    /// bytes. The per-request cost is taken out of each sample first, since
+    /// [`Backend::completion_ns`] counts it apart for every request: left
+    /// in, a mix of small and large requests made the bandwidth look
+    /// several times lower than it is (`tools/offload-sim`).
     fn sample(&mut self, bytes: u64, elapsed_ns: u64) {
         if bytes == 0 {
             return;
         }
-        let inv = scale_div(elapsed_ns, 1 << INV_SHIFT, bytes);
+        let inv = scale_div(
+            elapsed_ns.saturating_sub(self.desc.request_cost_ns),
+            1 << INV_SHIFT,
+            bytes,
+        );
         let old = self.inv_bw;
         let new = (old - (old >> EWMA_SHIFT)).saturating_add(inv >> EWMA_SHIFT);
         self.inv_bw = new.max(1);
@@ -546,6 +561,18 @@ fn scale_div(a: u64, b: u64, c: u64) -> u64 {
         Some(p) => p / c.max(1),
         None => (a / c.max(1)).saturating_mul(b),
     }
+}
+
+/// The slots whose bits are set in `mask`, lowest first.
+fn bits(mut mask: SlotMask) -> impl Iterator<Item = usize> {
+    core::iter::from_fn(move || {
+        if mask == 0 {
+            return None;
+        }
+        let s = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
+        Some(s)
+    })
 }
 
 /// Bit of slot `s`.
@@ -569,6 +596,9 @@ pub struct BackendTable {
     // operation only some backends offer must not steer the others'
     // rotation. INVARIANT: each below `MAX_BACKENDS`.
     rr_next: [usize; Op::ALL.len()],
+    // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
+    // backend with `degraded_since` set.
+    degraded: SlotMask,
 }
 
 impl BackendTable {
@@ -581,6 +611,7 @@ impl BackendTable {
             policy: Policy::EarliestCompletion,
             rules,
             rr_next: [0; Op::ALL.len()],
+            degraded: 0,
         }
     }
 
@@ -631,6 +662,7 @@ impl BackendTable {
             .get_mut(id.slot())
             .and_then(Option::take)
             .map_or(0, |b| b.queued);
+        self.degraded &= !slot_bit(id.slot());
         self.generation = gen;
         Ok(queued)
     }
@@ -791,6 +823,36 @@ impl BackendTable {
         candidates & !self.effective_exclusions(exclude) & paused != 0
     }
 
+    /// Whether waiting for a backend of `busy` is estimated to finish
+    /// `req` sooner than submitting it to `chosen` now, under
+    /// [`Policy::EarliestCompletion`] (false under the others): one that
+    /// is still registered, available, healthy, able to do it and holding
+    /// attempts (so a completion will make room), whose estimated
+    /// completion, its queue included, is earlier than `chosen`'s.
+    ///
+    /// A queue full for now then does not send the request to a slower
+    /// backend that would finish it later (a burst of requests overflowing
+    /// from the engines' rings onto the CPU).
+    pub fn better_to_wait(&self, req: &Request, busy: &ExcludeSet, chosen: BackendId) -> bool {
+        let Ok(c) = self.get(chosen) else {
+            return false;
+        };
+        if self.policy != Policy::EarliestCompletion {
+            return false;
+        }
+        let pool = self.effective_exclusions(busy)
+            & self.mask_where(|b| {
+                b.queued > 0 && b.available && b.healthy() && b.desc.caps.allows(req)
+            });
+        let mine = c.completion_ns(req.len);
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| pool & slot_bit(*s) != 0)
+            .filter_map(|(_, b)| b.as_ref())
+            .any(|b| b.completion_ns(req.len) < mine)
+    }
+
     /// Whether no registered backend has bytes queued.
     pub fn idle(&self) -> bool {
         self.mask_where(|b| b.queued > 0) == 0
@@ -803,7 +865,7 @@ impl BackendTable {
 
     /// The bits of `set` whose slot still holds the backend they named.
     fn effective_exclusions(&self, set: &ExcludeSet) -> SlotMask {
-        set.mask & self.mask_where(|b| b.reg <= set.gen)
+        self.mask_in(set.mask, |b| b.reg <= set.gen)
     }
 
     /// Picks a backend for `req` among every slot (see the module rules);
@@ -828,16 +890,19 @@ impl BackendTable {
     ) -> Option<BackendId> {
         self.cool_down(now_ns);
         let cpu_only = self.policy == Policy::CpuOnly;
-        let eligible = candidates
-            & !self.effective_exclusions(exclude)
-            & self.mask_where(|b| {
-                b.available && b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only)
-            });
-        let healthy = eligible & self.mask_where(Backend::healthy);
-        let pool = if healthy != 0 { healthy } else { eligible };
+        let within = candidates & !self.effective_exclusions(exclude);
+        let eligible =
+            |b: &Backend| b.available && b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only);
         let slot = match self.policy {
-            Policy::RoundRobin => self.next_round_robin(req.op, pool),
-            Policy::EarliestCompletion | Policy::CpuOnly => self.earliest(pool, req.len),
+            Policy::RoundRobin => {
+                let eligible = self.mask_in(within, eligible);
+                let healthy = self.mask_in(eligible, Backend::healthy);
+                let pool = if healthy != 0 { healthy } else { eligible };
+                self.next_round_robin(req.op, pool)
+            }
+            Policy::EarliestCompletion | Policy::CpuOnly => {
+                self.earliest(within, req.len, eligible)
+            }
         }?;
         self.id_at(slot)
     }
@@ -848,6 +913,7 @@ impl BackendTable {
     pub fn on_submit(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
+        b.queued_reqs += 1;
         Ok(())
     }
 
@@ -894,12 +960,20 @@ impl BackendTable {
         let rules = self.rules;
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
+        b.queued_reqs = b.queued_reqs.saturating_sub(1);
         if ok {
             b.sample(bytes, elapsed_ns);
             b.recover();
         } else {
             b.fail(&rules, now_ns);
         }
+        let degraded = !b.healthy();
+        let bit = slot_bit(id.slot());
+        self.degraded = if degraded {
+            self.degraded | bit
+        } else {
+            self.degraded & !bit
+        };
         Ok(())
     }
 
@@ -910,6 +984,7 @@ impl BackendTable {
     pub fn release(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
+        b.queued_reqs = b.queued_reqs.saturating_sub(1);
         Ok(())
     }
 
@@ -936,28 +1011,58 @@ impl BackendTable {
             .fold(0, |m, (s, _)| m | slot_bit(s))
     }
 
+    /// The slots of `within` whose registered backend satisfies `f`;
+    /// looks at those slots only.
+    fn mask_in(&self, within: SlotMask, f: impl Fn(&Backend) -> bool) -> SlotMask {
+        bits(within)
+            .filter(|&s| {
+                self.slots
+                    .get(s)
+                    .is_some_and(|b| b.as_ref().is_some_and(&f))
+            })
+            .fold(0, |m, s| m | slot_bit(s))
+    }
+
     /// Makes healthy every degraded backend whose cool-down has passed.
     fn cool_down(&mut self, now_ns: u64) {
         let cooldown = self.rules.cooldown_ns;
-        for b in self.slots.iter_mut().flatten() {
+        for s in bits(self.degraded) {
+            let Some(Some(b)) = self.slots.get_mut(s) else {
+                continue;
+            };
             if b.degraded_since
                 .is_some_and(|t| now_ns.saturating_sub(t) >= cooldown)
             {
                 b.recover();
+                self.degraded &= !slot_bit(s);
             }
         }
     }
 
-    /// The slot in `pool` with the earliest completion for `len` more
-    /// bytes; ties to fewer queued bytes, then to the lower slot.
-    fn earliest(&self, pool: SlotMask, len: u64) -> Option<usize> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(s, _)| pool & slot_bit(*s) != 0)
-            .filter_map(|(s, b)| b.as_ref().map(|b| ((b.completion_ns(len), b.queued, s), s)))
-            .min_by_key(|(key, _)| *key)
-            .map(|(_, s)| s)
+    /// The slot in `pool` whose backend satisfies `eligible` with the
+    /// earliest completion for `len` more bytes, a healthy one if there is
+    /// one; ties to fewer queued bytes, then to the lower slot. One pass
+    /// over `pool`'s slots only: this is the hot path.
+    fn earliest(
+        &self,
+        pool: SlotMask,
+        len: u64,
+        eligible: impl Fn(&Backend) -> bool,
+    ) -> Option<usize> {
+        let mut best: Option<(bool, u64, u64, usize)> = None;
+        for s in bits(pool) {
+            let Some(Some(b)) = self.slots.get(s) else {
+                continue;
+            };
+            if !eligible(b) {
+                continue;
+            }
+            let key = (!b.healthy(), b.completion_ns(len), b.queued, s);
+            if best.is_none_or(|k| key < k) {
+                best = Some(key);
+            }
+        }
+        best.map(|k| k.3)
     }
 
     /// The first slot in `pool` at or after the round-robin cursor, which

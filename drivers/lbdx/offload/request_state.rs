@@ -29,7 +29,10 @@
 //!   another backend, or waits ([`Action::Wait`]) when none is left but a
 //!   skipped one that still holds attempts (so a completion will come and
 //!   the caller retries then; skipped ones that hold nothing any more are
-//!   tried again at once). A backend that holds nothing cannot make room
+//!   tried again at once). Under the earliest-completion policy it also
+//!   waits when a skipped one that holds attempts is estimated to finish
+//!   it sooner than the other backend would
+//!   ([`BackendTable::better_to_wait`]). A backend that holds nothing cannot make room
 //!   by completing: its refusal excludes it like an unplug.
 //! - The request completes with [`Status::NoBackend`] only when selection
 //!   finds no capable backend outside its exclusions and none is skipped.
@@ -268,6 +271,10 @@ impl RequestState {
                 avoid = self.excluded;
                 continue;
             };
+            if table.better_to_wait(&self.req, &self.skipped, backend) {
+                self.state = State::Waiting;
+                return Action::Wait;
+            }
             if table.on_submit(backend, self.req.len).is_err() {
                 table.exclude(&mut self.excluded, backend);
                 table.exclude(&mut avoid, backend);

@@ -336,6 +336,46 @@ fn a_busy_backend_holding_others_is_skipped_until_the_retry() {
     assert_eq!(r.retry(&mut t, 0), Action::Ignore);
 }
 
+/// Under earliest completion a request a fast engine refused for now
+/// waits for it when the engine, its queue included, would still finish
+/// it before the slow backend; under round-robin it goes to the other
+/// backend at once.
+#[test]
+fn a_busy_engine_that_would_still_finish_first_is_waited_for() {
+    let slow = BackendDesc {
+        is_cpu: true,
+        ..engine(GB / 10, 8)
+    };
+    for (policy, waits) in [
+        (Policy::EarliestCompletion, true),
+        (Policy::RoundRobin, false),
+    ] {
+        let (mut t, ids) = table(&[engine(10 * GB, 8), slow]);
+        t.set_policy(policy);
+        // The fast engine holds 1 MiB of another request.
+        t.on_submit(ids[0], 1 << 20).unwrap();
+        // Round-robin may start on the slow one: take the engine's turn.
+        let mut r = RequestState::new(copy(1 << 20));
+        let mut a1 = submitted(r.start(&mut t, 0));
+        if a1.backend != ids[0] {
+            t.release(a1.backend, 1 << 20).unwrap();
+            r = RequestState::new(copy(1 << 20));
+            a1 = submitted(r.start(&mut t, 0));
+        }
+        assert_eq!(a1.backend, ids[0], "{policy:?}");
+        let act = r.busy(&mut t, a1, 0);
+        if waits {
+            assert_eq!(act, Action::Wait, "{policy:?}");
+            assert_eq!(queued(&t, ids[1]), 0);
+            // Room made: the retry goes to the engine.
+            t.release(ids[0], 1 << 20).unwrap();
+            assert_eq!(submitted(r.retry(&mut t, 0)).backend, ids[0]);
+        } else {
+            assert_eq!(submitted(act).backend, ids[1], "{policy:?}");
+        }
+    }
+}
+
 #[test]
 fn a_busy_backend_holding_nothing_is_excluded_like_an_unplug() {
     let (mut t, _) = table(&[engine(GB, 8)]);

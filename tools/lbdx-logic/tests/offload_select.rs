@@ -129,6 +129,41 @@ fn queued_bytes_delay_a_faster_engine() {
 }
 
 #[test]
+fn each_queued_request_adds_its_cost() {
+    // Three 64 B requests queued on the cheaper engine cost 3 x 10 us
+    // ahead of a new one: 40 us there against 25 us on the idle engine.
+    let (mut t, ids) = table(&[engine(10 * GB, 10_000), engine(10 * GB, 25_000)]);
+    assert_eq!(t.select(&copy(64), &NONE, 0), Some(ids[0]));
+    for _ in 0..3 {
+        t.on_submit(ids[0], 64).unwrap();
+    }
+    assert_eq!(t.select(&copy(64), &NONE, 0), Some(ids[1]));
+    // Two of them done (one completed, one taken back): 30 us, still more.
+    t.on_complete(ids[0], 64, true, 10_000, 0).unwrap();
+    t.release(ids[0], 64).unwrap();
+    assert_eq!(t.select(&copy(64), &NONE, 0), Some(ids[0]));
+}
+
+#[test]
+fn the_bandwidth_learnt_leaves_the_request_cost_out() {
+    // 10 us a request, registered at 1 GB/s, truly 10 GB/s: 1 MB takes
+    // 10 + 100 us. Counting the cost as transfer time would settle at
+    // 1 MB / 110 us = 9.09 GB/s; it settles at 10 GB/s.
+    let (mut t, ids) = table(&[engine(GB, 10_000)]);
+    for _ in 0..200 {
+        t.on_submit(ids[0], 1_000_000).unwrap();
+        t.on_complete(ids[0], 1_000_000, true, 110_000, 0).unwrap();
+    }
+    let bw = t.status(ids[0]).unwrap().bandwidth;
+    assert!((9_900_000_000..=10_100_000_000).contains(&bw), "{bw}");
+    // A request done faster than its cost says nothing of the bandwidth
+    // but that it is high: the estimate rises, without overflowing.
+    t.on_submit(ids[0], 64).unwrap();
+    t.on_complete(ids[0], 64, true, 5_000, 0).unwrap();
+    assert!(t.status(ids[0]).unwrap().bandwidth >= bw);
+}
+
+#[test]
 fn ties_go_to_fewer_queued_bytes_then_to_the_lower_slot() {
     // Same estimate: A has 1 GB/s and 1000 queued bytes, B 0.5 GB/s and 500.
     let (mut t, ids) = table(&[engine(GB, 0), engine(GB / 2, 0), engine(GB / 2, 0)]);
@@ -368,13 +403,13 @@ fn inline_limit_is_where_the_cpu_stops_winning() {
     let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
     let limit = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
     assert!((9_990..=10_010).contains(&limit), "{limit}");
-    // 100 KiB queued on the engine push the limit to
-    // 1000 + L = 10000 + 10240 + L / 10, i.e. L = 21378; the CPU's own
+    // One request of 100 KiB queued on the engine pushes the limit to
+    // 1000 + L = 2 * 10000 + 10240 + L / 10, i.e. L = 32489; the CPU's own
     // queue does not count against the CPU running in the caller's thread.
     t.on_submit(ids[1], 100 * KIB).unwrap();
     t.on_submit(ids[0], 100 * MIB).unwrap();
     let limit = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
-    assert!((21_300..=21_450).contains(&limit), "{limit}");
+    assert!((32_400..=32_560).contains(&limit), "{limit}");
     // Not the CPU, capped by max, and with no competitor: everything.
     assert_eq!(t.inline_limit(ids[1], ALL_SLOTS, 1 << 30), 0);
     assert_eq!(t.inline_limit(ids[0], 1 << ids[0].slot(), 4096), 4096);
@@ -564,10 +599,11 @@ fn a_deadline_is_the_floor_plus_a_margin_over_the_queue_estimate() {
         t.deadline_ns(ids[0], 100, floor),
         Some(100 + floor + DEADLINE_MARGIN * 2_000)
     );
-    // 1 MB queued at 1 GB/s: a millisecond more, times the margin.
+    // One request of 1 MB queued at 1 GB/s: its cost and a millisecond
+    // more, times the margin.
     t.on_submit(ids[0], 1_000_000).unwrap();
     let d = t.deadline_ns(ids[0], 0, floor).unwrap();
-    let want = floor + DEADLINE_MARGIN * (2_000 + 1_000_000);
+    let want = floor + DEADLINE_MARGIN * (2 * 2_000 + 1_000_000);
     assert!(d.abs_diff(want) <= DEADLINE_MARGIN * 20, "{d} vs {want}");
     // Saturates rather than wrapping; a stale backend has none.
     assert_eq!(t.deadline_ns(ids[0], u64::MAX, floor), Some(u64::MAX));
