@@ -53,6 +53,9 @@ pub const DEADLINE_FLOOR_NS: u64 = 5 * NS_PER_SEC;
 /// Fraction bits of the fixed-point time per byte.
 const INV_SHIFT: u32 = 16;
 
+/// Most a learnt bandwidth may exceed the registered one, times.
+const MAX_LEARNT_SPEEDUP: u64 = 4;
+
 /// Weight of a new bandwidth sample: `1 / 2^EWMA_SHIFT`.
 const EWMA_SHIFT: u32 = 3;
 
@@ -468,6 +471,10 @@ struct Backend {
     available: bool,
     paused: bool,
     last_done_ns: u64,
+    /// Whether the latest [`BackendTable::service_ns`] interval began at
+    /// the request's submission (the backend idle), not at the previous
+    /// completion.
+    idle_start: bool,
 }
 
 impl Backend {
@@ -484,6 +491,7 @@ impl Backend {
             available: true,
             paused: false,
             last_done_ns: 0,
+            idle_start: false,
         };
         b.set_bandwidth(desc.bandwidth);
         b
@@ -534,22 +542,35 @@ impl Backend {
     /// several requests at once reports some completions back to back,
     /// with service times near 0, and an average of their rates would run
     /// away, while the average time per byte stays total time over total
-    /// bytes. The per-request cost is taken out of each sample first, since
-    /// [`Backend::completion_ns`] counts it apart for every request: left
-    /// in, a mix of small and large requests made the bandwidth look
-    /// several times lower than it is (`tools/offload-sim`).
+    /// bytes. The per-request cost is taken out of a sample whose interval
+    /// began at the request's own submission to an idle backend (all of the
+    /// cost is inside it), since [`Backend::completion_ns`] counts it apart
+    /// for every request: left in, a mix of small and large requests made
+    /// the bandwidth look several times lower than it is
+    /// (`tools/offload-sim`). An interval that began at the previous
+    /// completion holds an unknown part of the cost (channels overlap
+    /// costs) and counts whole. Jobs that
+    /// overlap can come back faster than their cost; the estimate stops at
+    /// [`MAX_LEARNT_SPEEDUP`] times the registered bandwidth.
     fn sample(&mut self, bytes: u64, elapsed_ns: u64) {
         if bytes == 0 {
             return;
         }
         let inv = scale_div(
-            elapsed_ns.saturating_sub(self.desc.request_cost_ns),
+            if self.idle_start {
+                elapsed_ns.saturating_sub(self.desc.request_cost_ns)
+            } else {
+                elapsed_ns
+            },
             1 << INV_SHIFT,
             bytes,
         );
         let old = self.inv_bw;
         let new = (old - (old >> EWMA_SHIFT)).saturating_add(inv >> EWMA_SHIFT);
-        self.inv_bw = new.max(1);
+        // Jobs that overlap (channels) can come back faster than their
+        // cost: without a bound the estimate would run away.
+        let floor = ((NS_PER_SEC << INV_SHIFT) / self.desc.bandwidth.max(1)) / MAX_LEARNT_SPEEDUP;
+        self.inv_bw = new.max(floor).max(1);
         self.bandwidth = ((NS_PER_SEC << INV_SHIFT) / self.inv_bw).max(1);
     }
 }
@@ -934,12 +955,15 @@ impl BackendTable {
     /// as the backend's latest completion; 0 for a stale `id`.
     ///
     /// A backend working on several requests at once (channels) thus
-    /// measures its aggregate rate.
+    /// measures its aggregate rate. Whether the interval began at the
+    /// submission decides whether the next [`BackendTable::on_complete`]
+    /// takes the per-request cost out of its sample.
     pub fn service_ns(&mut self, id: BackendId, submitted_ns: u64, now_ns: u64) -> u64 {
         let Ok(b) = self.get_mut(id) else {
             return 0;
         };
         let start = submitted_ns.max(b.last_done_ns);
+        b.idle_start = submitted_ns >= b.last_done_ns;
         b.last_done_ns = b.last_done_ns.max(now_ns);
         now_ns.saturating_sub(start)
     }

@@ -146,21 +146,52 @@ fn each_queued_request_adds_its_cost() {
 
 #[test]
 fn the_bandwidth_learnt_leaves_the_request_cost_out() {
-    // 10 us a request, registered at 1 GB/s, truly 10 GB/s: 1 MB takes
-    // 10 + 100 us. Counting the cost as transfer time would settle at
-    // 1 MB / 110 us = 9.09 GB/s; it settles at 10 GB/s.
-    let (mut t, ids) = table(&[engine(GB, 10_000)]);
+    // 10 us a request, registered at 4 GB/s, truly 10 GB/s: 1 MB takes
+    // 10 + 100 us, each job submitted to an idle backend. Counting the
+    // cost as transfer time would settle at 1 MB / 110 us = 9.09 GB/s; it
+    // settles at 10 GB/s.
+    let (mut t, ids) = table(&[engine(4 * GB, 10_000)]);
+    let mut now = 0;
     for _ in 0..200 {
+        now += 1_000;
         t.on_submit(ids[0], 1_000_000).unwrap();
-        t.on_complete(ids[0], 1_000_000, true, 110_000, 0).unwrap();
+        let service = t.service_ns(ids[0], now, now + 110_000);
+        now += 110_000;
+        t.on_complete(ids[0], 1_000_000, true, service, now)
+            .unwrap();
     }
     let bw = t.status(ids[0]).unwrap().bandwidth;
     assert!((9_900_000_000..=10_100_000_000).contains(&bw), "{bw}");
-    // A request done faster than its cost says nothing of the bandwidth
-    // but that it is high: the estimate rises, without overflowing.
-    t.on_submit(ids[0], 64).unwrap();
-    t.on_complete(ids[0], 64, true, 5_000, 0).unwrap();
-    assert!(t.status(ids[0]).unwrap().bandwidth >= bw);
+    // Jobs queued behind others: the interval since the previous
+    // completion may hold any part of their cost (channels overlap it),
+    // so the whole interval counts: 1 MB / 110 us again.
+    for _ in 0..200 {
+        t.on_submit(ids[0], 1_000_000).unwrap();
+        let service = t.service_ns(ids[0], now - 50_000, now + 110_000);
+        now += 110_000;
+        t.on_complete(ids[0], 1_000_000, true, service, now)
+            .unwrap();
+    }
+    let bw = t.status(ids[0]).unwrap().bandwidth;
+    assert!((9_000_000_000..=9_200_000_000).contains(&bw), "{bw}");
+}
+
+#[test]
+fn a_learnt_bandwidth_stays_within_four_times_the_registered_one() {
+    // 1 ms a job, registered at 1 GB/s, each one back 250 us after its
+    // submission to an idle backend: faster than its own cost. The
+    // estimate stops at 4 x 1 GB/s.
+    let (mut t, ids) = table(&[engine(GB, 1_000_000)]);
+    let mut now = 0;
+    for _ in 0..200 {
+        now += 1_000;
+        t.on_submit(ids[0], 4096).unwrap();
+        let service = t.service_ns(ids[0], now, now + 250_000);
+        now += 250_000;
+        t.on_complete(ids[0], 4096, true, service, now).unwrap();
+    }
+    let bw = t.status(ids[0]).unwrap().bandwidth;
+    assert!((3_990_000_000..=4_000_000_000).contains(&bw), "{bw}");
 }
 
 #[test]

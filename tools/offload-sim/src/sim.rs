@@ -36,6 +36,9 @@ pub struct Outcome {
     /// Online runs: whether the table had no byte queued at the end (its
     /// accounting stayed exact through every failover and refusal).
     pub table_idle: bool,
+    /// Online runs: each backend's learnt bandwidth at the end over its
+    /// true one, in scenario order.
+    pub learnt_bandwidth: Vec<f64>,
 }
 
 impl Outcome {
@@ -242,5 +245,18 @@ pub fn run(s: &Scenario, policy: Policy, seed: u64) -> Outcome {
     out.attempts = r.out.attempts;
     out.per_backend = r.out.per_backend;
     out.table_idle = r.table.idle();
+    out.learnt_bandwidth = s
+        .backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let slot = r.slot_server.iter().position(|&x| x == i);
+            let id = slot.and_then(|s| r.table.id_at(s));
+            let bw = id
+                .and_then(|id| r.table.status(id).ok())
+                .map_or(0, |st| st.bandwidth);
+            bw as f64 / b.bandwidth as f64
+        })
+        .collect();
     out
 }

@@ -58,13 +58,18 @@ fn arg(name: &str, default: u64) -> Result<u64, String> {
 
 /// "median [p10 .. p90] min" of `f` over the trials.
 fn dist(trials: &[Trial], f: impl Fn(&Trial) -> f64) -> String {
-    let mut v: Vec<f64> = trials.iter().map(f).collect();
+    dist_of(trials.iter().map(f).collect())
+}
+
+/// "median [p10 .. p90] min max" of `v`.
+fn dist_of(mut v: Vec<f64>) -> String {
     format!(
-        "{:5.3} [{:5.3} .. {:5.3}] min {:5.3}",
+        "{:5.3} [{:5.3} .. {:5.3}] min {:5.3} max {:5.3}",
         quantile(&mut v, 0.5),
         quantile(&mut v, 0.1),
         quantile(&mut v, 0.9),
-        quantile(&mut v, 0.0)
+        quantile(&mut v, 0.0),
+        quantile(&mut v, 1.0)
     )
 }
 
@@ -110,6 +115,15 @@ fn main() -> ExitCode {
             "earliest-completion over the best static split: {}",
             dist(&trials, |t| t.figure(&t.static_split)
                 / t.figure(&t.online[0]))
+        );
+        println!(
+            "earliest-completion: engines' learnt bandwidth / true at the end: {}",
+            dist_of(
+                trials
+                    .iter()
+                    .flat_map(|t| t.online[0].learnt_bandwidth.iter().skip(1).copied())
+                    .collect()
+            )
         );
         let failed: usize = trials.iter().map(|t| t.online[0].failed).sum();
         let attempts: u64 = trials.iter().map(|t| t.online[0].attempts).sum();
