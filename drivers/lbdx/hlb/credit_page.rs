@@ -101,3 +101,17 @@ impl CreditPage {
         self.with_word(off + 4, |w| w.store(0, Ordering::Release));
     }
 }
+
+/// Word access for the KUnit tests, which play the domain's processes.
+#[cfg(CONFIG_KUNIT)]
+impl CreditPage {
+    /// The word at byte offset `off`.
+    pub(crate) fn word(&self, off: usize) -> u32 {
+        self.with_word(off, |w| w.load(Ordering::Acquire))
+    }
+
+    /// Stores `v` at byte offset `off`, as a process of the domain does.
+    pub(crate) fn set_word(&self, off: usize, v: u32) {
+        self.with_word(off, |w| w.store(v, Ordering::Release));
+    }
+}

@@ -2,12 +2,15 @@
 
 //! KUnit tests of the data plane's decoding as the kernel builds it: the
 //! mmap offsets of `uapi.rs` (every area round-trips, nothing between
-//! areas decodes) and the configfs `owner` and `mode` parsers.
+//! areas decodes), the configfs `owner` and `mode` parsers, and the credit
+//! page (`credit_page.rs`) as the domain's processes and the kernel share
+//! it.
 
 #[kernel::macros::kunit_tests(lbdx_hlb_dataplane)]
 mod tests {
     use crate::hlb::{
         configfs::{octal_mode, owner},
+        credit_page::CreditPage,
         uapi::{self, Area},
     };
     use kernel::prelude::*;
@@ -66,6 +69,38 @@ mod tests {
         for bad in [&b""[..], b"8", b"1777", b"07777", b"0x1ff", b"rw"] {
             assert_eq!(octal_mode(bad).err(), Some(EINVAL));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn the_credit_page_keeps_pools_and_ledgers_as_the_abi_says() -> Result {
+        let page = CreditPage::new()?;
+        let last = uapi::ledger_offset(uapi::PORT_DIR, 127);
+        assert_eq!(last + 8, uapi::CREDIT_PAGE_SIZE);
+        // Filled: both pools set, every ledger zero.
+        page.set_word(last, 0xffff_ffff);
+        page.fill(1024, 256);
+        assert_eq!((page.word(0), page.word(4)), (1024, 256));
+        assert_eq!(page.word(last), 0);
+        // Credits given back go to the pool named; 0 changes nothing.
+        page.give(false, 5);
+        page.give(true, 0);
+        page.give(true, 3);
+        assert_eq!((page.word(0), page.word(4)), (1029, 259));
+        // A process's ledger: LDB and DIR credits held (16 bits each, in
+        // that order), then the CQ entries credited.
+        let off = uapi::ledger_offset(uapi::PORT_LDB, 3);
+        page.set_word(off, u32::from_ne_bytes([7, 0, 2, 0]));
+        page.set_word(off + 4, 9);
+        let l = page.ledger(uapi::PORT_LDB, 3);
+        assert_eq!((l.held, l.cq_credited), ([7, 2], 9));
+        // Another port's ledger is its own.
+        let other = page.ledger(uapi::PORT_DIR, 3);
+        assert_eq!((other.held, other.cq_credited), ([0, 0], 0));
+        page.clear_ledger(uapi::PORT_LDB, 3);
+        let l = page.ledger(uapi::PORT_LDB, 3);
+        assert_eq!((l.held, l.cq_credited), ([0, 0], 0));
+        assert_eq!((page.word(0), page.word(4)), (1029, 259));
         Ok(())
     }
 }
