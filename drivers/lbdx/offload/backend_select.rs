@@ -18,8 +18,8 @@
 //!    healthy candidate is left.
 //! 3. [`Policy::EarliestCompletion`] takes the candidate whose estimated
 //!    completion time, per-request cost x (queued requests + 1) + (queued
-//!    bytes + request bytes) / bandwidth, is earliest; ties go to fewer queued bytes, then to the
-//!    lower slot. [`Policy::RoundRobin`] takes the next candidate after the
+//!    bytes + request bytes) / bandwidth, is earliest; ties go to fewer
+//!    queued bytes, then to the lower slot. [`Policy::RoundRobin`] takes the next candidate after the
 //!    previous pick, in slot order. [`Policy::CpuOnly`] uses the earliest
 //!    completion rule among CPU backends.
 //! 4. Under [`Policy::EarliestCompletion`], a request a backend refused
@@ -549,9 +549,9 @@ impl Backend {
     /// the bandwidth look several times lower than it is
     /// (`tools/offload-sim`). An interval that began at the previous
     /// completion holds an unknown part of the cost (channels overlap
-    /// costs) and counts whole. Jobs that
-    /// overlap can come back faster than their cost; the estimate stops at
-    /// [`MAX_LEARNT_SPEEDUP`] times the registered bandwidth.
+    /// costs) and counts whole. Jobs that overlap can come back faster
+    /// than their cost; the estimate stops at [`MAX_LEARNT_SPEEDUP`] times
+    /// the registered bandwidth.
     fn sample(&mut self, bytes: u64, elapsed_ns: u64) {
         if bytes == 0 {
             return;
@@ -861,17 +861,15 @@ impl BackendTable {
         if self.policy != Policy::EarliestCompletion {
             return false;
         }
-        let pool = self.effective_exclusions(busy)
-            & self.mask_where(|b| {
-                b.queued > 0 && b.available && b.healthy() && b.desc.caps.allows(req)
-            });
         let mine = c.completion_ns(req.len);
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(s, _)| pool & slot_bit(*s) != 0)
-            .filter_map(|(_, b)| b.as_ref())
-            .any(|b| b.completion_ns(req.len) < mine)
+        let sooner = self.mask_in(self.effective_exclusions(busy), |b| {
+            b.queued > 0
+                && b.available
+                && b.healthy()
+                && b.desc.caps.allows(req)
+                && b.completion_ns(req.len) < mine
+        });
+        sooner != 0
     }
 
     /// Whether no registered backend has bytes queued.
@@ -934,7 +932,7 @@ impl BackendTable {
     pub fn on_submit(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
-        b.queued_reqs += 1;
+        b.queued_reqs = b.queued_reqs.saturating_add(1);
         Ok(())
     }
 

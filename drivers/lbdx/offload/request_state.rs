@@ -32,8 +32,9 @@
 //!   tried again at once). Under the earliest-completion policy it also
 //!   waits when a skipped one that holds attempts is estimated to finish
 //!   it sooner than the other backend would
-//!   ([`BackendTable::better_to_wait`]). A backend that holds nothing cannot make room
-//!   by completing: its refusal excludes it like an unplug.
+//!   ([`BackendTable::better_to_wait`]). A backend that holds nothing
+//!   cannot make room by completing: its refusal excludes it like an
+//!   unplug.
 //! - The request completes with [`Status::NoBackend`] only when selection
 //!   finds no capable backend outside its exclusions and none is skipped.
 //!
