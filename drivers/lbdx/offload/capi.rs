@@ -18,12 +18,7 @@ use super::{
 };
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
-use kernel::{
-    bindings,
-    device::Device,
-    prelude::*,
-    sync::{Arc, ArcBorrow},
-};
+use kernel::{bindings, device::Device, prelude::*, sync::Arc};
 
 /// `struct lbdx_submit`.
 #[repr(C)]
@@ -98,10 +93,14 @@ unsafe fn submit_req(op: Op, len: usize, o: &Operands<'_>, submit: *const LbdxSu
         })
     });
     let flags = s.map_or(0, |s| s.flags);
-    let depend = s.map_or(core::ptr::null(), |s| s.depend);
+    let mut depend = s.map_or(core::ptr::null(), |s| s.depend);
     if !depend.is_null() && is_err_or_null(depend) {
         // An error pointer: the submission it came from failed.
         return err_ptr(EINVAL);
+    }
+    if done_result(depend).is_some() {
+        // Completed successfully: nothing to wait for.
+        depend = core::ptr::null();
     }
     // SAFETY: `depend` is a live handle (an `Arc::into_raw` of a `Req` whose
     // reference the caller holds) or null.
@@ -120,7 +119,10 @@ unsafe fn submit_req(op: Op, len: usize, o: &Operands<'_>, submit: *const LbdxSu
 
 /// Handles of requests that completed successfully on the fast path, by
 /// result (0 to 3: an xor-validate's answer, a P+Q-validate's two bits):
-/// shared, pre-completed requests (see [`init_done_handles`]).
+/// shared, pre-completed requests (see [`init_done_handles`]), each holding
+/// the one reference made at init. A consumer's copy holds none: waits,
+/// status reads, puts and dependencies recognise them by address
+/// ([`done_result`]), so the fast path touches no shared reference count.
 static DONE: [AtomicPtr<Req>; 4] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 4];
 
 /// Creates the shared handles of fast-path requests.
@@ -147,17 +149,27 @@ pub(super) fn drop_done_handles() {
     }
 }
 
-/// A new reference to the shared handle of a fast-path request.
+/// The shared handle of a fast-path request with `result`.
 fn done_handle(result: u32) -> *mut Req {
-    // Results are at most 3 (`Op::result_mask`).
-    let p = DONE[(result & 3) as usize].load(Ordering::Acquire);
+    // Results are at most 3 (`Op::result_mask`). The handle lives until
+    // module exit, after every consumer (which depends on this module) is
+    // gone.
+    let p = DONE[(result & 3) as usize].load(Ordering::Relaxed);
     if p.is_null() {
         return err_ptr(ENOMEM);
     }
-    // SAFETY: The handle lives until module exit, after every consumer
-    // (which depends on this module) is gone.
-    let r: Arc<Req> = unsafe { ArcBorrow::from_raw(p) }.into();
-    Arc::into_raw(r).cast_mut()
+    p
+}
+
+/// The result of `tx` if it is one of the shared handles of fast-path
+/// requests, which completed successfully.
+fn done_result(tx: *const Req) -> Option<u32> {
+    if tx.is_null() {
+        return None;
+    }
+    (0u32..)
+        .zip(&DONE)
+        .find_map(|(i, slot)| (core::ptr::eq(slot.load(Ordering::Relaxed), tx)).then_some(i))
 }
 
 /// Collects `src_cnt` source pointers from `srcs`: `min` to
@@ -440,11 +452,14 @@ unsafe fn handle<'a>(tx: *const Req) -> Option<&'a Req> {
 /// `tx` a live handle; `result` null or valid. Process context.
 #[no_mangle]
 pub(super) unsafe extern "C" fn lbdx_tx_wait(tx: *const Req, result: *mut u32) -> c_int {
-    // SAFETY: By the function's safety requirements.
-    let Some(req) = (unsafe { handle(tx) }) else {
-        return EINVAL.to_errno();
+    let fin = match done_result(tx) {
+        Some(result) => Finish { status: 0, result },
+        // SAFETY: By the function's safety requirements.
+        None => match unsafe { handle(tx) } {
+            Some(req) => req.wait(),
+            None => return EINVAL.to_errno(),
+        },
     };
-    let fin = req.wait();
     if !result.is_null() {
         // SAFETY: By the function's safety requirements.
         unsafe { *result = fin.result };
@@ -459,6 +474,9 @@ pub(super) unsafe extern "C" fn lbdx_tx_wait(tx: *const Req, result: *mut u32) -
 /// `tx` a live handle.
 #[no_mangle]
 pub(super) unsafe extern "C" fn lbdx_tx_status(tx: *const Req) -> c_int {
+    if done_result(tx).is_some() {
+        return 0;
+    }
     // SAFETY: By the function's safety requirements.
     match unsafe { handle(tx) } {
         Some(req) => req.finished().map_or(EINPROGRESS.to_errno(), |f| f.status),
@@ -474,7 +492,8 @@ pub(super) unsafe extern "C" fn lbdx_tx_status(tx: *const Req) -> c_int {
 /// gives up.
 #[no_mangle]
 pub(super) unsafe extern "C" fn lbdx_tx_put(tx: *const Req) {
-    if !is_err_or_null(tx) {
+    // A shared handle of the fast path holds no reference of its own.
+    if !is_err_or_null(tx) && done_result(tx).is_none() {
         // SAFETY: By the function's safety requirements.
         drop(unsafe { Arc::from_raw(tx) });
     }

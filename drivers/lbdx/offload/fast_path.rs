@@ -3,10 +3,11 @@
 //! The fast path of a request without dependency: when the submitter may
 //! run work and the selection policy would pick the CPU backend for a
 //! request of that length, the request runs at once in the submitter's
-//! thread, with no lock and no allocation (the C API then hands out a
-//! shared, pre-completed handle), counted in the CPU backend's `requests`
-//! and `bytes`. This keeps a small copy close to the cost of the copy
-//! itself. The limits are computed under the layer's lock by
+//! thread, with no lock, no allocation and no atomic instruction (the C
+//! API then hands out a static, pre-completed handle, which waits, status
+//! reads and puts recognise by its address), counted in per-CPU counters
+//! added to the CPU backend's `requests` and `bytes`. This keeps a small
+//! copy close to the cost of the copy itself. The limits are computed under the layer's lock by
 //! `Inner::refresh` at every change of policy, availability and
 //! registration, and by `Inner::queues_changed` as queues and bandwidth
 //! estimates move (at most 1 ms behind them under load).
@@ -19,7 +20,7 @@ use super::{
     mapping::MAX_SRCS,
     request::{Finish, Operands, SUBMIT_WILL_WAIT},
 };
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 /// A request about to be submitted, before any allocation: what the fast
 /// path needs.
@@ -39,11 +40,6 @@ pub(crate) struct Shape<'a> {
 /// policy or registrations change, and as queues move
 /// (`Inner::refresh`, `Inner::queues_changed`).
 static LIMITS: [AtomicU32; OPS] = [const { AtomicU32::new(0) }; OPS];
-/// Requests and bytes the fast path ran, added to the CPU backend's
-/// counters.
-static REQUESTS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
-
 /// The longest request without `LBDX_SUBMIT_WILL_WAIT` that may run in
 /// the submitter's thread (`layer::inline_max`).
 static INLINE: AtomicU32 = AtomicU32::new(INLINE_MIN);
@@ -62,37 +58,40 @@ pub(super) fn may_inline(len: u32, flags: u32) -> bool {
     len <= INLINE.load(Ordering::Relaxed) || flags & SUBMIT_WILL_WAIT != 0
 }
 
-/// Requests and bytes the fast path ran.
+/// Requests and bytes the fast path ran (per-CPU counters, summed).
 pub(super) fn counters() -> (u64, u64) {
-    (
-        REQUESTS.load(Ordering::Relaxed),
-        BYTES.load(Ordering::Relaxed),
-    )
+    glue::inline_totals()
 }
+
+// The sources are handed to the CPU backend as they came: an address is a
+// `u64` to a job, a `usize` to a submitter.
+const _: () = assert!(
+    core::mem::size_of::<usize>() == core::mem::size_of::<u64>()
+        && core::mem::align_of::<usize>() == core::mem::align_of::<u64>()
+);
 
 /// The fast path of a request without dependency: if the submitter may run
 /// it and it is within the limit for its operation (the length up to which
 /// the selection policy would pick the CPU, see
-/// `BackendTable::inline_limit`), runs it now on the CPU, without a lock
-/// or an allocation. `None`: take the normal path. Not taken under
+/// `BackendTable::inline_limit`), runs it now on the CPU, without a lock,
+/// an allocation or an atomic instruction. `None`: take the normal path. Not taken under
 /// round-robin (limits 0), whose cursor must see every request.
 pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
     let limit = LIMITS[shape.op.index()].load(Ordering::Relaxed);
-    if shape.len > limit || !may_inline(shape.len, shape.flags) || !glue::may_run_work() {
+    if shape.len > limit || !may_inline(shape.len, shape.flags) || !glue::may_run_now() {
         return None;
     }
     let o = shape.o;
-    let mut srcs = [0u64; MAX_SRCS];
-    let n = o.srcs.len().min(MAX_SRCS);
-    for (d, s) in srcs.iter_mut().zip(o.srcs) {
-        *d = *s as u64;
-    }
+    // SAFETY: `usize` and `u64` have the same size and alignment (checked
+    // above at compile time), so `o.srcs` is a valid `[u64]` of the same
+    // length, borrowed for as long.
+    let srcs = unsafe { core::slice::from_raw_parts(o.srcs.as_ptr().cast::<u64>(), o.srcs.len()) };
     let job = Job {
         op: shape.op,
         len: shape.len,
         dst: o.dst as u64,
         q: o.q as u64,
-        srcs: srcs.get(..n).unwrap_or(&[]),
+        srcs: srcs.get(..MAX_SRCS).unwrap_or(srcs),
         coefs: o.coefs,
         pattern: o.pattern,
         accumulate: o.accumulate,
@@ -106,8 +105,7 @@ pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
         // Run again on the normal path, with failover.
         return None;
     };
-    REQUESTS.fetch_add(1, Ordering::Relaxed);
-    BYTES.fetch_add(u64::from(shape.len), Ordering::Relaxed);
+    glue::count_inline(shape.len);
     Some(Finish {
         status: 0,
         result: result & shape.op.result_mask(),

@@ -272,8 +272,9 @@ pub(crate) fn start(
         return Err(EINVAL);
     }
     // Inside a call-out, even a request the CPU would run at once waits for
-    // it to return (`nesting.rs`): the normal path defers it.
-    if depend.is_none() && !nesting::in_callout() {
+    // it to return (`nesting.rs`): `try_inline` leaves it to the normal
+    // path, which defers it.
+    if depend.is_none() {
         let shape = Shape {
             op,
             len: len as u32,

@@ -29,6 +29,9 @@ extern "C" {
     fn lbdx_glue_callout_enter();
     fn lbdx_glue_callout_exit();
     fn lbdx_glue_in_callout() -> bool;
+    fn lbdx_glue_may_run_now() -> bool;
+    fn lbdx_glue_count_inline(len: u32);
+    fn lbdx_glue_inline_totals(requests: *mut u64, bytes: *mut u64);
     fn lbdx_glue_wq_alloc(name: *const kernel::ffi::c_char) -> *mut bindings::workqueue_struct;
     fn lbdx_glue_wq_flush(wq: *mut bindings::workqueue_struct);
     fn lbdx_glue_wq_destroy(wq: *mut bindings::workqueue_struct);
@@ -108,6 +111,28 @@ pub(super) fn is_linear(va: usize, len: usize) -> bool {
 pub(super) fn may_run_work() -> bool {
     // SAFETY: No arguments; reads the current context only.
     unsafe { lbdx_glue_may_run_work() }
+}
+
+/// The fast path's one check of its context: [`may_run_work`] and no
+/// call-out under way on this CPU ([`in_callout`]).
+pub(super) fn may_run_now() -> bool {
+    // SAFETY: No arguments; reads the current context and a per-CPU counter.
+    unsafe { lbdx_glue_may_run_now() }
+}
+
+/// Counts a request of `len` bytes the fast path ran, in this CPU's
+/// counters (no atomic instruction, no shared cache line).
+pub(super) fn count_inline(len: u32) {
+    // SAFETY: Adds to this CPU's counters only.
+    unsafe { lbdx_glue_count_inline(len) }
+}
+
+/// Requests and bytes the fast path ran, summed over every CPU.
+pub(super) fn inline_totals() -> (u64, u64) {
+    let (mut requests, mut bytes) = (0, 0);
+    // SAFETY: Both pointers are valid for a write.
+    unsafe { lbdx_glue_inline_totals(&mut requests, &mut bytes) };
+    (requests, bytes)
 }
 
 /// Counts a call-out of the layer on this CPU and disables preemption

@@ -74,8 +74,12 @@ void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
  * contiguous and DMA-mappable with dma_map_single()). */
 bool lbdx_glue_linear(const void *va, size_t len)
 {
+	const char *last = (const char *)va + len - 1;
+
+	/* The last byte is looked up only when it is on another page. */
 	return len && virt_addr_valid(va) &&
-	       virt_addr_valid((const char *)va + len - 1) &&
+	       (PAGE_ALIGN_DOWN((unsigned long)va) == PAGE_ALIGN_DOWN((unsigned long)last) ||
+		virt_addr_valid(last)) &&
 	       !object_is_on_stack(va);
 }
 
@@ -113,6 +117,53 @@ void lbdx_glue_callout_exit(void)
 bool lbdx_glue_in_callout(void)
 {
 	return this_cpu_read(lbdx_callouts) != 0;
+}
+
+/*
+ * The fast path's one check of its context: whether the caller may run a
+ * request at once in its own thread, i.e. lbdx_glue_may_run_work() and no
+ * call-out under way on this CPU (read as in lbdx_glue_in_callout()).
+ */
+bool lbdx_glue_may_run_now(void)
+{
+	return lbdx_glue_may_run_work() && !this_cpu_read(lbdx_callouts);
+}
+
+/*
+ * Requests and bytes the fast path ran, per CPU: counted without an atomic
+ * instruction or a shared cache line, summed when read.
+ */
+struct lbdx_inline_count {
+	u64 requests;
+	u64 bytes;
+};
+
+static DEFINE_PER_CPU(struct lbdx_inline_count, lbdx_inline_counts);
+
+/* Each add is whole on its CPU; the two may land on different CPUs. */
+void lbdx_glue_count_inline(u32 len)
+{
+	this_cpu_inc(lbdx_inline_counts.requests);
+	this_cpu_add(lbdx_inline_counts.bytes, len);
+}
+
+/*
+ * The sums over every CPU; a request counted meanwhile may be seen in one
+ * of the two sums and not yet in the other.
+ */
+void lbdx_glue_inline_totals(u64 *requests, u64 *bytes)
+{
+	u64 r = 0, b = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct lbdx_inline_count *c = per_cpu_ptr(&lbdx_inline_counts, cpu);
+
+		r += READ_ONCE(c->requests);
+		b += READ_ONCE(c->bytes);
+	}
+	*requests = r;
+	*bytes = b;
 }
 
 /*

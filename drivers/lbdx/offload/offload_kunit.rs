@@ -7,7 +7,8 @@
 //! layer's deadline for an attempt never reported, unregistration of a
 //! backend holding jobs (each request completes exactly once, late
 //! reports ignored), dependencies, selection by the state backends report
-//! as events, what a P+Q backend is given, and refusal of bad arguments.
+//! as events, what a P+Q backend is given, refusal of bad arguments, and
+//! the fast path's shared handles (no reference count, no dependency).
 //! They run while the module's other backends (engines) are registered and
 //! restore the policy they change.
 
@@ -17,7 +18,7 @@ mod tests {
         backend::{Backend, Desc, Event, Job, Outcome, Refusal, Ticket},
         backend_select::{Caps, Op, OpSet, Policy},
         capi::{self, LbdxSubmit},
-        registry,
+        fast_path, registry,
         request::{Req, SUBMIT_WILL_WAIT},
         Registration,
     };
@@ -177,6 +178,42 @@ mod tests {
             let tx = unsafe { capi::lbdx_async_xor_val(ptrs.as_ptr(), n as u32, len, &SYNC) };
             assert_eq!(wait(tx), (0, 1));
         }
+        registry::set_policy(saved);
+    }
+
+    #[test]
+    fn fast_path_handles_are_shared_and_hold_no_reference() {
+        let saved = registry::policy();
+        registry::set_policy(Policy::CpuOnly);
+        let src = buf(64, 3);
+        let mut a = zeros(64);
+        let mut b = zeros(64);
+        let (requests, bytes) = fast_path::counters();
+        // SAFETY: kmalloc buffers of 64 bytes, kept until the end.
+        let t1 = unsafe {
+            capi::lbdx_async_memcpy(a.as_mut_ptr().cast(), src.as_ptr().cast(), 64, &SYNC)
+        };
+        // A dependency on a fast-path handle is none: this one runs at once too.
+        let dep = LbdxSubmit { depend: t1, ..SYNC };
+        // SAFETY: As above; `t1` is live.
+        let t2 =
+            unsafe { capi::lbdx_async_memcpy(b.as_mut_ptr().cast(), a.as_ptr().cast(), 64, &dep) };
+        let (after_requests, after_bytes) = fast_path::counters();
+        // Both ran in this thread, counted in this CPU's counters.
+        assert!(after_requests >= requests + 2);
+        assert!(after_bytes >= bytes + 128);
+        assert!(!is_err(t1));
+        assert!(ptr::eq(t1, t2));
+        assert_eq!(&a[..], &src[..]);
+        assert_eq!(&b[..], &src[..]);
+        // SAFETY: `t1` is live.
+        assert_eq!(unsafe { capi::lbdx_tx_status(t1) }, 0);
+        // Puts give up no reference: the shared handle stays complete.
+        for _ in 0..3 {
+            // SAFETY: `t1` is live until it is put.
+            unsafe { capi::lbdx_tx_put(t1) };
+        }
+        assert_eq!(wait(t2), (0, 0));
         registry::set_policy(saved);
     }
 
