@@ -307,6 +307,9 @@ def main():
         if r["kind"] in ("p1diag",):
             say("  P1 diagnosis (ours, untimed; per request, ns, clock reads included): "
                 + r["_text"])
+        if r["kind"] == "p1parts":
+            say("  P1 parts (untimed; per request, ns, best of 5 loops, one clock read per loop): "
+                + r["_text"])
     for r in records:
         if r["kind"] == "final":
             say("  end state: " + r["_text"])

@@ -10,7 +10,8 @@
  *   run=p1      per-request cost of a 64-byte copy: lbdx_async_memcpy()
  *               against async_memcpy() with no DMA channel (async_tx then
  *               copies synchronously), each as submit+wait and as a
- *               callback-counted burst
+ *               callback-counted burst, plus an untimed breakdown of
+ *               the parts of a request (p1diag, p1parts)
  *   run=p2      1 MiB copy and 4-source xor submitted with
  *               LBDX_SUBMIT_WILL_WAIT and waited for, against memcpy() and
  *               xor_gen() doing the same work (dst = s0 ^ s1 ^ s2 ^ s3)
@@ -252,6 +253,79 @@ static int p1_diag(void *dst, void *src, bool burst, unsigned int n)
 	return ret;
 }
 
+static void p1_nop(void *param, int status, u32 result)
+{
+}
+
+static void p1_nop_tx(void *param)
+{
+}
+
+/*
+ * Untimed diagnosis of where a request's time goes, each part timed as a
+ * loop of n (one clock read per loop, the best of 5 loops): a refusal at
+ * the first check (entry and exit of the API), submit + put, submit +
+ * wait + put, submit with an empty callback + put; async_memcpy() without
+ * and with an empty callback; the 64-byte memcpy() alone.
+ */
+static int p1_parts(void *dst, void *src, struct page *dpg, struct page *spg,
+		    unsigned int n)
+{
+	static const char *const part[] = {
+		"refused", "submit_put", "submit_wait_put", "callback_put",
+		"async_memcpy", "async_memcpy_cb", "memcpy",
+	};
+	u64 best[ARRAY_SIZE(part)];
+	struct lbdx_submit sub = { .flags = LBDX_SUBMIT_WILL_WAIT };
+	struct lbdx_submit cb = { .callback = p1_nop };
+	struct async_submit_ctl as;
+	struct lbdx_tx *tx;
+	unsigned int p, r, i;
+	int ret = 0;
+
+	for (p = 0; p < ARRAY_SIZE(part); p++) {
+		best[p] = U64_MAX;
+		for (r = 0; r < 5; r++) {
+			u64 t0 = ktime_get_ns();
+
+			for (i = 0; i < n; i++) {
+				switch (p) {
+				case 0:
+					lbdx_tx_put(lbdx_async_memcpy(NULL, src, P1_LEN, &sub));
+					break;
+				case 1:
+				case 2:
+				case 3:
+					tx = lbdx_async_memcpy(dst, src, P1_LEN, p == 3 ? &cb : &sub);
+					if (IS_ERR(tx))
+						return PTR_ERR(tx);
+					if (p == 2)
+						ret |= lbdx_tx_wait(tx, NULL);
+					lbdx_tx_put(tx);
+					break;
+				case 4:
+				case 5:
+					init_async_submit(&as, ASYNC_TX_ACK, NULL,
+							  p == 5 ? p1_nop_tx : NULL, NULL, NULL);
+					async_memcpy(dpg, spg, 0, 0, P1_LEN, &as);
+					break;
+				default:
+					OPTIMIZER_HIDE_VAR(dst);
+					memcpy(dst, src, P1_LEN);
+					break;
+				}
+			}
+			best[p] = min(best[p], ktime_get_ns() - t0);
+		}
+	}
+	pr_info("p1parts tag=%s reqs=%u %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu\n",
+		tag, n, part[0], div_u64(best[0], n), part[1], div_u64(best[1], n),
+		part[2], div_u64(best[2], n), part[3], div_u64(best[3], n),
+		part[4], div_u64(best[4], n), part[5], div_u64(best[5], n),
+		part[6], div_u64(best[6], n));
+	return ret ? -EIO : 0;
+}
+
 static int bench_p1(void)
 {
 	static const char *const impl[] = { "lbdx", "async_tx" };
@@ -271,6 +345,8 @@ static int bench_p1(void)
 			ret = p1_async_tx(virt_to_page(dst), virt_to_page(src), burst, 64);
 		if (!ret)
 			ret = p1_diag(dst, src, burst, 1000);
+		if (!ret && !burst)
+			ret = p1_parts(dst, src, virt_to_page(dst), virt_to_page(src), 1000);
 		if (ret)
 			goto out;
 		/*

@@ -284,8 +284,11 @@ pub(crate) fn start(
         if let Some(fin) = try_inline(&shape) {
             if let Some(n) = &notify {
                 n.call(fin);
-                // What the callback submitted waited for it to return.
-                run(Step::None, false);
+                // What the callback submitted waited for it to return
+                // (deferred, if anything).
+                if nesting::any_deferred() {
+                    run(Step::None, false);
+                }
             }
             return Ok(Submitted::Done(fin));
         }

@@ -133,9 +133,14 @@ pub(super) fn defer(step: Step, inline_ok: bool) -> Result<(), (Step, bool)> {
     Ok(())
 }
 
+/// Whether any step is deferred (for an outermost `run()` to carry out).
+pub(super) fn any_deferred() -> bool {
+    QUEUED.load(Ordering::Acquire) != 0
+}
+
 /// The oldest deferred step, taken from the queue.
 pub(super) fn next() -> Option<(Step, bool)> {
-    if QUEUED.load(Ordering::Acquire) == 0 {
+    if !any_deferred() {
         return None;
     }
     let mut g = DEFERRED.lock();
