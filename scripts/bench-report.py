@@ -307,9 +307,10 @@ def main():
         if r["kind"] in ("p1diag",):
             say("  P1 diagnosis (ours, untimed; per request, ns, clock reads included): "
                 + r["_text"])
-        if r["kind"] == "p1parts":
-            say("  P1 parts (untimed; per request, ns, best of 5 loops, one clock read per loop): "
-                + r["_text"])
+    parts = [f'{r["part"]} {r["ns"]}' for r in records if r["kind"] == "p1parts" and "ns" in r]
+    if parts:
+        say("  P1 parts (ours and async_tx, untimed; ns per request, best of 5 loops of 1000): "
+            + ", ".join(parts))
     for r in records:
         if r["kind"] == "final":
             say("  end state: " + r["_text"])

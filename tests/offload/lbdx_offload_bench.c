@@ -39,6 +39,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 #include <linux/wait.h>
 
 static char *run = "p1";
@@ -264,7 +265,9 @@ static void p1_nop_tx(void *param)
 /*
  * Untimed diagnosis of where a request's time goes, each part timed as a
  * loop of n (one clock read per loop, the best of 5 loops): a refusal at
- * the first check (entry and exit of the API), submit + put, submit +
+ * the first check (entry and exit of the API), a refusal of length 0 (at
+ * the layer's first check), a refusal of a source outside the linear map
+ * (after the destination's check), submit + put, submit +
  * wait + put, submit with an empty callback + put; async_memcpy() without
  * and with an empty callback; the 64-byte memcpy() alone.
  */
@@ -272,9 +275,11 @@ static int p1_parts(void *dst, void *src, struct page *dpg, struct page *spg,
 		    unsigned int n)
 {
 	static const char *const part[] = {
-		"refused", "submit_put", "submit_wait_put", "callback_put",
-		"async_memcpy", "async_memcpy_cb", "memcpy",
+		"refused", "len0", "nonlinear_src", "submit_put",
+		"submit_wait_put", "callback_put", "async_memcpy",
+		"async_memcpy_cb", "memcpy",
 	};
+	void *vsrc = vmalloc(PAGE_SIZE);
 	u64 best[ARRAY_SIZE(part)];
 	struct lbdx_submit sub = { .flags = LBDX_SUBMIT_WILL_WAIT };
 	struct lbdx_submit cb = { .callback = p1_nop };
@@ -283,6 +288,8 @@ static int p1_parts(void *dst, void *src, struct page *dpg, struct page *spg,
 	unsigned int p, r, i;
 	int ret = 0;
 
+	if (!vsrc)
+		return -ENOMEM;
 	for (p = 0; p < ARRAY_SIZE(part); p++) {
 		best[p] = U64_MAX;
 		for (r = 0; r < 5; r++) {
@@ -294,19 +301,27 @@ static int p1_parts(void *dst, void *src, struct page *dpg, struct page *spg,
 					lbdx_tx_put(lbdx_async_memcpy(NULL, src, P1_LEN, &sub));
 					break;
 				case 1:
+					lbdx_tx_put(lbdx_async_memcpy(dst, src, 0, &sub));
+					break;
 				case 2:
+					lbdx_tx_put(lbdx_async_memcpy(dst, vsrc, P1_LEN, &sub));
+					break;
 				case 3:
-					tx = lbdx_async_memcpy(dst, src, P1_LEN, p == 3 ? &cb : &sub);
-					if (IS_ERR(tx))
-						return PTR_ERR(tx);
-					if (p == 2)
+				case 4:
+				case 5:
+					tx = lbdx_async_memcpy(dst, src, P1_LEN, p == 5 ? &cb : &sub);
+					if (IS_ERR(tx)) {
+						ret = PTR_ERR(tx);
+						goto out;
+					}
+					if (p == 4)
 						ret |= lbdx_tx_wait(tx, NULL);
 					lbdx_tx_put(tx);
 					break;
-				case 4:
-				case 5:
+				case 6:
+				case 7:
 					init_async_submit(&as, ASYNC_TX_ACK, NULL,
-							  p == 5 ? p1_nop_tx : NULL, NULL, NULL);
+							  p == 7 ? p1_nop_tx : NULL, NULL, NULL);
 					async_memcpy(dpg, spg, 0, 0, P1_LEN, &as);
 					break;
 				default:
@@ -318,12 +333,13 @@ static int p1_parts(void *dst, void *src, struct page *dpg, struct page *spg,
 			best[p] = min(best[p], ktime_get_ns() - t0);
 		}
 	}
-	pr_info("p1parts tag=%s reqs=%u %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu %s_ns=%llu\n",
-		tag, n, part[0], div_u64(best[0], n), part[1], div_u64(best[1], n),
-		part[2], div_u64(best[2], n), part[3], div_u64(best[3], n),
-		part[4], div_u64(best[4], n), part[5], div_u64(best[5], n),
-		part[6], div_u64(best[6], n));
-	return ret ? -EIO : 0;
+	for (p = 0; p < ARRAY_SIZE(part); p++)
+		pr_info("p1parts tag=%s reqs=%u part=%s ns=%llu\n", tag, n, part[p],
+			div_u64(best[p], n));
+	ret = ret ? -EIO : 0;
+out:
+	vfree(vsrc);
+	return ret;
 }
 
 static int bench_p1(void)
