@@ -76,10 +76,15 @@ fi
 # slow engine, nothing else; the TSC as clock (TCG's skew makes the watchdog fall back to the HPET, whose every
 # read is an emulated MMIO access that would weigh on any code that reads
 # the clock per request). LBDX_BENCH_CLOCK=hpet keeps the default;
-# LBDX_BENCH_ARGS adds to the command line (tests/guest/bench.sh's knobs).
+# LBDX_BENCH_ARGS adds to the command line (tests/guest/bench.sh's knobs);
+# LBDX_BENCH_FAST and LBDX_BENCH_SLOW replace the two engines' options,
+# LBDX_BENCH_SMP the guest's vCPUs (2).
 extra_args=
+vcpus=2
 if [ "$mode" = bench ]; then
-	devices=(hlb:hlb0 dxe:dxe0,rate=1G dxe:dxe1,rate=256M,channels=2)
+	vcpus=${LBDX_BENCH_SMP:-2}
+	devices=(hlb:hlb0 "dxe:dxe0,${LBDX_BENCH_FAST:-rate=1G}"
+		"dxe:dxe1,${LBDX_BENCH_SLOW:-rate=256M,channels=2}")
 	[ "${LBDX_BENCH_CLOCK:-tsc}" = hpet ] || extra_args=" tsc=reliable"
 	extra_args+="${LBDX_BENCH_ARGS:+ $LBDX_BENCH_ARGS}"
 fi
@@ -158,7 +163,7 @@ for _ in $(seq 100); do
 done
 [ "$n" -eq "$nsockets" ] || die "device model did not open its sockets"
 
-qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp 2
+qemu_args=(-accel tcg -M q35,memory-backend=mem -m 1G -smp "$vcpus"
 	-object memory-backend-memfd,id=mem,size=1G,share=on
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$results/initrd.gz"
 	-append "console=ttyS0 panic=-1 oops=panic kunit.enable=1 kunit.autorun=1 lbdx.mode=$mode lbdx.devset=$devset${only:+ lbdx.only=$only}$extra_args"
