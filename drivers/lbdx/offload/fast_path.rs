@@ -3,14 +3,15 @@
 //! The fast path of a request without dependency: when the submitter may
 //! run work and the selection policy would pick the CPU backend for a
 //! request of that length, the request runs at once in the submitter's
-//! thread, with no lock, no allocation and no atomic instruction (the C
-//! API then hands out a static, pre-completed handle, which waits, status
-//! reads and puts recognise by its address), counted in per-CPU counters
-//! added to the CPU backend's `requests` and `bytes`. This keeps a small
-//! copy close to the cost of the copy itself. The limits are computed under the layer's lock by
-//! `Inner::refresh` at every change of policy, availability and
-//! registration, and by `Inner::queues_changed` as queues and bandwidth
-//! estimates move (at most 1 ms behind them under load).
+//! thread, with no lock, no allocation and no atomic read-modify-write
+//! (the C API then hands out a static, pre-completed handle, which waits,
+//! status reads and puts recognise by its address), counted in per-CPU
+//! counters added to the CPU backend's `requests` and `bytes`. This keeps
+//! a small copy close to the cost of the copy itself. The limits are
+//! computed under the layer's lock by `Inner::refresh` at every change of
+//! policy, availability and registration, and by `Inner::queues_changed`
+//! as queues and bandwidth estimates move (at most 1 ms behind them under
+//! load).
 
 use super::{
     backend::{Job, Outcome, Ticket},
@@ -74,8 +75,9 @@ const _: () = assert!(
 /// it and it is within the limit for its operation (the length up to which
 /// the selection policy would pick the CPU, see
 /// `BackendTable::inline_limit`), runs it now on the CPU, without a lock,
-/// an allocation or an atomic instruction. `None`: take the normal path. Not taken under
-/// round-robin (limits 0), whose cursor must see every request.
+/// an allocation or an atomic read-modify-write. `None`: take the normal
+/// path. Not taken under round-robin (limits 0), whose cursor must see
+/// every request.
 pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
     let limit = LIMITS[shape.op.index()].load(Ordering::Relaxed);
     if shape.len > limit || !may_inline(shape.len, shape.flags) || !glue::may_run_now() {

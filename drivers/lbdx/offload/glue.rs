@@ -121,7 +121,7 @@ pub(super) fn may_run_now() -> bool {
 }
 
 /// Counts a request of `len` bytes the fast path ran, in this CPU's
-/// counters (no atomic instruction, no shared cache line).
+/// counters (no atomic read-modify-write, no shared cache line).
 pub(super) fn count_inline(len: u32) {
     // SAFETY: Adds to this CPU's counters only.
     unsafe { lbdx_glue_count_inline(len) }

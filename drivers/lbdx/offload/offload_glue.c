@@ -130,7 +130,7 @@ bool lbdx_glue_may_run_now(void)
 }
 
 /*
- * Requests and bytes the fast path ran, per CPU: counted without an atomic
+ * Requests and bytes the fast path ran, per CPU: counted without a locked
  * instruction or a shared cache line, summed when read.
  */
 struct lbdx_inline_count {
