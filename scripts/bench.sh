@@ -3,8 +3,8 @@
 #
 # `make bench`: the async-offload layer's benchmarks (issue 4) and the HLB
 # event pipeline (issue 5), all in one VM boot (scripts/vm.sh bench: an
-# HLB, a fast DXE at rate=1G, a slow one at rate=256M, and the CPU
-# backend). The guest (tests/guest/bench.sh) runs
+# HLB, a fast DXE at rate=16G, a slow one at rate=256M with 2 channels,
+# the CPU backend, one vCPU). The guest (tests/guest/bench.sh) runs
 # tests/offload/lbdx_offload_bench.ko under each configuration and
 # hlb-pipeline on the HLB; this script
 # collects its lines from the console log and writes to build/bench/:
@@ -22,7 +22,7 @@
 #                   tools/offload-sim); appended to results.txt
 # It prints figures and never passes or fails on them; it exits non-zero
 # only when the harness itself failed (no VM run, no lines).
-# LBDX_ONLY=p1,p2,p3,sweep,pipeline,door,raid,sched runs only those
+# LBDX_ONLY=p1,p2,p3,mix,sweep,pipeline,door,raid,sched runs only those
 # experiments (pipeline: the HLB event pipeline in the VM; door: lbdx_dma's
 # per-request cost against the layer's own API; raid: md RAID-5 through
 # lbdx_dma against async_tx's software path, in the VM; sched: the

@@ -7,15 +7,22 @@
 # (hlb-pipeline: producer -> atomic stage -> ordered stage -> consumer
 # through the HLB's data plane), and prints every result on the console
 # as "lbdx_bench: ..." lines, which the host parses.
-# lbdx.only=p1,p2,p3,sweep,pipeline,door,raid on the kernel command line (LBDX_ONLY)
-# picks experiments.
+# lbdx.only=p1,p2,p3,mix,sweep,pipeline,door,raid on the kernel command line
+# (LBDX_ONLY) picks experiments.
 #
 # Configurations (backends enabled through sysfs, policy through the
 # module's policy= parameter, i.e. lbdx_offload_set_policy()):
 #   cpu, fast, slow   that backend alone (enabled=0 on the others),
 #                     earliest-completion
 #   ec, rr            every backend, earliest-completion / round-robin
-# P1 and P2 run under cpu-only with every backend enabled.
+#   oracle            every backend, weighted, with the weights (shares of
+#                     the bytes, cpu:fast:slow in percent) that did best in
+#                     a search of this boot over static splits
+#                     ("oracle ... best=" lines): what a fixed assignment
+#                     tuned with hindsight reaches
+# P1 and P2 run under cpu-only with every backend enabled. P3 copies
+# p3_size bytes per request; mix copies 64 B .. 1 MiB (each power of two in
+# turn, request by request).
 #
 # After each run, "share" lines give what each backend did meanwhile (deltas
 # of its requests, bytes, errors and failovers counters).
@@ -30,6 +37,8 @@ P3_REPS=$(arg p3_reps 7)
 SWEEP_REPS=$(arg sweep_reps 5)
 THREADS=$(arg threads 1)
 WINDOW=$(arg window 64)
+MIX_SIZES=64,128,256,512,1024,2048,4096,8192,16384,32768,65536,131072,262144,524288,1048576
+MIX_REPS=$(arg mix_reps 7)
 
 only=$(arg only "")
 
@@ -81,6 +90,7 @@ present() {
 	case $1 in
 	fast) [ -n "$fast" ] ;;
 	slow) [ -n "$slow" ] ;;
+	oracle) [ -n "${oracle_w:-}" ] ;;
 	*) true ;;
 	esac
 }
@@ -96,6 +106,7 @@ configure() {
 	esac
 	case $1 in
 	rr) pol=round-robin ;;
+	oracle | w:*) pol=weighted ;;
 	*) pol=earliest-completion ;;
 	esac
 	for b in "$OFF"/backends/*; do
@@ -103,6 +114,55 @@ configure() {
 		[ "$on" = all ] || [ "${b##*/}" = "$on" ] && v=1
 		echo $v >"$b/enabled" || say "error cannot write $b/enabled"
 	done
+	case $1 in
+	oracle) weights ${oracle_w:-} ;;
+	w:*) weights "$(echo "${1#w:}" | tr : ' ')" ;;
+	*) weights 100 100 100 ;;
+	esac
+}
+
+# weights CPU FAST SLOW: the backends' weights (the weighted policy).
+weights() {
+	set -- $*
+	[ $# -eq 3 ] || { say "error weights: '$*'"; return; }
+	echo "$1" >"$OFF/backends/cpu/weight" &&
+		echo "$2" >"$OFF/backends/$fast/weight" &&
+		echo "$3" >"$OFF/backends/$slow/weight" || say "error cannot set weights $*"
+}
+
+# oracle_search EXP PARAM...: the static split of the bytes (cpu:fast:slow
+# in percent) under which PARAM's stream does best, in ORACLE_MS runs: the
+# slow engine at 0, 2 or 5 %, the CPU from 0 to what is left in steps of
+# 10, then 5 either side of the best; sets $oracle_w ("C F S").
+ORACLE_MS=$(arg oracle_ms 300)
+oracle_search() {
+	local exp=$1 best=0 bw= s c w mbps params
+	shift
+	params=$*
+	for pass in coarse fine; do
+		for s in 0 2 5; do
+			if [ $pass = coarse ]; then
+				set -- $(seq 0 10 $((100 - s)))
+			else
+				[ "${bw##* }" = "$s" ] || continue
+				c=${bw%% *}
+				set -- $((c - 5)) $((c + 5))
+			fi
+			for c in "$@"; do
+				[ "$c" -ge 0 ] && [ "$c" -le $((100 - s)) ] || continue
+				w="$c:$((100 - s - c)):$s"
+				configure "w:$w"
+				run_ko "$exp-oracle/w:$w" run=stream policy=weighted ms=$ORACLE_MS $params >/tmp/oracle.out
+				cat /tmp/oracle.out
+				mbps=$(sed -n 's/.* mbps=\([0-9]*\) errors=0 verify=ok.*/\1/p' /tmp/oracle.out)
+				if [ -n "$mbps" ] && [ "$mbps" -gt "$best" ]; then
+					best=$mbps bw="$c $((100 - s - c)) $s"
+				fi
+			done
+		done
+	done
+	oracle_w=$bw
+	say "oracle exp=$exp best=$(echo "$bw" | tr ' ' :) mbps=$best"
 }
 
 echo 5 >/proc/sys/kernel/printk
@@ -141,14 +201,25 @@ fi
 if want p2; then
 	run_ko p2 run=p2 policy=cpu-only reps=11 p2_iters=8
 fi
-if want p3; then
-	for rep in $(seq $P3_REPS); do
-		for c in ec rr cpu fast slow; do
+# policies EXP REPS PARAM...: REPS rounds of every configuration, the
+# oracle's weights searched first.
+policies() {
+	local exp=$1 reps=$2 rep c
+	shift 2
+	oracle_search "$exp" "$@"
+	for rep in $(seq "$reps"); do
+		for c in ec rr oracle cpu fast slow; do
 			present $c || continue
 			configure $c
-			run_ko "p3/$c/$rep" run=stream policy=$pol sizes=$P3_SIZE ms=1000 threads=$THREADS window=$WINDOW
+			run_ko "$exp/$c/$rep" run=stream policy=$pol ms=1000 "$@"
 		done
 	done
+}
+if want p3; then
+	policies p3 "$P3_REPS" sizes=$P3_SIZE threads=$THREADS window=$WINDOW
+fi
+if want mix; then
+	policies mix "$MIX_REPS" mix=1 sizes=$MIX_SIZES threads=$THREADS window=$WINDOW
 fi
 if want sweep; then
 	for rep in $(seq $SWEEP_REPS); do

@@ -76,6 +76,10 @@ static unsigned int nr_sizes = 1;
 module_param_array(sizes, uint, &nr_sizes, 0444);
 MODULE_PARM_DESC(sizes, "stream: copy sizes in bytes, comma separated");
 
+static bool mix;
+module_param(mix, bool, 0444);
+MODULE_PARM_DESC(mix, "stream: one measurement whose requests cycle through sizes= (size=0 in its line), not one per size");
+
 static unsigned int ms = 300;
 module_param(ms, uint, 0444);
 MODULE_PARM_DESC(ms, "stream: milliseconds of submission per size");
@@ -560,7 +564,8 @@ struct bench_slot {
 	struct bench_stream *st;
 	void *src;
 	void *dst;
-	bool used;			/* submitted at this size */
+	size_t len;			/* of its request in flight */
+	bool used;			/* submitted in this measurement */
 };
 
 /* One submitting kthread and its window of buffers. */
@@ -570,11 +575,13 @@ struct bench_stream {
 	unsigned int nfree;
 	unsigned int *free;		/* indices of idle slots */
 	u64 done;			/* requests completed successfully */
+	u64 bytes;			/* their bytes */
 	int status;			/* first error */
 
 	struct bench_slot *slots;
 	unsigned int nslots;
-	size_t len;
+	size_t len;			/* of every request; 0: mix */
+	unsigned int next;		/* mix: index in sizes[] of the next */
 	unsigned long deadline;		/* jiffies: cheaper than a clock read */
 	u64 end;			/* when the last request completed */
 	bool stuck;			/* requests never completed: leak */
@@ -593,10 +600,12 @@ static void bench_stream_done(void *param, int status, u32 result)
 	 */
 	spin_lock_irqsave(&st->lock, flags);
 	st->free[st->nfree++] = slot - st->slots;
-	if (status && !st->status)
+	if (status && !st->status) {
 		st->status = status;
-	else if (!status)
+	} else if (!status) {
 		st->done++;
+		st->bytes += slot->len;
+	}
 	wake_up(&st->wq);
 	spin_unlock_irqrestore(&st->lock, flags);
 }
@@ -632,7 +641,8 @@ static int bench_stream_thread(void *data)
 
 		sub.callback_param = slot;
 		slot->used = true;
-		tx = lbdx_async_memcpy(slot->dst, slot->src, st->len, &sub);
+		slot->len = st->len ?: sizes[st->next++ % nr_sizes];
+		tx = lbdx_async_memcpy(slot->dst, slot->src, slot->len, &sub);
 		if (IS_ERR(tx)) {
 			spin_lock_irqsave(&st->lock, flags);
 			st->free[st->nfree++] = slot - st->slots;
@@ -696,10 +706,14 @@ fail:
 	return NULL;
 }
 
-/* One measurement: every stream copies @len-byte buffers for ms= ms. */
-static int bench_stream_size(struct bench_stream **sts, size_t len, u8 fill)
+/*
+ * One measurement: every stream copies @len-byte buffers (0: each request
+ * the next of sizes[], buffers of @buf_len) for ms= ms.
+ */
+static int bench_stream_size(struct bench_stream **sts, size_t len,
+			     size_t buf_len, u8 fill)
 {
-	u64 start, end = 0, done = 0, ns;
+	u64 start, end = 0, done = 0, bytes = 0, ns;
 	unsigned int t, i;
 	int status = 0;
 	bool bad = false;
@@ -708,13 +722,15 @@ static int bench_stream_size(struct bench_stream **sts, size_t len, u8 fill)
 		struct bench_stream *st = sts[t];
 
 		for (i = 0; i < st->nslots; i++) {
-			memset(st->slots[i].src, fill, len);
+			memset(st->slots[i].src, fill, len ?: buf_len);
 			st->slots[i].used = false;
 			st->free[i] = i;
 		}
 		st->nfree = st->nslots;
 		st->len = len;
+		st->next = t;
 		st->done = 0;
+		st->bytes = 0;
 		st->status = 0;
 		init_completion(&st->exited);
 	}
@@ -738,15 +754,17 @@ static int bench_stream_size(struct bench_stream **sts, size_t len, u8 fill)
 			return -ETIMEDOUT;
 		end = max(end, st->end);
 		done += st->done;
+		bytes += st->bytes;
 		status = status ?: st->status;
 		for (i = 0; i < st->nslots; i++)
 			bad |= st->slots[i].used &&
-			       memcmp(st->slots[i].dst, st->slots[i].src, len);
+			       memcmp(st->slots[i].dst, st->slots[i].src,
+				      st->slots[i].len);
 	}
 	ns = end > start ? end - start : 1;
 	pr_info("stream tag=%s op=copy size=%zu threads=%u window=%u reqs=%llu bytes=%llu ns=%llu mbps=%llu errors=%d verify=%s\n",
-		tag, len, threads, window, done, done * len, ns,
-		div64_u64(done * len * 1000, ns), status, bad ? "bad" : "ok");
+		tag, len, threads, window, done, bytes, ns,
+		div64_u64(bytes * 1000, ns), status, bad ? "bad" : "ok");
 	return status;
 }
 
@@ -771,9 +789,11 @@ static int bench_stream(void)
 		if (!sts[t])
 			goto out;
 	}
-	for (i = 0; i < nr_sizes; i++) {
+	if (mix)
+		ret = bench_stream_size(sts, 0, max_len, 0x5a);
+	for (i = 0; !mix && i < nr_sizes; i++) {
 		/* Each size copies a new pattern, so a copy not done shows. */
-		ret = bench_stream_size(sts, sizes[i], 0x5a + i);
+		ret = bench_stream_size(sts, sizes[i], max_len, 0x5a + i);
 		if (ret)
 			break;
 	}

@@ -346,7 +346,7 @@ impl Inner {
         for (op, limit) in Op::ALL.into_iter().zip(&mut limits) {
             let candidates = self.candidates(op);
             *limit = match (cpu, self.table.policy()) {
-                (None, _) | (_, Policy::RoundRobin) => 0,
+                (None, _) | (_, Policy::RoundRobin | Policy::Weighted) => 0,
                 (Some(cpu), Policy::CpuOnly) => self.table.inline_limit(cpu, 0, MAX_LEN) as u32,
                 (Some(cpu), Policy::EarliestCompletion) => {
                     self.table.inline_limit(cpu, candidates, MAX_LEN) as u32

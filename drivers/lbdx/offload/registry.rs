@@ -53,6 +53,8 @@ pub(crate) struct Report {
     pub(crate) health: &'static str,
     /// The operator's switch.
     pub(crate) enabled: bool,
+    /// Share under the weighted policy.
+    pub(crate) weight: u32,
 }
 
 /// The report on backend `id`; `None` once it is gone.
@@ -84,6 +86,7 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
         bandwidth: st.bandwidth,
         health,
         enabled: s.enabled,
+        weight: st.weight,
     })
 }
 
@@ -118,6 +121,23 @@ pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
         g.refresh(glue::now_ns());
         // A request waiting for a halted backend the operator just took
         // away (or gave back) must look again.
+        g.take_waiting()
+    };
+    retry(waiting);
+    Ok(())
+}
+
+/// Sets the weight of backend `id` under the weighted policy (`EINVAL`
+/// above [`super::backend_select::MAX_WEIGHT`], nothing changed).
+pub(crate) fn set_weight(id: BackendId, weight: u32) -> Result {
+    let waiting = {
+        let mut g = LAYER.lock();
+        g.slot_mut(id).ok_or(ENODEV)?;
+        g.table
+            .set_weight(id, weight)
+            .map_err(|e| Error::from_errno(-e.errno()))?;
+        // A request waiting for a backend whose weight became 0 must look
+        // again.
         g.take_waiting()
     };
     retry(waiting);

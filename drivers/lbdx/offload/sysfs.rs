@@ -4,12 +4,15 @@
 //!
 //! ```text
 //! policy                   rw  [earliest-completion] round-robin cpu-only
+//!                              weighted
 //! generation               ro  bumps at every (un)registration
 //! backends/<name>/         one directory per registered backend:
 //!   requests bytes errors failovers in_flight queued_bytes bandwidth
 //!   health                 ro  healthy | degraded | halted | dead | disabled
 //!   enabled                rw  0 takes the backend out of selection
 //!   busy                   ro  refusals for now (part of failovers)
+//!   weight                 rw  0..=10000, its share of the bytes under
+//!                              weighted
 //! ```
 //!
 //! Documented in `Documentation/ABI/testing/sysfs-kernel-lbdx-offload`.
@@ -19,6 +22,7 @@ use super::{
     backend_select::{BackendId, Policy},
     registry,
 };
+use crate::attr_value::parse_u32;
 use core::{ffi::c_void, fmt::Write, marker::PhantomData};
 use kernel::{prelude::*, str::Formatter};
 
@@ -231,9 +235,10 @@ impl Source for BackendDir {
         c"health",
         c"enabled",
         c"busy",
+        c"weight",
     ];
     const WRITABLE: &'static [bool] = &[
-        false, false, false, false, false, false, false, false, true, false,
+        false, false, false, false, false, false, false, false, true, false, true,
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
@@ -250,20 +255,24 @@ impl Source for BackendDir {
             7 => write!(out, "{}", r.health),
             8 => write!(out, "{}", u8::from(r.enabled)),
             9 => write!(out, "{}", s.busy),
+            10 => write!(out, "{}", r.weight),
             _ => return Err(EINVAL),
         }
         .map_err(|_| EOVERFLOW)
     }
 
     fn store(&self, id: usize, input: &[u8]) -> Result {
-        if id != 8 {
-            return Err(EPERM);
+        match id {
+            8 => registry::set_enabled(
+                self.id,
+                match input.strip_suffix(b"\n").unwrap_or(input) {
+                    b"0" => false,
+                    b"1" => true,
+                    _ => return Err(EINVAL),
+                },
+            ),
+            10 => registry::set_weight(self.id, parse_u32(input).ok_or(EINVAL)?),
+            _ => Err(EPERM),
         }
-        let enabled = match input.strip_suffix(b"\n").unwrap_or(input) {
-            b"0" => false,
-            b"1" => true,
-            _ => return Err(EINVAL),
-        };
-        registry::set_enabled(self.id, enabled)
     }
 }

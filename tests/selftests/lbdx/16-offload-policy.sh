@@ -3,9 +3,11 @@
 #
 # The offload layer's sysfs (/sys/kernel/lbdx_offload):
 #  - the backends are the CPU and one per DXE engine, named dxe:<bdf>;
-#  - policy lists the three policies with the current one in brackets and
+#  - policy lists the four policies with the current one in brackets and
 #    takes each; bad input is EINVAL and changes nothing; generation is
-#    read-only; a backend's enabled takes only 0 and 1;
+#    read-only; a backend's enabled takes only 0 and 1, its weight only
+#    0..10000;
+#  - under weighted, the bytes split as the weights say (0: none);
 #  - switching the policy many times while lbdx_offload_test runs loses and
 #    corrupts nothing;
 #  - per-backend statistics follow the work: under round-robin every
@@ -22,8 +24,8 @@
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
-POLICIES="earliest-completion round-robin cpu-only"
-plan 19
+POLICIES="earliest-completion round-robin cpu-only weighted"
+plan 21
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -34,13 +36,13 @@ all=$(cat "$OFFLOAD/policy")
 missing=
 for p in $POLICIES; do echo "$all" | grep -qw -- "$p" || missing="$missing $p"; done
 [ "$(echo "$all" | grep -o '\[[a-z-]*\]' | wc -l)" -eq 1 ] && [ -z "$missing" ]
-check $? "policy lists the three policies, one in brackets" "read '$all'"
+check $? "policy lists the four policies, one in brackets" "read '$all'"
 
 good=0
 for p in $POLICIES; do
 	expect_ok "$OFFLOAD/policy" "$p" && [ "$(policy_now)" = "$p" ] && good=$((good + 1))
 done
-[ $good -eq 3 ]
+[ $good -eq 4 ]
 check $? "each policy can be selected and reads back in brackets"
 
 echo round-robin >"$OFFLOAD/policy"
@@ -62,6 +64,16 @@ for v in 2 -1 x ""; do
 done
 [ -n "$b" ] && [ -z "$bad" ] && [ "$(bstat "$b" enabled)" = 1 ]
 check $? "a backend's enabled refuses anything but 0 and 1 ($b)" "accepted or changed by:$bad"
+
+w0=$(bstat "$b" weight)
+bad=
+for v in 10001 4294967296 -1 x "" "5 5" "5\n\n" 0x; do
+	expect_err "Invalid argument" "$OFFLOAD/backends/$b/weight" "$v" || bad="$bad '$v'"
+done
+[ "$w0" = 100 ] && [ -z "$bad" ] && [ "$(bstat "$b" weight)" = "$w0" ] &&
+	expect_ok "$OFFLOAD/backends/$b/weight" 10000 && [ "$(bstat "$b" weight)" = 10000 ] &&
+	expect_ok "$OFFLOAD/backends/$b/weight" 100
+check $? "a backend's weight is 100 at first, takes 0..10000 and refuses the rest ($b)" "weight $w0, accepted or changed by:$bad"
 
 # Policy switches under load.
 stats_snap /tmp/pol.before
@@ -119,6 +131,26 @@ for b in $(backends); do
 done
 [ -z "$bad" ]
 check $? "every backend healthy with in_flight 0 at the end" "$bad"
+
+# Weighted: the CPU 0, the engines 1:3 of the bytes.
+set -- $(backends | grep '^dxe:')
+echo 0 >"$OFFLOAD/backends/cpu/weight"
+echo 100 >"$OFFLOAD/backends/$1/weight"
+echo 300 >"$OFFLOAD/backends/$2/weight"
+echo weighted >"$OFFLOAD/policy"
+stats_snap /tmp/w.before
+otest op=copy size=16384 threads=2 inflight=8 count=200
+rc=$?
+stats_snap /tmp/w.after
+for b in $(backends); do echo 100 >"$OFFLOAD/backends/$b/weight"; done
+echo round-robin >"$OFFLOAD/policy"
+stats_delta /tmp/w.before /tmp/w.after >/tmp/w.delta
+wb() { awk -v b="$1" '$1 == b { print $3 }' /tmp/w.delta; }
+c=$(wb cpu) a=$(wb "$1") z=$(wb "$2")
+# 400 copies of 16 KiB: 100 and 300 of them, within a few in flight.
+[ $rc -eq 0 ] && [ "${c:-1}" = 0 ] && [ "${a:-0}" -ge $((90 * 16384)) ] &&
+	[ "${a:-0}" -le $((110 * 16384)) ] && [ "${z:-0}" -ge $((290 * 16384)) ]
+check $? "under weighted 0/100/300 the bytes split cpu $c, $1 $a, $2 $z: $otest_summary"
 
 # A disabled backend gets nothing.
 e=$(backends | grep '^dxe:' | head -n 1)

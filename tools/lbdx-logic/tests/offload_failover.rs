@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use lbdx_logic::offload::backend_select::{
-    BackendDesc, BackendId, BackendTable, Caps, HealthRules, Op, OpSet, Policy, Request,
+    BackendDesc, BackendId, BackendTable, Caps, HealthRules, Op, OpSet, Policy, Request, MAX_WEIGHT,
 };
 use lbdx_logic::offload::request_state::{Action, Attempt, RequestState, State, Status};
 use proptest::prelude::*;
@@ -299,6 +299,8 @@ enum Step {
     Available(usize, bool),
     /// The policy changes.
     Policy(Policy),
+    /// The backend in slot `n` gets a weight (0 included).
+    Weight(usize, u32),
     /// The clock advances.
     Advance(u64),
 }
@@ -484,7 +486,8 @@ fn any_policy() -> impl Strategy<Value = Policy> {
     prop_oneof![
         Just(Policy::EarliestCompletion),
         Just(Policy::RoundRobin),
-        Just(Policy::CpuOnly)
+        Just(Policy::CpuOnly),
+        Just(Policy::Weighted)
     ]
 }
 
@@ -500,6 +503,7 @@ fn any_step() -> impl Strategy<Value = Step> {
         1 => any_desc().prop_map(Step::Register),
         1 => (0usize..16, any::<bool>()).prop_map(|(s, ok)| Step::Available(s, ok)),
         1 => any_policy().prop_map(Step::Policy),
+        1 => (0usize..16, prop_oneof![Just(0u32), 1u32..=MAX_WEIGHT]).prop_map(|(s, w)| Step::Weight(s, w)),
         2 => (0u64..2_000_000).prop_map(Step::Advance),
     ]
 }
@@ -705,6 +709,11 @@ impl Sim {
                 }
             }
             Step::Policy(p) => self.t.set_policy(p),
+            Step::Weight(slot, w) => {
+                if let Some(id) = self.t.id_at(slot) {
+                    self.t.set_weight(id, w).unwrap();
+                }
+            }
             Step::Advance(dt) => self.now += dt,
         }
         self.check_queued()

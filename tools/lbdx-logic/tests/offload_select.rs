@@ -7,7 +7,7 @@
 
 use lbdx_logic::offload::backend_select::{
     BackendDesc, BackendId, BackendTable, CandidateCache, Caps, ExcludeSet, Health, HealthRules,
-    Op, OpSet, Policy, Request, SelectError, ALL_SLOTS, MAX_BACKENDS,
+    Op, OpSet, Policy, Request, SelectError, ALL_SLOTS, DEFAULT_WEIGHT, MAX_BACKENDS, MAX_WEIGHT,
 };
 
 const KIB: u64 = 1024;
@@ -413,6 +413,132 @@ fn cpu_only_uses_only_cpu_backends() {
     assert_eq!(t.select(&xor(KIB, 4), &NONE, 0), Some(ids[0]));
 }
 
+/// Bytes each of `ids` is given out of `n` requests of `len` under the
+/// weighted policy, every request accounted as submitted.
+fn weighted_bytes(t: &mut BackendTable, ids: &[BackendId], n: usize, len: u64) -> Vec<u64> {
+    let mut bytes = vec![0; ids.len()];
+    for _ in 0..n {
+        let id = submit(t, &copy(len));
+        let i = ids.iter().position(|x| *x == id).expect("one of ids");
+        bytes[i] += len;
+    }
+    bytes
+}
+
+#[test]
+fn weighted_splits_bytes_in_proportion_to_the_weights() {
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(10 * GB, 0), engine(GB, 0)]);
+    t.set_policy(Policy::Weighted);
+    assert_eq!(t.status(ids[0]).unwrap().weight, DEFAULT_WEIGHT);
+    // Equal weights: equal bytes, whatever the estimates say.
+    assert_eq!(weighted_bytes(&mut t, &ids, 300, 4 * KIB), [400 * KIB; 3]);
+    // 6:3:1 over 64 KiB requests: exact within one request each.
+    for (id, w) in ids.iter().zip([60, 30, 10]) {
+        t.set_weight(*id, w).unwrap();
+    }
+    let got = weighted_bytes(&mut t, &ids, 1000, 64 * KIB);
+    for (g, want) in got.iter().zip([600, 300, 100]) {
+        assert!(g.abs_diff(want * 64 * KIB) <= 64 * KIB, "{got:?}");
+    }
+    // Mixed sizes: the split is of bytes, not of requests.
+    let mut bytes = [0u64; 3];
+    for i in 0..3000u64 {
+        let len = [64, 4 * KIB, MIB][(i % 3) as usize];
+        let id = submit(&mut t, &copy(len));
+        bytes[ids.iter().position(|x| *x == id).unwrap()] += len;
+    }
+    let total: u64 = bytes.iter().sum();
+    for (b, w) in bytes.iter().zip([60u64, 30, 10]) {
+        assert!(b.abs_diff(total * w / 100) <= MIB, "{bytes:?}");
+    }
+}
+
+#[test]
+fn weight_zero_takes_nothing_unless_nothing_else_can() {
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(10 * GB, 0)]);
+    t.set_policy(Policy::Weighted);
+    t.set_weight(ids[1], 0).unwrap();
+    assert_eq!(weighted_bytes(&mut t, &ids, 50, MIB), [50 * MIB, 0]);
+    // The only other one gone from selection: the weight-0 one does it.
+    t.set_available(ids[0], false).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[1]));
+    // Every weight 0: the earliest completion rule.
+    t.set_available(ids[0], true).unwrap();
+    t.set_weight(ids[0], 0).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[1]));
+}
+
+#[test]
+fn bad_weights_are_refused_and_change_nothing() {
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(GB, 0)]);
+    t.set_weight(ids[0], MAX_WEIGHT).unwrap();
+    assert_eq!(
+        t.set_weight(ids[0], MAX_WEIGHT + 1),
+        Err(SelectError::Invalid)
+    );
+    assert_eq!(t.set_weight(ids[1], u32::MAX), Err(SelectError::Invalid));
+    assert_eq!(t.status(ids[0]).unwrap().weight, MAX_WEIGHT);
+    assert_eq!(t.status(ids[1]).unwrap().weight, DEFAULT_WEIGHT);
+    t.unregister(ids[1]).unwrap();
+    assert_eq!(t.set_weight(ids[1], 1), Err(SelectError::Stale));
+}
+
+#[test]
+fn a_backend_back_after_a_pause_gets_no_credit_for_it() {
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(GB, 0)]);
+    t.set_policy(Policy::Weighted);
+    t.set_available(ids[1], false).unwrap();
+    assert_eq!(weighted_bytes(&mut t, &ids, 100, MIB), [100 * MIB, 0]);
+    // Back: it shares from now on, it does not take the next 100 alone.
+    t.set_available(ids[1], true).unwrap();
+    assert_eq!(weighted_bytes(&mut t, &ids, 20, MIB), [10 * MIB, 10 * MIB]);
+}
+
+#[test]
+fn weighted_waits_for_a_busy_backend_and_a_refusal_is_not_counted() {
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(10 * GB, 0)]);
+    t.set_policy(Policy::Weighted);
+    t.set_weight(ids[0], 1).unwrap();
+    t.set_weight(ids[1], 99).unwrap();
+    // Ties go to the lower slot: the CPU takes the first request and its
+    // share is then used up for long; the engine holds the next one and
+    // refuses the one after for now.
+    assert_eq!(submit(&mut t, &copy(MIB)), ids[0]);
+    assert_eq!(submit(&mut t, &copy(MIB)), ids[1]);
+    let next = t.select(&copy(MIB), &NONE, 0).unwrap();
+    assert_eq!(next, ids[1]);
+    t.on_submit(next, MIB).unwrap();
+    t.release(next, MIB).unwrap();
+    let mut busy = ExcludeSet::new();
+    t.exclude(&mut busy, ids[1]);
+    let other = t.select(&copy(MIB), &busy, 0).unwrap();
+    assert_eq!(other, ids[0]);
+    assert!(t.better_to_wait(&copy(MIB), &busy, other));
+    // The refused bytes did not count: the engine is picked again.
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(ids[1]));
+    // Round-robin does not wait.
+    t.set_policy(Policy::RoundRobin);
+    assert!(!t.better_to_wait(&copy(MIB), &busy, other));
+}
+
+#[test]
+fn virtual_time_is_taken_back_before_it_overflows() {
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(GB, 0)]);
+    t.set_policy(Policy::Weighted);
+    t.set_weight(ids[0], 1).unwrap();
+    t.set_weight(ids[1], 1).unwrap();
+    // 2^32-byte requests at weight 1 add 2^48 each: 2^62 after 2^14 of
+    // them per backend; 2^16 of them pass it twice over.
+    let mut given = [0u64; 2];
+    for _ in 0..(1 << 16) {
+        let id = t.select(&copy(1 << 32), &NONE, 0).unwrap();
+        t.on_submit(id, 1 << 32).unwrap();
+        t.on_complete(id, 1 << 32, true, 1, 0).unwrap();
+        given[usize::from(id == ids[1])] += 1;
+    }
+    assert_eq!(given, [1 << 15, 1 << 15]);
+}
+
 #[test]
 fn unavailable_backends_are_not_chosen_until_available_again() {
     let (mut t, ids) = table(&[engine(100 * GB, 0), cpu(GB, 0)]);
@@ -568,11 +694,12 @@ fn bandwidth_estimate_averages_time_per_byte() {
         t.on_submit(ids[0], bytes).unwrap();
         t.on_complete(ids[0], bytes, true, ns, 0).unwrap();
     };
-    // 1 ns/B, then a sample of 1/9 ns/B: an eighth of the way,
-    // 7/8 + 1/72 ns/B, i.e. about 1.125 GB/s.
+    // The sums start as 512 KiB at 1 ns/B; a sample of 9000 B in 1 us
+    // replaces an eighth of them: (458752 + 1000) ns / (458752 + 9000) B,
+    // about 1.017 GB/s. Each sample weighs by its bytes.
     done(&mut t, 9_000, 1_000);
     let bw = t.status(ids[0]).unwrap().bandwidth;
-    assert!((1_120_000_000..1_130_000_000).contains(&bw), "{bw}");
+    assert!((1_015_000_000..1_020_000_000).contains(&bw), "{bw}");
     // Failures do not move it.
     fail(&mut t, ids[0], 0);
     assert_eq!(t.status(ids[0]).unwrap().bandwidth, bw);
@@ -595,6 +722,23 @@ fn bandwidth_estimate_averages_time_per_byte() {
     t.set_bandwidth(ids[0], 0).unwrap();
     assert_eq!(t.status(ids[0]).unwrap().bandwidth, 1);
     assert_eq!(t.desc(ids[0]).unwrap().bandwidth, GB);
+}
+
+#[test]
+fn bandwidth_samples_weigh_by_their_bytes() {
+    // A mix: 1 MiB in 100 us (10.5 GB/s) and 64 B in 10 us (cost, not
+    // bytes) in turn. By bytes, the time of both over the bytes of both,
+    // about 9.5 GB/s; an average of the samples' time per byte would be
+    // dominated by the 64 B ones (78 ns/B: 13 MB/s).
+    let (mut t, ids) = table(&[engine(10 * GB, 0)]);
+    for _ in 0..100 {
+        t.on_submit(ids[0], MIB).unwrap();
+        t.on_complete(ids[0], MIB, true, 100_000, 0).unwrap();
+        t.on_submit(ids[0], 64).unwrap();
+        t.on_complete(ids[0], 64, true, 10_000, 0).unwrap();
+    }
+    let bw = t.status(ids[0]).unwrap().bandwidth;
+    assert!((9_000_000_000..10_000_000_000).contains(&bw), "{bw}");
 }
 
 #[test]
