@@ -17,8 +17,8 @@
 //! 2. Healthy candidates are preferred; degraded ones are used only when no
 //!    healthy candidate is left.
 //! 3. [`Policy::EarliestCompletion`] takes the candidate whose estimated
-//!    completion time, per-request cost x (queued requests + 1) + (queued
-//!    bytes + request bytes) / bandwidth, is earliest; ties go to fewer
+//!    completion time, per-request cost + (queued bytes + request bytes) /
+//!    bandwidth, is earliest; ties go to fewer
 //!    queued bytes, then to the lower slot. [`Policy::RoundRobin`] takes
 //!    the next candidate after the previous pick, in slot order.
 //!    [`Policy::CpuOnly`] uses the earliest completion rule among CPU
@@ -499,8 +499,6 @@ struct Backend {
     sum_ns: u64,
     sum_bytes: u64,
     queued: u64,
-    /// Requests whose bytes `queued` holds.
-    queued_reqs: u64,
     failures: u32,
     degraded_since: Option<u64>,
     available: bool,
@@ -526,7 +524,6 @@ impl Backend {
             sum_ns: 0,
             sum_bytes: 1,
             queued: 0,
-            queued_reqs: 0,
             failures: 0,
             degraded_since: None,
             available: true,
@@ -547,11 +544,20 @@ impl Backend {
         self.sum_ns = scale_div(PRIOR_BYTES, self.inv_bw, 1 << INV_SHIFT);
     }
 
-    /// Estimated nanoseconds until `len` more bytes would be done: every
-    /// queued request's cost and this one's, and all the bytes.
+    /// Estimated nanoseconds until `len` more bytes would be done: one
+    /// request's cost and all the bytes queued and new at the bandwidth
+    /// estimate.
+    ///
+    /// The queued requests' costs are not added one by one: a backend
+    /// working on several at once overlaps them, and what its queue really
+    /// takes per byte, costs included, is what the estimate learns from
+    /// back-to-back completions ([`Backend::sample`]). Adding them too
+    /// charged a 4-channel engine at 16 GiB/s ~120 us for each of the
+    /// jobs ahead where it took ~25 us (`make bench`), and costs the
+    /// earliest-completion rule 1-2% of its median against full
+    /// knowledge in every workload of `tools/offload-sim`.
     fn completion_ns(&self, len: u64) -> u64 {
         self.estimate_ns(self.queued.saturating_add(len))
-            .saturating_add(self.desc.request_cost_ns.saturating_mul(self.queued_reqs))
     }
 
     /// Per-request cost plus the time `bytes` take at the bandwidth
@@ -599,12 +605,11 @@ impl Backend {
     /// of sizes, an average of time per byte let the small requests, whose
     /// time is mostly cost, drag the estimate of an engine to a hundredth
     /// of its bandwidth (`tools/offload-sim`: learnt / true 0.64 in the
-    /// median, 0.02 at p10; 0.95 and 0.32 by bytes). The per-request cost is taken out of a sample whose interval
-    /// began at the request's own submission to an idle backend (all of the
-    /// cost is inside it), since [`Backend::completion_ns`] counts it apart
-    /// for every request: left in, a mix of small and large requests made
-    /// the bandwidth look several times lower than it is
-    /// (`tools/offload-sim`). An interval that began at the previous
+    /// median, 0.02 at p10; 0.95 and 0.32 by bytes). The per-request cost
+    /// is taken out of a sample whose interval began at the request's own
+    /// submission to an idle backend (all of the cost is inside it), since
+    /// [`Backend::completion_ns`] counts one cost apart: a lone request's
+    /// cost is not bytes. An interval that began at the previous
     /// completion holds an unknown part of the cost (channels overlap
     /// costs) and counts whole. Jobs that overlap can come back faster
     /// than their cost; the estimate stops at [`MAX_LEARNT_SPEEDUP`] times
@@ -1022,7 +1027,6 @@ impl BackendTable {
         let vtime = self.vtime;
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
-        b.queued_reqs = b.queued_reqs.saturating_add(1);
         if weighted && b.weight > 0 {
             let start = b.vfinish.max(vtime);
             b.vfinish = start.saturating_add(b.vcost(bytes));
@@ -1090,7 +1094,6 @@ impl BackendTable {
         let rules = self.rules;
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
-        b.queued_reqs = b.queued_reqs.saturating_sub(1);
         if ok {
             b.sample(bytes, elapsed_ns);
             b.recover();
@@ -1117,7 +1120,6 @@ impl BackendTable {
         let vtime = self.vtime;
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
-        b.queued_reqs = b.queued_reqs.saturating_sub(1);
         if weighted {
             b.vfinish = b.vfinish.saturating_sub(b.vcost(bytes)).max(vtime);
         }
