@@ -10,8 +10,9 @@
 //!    the burst's time per copy and the mean of step 1. A layer that keeps
 //!    an engine busy pays the first (jobs overlap, the engine works while
 //!    the driver reaps); the single copies' latency includes the first
-//!    touches of the buffers and every wake-up of the waiter, and would
-//!    count many times over for a queue of jobs;
+//!    touches of the buffers and every wake-up of the waiter. The layer
+//!    counts the cost once per request estimate (the jobs ahead are in
+//!    the bandwidth it learns);
 //! 3. on channel 0, if the engine offers them: a fill of an odd length, an
 //!    xor of two sources and two xor-validates, one whose sources xor to
 //!    zero and one whose do not.
