@@ -135,6 +135,9 @@ def main():
     # Stream results: tag = EXP/CONFIG/REP.
     stream = collections.defaultdict(list)   # (exp, cfg, size) -> [MB/s]
     share = collections.defaultdict(lambda: collections.defaultdict(int))
+    busy = collections.defaultdict(list)     # (exp, cfg) -> [guest CPU busy %]
+    # (exp, cfg) -> [requests, interrupts, context switches], summed
+    events = collections.defaultdict(lambda: [0, 0, 0])
     for r in records:
         if r["kind"] == "stream" and "mbps" in r and r.get("tag", "").count("/") == 2:
             exp, cfg, _ = r["tag"].split("/")
@@ -143,6 +146,12 @@ def main():
         if r["kind"] == "share" and r.get("tag", "").count("/") == 2:
             exp, cfg, _ = r["tag"].split("/")
             share[(exp, cfg)][r["backend"]] += int(r["bytes"])
+            events[(exp, cfg)][0] += int(r["requests"])
+        if r["kind"] == "load" and r.get("tag", "").count("/") == 2:
+            exp, cfg, _ = r["tag"].split("/")
+            busy[(exp, cfg)].append(int(r["busy_pct"]))
+            events[(exp, cfg)][1] += int(r.get("intr", 0))
+            events[(exp, cfg)][2] += int(r.get("ctxt", 0))
 
     p3_size = int(roles.get("p3_size", 0) or 0)
     oracle = {r["exp"]: r for r in records if r["kind"] == "oracle"}
@@ -245,12 +254,17 @@ def main():
     for exp, m, what in (("p3", p3, human(p3_size)), ("mix", mix, "64 B .. 1 MiB")):
         if not any(m.values()):
             continue
-        say(f"  {exp} share of bytes per backend (sum over repetitions, {what}):")
+        say(f"  {exp} share of bytes per backend (sum over repetitions, {what}),"
+            " guest CPU busy (median), interrupts and context switches per request:")
         for c in CONFIGS:
             sh = share[(exp, c)]
             tot = sum(sh.values()) or 1
             parts = ", ".join(f"{b} {100 * v / tot:.0f}%" for b, v in sorted(sh.items()))
-            say(f"    {c:6} {m[c] or 0:8.0f} MB/s   {parts}")
+            b = med(busy[(exp, c)])
+            n, intr, ctxt = events[(exp, c)]
+            load = (f"   busy {b:.0f}%, {intr / max(n, 1):.1f} intr, {ctxt / max(n, 1):.1f} ctxt"
+                    if b is not None else "")
+            say(f"    {c:6} {m[c] or 0:8.0f} MB/s   {parts}{load}")
         o = oracle.get(exp)
         if o:
             say(f"    oracle search: best {o.get('best')} at {o.get('mbps')} MB/s "

@@ -73,16 +73,34 @@ share() {
 			tag, $1, $2 - r[$1], $3 - b[$1], $4 - e[$1], $5 - f[$1] }' /tmp/snap.0 /tmp/snap.1
 }
 
-# run_ko TAG PARAM...: one load of the module (one measurement series).
+# ticks: the guest's CPU time so far, in ticks of all CPUs (/proc/stat,
+# user to steal): busy (all but idle and iowait), total, system, hard and
+# soft interrupts; then interrupts and context switches so far.
+ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; c = t - $5 - $6 " " t " " $4 " " $7 " " $8 }
+		$1 == "intr" { n = $2 } $1 == "ctxt" { x = $2 }
+		END { print c, n, x }' /proc/stat
+}
+
+# run_ko TAG PARAM...: one load of the module (one measurement series),
+# then what each backend did ("share") and the guest's CPU meanwhile
+# ("load": how busy, where, interrupts and context switches; an engine's
+# requests cost the CPU too).
 run_ko() {
 	tag=$1
 	shift
 	snap /tmp/snap.0
+	t0=$(ticks)
 	insmod "$KO" tag="$tag" "$@" || say "error tag=$tag insmod failed"
+	t1=$(ticks)
 	rmmod lbdx_offload_bench 2>/dev/null
 	kmsg
 	snap /tmp/snap.1
 	share "$tag"
+	echo "$t0 $t1" | awk -v tag="$tag" '{ t = $9 - $2; if (t > 0)
+		printf "lbdx_bench: load tag=%s busy_pct=%.0f sys_pct=%.0f irq_pct=%.0f softirq_pct=%.0f intr=%d ctxt=%d\n",
+			tag, 100 * ($8 - $1) / t, 100 * ($10 - $3) / t, 100 * ($11 - $4) / t, 100 * ($12 - $5) / t,
+			$13 - $6, $14 - $7 }'
 }
 
 # present NAME: whether configuration NAME's backend exists.
