@@ -323,7 +323,11 @@ def main():
                       if int(r["write_cs"]) > 0])
             figures[path] = (rs, wr)
             say(f"    {path:9s} resync {rs or 0:8.1f}  write {wr or 0:8.1f}  ({len(runs)} runs)")
-        if len(figures) == 2 and all(figures["async_tx"]):
+        taken = events[("raid", "lbdx_dma")][0]
+        if "lbdx_dma" in figures and not taken:
+            say("    no ratio: the layer took no request during the lbdx_dma runs "
+                "(async_tx found no lbdx_dma channel; see the errors below)")
+        elif len(figures) == 2 and all(figures["async_tx"]):
             (rs0, wr0), (rs1, wr1) = figures["async_tx"], figures["lbdx_dma"]
             say(f"    ratio lbdx_dma / async_tx: resync {rs1 / rs0:.2f}x, write {wr1 / wr0:.2f}x")
         sh = share[("raid", "lbdx_dma")]

@@ -255,9 +255,13 @@ fi
 PIPE_REPS=$(arg pipe_reps 3)
 PIPE_EVENTS=$(arg pipe_events 100000)
 pipeline() {
-	local bdf r out
+	local bdf r out cfg made
 	bdf=$(ls /sys/bus/pci/drivers/lbdx_hlb 2>/dev/null | grep : | head -n 1)
 	[ -n "$bdf" ] || { say "error pipeline: no HLB bound"; return; }
+	# The HLB's configfs directory, made by the sample if missing, pins
+	# the module (the RAID experiment reloads it): removed again below.
+	cfg=/sys/kernel/config/lbdx/$bdf
+	[ -d "$cfg" ] && made= || made=$cfg
 	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" bench up ||
 		{ say "error pipeline: the domain did not start"; return; }
 	for r in $(seq "$PIPE_REPS"); do
@@ -269,6 +273,7 @@ pipeline() {
 		echo "$out" | grep -q 'events/s' || say "error pipeline: $out"
 	done
 	sh "$LBDX_SHARE/samples/hlb-pipeline-domain.sh" "$bdf" bench down
+	[ -z "$made" ] || rmdir "$made" || say "error pipeline: cannot remove $made"
 }
 want pipeline && pipeline
 

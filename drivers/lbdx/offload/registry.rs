@@ -55,16 +55,18 @@ pub(crate) struct Report {
     pub(crate) enabled: bool,
     /// Share under the weighted policy.
     pub(crate) weight: u32,
+    /// The fixed cost of one request it registered with, nanoseconds.
+    pub(crate) request_cost_ns: u64,
 }
 
 /// The report on backend `id`; `None` once it is gone.
 pub(crate) fn report(id: BackendId) -> Option<Report> {
     let mut g = LAYER.lock();
     let st = g.table.status(id).ok()?;
-    let is_cpu = g.table.desc(id).is_ok_and(|d| d.is_cpu);
+    let desc = g.table.desc(id).ok()?;
     let s = g.slot_mut(id)?;
     let mut stats = s.stats;
-    if is_cpu {
+    if desc.is_cpu {
         let (requests, bytes) = fast_path::counters();
         stats.requests += requests;
         stats.bytes += bytes;
@@ -87,6 +89,7 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
         health,
         enabled: s.enabled,
         weight: st.weight,
+        request_cost_ns: desc.request_cost_ns,
     })
 }
 

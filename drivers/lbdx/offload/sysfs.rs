@@ -13,6 +13,7 @@
 //!   busy                   ro  refusals for now (part of failovers)
 //!   weight                 rw  0..=10000, its share of the bytes under
 //!                              weighted
+//!   request_cost_ns        ro  the fixed cost of one request it registered
 //! ```
 //!
 //! Documented in `Documentation/ABI/testing/sysfs-kernel-lbdx-offload`.
@@ -236,9 +237,10 @@ impl Source for BackendDir {
         c"enabled",
         c"busy",
         c"weight",
+        c"request_cost_ns",
     ];
     const WRITABLE: &'static [bool] = &[
-        false, false, false, false, false, false, false, false, true, false, true,
+        false, false, false, false, false, false, false, false, true, false, true, false,
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
@@ -256,6 +258,7 @@ impl Source for BackendDir {
             8 => write!(out, "{}", u8::from(r.enabled)),
             9 => write!(out, "{}", s.busy),
             10 => write!(out, "{}", r.weight),
+            11 => write!(out, "{}", r.request_cost_ns),
             _ => return Err(EINVAL),
         }
         .map_err(|_| EOVERFLOW)

@@ -6,7 +6,7 @@
 #  - policy lists the four policies with the current one in brackets and
 #    takes each; bad input is EINVAL and changes nothing; generation is
 #    read-only; a backend's enabled takes only 0 and 1, its weight only
-#    0..10000;
+#    0..10000; its request_cost_ns is above 0 and read-only;
 #  - under weighted, the bytes split as the weights say (0: none);
 #  - switching the policy many times while lbdx_offload_test runs loses and
 #    corrupts nothing;
@@ -25,7 +25,7 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only weighted"
-plan 21
+plan 22
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -56,6 +56,17 @@ check $? "bad policies are EINVAL and leave the policy as it was" "accepted or c
 gen=$(cat "$OFFLOAD/generation")
 ! wr "$OFFLOAD/generation" 7 && [ "$(cat "$OFFLOAD/generation")" = "$gen" ]
 check $? "generation is read-only" "write: '$err'"
+
+# Every backend measured its request cost when it registered (the CPU its
+# hand-off to a worker, a DXE its self-test); the file is read-only.
+bad=
+for b in $(backends); do
+	c=$(bstat "$b" request_cost_ns)
+	{ [ "$c" -gt 0 ] 2>/dev/null && ! wr "$OFFLOAD/backends/$b/request_cost_ns" 1 &&
+		[ "$(bstat "$b" request_cost_ns)" = "$c" ]; } || bad="$bad $b=$c"
+done
+[ -z "$bad" ]
+check $? "each backend shows the request cost it measured, read-only" "wrong:$bad"
 
 b=$(backends | head -n 1)
 bad=

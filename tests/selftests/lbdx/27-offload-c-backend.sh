@@ -9,14 +9,15 @@
 # and the copies still arrive (elsewhere); running again: all again. A
 # bandwidth event moves its estimate (sysfs shows it) and with it the
 # choice. Bad events (unknown number, bandwidth 0, NULL backend) fail with
-# EINVAL and change nothing. Dead is final: running after it is ignored.
+# EINVAL and change nothing. Its request_cost_ns file shows the cost it
+# registered with. Dead is final: running after it is ignored.
 # The module unregisters cleanly and the kernel log has no warning.
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
 P=/sys/module/lbdx_offload_events/parameters
 B=events-c
-plan 14
+plan 15
 saved=$(policy_now)
 echo earliest-completion >"$OFFLOAD/policy"
 kmsg_mark "events"
@@ -36,6 +37,9 @@ expect() {
 
 insmod "$MODDIR/lbdx_offload_events.ko" && [ -d "$OFFLOAD/backends/$B" ]
 check $? "insmod registers backend $B" "backends: $(backends | tr '\n' ' ')"
+[ "$(bstat $B request_cost_ns)" = 7 ]
+check $? "sysfs shows the request cost it registered with (7 ns)" \
+	"request_cost_ns $(bstat $B request_cost_ns)"
 expect copy 0 16 healthy "registered, running: it takes every copy"
 expect halted 0 0 halted "halted: it takes none, the copies are done elsewhere"
 expect halted 0 0 halted "halted twice: no change"
