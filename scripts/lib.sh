@@ -54,10 +54,14 @@ kernel_src() {
 }
 
 # Run the trixie QEMU from the host through the root's own loader, so host
-# paths (sockets, kernel images) work unchanged.
-qemu_system() {
-	"$QEMU_ROOT/lib64/ld-linux-x86-64.so.2" \
+# paths (sockets, kernel images) work unchanged. In a background job, call
+# it as "exec_qemu_system ... &": the job's PID is then QEMU's own, and
+# killing it stops the guest (killing the subshell of "qemu_system ... &"
+# left QEMU running).
+exec_qemu_system() {
+	exec "$QEMU_ROOT/lib64/ld-linux-x86-64.so.2" \
 		--library-path "$QEMU_ROOT/lib/x86_64-linux-gnu:$QEMU_ROOT/usr/lib/x86_64-linux-gnu" \
 		"$QEMU_ROOT/usr/bin/qemu-system-x86_64" \
 		-L "$QEMU_ROOT/usr/share/qemu" -L "$QEMU_ROOT/usr/share/seabios" "$@"
 }
+qemu_system() { (exec_qemu_system "$@"); }
