@@ -13,7 +13,7 @@ import collections
 import statistics
 import sys
 
-CONFIGS = ["cpu", "fast", "slow", "ec", "rr", "oracle"]
+CONFIGS = ["cpu", "fast", "slow", "ec", "rr", "oracle", "ecd"]
 SWEEP_CONFIGS = CONFIGS[:5]
 ALONE = ["cpu", "fast", "slow"]
 CONFIG_TEXT = {
@@ -23,6 +23,8 @@ CONFIG_TEXT = {
     "ec": "all, earliest-completion",
     "rr": "all, round-robin",
     "oracle": "all, weighted: the best static split of this boot's search",
+    "ecd": "all, earliest-completion told each engine's CPU time per request"
+           " (drive_cost_ns, measured alone in this boot)",
 }
 
 
@@ -166,16 +168,16 @@ def main():
                     and r["tag"].count("/") == 2):
                 _, cfg, rep = r["tag"].split("/")
                 by_rep[rep][cfg] = int(r["bytes"]) * 1000 / max(int(r["ns"]), 1)
-        ec = m["ec"]
-
-        def versus(base, label, target, ok, text):
-            full = [d for d in by_rep.values() if "ec" in d and all(c in d for c in base)]
-            if not ec or not full or not all(m[c] for c in base):
-                row(f"{what}: earliest-completion vs {label}", "n/a", "n/a", None, target, None)
+        def versus(base, label, target, ok, text, who="ec"):
+            ours = m[who]
+            name = {"ec": "earliest-completion", "ecd": "EC told CPU time"}[who]
+            full = [d for d in by_rep.values() if who in d and all(c in d for c in base)]
+            if not ours or not full or not all(m[c] for c in base):
+                row(f"{what}: {name} vs {label}", "n/a", "n/a", None, target, None)
                 return
-            ratio = med([d["ec"] / sum(d[c] for c in base) for d in full])
-            row(f"{what}: earliest-completion vs {label}", f"{ec:.0f} MB/s", text, ratio,
-                target, None if ok is None else ok(ratio), ec / sum(m[c] for c in base))
+            ratio = med([d[who] / sum(d[c] for c in base) for d in full])
+            row(f"{what}: {name} vs {label}", f"{ours:.0f} MB/s", text, ratio,
+                target, None if ok is None else ok(ratio), ours / sum(m[c] for c in base))
 
         w = oracle.get(exp, {}).get("best", "?")
         versus(["rr"], "round-robin", ">= 1.30x", lambda x: x >= 1.3,
@@ -185,6 +187,14 @@ def main():
         versus(ALONE, "sum alone", "-", None,
                f"{sum(m[c] or 0 for c in ALONE):.0f} MB/s = " +
                " + ".join(f"{m[c] or 0:.0f} {c}" for c in ALONE))
+        if m["ecd"]:
+            d = {r["engine"]: r.get("ns") for r in records
+                 if r["kind"] == "drive" and r.get("exp") == exp}
+            versus(["oracle"], "oracle", ">= 0.90x", lambda x: x >= 0.9,
+                   f"{m['oracle'] or 0:.0f} MB/s static {w}", who="ecd")
+            versus(["ec"], "earliest-completion", "-", None,
+                   f"{m['ec'] or 0:.0f} MB/s (drive fast {d.get('fast', '?')} ns, "
+                   f"slow {d.get('slow', '?')} ns)", who="ecd")
         return m
 
     p3 = policy_rows("p3", p3_size, f"P3 {human(p3_size)} copies")

@@ -20,6 +20,10 @@
 #                     a search of this boot over static splits
 #                     ("oracle ... best=" lines): what a fixed assignment
 #                     tuned with hindsight reaches
+#   ecd               every backend, earliest-completion, each engine's
+#                     drive_cost_ns set to the guest CPU time one of its
+#                     requests took when it ran alone in this boot
+#                     ("drive ..." lines)
 # P1 and P2 run under cpu-only with every backend enabled. P3 copies
 # p3_size bytes per request; mix copies 64 B .. 1 MiB (each power of two in
 # turn, request by request).
@@ -109,6 +113,7 @@ present() {
 	fast) [ -n "$fast" ] ;;
 	slow) [ -n "$slow" ] ;;
 	oracle) [ -n "${oracle_w:-}" ] ;;
+	ecd) [ -n "${drive_fast:-}" ] && [ -n "${drive_slow:-}" ] ;;
 	*) true ;;
 	esac
 }
@@ -137,6 +142,40 @@ configure() {
 	w:*) weights "$(echo "${1#w:}" | tr : ' ')" ;;
 	*) weights 100 100 100 ;;
 	esac
+	case $1 in
+	ecd) drives "${drive_fast:-0}" "${drive_slow:-0}" ;;
+	*) drives 0 0 ;;
+	esac
+}
+
+# drives FAST SLOW: the engines' drive_cost_ns.
+drives() {
+	echo "$1" >"$OFF/backends/$fast/drive_cost_ns" &&
+		echo "$2" >"$OFF/backends/$slow/drive_cost_ns" || say "error cannot set drive costs $*"
+}
+
+# drive_search EXP PARAM...: the guest CPU time one request of each engine
+# takes (busy share of the CPUs x CPUs x run time / requests) in an
+# ORACLE_MS run of PARAM's stream on it alone; sets $drive_fast and
+# $drive_slow (nanoseconds).
+drive_search() {
+	local exp=$1 c ns reqs busy v cpus
+	shift
+	cpus=$(grep -c ^processor /proc/cpuinfo)
+	for c in fast slow; do
+		configure $c
+		run_ko "$exp-drive/$c" run=stream policy=earliest-completion ms=$ORACLE_MS "$@" >/tmp/drive.out
+		cat /tmp/drive.out
+		ns=$(sed -n 's/.*stream tag=[^ ]* .* reqs=\([0-9]*\) bytes=[0-9]* ns=\([0-9]*\) .*/\2/p' /tmp/drive.out)
+		reqs=$(sed -n 's/.*stream tag=[^ ]* .* reqs=\([0-9]*\) bytes=[0-9]* ns=\([0-9]*\) .*/\1/p' /tmp/drive.out)
+		busy=$(sed -n 's/.*load tag=[^ ]* busy_pct=\([0-9]*\) .*/\1/p' /tmp/drive.out)
+		v=
+		[ -n "$ns" ] && [ -n "$reqs" ] && [ -n "$busy" ] && [ "$reqs" -gt 0 ] &&
+			v=$(awk -v n="$ns" -v r="$reqs" -v b="$busy" -v c="$cpus" 'BEGIN { printf "%.0f", b / 100 * c * n / r }')
+		[ -n "$v" ] || say "error drive: no figure for $c"
+		say "drive exp=$exp engine=$c ns=${v:-?} busy_pct=${busy:-?} reqs=${reqs:-?}"
+		eval "drive_$c=\$v"
+	done
 }
 
 # weights CPU FAST SLOW: the backends' weights (the weighted policy).
@@ -225,8 +264,9 @@ policies() {
 	local exp=$1 reps=$2 rep c
 	shift 2
 	oracle_search "$exp" "$@"
+	drive_search "$exp" "$@"
 	for rep in $(seq "$reps"); do
-		for c in ec rr oracle cpu fast slow; do
+		for c in ec rr oracle ecd cpu fast slow; do
 			present $c || continue
 			configure $c
 			run_ko "$exp/$c/$rep" run=stream policy=$pol ms=1000 "$@"

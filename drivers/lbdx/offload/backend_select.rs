@@ -27,6 +27,12 @@
 //!    weight above 0 with the lowest virtual finish time (bytes it was
 //!    given over its weight, from when it last competed) is taken, ties to
 //!    the lower slot; with no such candidate, the earliest completion rule.
+//!    Where backends were given a drive cost, the CPU time one of their
+//!    requests takes from the CPU ([`BackendTable::set_drive_cost`]), the
+//!    earliest completion rule counts it: the CPU's estimate adds the
+//!    drive costs of the attempts in flight, such a backend's estimate is
+//!    the later of its own and that sum, plus its drive cost, and it does
+//!    not compete for a request the CPU alone copies in less than that.
 //! 4. Under [`Policy::EarliestCompletion`], a request a backend refused
 //!    for now (full queue) waits for it rather than going to a backend
 //!    estimated to finish it later ([`BackendTable::better_to_wait`]);
@@ -417,6 +423,9 @@ pub struct BackendStatus {
     pub available: bool,
     /// Its share under [`Policy::Weighted`] ([`BackendTable::set_weight`]).
     pub weight: u32,
+    /// CPU time each of its requests takes from the CPU backend
+    /// ([`BackendTable::set_drive_cost`]).
+    pub drive_ns: u64,
 }
 
 /// Backends already tried by one request, as seen by the table.
@@ -512,6 +521,11 @@ struct Backend {
     weight: u32,
     /// Virtual time at which the bytes [`Policy::Weighted`] gave it end.
     vfinish: u64,
+    /// CPU time each of its requests takes from the CPU backend
+    /// ([`BackendTable::set_drive_cost`]).
+    drive_ns: u64,
+    /// Attempts submitted and not completed or released.
+    inflight: u64,
 }
 
 impl Backend {
@@ -532,6 +546,8 @@ impl Backend {
             idle_start: false,
             weight: DEFAULT_WEIGHT,
             vfinish: 0,
+            drive_ns: 0,
+            inflight: 0,
         };
         b.set_bandwidth(desc.bandwidth);
         b
@@ -684,6 +700,12 @@ pub struct BackendTable {
     // Virtual time of [`Policy::Weighted`]: the start of the bytes last
     // given. INVARIANT: below `VTIME_REBASE`.
     vtime: u64,
+    // CPU time the attempts in flight on the engines will still take from
+    // the CPU. INVARIANT: the sum over the slots of `inflight * drive_ns`.
+    drive_debt_ns: u64,
+    // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
+    // backend with `drive_ns` above 0.
+    drives: SlotMask,
 }
 
 impl BackendTable {
@@ -698,6 +720,8 @@ impl BackendTable {
             rr_next: [0; Op::ALL.len()],
             degraded: 0,
             vtime: 0,
+            drive_debt_ns: 0,
+            drives: 0,
         }
     }
 
@@ -765,12 +789,16 @@ impl BackendTable {
     pub fn unregister(&mut self, id: BackendId) -> Result<u64, SelectError> {
         let gen = self.generation.checked_add(1).ok_or(SelectError::Invalid)?;
         self.get(id)?;
-        let queued = self
+        let (queued, debt) = self
             .slots
             .get_mut(id.slot())
             .and_then(Option::take)
-            .map_or(0, |b| b.queued);
+            .map_or((0, 0), |b| {
+                (b.queued, b.inflight.saturating_mul(b.drive_ns))
+            });
+        self.drive_debt_ns = self.drive_debt_ns.saturating_sub(debt);
         self.degraded &= !slot_bit(id.slot());
+        self.drives &= !slot_bit(id.slot());
         self.generation = gen;
         Ok(queued)
     }
@@ -805,6 +833,7 @@ impl BackendTable {
             failures: b.failures,
             available: b.available,
             weight: b.weight,
+            drive_ns: b.drive_ns,
         })
     }
 
@@ -837,6 +866,74 @@ impl BackendTable {
         Ok(())
     }
 
+    /// Sets the CPU time each request on `id` takes from the CPU backend
+    /// (its driver's submission, interrupt and completion), nanoseconds;
+    /// 0 at registration. Earliest-completion then counts, for the CPU
+    /// backend, the CPU time the attempts in flight on such backends will
+    /// still take, and for such a backend that its request completes only
+    /// once the CPU got to it, and keeps it from the requests the CPU
+    /// copies in less CPU time (see [`BackendTable::finish_ns`]).
+    ///
+    /// `Stale`, `Invalid` (above 0 for a CPU backend: its copies are its
+    /// own CPU time).
+    pub fn set_drive_cost(&mut self, id: BackendId, ns: u64) -> Result<(), SelectError> {
+        let b = self.get_mut(id)?;
+        if b.desc.is_cpu && ns > 0 {
+            return Err(SelectError::Invalid);
+        }
+        let (old, new) = (
+            b.inflight.saturating_mul(b.drive_ns),
+            b.inflight.saturating_mul(ns),
+        );
+        b.drive_ns = ns;
+        self.drive_debt_ns = self.drive_debt_ns.saturating_sub(old).saturating_add(new);
+        let bit = slot_bit(id.slot());
+        self.drives = if ns > 0 {
+            self.drives | bit
+        } else {
+            self.drives & !bit
+        };
+        Ok(())
+    }
+
+    /// When `len` more bytes on `b` would be done, in nanoseconds from
+    /// now ([`Backend::completion_ns`]), counting the CPU time engines'
+    /// requests take from the CPU ([`BackendTable::set_drive_cost`]):
+    /// the CPU backend's copy ends after the CPU handled the attempts in
+    /// flight on those engines (their interrupts come first), and such an
+    /// engine's request once the CPU handled those and it. Such an engine
+    /// does not compete (`u64::MAX`) for a request the CPU would copy in
+    /// less CPU time (`cpu_copy`, its [`Backend::estimate_ns`]) than
+    /// driving the engine takes: where the CPU is the bottleneck that
+    /// would spend more of it, and where it is not, the CPU's copy ends
+    /// first anyway. With no drive cost set, [`Backend::completion_ns`].
+    fn finish_ns(&self, b: &Backend, len: u64, cpu_copy: u64) -> u64 {
+        let own = b.completion_ns(len);
+        if b.desc.is_cpu {
+            own.saturating_add(self.drive_debt_ns)
+        } else if b.drive_ns == 0 {
+            own
+        } else if cpu_copy < b.drive_ns {
+            u64::MAX
+        } else {
+            own.max(self.drive_debt_ns).saturating_add(b.drive_ns)
+        }
+    }
+
+    /// What the CPU backend's copy of `len` bytes alone would take
+    /// ([`Backend::estimate_ns`]) where some backend has a drive cost;
+    /// `u64::MAX` otherwise (no engine is then kept from competing).
+    fn cpu_copy_ns(&self, len: u64) -> u64 {
+        if self.drives == 0 {
+            return u64::MAX;
+        }
+        self.slots
+            .iter()
+            .flatten()
+            .find(|b| b.desc.is_cpu && b.available)
+            .map_or(u64::MAX, |c| c.estimate_ns(len))
+    }
+
     /// Whether `id` can do `req` (false once unregistered).
     pub fn capable(&self, id: BackendId, req: &Request) -> bool {
         self.get(id).is_ok_and(|b| b.desc.caps.allows(req))
@@ -867,13 +964,14 @@ impl BackendTable {
         }
         let others = candidates & self.mask_where(|b| b.available) & !slot_bit(cpu.slot());
         let wins = |len: u64| {
-            let mine = c.estimate_ns(len);
+            let alone = c.estimate_ns(len);
+            let mine = alone.saturating_add(self.drive_debt_ns);
             self.slots
                 .iter()
                 .enumerate()
                 .filter(|(s, _)| others & slot_bit(*s) != 0)
                 .filter_map(|(_, b)| b.as_ref())
-                .all(|b| mine <= b.completion_ns(len))
+                .all(|b| mine <= self.finish_ns(b, len, alone))
         };
         if max == 0 || !wins(1) {
             return 0;
@@ -946,10 +1044,11 @@ impl BackendTable {
         let Ok(c) = self.get(chosen) else {
             return false;
         };
-        let mine = c.completion_ns(req.len);
+        let cpu_copy = self.cpu_copy_ns(req.len);
+        let mine = self.finish_ns(c, req.len, cpu_copy);
         let policy = self.policy;
         let wait_for = |b: &Backend| match policy {
-            Policy::EarliestCompletion => b.completion_ns(req.len) < mine,
+            Policy::EarliestCompletion => self.finish_ns(b, req.len, cpu_copy) < mine,
             Policy::Weighted => b.weight > 0,
             Policy::RoundRobin | Policy::CpuOnly => false,
         };
@@ -1027,6 +1126,10 @@ impl BackendTable {
         let vtime = self.vtime;
         let b = self.get_mut(id)?;
         b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
+        b.inflight = b.inflight.saturating_add(1);
+        let drive = b.drive_ns;
+        self.drive_debt_ns = self.drive_debt_ns.saturating_add(drive);
+        let b = self.get_mut(id)?;
         if weighted && b.weight > 0 {
             let start = b.vfinish.max(vtime);
             b.vfinish = start.saturating_add(b.vcost(bytes));
@@ -1092,8 +1195,8 @@ impl BackendTable {
         now_ns: u64,
     ) -> Result<(), SelectError> {
         let rules = self.rules;
+        self.end_attempt(id, bytes)?;
         let b = self.get_mut(id)?;
-        b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
         if ok {
             b.sample(bytes, elapsed_ns);
             b.recover();
@@ -1118,11 +1221,24 @@ impl BackendTable {
     pub fn release(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
         let weighted = self.policy == Policy::Weighted;
         let vtime = self.vtime;
+        self.end_attempt(id, bytes)?;
         let b = self.get_mut(id)?;
-        b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
         if weighted {
             b.vfinish = b.vfinish.saturating_sub(b.vcost(bytes)).max(vtime);
         }
+        Ok(())
+    }
+
+    /// Takes an attempt of `bytes` off `id`: its bytes out of the queue,
+    /// its CPU time out of the debt.
+    ///
+    /// `Stale`, `Invalid` (more bytes than queued).
+    fn end_attempt(&mut self, id: BackendId, bytes: u64) -> Result<(), SelectError> {
+        let b = self.get_mut(id)?;
+        b.queued = b.queued.checked_sub(bytes).ok_or(SelectError::Invalid)?;
+        b.inflight = b.inflight.saturating_sub(1);
+        let drive = b.drive_ns;
+        self.drive_debt_ns = self.drive_debt_ns.saturating_sub(drive);
         Ok(())
     }
 
@@ -1188,6 +1304,7 @@ impl BackendTable {
         eligible: impl Fn(&Backend) -> bool,
     ) -> Option<usize> {
         let mut best: Option<(bool, u64, u64, usize)> = None;
+        let cpu_copy = self.cpu_copy_ns(len);
         for s in bits(pool) {
             let Some(Some(b)) = self.slots.get(s) else {
                 continue;
@@ -1195,7 +1312,7 @@ impl BackendTable {
             if !eligible(b) {
                 continue;
             }
-            let key = (!b.healthy(), b.completion_ns(len), b.queued, s);
+            let key = (!b.healthy(), self.finish_ns(b, len, cpu_copy), b.queued, s);
             if best.is_none_or(|k| key < k) {
                 best = Some(key);
             }

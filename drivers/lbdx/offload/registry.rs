@@ -7,7 +7,7 @@
 
 use super::{
     backend::{Backend, Desc, Event, Outcome},
-    backend_select::{BackendDesc, BackendId, Policy},
+    backend_select::{BackendDesc, BackendId, BackendTable, Policy, SelectError},
     fast_path,
     flow::{complete, retry},
     glue,
@@ -57,6 +57,8 @@ pub(crate) struct Report {
     pub(crate) weight: u32,
     /// The fixed cost of one request it registered with, nanoseconds.
     pub(crate) request_cost_ns: u64,
+    /// CPU time each of its requests takes from the CPU, nanoseconds.
+    pub(crate) drive_cost_ns: u64,
 }
 
 /// The report on backend `id`; `None` once it is gone.
@@ -90,6 +92,7 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
         enabled: s.enabled,
         weight: st.weight,
         request_cost_ns: desc.request_cost_ns,
+        drive_cost_ns: st.drive_ns,
     })
 }
 
@@ -133,14 +136,28 @@ pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
 /// Sets the weight of backend `id` under the weighted policy (`EINVAL`
 /// above [`super::backend_select::MAX_WEIGHT`], nothing changed).
 pub(crate) fn set_weight(id: BackendId, weight: u32) -> Result {
+    tune(id, |t| t.set_weight(id, weight))
+}
+
+/// Sets the CPU time each request on backend `id` takes from the CPU
+/// (`EINVAL` above 0 for the CPU backend, nothing changed).
+pub(crate) fn set_drive_cost(id: BackendId, ns: u64) -> Result {
+    tune(id, |t| t.set_drive_cost(id, ns))
+}
+
+/// Changes how the table weighs backend `id` with `change` (nothing
+/// changed if it fails), then recomputes the fast path's limits and lets
+/// the requests waiting for room look again: a backend whose weight
+/// became 0, or that now looks later, must not keep them.
+fn tune(
+    id: BackendId,
+    change: impl FnOnce(&mut BackendTable) -> Result<(), SelectError>,
+) -> Result {
     let waiting = {
         let mut g = LAYER.lock();
         g.slot_mut(id).ok_or(ENODEV)?;
-        g.table
-            .set_weight(id, weight)
-            .map_err(|e| Error::from_errno(-e.errno()))?;
-        // A request waiting for a backend whose weight became 0 must look
-        // again.
+        change(&mut g.table).map_err(|e| Error::from_errno(-e.errno()))?;
+        g.refresh(glue::now_ns());
         g.take_waiting()
     };
     retry(waiting);

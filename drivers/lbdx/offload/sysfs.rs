@@ -14,6 +14,8 @@
 //!   weight                 rw  0..=10000, its share of the bytes under
 //!                              weighted
 //!   request_cost_ns        ro  the fixed cost of one request it registered
+//!   drive_cost_ns          rw  0..=1000000000, the CPU time one of its
+//!                              requests takes from the CPU
 //! ```
 //!
 //! Documented in `Documentation/ABI/testing/sysfs-kernel-lbdx-offload`.
@@ -23,7 +25,7 @@ use super::{
     backend_select::{BackendId, Policy},
     registry,
 };
-use crate::attr_value::parse_u32;
+use crate::attr_value::{parse_u32, parse_u32_in};
 use core::{ffi::c_void, fmt::Write, marker::PhantomData};
 use kernel::{prelude::*, str::Formatter};
 
@@ -218,6 +220,9 @@ impl Source for Backends {
     }
 }
 
+/// Largest `drive_cost_ns`: one second.
+const MAX_DRIVE_COST_NS: u32 = 1_000_000_000;
+
 /// `/sys/kernel/lbdx_offload/backends/<name>`.
 pub(crate) struct BackendDir {
     /// The backend it shows.
@@ -238,9 +243,10 @@ impl Source for BackendDir {
         c"busy",
         c"weight",
         c"request_cost_ns",
+        c"drive_cost_ns",
     ];
     const WRITABLE: &'static [bool] = &[
-        false, false, false, false, false, false, false, false, true, false, true, false,
+        false, false, false, false, false, false, false, false, true, false, true, false, true,
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
@@ -259,6 +265,7 @@ impl Source for BackendDir {
             9 => write!(out, "{}", s.busy),
             10 => write!(out, "{}", r.weight),
             11 => write!(out, "{}", r.request_cost_ns),
+            12 => write!(out, "{}", r.drive_cost_ns),
             _ => return Err(EINVAL),
         }
         .map_err(|_| EOVERFLOW)
@@ -275,6 +282,10 @@ impl Source for BackendDir {
                 },
             ),
             10 => registry::set_weight(self.id, parse_u32(input).ok_or(EINVAL)?),
+            12 => registry::set_drive_cost(
+                self.id,
+                u64::from(parse_u32_in(input, 0, MAX_DRIVE_COST_NS).ok_or(EINVAL)?),
+            ),
             _ => Err(EPERM),
         }
     }

@@ -15,6 +15,8 @@
 #    the test submitted, no errors, in_flight back to 0, all healthy;
 #  - a backend with enabled=0 gets no requests; with none enabled every
 #    request completes with -EIO;
+#  - drive_cost_ns takes 0..1000000000 (the CPU only 0); engines whose
+#    requests cost the CPU more than its copies take none of them;
 #  - unbinding an engine removes its backend and bumps generation, binding
 #    it brings both back;
 #  - in chains of dependent requests each is called back after the one
@@ -25,7 +27,7 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only weighted"
-plan 22
+plan 24
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -174,6 +176,32 @@ echo 1 >"$OFFLOAD/backends/$e/enabled"
 d=$(stats_delta /tmp/off.before /tmp/off.after | awk -v e="$e" '$1 == e { print $2 }')
 [ -n "$e" ] && [ $rc -eq 0 ] && [ "$d" = 0 ]
 check $? "with enabled=0, $e got no requests (+$d): $otest_summary"
+
+# Drive costs: bad input is EINVAL and changes nothing, the CPU takes
+# only 0; engines whose requests cost the CPU a second each take no copy
+# the CPU copies in less (here: all of them); 0 gives them back.
+set -- $(backends | grep '^dxe:')
+bad=
+for v in -1 1000000001 " 5" "5 5" bogus ""; do
+	expect_err "Invalid argument" "$OFFLOAD/backends/$1/drive_cost_ns" "$v" || bad="$bad '$v'"
+done
+expect_err "Invalid argument" "$OFFLOAD/backends/cpu/drive_cost_ns" 1 || bad="$bad cpu:1"
+[ -z "$bad" ] && [ "$(bstat "$1" drive_cost_ns)" = 0 ] && [ "$(bstat cpu drive_cost_ns)" = 0 ]
+check $? "drive_cost_ns: bad input is EINVAL and changes nothing, the CPU takes only 0" \
+	"accepted or changed by:$bad"
+echo earliest-completion >"$OFFLOAD/policy"
+for b in "$@"; do echo 1000000000 >"$OFFLOAD/backends/$b/drive_cost_ns"; done
+stats_snap /tmp/drive.before
+otest op=copy size=65536 threads=2 inflight=8 count=100
+rc=$?
+stats_snap /tmp/drive.after
+set=$(bstat "$1" drive_cost_ns)
+for b in "$@"; do echo 0 >"$OFFLOAD/backends/$b/drive_cost_ns"; done
+echo round-robin >"$OFFLOAD/policy"
+got=$(stats_delta /tmp/drive.before /tmp/drive.after | awk '$1 != "cpu" { n += $2 } END { print n + 0 }')
+[ $rc -eq 0 ] && [ "$set" = 1000000000 ] && [ "$got" = 0 ] && [ "$(bstat "$1" drive_cost_ns)" = 0 ]
+check $? "engines costing the CPU 1 s a request take none of 200 copies of 64 KiB" \
+	"engines took $got, drive_cost_ns read $set; $otest_summary"
 
 # Unbind and bind an engine.
 bdf=${e#dxe:}

@@ -835,3 +835,67 @@ fn operations_have_their_index_as_bit_and_c_value() {
         .iter()
         .all(|op| op.result_mask() == 0 || matches!(op, Op::XorVal | Op::PqVal)));
 }
+
+#[test]
+fn an_engine_costing_the_cpu_more_than_a_copy_does_not_take_it() {
+    // CPU: 1 GB/s; engine: 10 GB/s, both free of cost. Without a drive
+    // cost the engine takes a 4 KiB copy (0.4 us against 4.1 us).
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(10 * GB, 0)]);
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[1]));
+    // Driving one of its requests takes the CPU 10 us: more than the
+    // CPU's own copy of 4 KiB, so the CPU copies it; 64 KiB (65.5 us on
+    // the CPU) still goes to the engine.
+    t.set_drive_cost(ids[1], 10_000).unwrap();
+    assert_eq!(t.status(ids[1]).unwrap().drive_ns, 10_000);
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[0]));
+    assert_eq!(t.select(&copy(64 * KIB), &NONE, 0), Some(ids[1]));
+    // The engine is still what is left when the CPU cannot take it.
+    t.set_available(ids[0], false).unwrap();
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[1]));
+    t.set_available(ids[0], true).unwrap();
+    // Back to 0: as before; the CPU has no drive cost of its own.
+    t.set_drive_cost(ids[1], 0).unwrap();
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[1]));
+    assert_eq!(t.set_drive_cost(ids[0], 1), Err(SelectError::Invalid));
+    t.set_drive_cost(ids[0], 0).unwrap();
+    t.unregister(ids[1]).unwrap();
+    assert_eq!(t.set_drive_cost(ids[1], 5), Err(SelectError::Stale));
+}
+
+#[test]
+fn attempts_in_flight_on_a_driven_engine_delay_the_cpu_until_they_end() {
+    // CPU: 1 GB/s; engine: 10 GB/s, no cost, 20 us of CPU per request.
+    // 256 KiB: the CPU alone 262 us, the engine alone 26 + 20 us.
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(10 * GB, 0)]);
+    t.set_drive_cost(ids[1], 20_000).unwrap();
+    let before = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
+    // 20 requests on the engine: 524 us of its queue, 400 us of the
+    // CPU's time to come. Without the drive cost the CPU (262 us) would
+    // now take the next one; with it the CPU's copy would end at 662 us,
+    // the engine's request at max(550, 400) + 20 = 570 us.
+    for _ in 0..20 {
+        t.on_submit(ids[1], 256 * KIB).unwrap();
+    }
+    assert_eq!(t.select(&copy(256 * KIB), &NONE, 0), Some(ids[1]));
+    // The CPU, charged the 400 us, wins fewer lengths than it would if
+    // the engine's requests cost it nothing.
+    let during = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
+    t.set_drive_cost(ids[1], 0).unwrap();
+    let free = t.inline_limit(ids[0], ALL_SLOTS, 1 << 30);
+    assert_eq!(t.select(&copy(256 * KIB), &NONE, 0), Some(ids[0]));
+    t.set_drive_cost(ids[1], 20_000).unwrap();
+    assert!(during < free, "{during} vs {free}");
+    // Each attempt's CPU time leaves with it, completed or taken back.
+    for i in 0..20 {
+        if i % 2 == 0 {
+            t.on_complete(ids[1], 256 * KIB, true, 26_000, 0).unwrap();
+        } else {
+            t.release(ids[1], 256 * KIB).unwrap();
+        }
+    }
+    assert!(t.idle());
+    t.set_bandwidth(ids[1], 10 * GB).unwrap();
+    assert_eq!(t.inline_limit(ids[0], ALL_SLOTS, 1 << 30), before);
+    t.set_drive_cost(ids[1], 0).unwrap();
+    assert_eq!(t.status(ids[1]).unwrap().drive_ns, 0);
+}

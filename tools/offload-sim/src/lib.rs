@@ -42,6 +42,11 @@ pub struct Trial {
     pub static_split: Outcome,
     /// [`reference::lower_bound`]: makespan, mean response.
     pub bound: (u64, f64),
+    /// [`reference::online_oracle`], for scenarios whose engines cost
+    /// the CPU time (the references above do not model it).
+    pub oracle: Option<Outcome>,
+    /// For those: [`sim::run_drive_aware`].
+    pub drive_aware: Option<Outcome>,
     /// Batch (makespan counts) or stream (mean response counts).
     pub arrivals: Arrivals,
 }
@@ -71,6 +76,8 @@ pub fn trial(s: &Scenario, seed: u64) -> Trial {
         full_knowledge: reference::earliest_finish(s),
         static_split: reference::best_static_split(s),
         bound: reference::lower_bound(s),
+        oracle: (s.drive_ns > 0).then(|| reference::online_oracle(s, seed)),
+        drive_aware: (s.drive_ns > 0).then(|| sim::run_drive_aware(s, seed)),
         arrivals: s.arrivals,
     }
 }

@@ -12,6 +12,9 @@
 //!   `make bench`'s static split.
 //! - [`lower_bound`]: no schedule finishes sooner (makespan) or answers
 //!   faster on average (mean response).
+//! - [`online_oracle`]: the weighted policy run online with the best of
+//!   a sweep of weights, for scenarios whose engines cost the CPU time
+//!   ([`Scenario::drive_ns`]), which the schedules above do not model.
 
 use crate::scenario::{Arrivals, Scenario, NS_PER_SEC};
 use crate::sim::Outcome;
@@ -100,8 +103,8 @@ pub fn earliest_finish(s: &Scenario) -> Outcome {
     })
 }
 
-/// Every split of 10 tenths over `n` backends.
-fn splits(n: usize) -> Vec<Vec<u32>> {
+/// Every split of `parts` equal shares over `n` backends.
+pub(crate) fn splits(n: usize, parts: u32) -> Vec<Vec<u32>> {
     fn rec(n: usize, left: u32, cur: &mut Vec<u32>, out: &mut Vec<Vec<u32>>) {
         if n == 1 {
             cur.push(left);
@@ -116,7 +119,7 @@ fn splits(n: usize) -> Vec<Vec<u32>> {
         }
     }
     let mut out = Vec::new();
-    rec(n.max(1), 10, &mut Vec::new(), &mut out);
+    rec(n.max(1), parts, &mut Vec::new(), &mut out);
     out
 }
 
@@ -130,7 +133,7 @@ pub fn best_static_split(s: &Scenario) -> Outcome {
         Arrivals::Poisson { .. } => o.mean_response_ns,
     };
     let mut best: Option<Outcome> = None;
-    for shares in splits(s.backends.len()) {
+    for shares in splits(s.backends.len(), 10) {
         let mut given = vec![0u64; s.backends.len()];
         let mut total = 0u64;
         let o = schedule(s, &arrival, |j, _| {
@@ -197,4 +200,20 @@ pub fn lower_bound(s: &Scenario) -> (u64, f64) {
     let mean =
         s.jobs.iter().map(|j| fastest(j.len) as f64).sum::<f64>() / s.jobs.len().max(1) as f64;
     (one.max(lo), mean)
+}
+
+/// The best outcome of the weighted policy run online (the model of
+/// [`crate::sim`], `drive_ns` included) over every split of the weights
+/// in fifths: `make bench`'s oracle, searched in the same model as the
+/// policies it judges.
+pub fn online_oracle(s: &Scenario, seed: u64) -> Outcome {
+    let key = |o: &Outcome| match s.arrivals {
+        Arrivals::Batch => o.makespan_ns as f64,
+        Arrivals::Poisson { .. } => o.mean_response_ns,
+    };
+    splits(s.backends.len(), 5)
+        .into_iter()
+        .map(|w| crate::sim::run_weighted(s, &w, seed))
+        .min_by(|a, b| key(a).total_cmp(&key(b)))
+        .unwrap_or_default()
 }

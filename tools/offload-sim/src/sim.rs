@@ -5,6 +5,12 @@
 //! (`backend_select.rs`), exactly as the layer drives them, against
 //! backends that behave as the scenario says (serial, FIFO, a queue
 //! limit that refuses for now, errors drawn per request).
+//!
+//! With [`Scenario::drive_ns`], a request an engine finished is complete
+//! only once the CPU has handled it: the CPU takes those in turn, each
+//! for `drive_ns`, before its own copies (an interrupt comes first): the
+//! copy it is running ends that much later, and one it starts meanwhile
+//! starts after them.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -81,6 +87,8 @@ enum Event {
         job: usize,
         attempt: Attempt,
         ok: bool,
+        /// An engine's request the CPU has handled (`drive_ns`).
+        driven: bool,
     },
 }
 
@@ -104,6 +112,13 @@ struct Run<'a> {
     done_ns: Vec<u64>,
     out: Outcome,
     rng: Rng,
+    /// The CPU backend's server.
+    cpu: Option<usize>,
+    /// When the CPU is through with the engines' requests handed to it.
+    irq_free_ns: u64,
+    /// CPU time those took while a CPU copy ran: the copy ends that much
+    /// later.
+    cpu_debt_ns: u64,
 }
 
 impl Run<'_> {
@@ -155,7 +170,12 @@ impl Run<'_> {
                 return;
             };
             srv.running += 1;
-            let t = b.end_ns(now, srv.pipe_free_ns, self.s.jobs[job].len);
+            let begin = if Some(i) == self.cpu {
+                now.max(self.irq_free_ns)
+            } else {
+                now
+            };
+            let t = b.end_ns(begin, srv.pipe_free_ns, self.s.jobs[job].len);
             srv.pipe_free_ns = t;
             let ok = self.rng.unit() >= b.error_rate;
             self.push(
@@ -165,20 +185,99 @@ impl Run<'_> {
                     job,
                     attempt,
                     ok,
+                    driven: false,
                 },
             );
         }
+    }
+
+    /// Whether the completion of `ev` at `now` is put off: an engine's
+    /// request waits for the CPU to handle it, a CPU copy for the CPU
+    /// time taken from it meanwhile.
+    fn defer(&mut self, ev: Event, now: u64) -> bool {
+        let Event::Done {
+            server,
+            job,
+            attempt,
+            ok,
+            driven,
+        } = ev
+        else {
+            return false;
+        };
+        let drive = self.s.drive_ns;
+        if Some(server) == self.cpu {
+            if self.cpu_debt_ns == 0 {
+                return false;
+            }
+            let t = now + std::mem::take(&mut self.cpu_debt_ns);
+            let srv = &mut self.servers[server];
+            srv.pipe_free_ns = srv.pipe_free_ns.max(t);
+            self.push(t, ev);
+            return true;
+        }
+        if drive == 0 || driven {
+            return false;
+        }
+        let Some(cpu) = self.cpu else {
+            return false;
+        };
+        let t = now.max(self.irq_free_ns) + drive;
+        self.irq_free_ns = t;
+        if self.servers[cpu].running > 0 {
+            self.cpu_debt_ns += drive;
+        }
+        self.push(
+            t,
+            Event::Done {
+                server,
+                job,
+                attempt,
+                ok,
+                driven: true,
+            },
+        );
+        true
     }
 }
 
 /// Runs scenario `s` online under `policy`; `seed` draws the errors.
 pub fn run(s: &Scenario, policy: Policy, seed: u64) -> Outcome {
+    run_with(s, policy, None, false, seed)
+}
+
+/// Runs scenario `s` online under the weighted policy, backend `i`
+/// (scenario order) of weight `weights[i]`.
+pub fn run_weighted(s: &Scenario, weights: &[u32], seed: u64) -> Outcome {
+    run_with(s, Policy::Weighted, Some(weights), false, seed)
+}
+
+/// Runs scenario `s` online under earliest-completion, each engine
+/// registered with the CPU time its requests take
+/// ([`Scenario::drive_ns`], `BackendTable::set_drive_cost`).
+pub fn run_drive_aware(s: &Scenario, seed: u64) -> Outcome {
+    run_with(s, Policy::EarliestCompletion, None, true, seed)
+}
+
+fn run_with(
+    s: &Scenario,
+    policy: Policy,
+    weights: Option<&[u32]>,
+    drive_known: bool,
+    seed: u64,
+) -> Outcome {
     let mut table = BackendTable::new(HealthRules::default());
     table.set_policy(policy);
     let mut slot_server = vec![usize::MAX; lbdx_logic::offload::backend_select::MAX_BACKENDS];
     for (i, b) in s.backends.iter().enumerate() {
         if let Ok(id) = table.register(desc(b)) {
             slot_server[id.slot()] = i;
+            if let Some(&w) = weights.and_then(|w| w.get(i)) {
+                let _ = table.set_weight(id, w);
+            }
+            if drive_known {
+                let _ = table.set_drive_cost(id, s.drive_ns);
+            }
         }
     }
     let mut r = Run {
@@ -207,12 +306,19 @@ pub fn run(s: &Scenario, policy: Policy, seed: u64) -> Outcome {
             ..Outcome::default()
         },
         rng: Rng::new(seed),
+        cpu: s.backends.iter().position(|b| b.is_cpu),
+        irq_free_ns: 0,
+        cpu_debt_ns: 0,
     };
     for (j, job) in s.jobs.iter().enumerate() {
         r.push(job.arrival_ns, Event::Arrival(j));
     }
     while let Some(Reverse((now, seq))) = r.events.pop() {
-        match r.payload[seq as usize] {
+        let ev = r.payload[seq as usize];
+        if r.defer(ev, now) {
+            continue;
+        }
+        match ev {
             Event::Arrival(j) => {
                 let a = r.reqs[j].start(&mut r.table, now);
                 r.act(j, a, now);
@@ -222,6 +328,7 @@ pub fn run(s: &Scenario, policy: Policy, seed: u64) -> Outcome {
                 job,
                 attempt,
                 ok,
+                ..
             } => {
                 let srv = &mut r.servers[server];
                 srv.running -= 1;
