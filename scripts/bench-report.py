@@ -278,7 +278,8 @@ def main():
         o = oracle.get(exp)
         if o:
             say(f"    oracle search: best {o.get('best')} at {o.get('mbps')} MB/s "
-                f"({sum(1 for r in records if r['kind'] == 'stream' and r.get('tag', '').startswith(exp + '-oracle/'))} splits tried)")
+                f"({sum(1 for r in records if r['kind'] == 'stream' and r.get('tag', '').startswith(exp + '-oracle/'))} splits tried, "
+                f"the best 3 run twice more: mean of 3)")
     if sizes:
         say("  Sweep, MB/s (median) per copy size; backend share of bytes "
             "under earliest-completion and round-robin over all sizes:")
