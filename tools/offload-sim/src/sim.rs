@@ -275,7 +275,7 @@ fn run_with(
             if let Some(&w) = weights.and_then(|w| w.get(i)) {
                 let _ = table.set_weight(id, w);
             }
-            if drive_known {
+            if drive_known && !b.is_cpu {
                 let _ = table.set_drive_cost(id, s.drive_ns);
             }
         }
