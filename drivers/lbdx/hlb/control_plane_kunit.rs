@@ -100,6 +100,11 @@ mod tests {
     };
 
     fn setup() -> Result<(Arc<HlbCtl>, Arc<Device>)> {
+        setup_with(TOTALS)
+    }
+
+    /// A control plane over a device of `totals`, and the device.
+    fn setup_with(totals: Totals) -> Result<(Arc<HlbCtl>, Arc<Device>)> {
         let dev = Arc::new(
             Device {
                 refuse: AtomicBool::new(false),
@@ -110,7 +115,7 @@ mod tests {
             GFP_KERNEL,
         )?;
         let program: Arc<dyn Program> = Arc::new(Recorder(dev.clone()), GFP_KERNEL)?;
-        Ok((HlbCtl::new(program, TOTALS, 2)?, dev))
+        Ok((HlbCtl::new(program, totals, 2)?, dev))
     }
 
     /// A committed domain with 2 queues, 2 class-0 ports and 128 entries.
@@ -365,6 +370,37 @@ mod tests {
         // A file that outlived its run changes nothing.
         assert_eq!(file.link(pid, qid, Some(0)), Err(ENODEV));
         assert!(links(&ctl, p, false)?.is_empty());
+        assert!(uncommitted_whole(&ctl, d, q, p)?);
+        Ok(())
+    }
+
+    #[test]
+    fn domain_file_link_beyond_the_port_slots_is_enospc_and_changes_nothing() -> Result {
+        // One link slot per port: the second queue finds none.
+        let (ctl, dev) = setup_with(Totals {
+            max_queues_per_port: 1,
+            ..TOTALS
+        })?;
+        dev.runtime_links.store(true, Ordering::Relaxed);
+        let d = committed_domain(&ctl)?;
+        let (q, p) = queue_and_port(&ctl, d)?;
+        let q2 = ctl.new_object(d, ObjectKind::LdbQueue, c"q2")?;
+        ctl.commit_object(q2, true)?;
+        let number = |o: u32| ctl.object(o).and_then(|(_, _, n)| n.ok_or(EINVAL));
+        let (qid, q2id, pid) = (number(q)?, number(q2)?, number(p)?);
+        let file = DomainLinks::of(ctl.clone(), d)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, true)?;
+        file.link(pid, qid, Some(1))?;
+        assert_eq!(file.link(pid, q2id, Some(2)), Err(ENOSPC));
+        assert_eq!(&links(&ctl, p, false)?[..], &[1]);
+        // Room again once the first link is gone.
+        file.link(pid, qid, None)?;
+        file.link(pid, q2id, Some(2))?;
+        assert_eq!(&links(&ctl, p, false)?[..], &[2]);
+        file.link(pid, q2id, None)?;
+        HlbCtl::start_domain(&ctl, &TreeLock::lock()?, d, false)?;
+        ctl.commit_object(q2, false)?;
+        ctl.drop_object(q2);
         assert!(uncommitted_whole(&ctl, d, q, p)?);
         Ok(())
     }
