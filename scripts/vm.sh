@@ -216,9 +216,9 @@ boot() {
 		fi
 		elapsed=$(($(date +%s) - t0))
 		if [ $elapsed -ge "$boot_s" ] && ! grep -q 'Run /init as init process' "$results/console.log"; then
-			early=$(grep '^\[' "$results/console.log" 2>/dev/null | tail -n 1 || true)
-			verdict="the guest hung in early boot (last line: ${early:-none})"
-			early=${early:-none}
+			early=1
+			last=$(grep '^\[' "$results/console.log" 2>/dev/null | tail -n 1 || true)
+			verdict="the guest hung in early boot (last line: ${last:-none})"
 			kill $qemu_pid 2>/dev/null
 			break
 		fi

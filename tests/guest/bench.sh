@@ -154,26 +154,34 @@ drives() {
 		echo "$2" >"$OFF/backends/$slow/drive_cost_ns" || say "error cannot set drive costs $*"
 }
 
+# run_saved TAG PARAM...: run_ko, its lines also kept in /tmp/run.out;
+# sets $run_mbps, $run_reqs, $run_ns (the stream's, empty if it failed)
+# and $run_busy (the load line's busy %).
+run_saved() {
+	run_ko "$@" >/tmp/run.out
+	cat /tmp/run.out
+	set -- $(sed -n 's/.* reqs=\([0-9]*\) bytes=[0-9]* ns=\([0-9]*\) mbps=\([0-9]*\) errors=0 verify=ok.*/\1 \2 \3/p' /tmp/run.out)
+	run_reqs=${1:-} run_ns=${2:-} run_mbps=${3:-}
+	run_busy=$(sed -n 's/.*load tag=[^ ]* busy_pct=\([0-9]*\) .*/\1/p' /tmp/run.out)
+}
+
 # drive_search EXP PARAM...: the guest CPU time one request of each engine
 # takes (busy share of the CPUs x CPUs x run time / requests) in an
 # ORACLE_MS run of PARAM's stream on it alone; sets $drive_fast and
 # $drive_slow (nanoseconds).
 drive_search() {
-	local exp=$1 c ns reqs busy v cpus
+	local exp=$1 c v cpus
 	shift
 	cpus=$(grep -c ^processor /proc/cpuinfo)
 	for c in fast slow; do
 		configure $c
-		run_ko "$exp-drive/$c" run=stream policy=earliest-completion ms=$ORACLE_MS "$@" >/tmp/drive.out
-		cat /tmp/drive.out
-		ns=$(sed -n 's/.*stream tag=[^ ]* .* reqs=\([0-9]*\) bytes=[0-9]* ns=\([0-9]*\) .*/\2/p' /tmp/drive.out)
-		reqs=$(sed -n 's/.*stream tag=[^ ]* .* reqs=\([0-9]*\) bytes=[0-9]* ns=\([0-9]*\) .*/\1/p' /tmp/drive.out)
-		busy=$(sed -n 's/.*load tag=[^ ]* busy_pct=\([0-9]*\) .*/\1/p' /tmp/drive.out)
+		run_saved "$exp-drive/$c" run=stream policy=earliest-completion ms=$ORACLE_MS "$@"
 		v=
-		[ -n "$ns" ] && [ -n "$reqs" ] && [ -n "$busy" ] && [ "$reqs" -gt 0 ] &&
-			v=$(awk -v n="$ns" -v r="$reqs" -v b="$busy" -v c="$cpus" 'BEGIN { printf "%.0f", b / 100 * c * n / r }')
+		[ -n "$run_ns" ] && [ -n "$run_busy" ] && [ "${run_reqs:-0}" -gt 0 ] &&
+			v=$(awk -v n="$run_ns" -v r="$run_reqs" -v b="$run_busy" -v c="$cpus" \
+				'BEGIN { printf "%.0f", b / 100 * c * n / r }')
 		[ -n "$v" ] || say "error drive: no figure for $c"
-		say "drive exp=$exp engine=$c ns=${v:-?} busy_pct=${busy:-?} reqs=${reqs:-?}"
+		say "drive exp=$exp engine=$c ns=${v:-?} busy_pct=${run_busy:-?} reqs=${run_reqs:-?}"
 		eval "drive_$c=\$v"
 	done
 }
@@ -201,9 +209,7 @@ oracle_run() {
 	local tag=$1 w=$2
 	shift 2
 	configure "w:$w"
-	run_ko "$tag" run=stream policy=weighted ms=$ORACLE_MS "$@" >/tmp/oracle.out
-	cat /tmp/oracle.out
-	run_mbps=$(sed -n 's/.* mbps=\([0-9]*\) errors=0 verify=ok.*/\1/p' /tmp/oracle.out)
+	run_saved "$tag" run=stream policy=weighted ms=$ORACLE_MS "$@"
 }
 oracle_search() {
 	local exp=$1 best=0 bw= s c w mbps params total k

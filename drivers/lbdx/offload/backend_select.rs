@@ -1128,11 +1128,13 @@ impl BackendTable {
         b.queued = b.queued.checked_add(bytes).ok_or(SelectError::Invalid)?;
         b.inflight = b.inflight.saturating_add(1);
         let drive = b.drive_ns;
-        self.drive_debt_ns = self.drive_debt_ns.saturating_add(drive);
-        let b = self.get_mut(id)?;
-        if weighted && b.weight > 0 {
+        let start = (weighted && b.weight > 0).then(|| {
             let start = b.vfinish.max(vtime);
             b.vfinish = start.saturating_add(b.vcost(bytes));
+            start
+        });
+        self.drive_debt_ns = self.drive_debt_ns.saturating_add(drive);
+        if let Some(start) = start {
             self.vtime = start;
             if start >= VTIME_REBASE {
                 self.rebase_vtime();

@@ -54,10 +54,7 @@ pub struct Trial {
 impl Trial {
     /// The figure that counts for this workload (lower is better).
     pub fn figure(&self, o: &Outcome) -> f64 {
-        match self.arrivals {
-            Arrivals::Batch => o.makespan_ns as f64,
-            Arrivals::Poisson { .. } => o.mean_response_ns,
-        }
+        o.figure(self.arrivals)
     }
 
     /// The bound on [`Trial::figure`].

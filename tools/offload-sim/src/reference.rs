@@ -104,7 +104,7 @@ pub fn earliest_finish(s: &Scenario) -> Outcome {
 }
 
 /// Every split of `parts` equal shares over `n` backends.
-pub(crate) fn splits(n: usize, parts: u32) -> Vec<Vec<u32>> {
+fn splits(n: usize, parts: u32) -> Vec<Vec<u32>> {
     fn rec(n: usize, left: u32, cur: &mut Vec<u32>, out: &mut Vec<Vec<u32>>) {
         if n == 1 {
             cur.push(left);
@@ -128,10 +128,7 @@ pub(crate) fn splits(n: usize, parts: u32) -> Vec<Vec<u32>> {
 /// for a batch, the smallest mean response for a stream.
 pub fn best_static_split(s: &Scenario) -> Outcome {
     let arrival = (0..s.jobs.len()).collect::<Vec<_>>();
-    let key = |o: &Outcome| match s.arrivals {
-        Arrivals::Batch => o.makespan_ns as f64,
-        Arrivals::Poisson { .. } => o.mean_response_ns,
-    };
+    let key = |o: &Outcome| o.figure(s.arrivals);
     let mut best: Option<Outcome> = None;
     for shares in splits(s.backends.len(), 10) {
         let mut given = vec![0u64; s.backends.len()];
@@ -207,10 +204,7 @@ pub fn lower_bound(s: &Scenario) -> (u64, f64) {
 /// in fifths: `make bench`'s oracle, searched in the same model as the
 /// policies it judges.
 pub fn online_oracle(s: &Scenario, seed: u64) -> Outcome {
-    let key = |o: &Outcome| match s.arrivals {
-        Arrivals::Batch => o.makespan_ns as f64,
-        Arrivals::Poisson { .. } => o.mean_response_ns,
-    };
+    let key = |o: &Outcome| o.figure(s.arrivals);
     splits(s.backends.len(), 5)
         .into_iter()
         .map(|w| crate::sim::run_weighted(s, &w, seed))

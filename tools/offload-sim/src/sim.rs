@@ -21,7 +21,7 @@ use lbdx_logic::offload::backend_select::{
 use lbdx_logic::offload::request_state::{Action, Attempt, RequestState, Status};
 
 use crate::rng::Rng;
-use crate::scenario::Scenario;
+use crate::scenario::{Arrivals, Scenario};
 
 /// What one schedule achieved.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -48,6 +48,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The figure that counts for requests arriving as `arrivals` (lower
+    /// is better): the makespan of a batch, the mean response of a stream.
+    pub fn figure(&self, arrivals: Arrivals) -> f64 {
+        match arrivals {
+            Arrivals::Batch => self.makespan_ns as f64,
+            Arrivals::Poisson { .. } => self.mean_response_ns,
+        }
+    }
+
     /// Makespan and mean response of `done_ns[j]` (completion of request
     /// `j`) for requests arriving at `arrival_ns[j]`.
     pub fn from_times(arrivals: impl Iterator<Item = u64>, done_ns: &[u64]) -> Self {
