@@ -13,18 +13,19 @@ import collections
 import statistics
 import sys
 
-CONFIGS = ["cpu", "fast", "slow", "ec", "rr", "oracle", "ecd"]
+CONFIGS = ["cpu", "fast", "slow", "ec", "rr", "oracle", "ecd", "ec0"]
 SWEEP_CONFIGS = CONFIGS[:5]
 ALONE = ["cpu", "fast", "slow"]
 CONFIG_TEXT = {
     "cpu": "CPU alone",
     "fast": "fast DXE alone",
     "slow": "slow DXE alone",
-    "ec": "all, earliest-completion",
+    "ec": "all, earliest-completion (drive costs as the layer learnt them)",
     "rr": "all, round-robin",
     "oracle": "all, weighted: the best static split of this boot's search",
     "ecd": "all, earliest-completion told each engine's CPU time per request"
            " (drive_cost_ns, measured alone in this boot)",
+    "ec0": "all, earliest-completion not told any drive cost (drive_cost_ns 0)",
 }
 
 
@@ -170,7 +171,8 @@ def main():
                 by_rep[rep][cfg] = int(r["bytes"]) * 1000 / max(int(r["ns"]), 1)
         def versus(base, label, target, ok, text, who="ec"):
             ours = m[who]
-            name = {"ec": "earliest-completion", "ecd": "EC told CPU time"}[who]
+            name = {"ec": "earliest-completion", "ecd": "EC told CPU time",
+                    "ec0": "EC without drive costs"}[who]
             full = [d for d in by_rep.values() if who in d and all(c in d for c in base)]
             if not ours or not full or not all(m[c] for c in base):
                 row(f"{what}: {name} vs {label}", "n/a", "n/a", None, target, None)
@@ -187,9 +189,17 @@ def main():
         versus(ALONE, "sum alone", "-", None,
                f"{sum(m[c] or 0 for c in ALONE):.0f} MB/s = " +
                " + ".join(f"{m[c] or 0:.0f} {c}" for c in ALONE))
+        d = {r["engine"]: r.get("ns") for r in records
+             if r["kind"] == "drive" and r.get("exp") == exp}
+        learnt = {r["engine"]: r.get("ns") for r in records
+                  if r["kind"] == "learnt" and r.get("exp") == exp}
+        if m["ec0"]:
+            versus(["oracle"], "oracle", "-", None,
+                   f"{m['oracle'] or 0:.0f} MB/s static {w}", who="ec0")
+            versus(["ec0"], "EC without drive costs", "-", None,
+                   f"{m['ec0'] or 0:.0f} MB/s (learnt fast {learnt.get('fast', '?')} ns, "
+                   f"slow {learnt.get('slow', '?')} ns)")
         if m["ecd"]:
-            d = {r["engine"]: r.get("ns") for r in records
-                 if r["kind"] == "drive" and r.get("exp") == exp}
             versus(["oracle"], "oracle", ">= 0.90x", lambda x: x >= 0.9,
                    f"{m['oracle'] or 0:.0f} MB/s static {w}", who="ecd")
             versus(["ec"], "earliest-completion", "-", None,

@@ -6,7 +6,9 @@
 //!
 //! - `backend.rs`: what a backend implements ([`Backend`]) and gets.
 //! - `backend_select.rs`, `request_state.rs`: the kernel-free choice and
-//!   failover rules, host-tested in `tools/lbdx-logic`.
+//!   failover rules, host-tested in `tools/lbdx-logic`;
+//!   `drive_estimate.rs`: the CPU time a backend's requests take, learnt
+//!   from them (kernel-free too).
 //! - `layer.rs`: the shared state under one lock; `flow.rs`: a request's
 //!   life (selection, submission, completion, failover, dependents);
 //!   `fast_path.rs`: small requests run on the CPU without allocating;
@@ -33,6 +35,8 @@ pub(crate) mod backend_select;
 mod capi;
 mod cpu;
 mod deadline;
+#[allow(unreachable_pub, reason = "kernel-free, shared with host tests")]
+mod drive_estimate;
 mod fast_path;
 mod flow;
 mod glue;
@@ -62,6 +66,11 @@ use kernel::{prelude::*, sync::Arc};
 
 pub(crate) use backend::{Backend, Desc, Event, Job, Outcome, Refusal, Ticket};
 pub(crate) use flow::complete;
+
+/// The layer's clock: monotonic nanoseconds, readable in any context.
+pub(crate) fn now_ns() -> u64 {
+    glue::now_ns()
+}
 
 /// `backends/` of the layer's sysfs directory; null while it does not
 /// exist.

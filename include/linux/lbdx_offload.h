@@ -303,20 +303,29 @@ void lbdx_backend_complete(u64 ticket, int status, u32 result);
  *		       report, or are failed over at unregistration.
  * @LBDX_BACKEND_BANDWIDTH: measured bandwidth, bytes per second (>= 1, in
  *			    the event's @arg): replaces the estimate.
+ * @LBDX_BACKEND_DRIVE_COST: the CPU time one of its requests takes from the
+ *			     CPU, nanoseconds (0 to 1000000000 in @arg; 0: not
+ *			     counted): fixes the drive cost as sysfs
+ *			     drive_cost_ns does, until "auto" is written there.
+ * @LBDX_BACKEND_HANDLING: its driver spent @arg nanoseconds (<= 1000000000)
+ *			   learning that one of its jobs finished (interrupt
+ *			   to job collected): part of the learnt drive cost.
  */
 enum lbdx_backend_event_type {
 	LBDX_BACKEND_HALTED,
 	LBDX_BACKEND_RUNNING,
 	LBDX_BACKEND_DEAD,
 	LBDX_BACKEND_BANDWIDTH,
+	LBDX_BACKEND_DRIVE_COST,
+	LBDX_BACKEND_HANDLING,
 };
 
 /*
  * Reports @event (enum lbdx_backend_event_type; @arg 0 except for
- * LBDX_BACKEND_BANDWIDTH) when it happens. The layer caches the state and
+ * LBDX_BACKEND_BANDWIDTH, _DRIVE_COST and _HANDLING) when it happens. The layer caches the state and
  * reads only that when it selects; LBDX_BACKEND_RUNNING after a halt
  * retries the requests waiting for room, in the caller's context. Repeating a state
- * changes nothing; after LBDX_BACKEND_DEAD only bandwidth is taken. Any
+ * changes nothing; after LBDX_BACKEND_DEAD only measurements are taken. Any
  * context but hard interrupt and NMI. Returns 0, or -EINVAL (unknown
  * event, bad @arg, @backend NULL or an error pointer) and changes nothing.
  */

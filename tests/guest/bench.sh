@@ -14,7 +14,12 @@
 # module's policy= parameter, i.e. lbdx_offload_set_policy()):
 #   cpu, fast, slow   that backend alone (enabled=0 on the others),
 #                     earliest-completion
-#   ec, rr            every backend, earliest-completion / round-robin
+#   ec, rr            every backend, earliest-completion (each engine's
+#                     drive cost as the layer learnt it: drive_cost_ns
+#                     auto) / round-robin
+#   ec0               every backend, earliest-completion not told any
+#                     drive cost (drive_cost_ns 0: the rule before the
+#                     layer learnt it)
 #   oracle            every backend, weighted, with the weights (shares of
 #                     the bytes, cpu:fast:slow in percent) that did best in
 #                     a search of this boot over static splits
@@ -23,7 +28,8 @@
 #   ecd               every backend, earliest-completion, each engine's
 #                     drive_cost_ns set to the guest CPU time one of its
 #                     requests took when it ran alone in this boot
-#                     ("drive ..." lines)
+#                     ("drive ..." lines; "learnt ..." lines give what
+#                     the layer learnt, read after each experiment)
 # P1 and P2 run under cpu-only with every backend enabled. P3 copies
 # p3_size bytes per request; mix copies 64 B .. 1 MiB (each power of two in
 # turn, request by request).
@@ -144,7 +150,8 @@ configure() {
 	esac
 	case $1 in
 	ecd) drives "${drive_fast:-0}" "${drive_slow:-0}" ;;
-	*) drives 0 0 ;;
+	ec0) drives 0 0 ;;
+	*) drives auto auto ;;
 	esac
 }
 
@@ -297,11 +304,15 @@ policies() {
 	oracle_search "$exp" "$@"
 	drive_search "$exp" "$@"
 	for rep in $(seq "$reps"); do
-		for c in ec rr oracle ecd cpu fast slow; do
+		for c in ec rr oracle ecd ec0 cpu fast slow; do
 			present $c || continue
 			configure $c
 			run_ko "$exp/$c/$rep" run=stream policy=$pol ms=1000 "$@"
 		done
+	done
+	for c in fast slow; do
+		eval "b=\$$c"
+		say "learnt exp=$exp engine=$c ns=$(cat "$OFF/backends/$b/drive_cost_learnt_ns")"
 	done
 }
 if want p3; then

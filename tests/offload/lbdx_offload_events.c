@@ -18,6 +18,8 @@
  *
  * Commands: "copy" (no event), "halted", "running", "dead",
  * "bandwidth=<bytes per second>" (any value, 0 included, is passed on),
+ * "drive=<ns>" (a drive cost), "handling=<ns>" (32 handling times, one
+ * drive-cost window: the first's return is kept),
  * "event=<number>" (an event with that raw number, @arg 0) and "null"
  * (an event for a NULL backend).
  */
@@ -32,6 +34,8 @@
 
 #define COPIES		16
 #define COPY_LEN	4096
+/* Handling times of one window of the layer's drive-cost estimate. */
+#define HANDLING_WINDOW	32
 
 static struct lbdx_backend *backend;
 static atomic_t taken = ATOMIC_INIT(0);
@@ -120,6 +124,15 @@ static int report(const char *cmd)
 		return lbdx_backend_event(NULL, LBDX_BACKEND_RUNNING, 0);
 	if (sscanf(cmd, "bandwidth=%llu", &bw) == 1)
 		return lbdx_backend_event(backend, LBDX_BACKEND_BANDWIDTH, bw);
+	if (sscanf(cmd, "drive=%llu", &bw) == 1)
+		return lbdx_backend_event(backend, LBDX_BACKEND_DRIVE_COST, bw);
+	if (sscanf(cmd, "handling=%llu", &bw) == 1) {
+		int ret = lbdx_backend_event(backend, LBDX_BACKEND_HANDLING, bw);
+
+		for (raw = 1; !ret && raw < HANDLING_WINDOW; raw++)
+			lbdx_backend_event(backend, LBDX_BACKEND_HANDLING, bw);
+		return ret;
+	}
 	if (sscanf(cmd, "event=%u", &raw) == 1)
 		return lbdx_backend_event(backend, raw, 0);
 	return -ENOENT;

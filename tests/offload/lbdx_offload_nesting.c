@@ -18,8 +18,8 @@
  * Both run twice: with the module's backend "nesting-sync" out of the
  * selection, and with it in. That backend does every job inside its
  * ->submit() and reports it before returning (which lbdx_backend_ops
- * allows), and is the fastest backend, so that earliest-completion picks
- * it.
+ * allows), and is the fastest backend (its drive cost fixed at 0), so that
+ * earliest-completion picks it.
  *
  * Every callback measures: how many callbacks of its chain are under way
  * (its nesting depth), how far the stack pointer is below where the
@@ -504,6 +504,11 @@ static int __init lbdx_offload_nesting_init(void)
 	sync_backend = lbdx_backend_register(&sync_desc);
 	if (IS_ERR(sync_backend))
 		return PTR_ERR(sync_backend);
+	/*
+	 * Its copies inside ->submit() are CPU time the layer would learn
+	 * and count against it, and earliest-completion must keep picking it.
+	 */
+	WARN_ON(lbdx_backend_event(sync_backend, LBDX_BACKEND_DRIVE_COST, 0));
 	set_mode(SYNC_OFF);
 	for (s = 0; s < 2; s++)
 		for (p = 0; p < ARRAY_SIZE(policies); p++)

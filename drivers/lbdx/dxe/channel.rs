@@ -21,9 +21,9 @@ use super::ring::Ring;
 use crate::{
     bringup::{Bar0, SharedBar0},
     hw::dxe_regs::{self as regs, chan_reg, CompletionStatus, Descriptor, Opcode},
-    offload::{backend_select::Op, Job, Outcome, Refusal, Ticket},
+    offload::{self, backend_select::Op, Job, Outcome, Refusal, Ticket},
 };
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
     device::{Bound, Device},
     io::Io,
@@ -130,6 +130,9 @@ pub(crate) struct Channel {
     occupancy: AtomicU32,
     /// Completion interrupts seen.
     interrupts: AtomicU32,
+    /// When the first completion interrupt not yet reaped came (the
+    /// layer's clock, nanoseconds); 0 if none.
+    interrupt_at: AtomicU64,
 }
 
 fn cookie(generation: u32, index: u32) -> u64 {
@@ -174,6 +177,7 @@ impl Channel {
             reaped <- new_mutex!(reaped),
             occupancy: AtomicU32::new(0),
             interrupts: AtomicU32::new(0),
+            interrupt_at: AtomicU64::new(0),
         }? Error))
     }
 
@@ -187,9 +191,16 @@ impl Channel {
         self.occupancy.load(Ordering::Relaxed)
     }
 
-    /// Counts a completion interrupt.
+    /// Counts a completion interrupt, and notes its time if it is the
+    /// first since the last reap. Hard interrupt context.
     pub(crate) fn note_interrupt(&self) {
         self.interrupts.fetch_add(1, Ordering::Relaxed);
+        let _ = self.interrupt_at.compare_exchange(
+            0,
+            offload::now_ns(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     /// Completion interrupts seen.
@@ -393,13 +404,22 @@ impl Channel {
     }
 
     /// Reports, through `report` and in ring order, every job the device
-    /// completed. Process context.
-    pub(crate) fn reap(&self, report: impl Fn(&Finished)) {
+    /// completed. Before, tells `handled` how many there are and the
+    /// nanoseconds it took to collect them, counted from the first
+    /// completion interrupt since the last reap (if any came; from the
+    /// start of this call otherwise). Process context.
+    pub(crate) fn reap(&self, handled: impl FnOnce(u64, usize), report: impl Fn(&Finished)) {
+        let start = offload::now_ns();
         let mut batch = self.reaped.lock();
+        let since = match self.interrupt_at.swap(0, Ordering::Relaxed) {
+            0 => start,
+            at => at.min(start),
+        };
         {
             let mut s = self.slots.lock();
             self.collect(&mut s, &mut batch);
         }
+        handled(offload::now_ns().saturating_sub(since), batch.len());
         batch.iter().for_each(&report);
         batch.clear();
     }

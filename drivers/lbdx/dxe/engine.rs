@@ -278,7 +278,22 @@ impl Engine {
     /// context (the channel's interrupt thread, the watchdog).
     pub(crate) fn reap(&self, chan: usize) {
         if let Some(ch) = self.channels.get(chan) {
-            ch.reap(|f| self.deliver(ch.index(), f));
+            ch.reap(
+                |ns, jobs| self.note_handling(ns, jobs),
+                |f| self.deliver(ch.index(), f),
+            );
+        }
+    }
+
+    /// Tells the layer the CPU time `jobs` of its jobs took to handle
+    /// (the handling part of the engine's drive cost): from their
+    /// interrupt to the jobs collected, not the reporting that follows.
+    fn note_handling(&self, ns: u64, jobs: usize) {
+        if jobs > 0 && self.layer_jobs.load(Ordering::Acquire) {
+            self.reporter.report(offload::Event::Handling {
+                ns,
+                jobs: u32::try_from(jobs).unwrap_or(u32::MAX),
+            });
         }
     }
 

@@ -105,7 +105,7 @@ pub(crate) trait Backend: Send + Sync {
 /// happens: the layer caches it and never asks. Any context but hard
 /// interrupt and NMI (requests waiting for room may be retried in the
 /// caller's); repeating a state changes nothing, and nothing follows
-/// [`Event::Dead`] but bandwidth.
+/// [`Event::Dead`] but measurements (bandwidth, handling time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
     /// The backend stopped taking work for a while (a recovery under way):
@@ -122,6 +122,20 @@ pub(crate) enum Event {
     /// The backend measured its bandwidth, bytes per second (0 counts as
     /// 1): replaces the layer's estimate.
     Bandwidth(u64),
+    /// The CPU time one of the backend's requests takes from the CPU,
+    /// nanoseconds, as the backend knows it: fixed as the operator's
+    /// `drive_cost_ns` would be (ignored for the CPU backend above 0).
+    DriveCost(u64),
+    /// The backend's driver spent `ns` nanoseconds of CPU time learning
+    /// that `jobs` of its jobs finished (interrupt to jobs collected, not
+    /// reporting them): the handling part of its learnt drive cost
+    /// (`drive_estimate.rs`).
+    Handling {
+        /// Nanoseconds spent.
+        ns: u64,
+        /// Jobs handled in them.
+        jobs: u32,
+    },
 }
 
 /// A backend at registration.

@@ -133,6 +133,7 @@ impl Submit {
     /// if `inline_ok` and the backend can); returns what follows.
     fn run(self, inline_ok: bool) -> Step {
         let req = &self.req;
+        let start = self.timed.then(glue::now_ns);
         let addrs = match &self.dev {
             Some(dev) => match Mapping::new(dev, req) {
                 Ok((m, a)) => {
@@ -141,7 +142,7 @@ impl Submit {
                 }
                 Err(_) => {
                     let t = self.ticket;
-                    return self.done(end_step(t, End::Refused { busy: true }));
+                    return self.done(end_step(t, End::Refused { busy: true }), None);
                 }
             },
             None => Addrs::virtual_of(req),
@@ -163,29 +164,37 @@ impl Submit {
         } else {
             None
         };
-        let step = match ran {
-            Some(outcome) => complete_step(self.ticket, outcome),
+        let (step, took) = match ran {
+            Some(outcome) => (complete_step(self.ticket, outcome), None),
             None => match nesting::callout(|| self.ops.submit(&job)) {
-                Ok(()) => Step::None,
-                Err(r) => end_step(
-                    self.ticket,
-                    End::Refused {
-                        busy: r == Refusal::Busy,
-                    },
+                Ok(()) => (Step::None, start.map(|t| glue::now_ns().saturating_sub(t))),
+                Err(r) => (
+                    end_step(
+                        self.ticket,
+                        End::Refused {
+                            busy: r == Refusal::Busy,
+                        },
+                    ),
+                    None,
                 ),
             },
         };
-        self.done(step)
+        self.done(step, took)
     }
 
     /// The submission is over: drops the backend references, then lets an
-    /// unregistration waiting for it go on.
-    fn done(self, step: Step) -> Step {
+    /// unregistration waiting for it go on. `took`: how long the mapping
+    /// and the backend's `->submit` took, if timed and taken.
+    fn done(self, step: Step, took: Option<u64>) -> Step {
         let Self { id, ops, dev, .. } = self;
         drop(ops);
         drop(dev);
-        if let Some(s) = LAYER.lock().slot_mut(id) {
+        let mut g = LAYER.lock();
+        if let Some(s) = g.slot_mut(id) {
             s.submitting -= 1;
+        }
+        if let Some(ns) = took {
+            g.learn_drive(id, glue::now_ns(), |d| d.add_submission(ns));
         }
         step
     }

@@ -29,7 +29,9 @@ use super::{
         BackendId, BackendTable, CandidateCache, HealthRules, Op, Policy, Request, SlotMask,
         MAX_BACKENDS,
     },
-    deadline, fast_path,
+    deadline,
+    drive_estimate::DriveEstimate,
+    fast_path,
     request::{Finish, Req, ReqMut},
     request_state::{Action, Attempt, Status},
 };
@@ -123,6 +125,13 @@ pub(super) struct Slot {
     pub(super) enabled: bool,
     // What the backend last reported of itself (`Event`).
     pub(super) state: BackendState,
+    // Its drive cost as learnt from its requests (never for the CPU
+    // backend, whose copies are its own CPU time).
+    pub(super) drive: DriveEstimate,
+    // The table's drive cost follows `drive` (the operator did not set one).
+    pub(super) drive_auto: bool,
+    // Not the CPU backend: its submissions are timed.
+    pub(super) learns: bool,
 }
 
 /// A backend's own state, as its last [`super::backend::Event`] said.
@@ -240,6 +249,8 @@ pub(super) struct Submit {
     pub(super) id: BackendId,
     pub(super) ops: Arc<dyn Backend>,
     pub(super) dev: Option<ARef<Device>>,
+    /// Time the mapping and the backend's `->submit` (for its drive cost).
+    pub(super) timed: bool,
 }
 
 /// Operations: the length of per-operation arrays.
@@ -296,10 +307,40 @@ impl Inner {
     }
 
     pub(super) fn slot_mut(&mut self, id: BackendId) -> Option<&mut Slot> {
-        self.slots
+        self.table_and_slot(id).map(|(_, s)| s)
+    }
+
+    /// The table and backend `id`'s slot, to change both at once.
+    pub(super) fn table_and_slot(
+        &mut self,
+        id: BackendId,
+    ) -> Option<(&mut BackendTable, &mut Slot)> {
+        let slot = self
+            .slots
             .get_mut(id.slot())
             .and_then(Option::as_mut)
-            .filter(|s| s.id == id)
+            .filter(|s| s.id == id)?;
+        Some((&mut self.table, slot))
+    }
+
+    /// Feeds backend `id`'s drive estimate with `sample` and, if a window
+    /// closed and the operator did not set the cost, gives the table the
+    /// new estimate and recomputes the fast path's limits (a stale `id`
+    /// is ignored).
+    pub(super) fn learn_drive(
+        &mut self,
+        id: BackendId,
+        now: u64,
+        sample: impl FnOnce(&mut DriveEstimate) -> Option<u64>,
+    ) {
+        let Some((table, s)) = self.table_and_slot(id) else {
+            return;
+        };
+        if let (Some(ns), true) = (sample(&mut s.drive), s.drive_auto) {
+            if table.set_drive_cost(id, ns).is_ok() {
+                self.compute_limits(now);
+            }
+        }
     }
 
     /// Tells the table which backends may be selected, from what the
@@ -482,6 +523,7 @@ impl Inner {
                                 id: slot.id,
                                 ops: slot.ops.clone(),
                                 dev: slot.dev.clone(),
+                                timed: slot.learns,
                             });
                         }
                         (ticket, _) => {

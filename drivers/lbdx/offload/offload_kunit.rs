@@ -7,7 +7,9 @@
 //! layer's deadline for an attempt never reported, unregistration of a
 //! backend holding jobs (each request completes exactly once, late
 //! reports ignored), dependencies, selection by the state backends report
-//! as events, what a P+Q backend is given, refusal of bad arguments, and
+//! as events, the drive cost learnt from a backend's submissions and
+//! handling (and fixed by the operator), what a P+Q backend is given,
+//! refusal of bad arguments, and
 //! the fast path's shared handles (no reference count, no dependency).
 //! They run while the module's other backends (engines) are registered and
 //! restore the policy they change.
@@ -424,6 +426,81 @@ mod tests {
         assert_eq!(slow, (Some(1), 0));
         assert_eq!(dead, (Some("dead"), 0));
         assert!(gone);
+        Ok(())
+    }
+
+    #[test]
+    fn the_drive_cost_is_learnt_unless_the_operator_set_one() -> Result {
+        use crate::offload::drive_estimate::{GAIN, WINDOW};
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        let counting = Arc::new(
+            Counting {
+                jobs: AtomicU32::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        let ops: Arc<dyn Backend> = counting.clone();
+        let mut desc = fake_desc(b"kunit-drive");
+        desc.caps.ops = OpSet::COPY;
+        let others = registry::ids();
+        let cpu = registry::find(b"cpu").ok_or(ENODEV)?;
+        let reg = Registration::new(desc, ops)?;
+        let id = reg.id();
+        let r = reg.reporter();
+        let costs = || registry::report(id).map(|r| (r.drive_cost_ns, r.drive_cost_learnt_ns));
+        let w = u64::from(WINDOW);
+        // Nothing is asserted while the backend is registered (a failed
+        // assertion ends the test at once) or others are disabled.
+        let at_registration = costs();
+        // Handling reported by the driver: 50 us a job, then 100 us.
+        r.report(Event::Handling {
+            ns: 50_000 * w,
+            jobs: WINDOW,
+        });
+        let learnt = costs();
+        let fixed = registry::set_drive_cost(id, Some(7));
+        r.report(Event::Handling {
+            ns: 100_000 * w,
+            jobs: WINDOW,
+        });
+        let while_fixed = costs();
+        let moved = 50_000 + 50_000 / GAIN;
+        // Only this backend may run copies: each of its submissions is
+        // timed, and a window of them adds a submission part.
+        let mut disabled = Ok(());
+        for o in others.iter() {
+            disabled = disabled.and(registry::set_enabled(*o, false));
+        }
+        let mut taken = 0;
+        for _ in 0..w / 4 {
+            taken += copies_taken(&counting);
+        }
+        for o in others.iter() {
+            let _ = registry::set_enabled(*o, true);
+        }
+        let with_submissions = costs();
+        let auto = registry::set_drive_cost(id, None);
+        let back_to_auto = costs();
+        drop(reg);
+        let cpu_fixed = registry::set_drive_cost(cpu, Some(1));
+        let cpu_auto = registry::set_drive_cost(cpu, None);
+        let cpu_costs = registry::report(cpu).map(|r| r.drive_cost_ns);
+        registry::set_policy(saved);
+        assert_eq!(at_registration, Some((0, 0)));
+        assert_eq!(learnt, Some((50_000, 50_000)));
+        assert!(fixed.is_ok());
+        assert_eq!(while_fixed, Some((7, moved)));
+        assert!(disabled.is_ok());
+        assert_eq!(taken, WINDOW);
+        let (drive, with_sub) = with_submissions.ok_or(ENODEV)?;
+        assert_eq!(drive, 7);
+        // A submission takes some time.
+        assert!(with_sub > moved);
+        assert_eq!(auto.map(|()| back_to_auto), Ok(Some((with_sub, with_sub))));
+        assert_eq!(cpu_fixed, Err(EINVAL));
+        assert!(cpu_auto.is_ok());
+        assert_eq!(cpu_costs, Some(0));
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 use super::{
     backend::{Backend, Desc, Event, Outcome},
     backend_select::{BackendDesc, BackendId, BackendTable, Policy, SelectError},
+    drive_estimate::DriveEstimate,
     fast_path,
     flow::{complete, retry},
     glue,
@@ -59,6 +60,8 @@ pub(crate) struct Report {
     pub(crate) request_cost_ns: u64,
     /// CPU time each of its requests takes from the CPU, nanoseconds.
     pub(crate) drive_cost_ns: u64,
+    /// The same as learnt from its requests (0 before anything was).
+    pub(crate) drive_cost_learnt_ns: u64,
 }
 
 /// The report on backend `id`; `None` once it is gone.
@@ -93,6 +96,7 @@ pub(crate) fn report(id: BackendId) -> Option<Report> {
         weight: st.weight,
         request_cost_ns: desc.request_cost_ns,
         drive_cost_ns: st.drive_ns,
+        drive_cost_learnt_ns: s.drive.value(),
     })
 }
 
@@ -136,13 +140,22 @@ pub(crate) fn set_enabled(id: BackendId, enabled: bool) -> Result {
 /// Sets the weight of backend `id` under the weighted policy (`EINVAL`
 /// above [`super::backend_select::MAX_WEIGHT`], nothing changed).
 pub(crate) fn set_weight(id: BackendId, weight: u32) -> Result {
-    tune(id, |t| t.set_weight(id, weight))
+    tune(id, |t, _| t.set_weight(id, weight))
 }
 
-/// Sets the CPU time each request on backend `id` takes from the CPU
-/// (`EINVAL` above 0 for the CPU backend, nothing changed).
-pub(crate) fn set_drive_cost(id: BackendId, ns: u64) -> Result {
-    tune(id, |t| t.set_drive_cost(id, ns))
+/// Sets the CPU time each request on backend `id` takes from the CPU:
+/// `Some(ns)` from now on (`EINVAL` above 0 for the CPU backend, nothing
+/// changed), `None` as learnt from its requests (the default).
+pub(crate) fn set_drive_cost(id: BackendId, ns: Option<u64>) -> Result {
+    tune(id, |t, s| drive_cost(t, s, ns))
+}
+
+/// Gives backend `s` in table `t` the drive cost `ns`, or (`None`) the
+/// learnt one from now on.
+fn drive_cost(t: &mut BackendTable, s: &mut Slot, ns: Option<u64>) -> Result<(), SelectError> {
+    t.set_drive_cost(s.id, ns.unwrap_or(s.drive.value()))?;
+    s.drive_auto = ns.is_none();
+    Ok(())
 }
 
 /// Changes how the table weighs backend `id` with `change` (nothing
@@ -151,12 +164,12 @@ pub(crate) fn set_drive_cost(id: BackendId, ns: u64) -> Result {
 /// became 0, or that now looks later, must not keep them.
 fn tune(
     id: BackendId,
-    change: impl FnOnce(&mut BackendTable) -> Result<(), SelectError>,
+    change: impl FnOnce(&mut BackendTable, &mut Slot) -> Result<(), SelectError>,
 ) -> Result {
     let waiting = {
         let mut g = LAYER.lock();
-        g.slot_mut(id).ok_or(ENODEV)?;
-        change(&mut g.table).map_err(|e| Error::from_errno(-e.errno()))?;
+        let (table, slot) = g.table_and_slot(id).ok_or(ENODEV)?;
+        change(table, slot).map_err(|e| Error::from_errno(-e.errno()))?;
         g.refresh(glue::now_ns());
         g.take_waiting()
     };
@@ -194,6 +207,9 @@ pub(crate) fn register(desc: Desc, ops: Arc<dyn Backend>) -> Result<(BackendId, 
         closing: false,
         enabled: true,
         state: BackendState::Running,
+        drive: DriveEstimate::new(),
+        drive_auto: true,
+        learns: !desc.is_cpu,
     };
     match g.slots.get_mut(id.slot()) {
         Some(s) => *s = Some(slot),
@@ -257,14 +273,28 @@ pub(crate) fn event(id: BackendId, event: Event) {
             (BackendState::Dead, _) | (_, Event::Dead) => BackendState::Dead,
             (_, Event::Halted) => BackendState::Halted,
             (_, Event::Running) => BackendState::Running,
-            (now, Event::Bandwidth(_)) => now,
+            (now, Event::Bandwidth(_) | Event::DriveCost(_) | Event::Handling { .. }) => now,
         };
         let changed = state != s.state;
         s.state = state;
-        if let Event::Bandwidth(bw) = event {
-            let _ = g.table.set_bandwidth(id, bw);
-        } else if !changed {
-            return;
+        match event {
+            Event::Bandwidth(bw) => {
+                let _ = g.table.set_bandwidth(id, bw);
+            }
+            Event::Handling { ns, jobs } => {
+                g.learn_drive(id, glue::now_ns(), |d| d.add_handling(ns, jobs));
+                return;
+            }
+            Event::DriveCost(ns) => {
+                let Some((table, s)) = g.table_and_slot(id) else {
+                    return;
+                };
+                if drive_cost(table, s, Some(ns)).is_err() {
+                    return;
+                }
+            }
+            _ if !changed => return,
+            _ => {}
         }
         g.refresh(glue::now_ns());
         // Running again, requests may now find it; dead, those waiting for

@@ -15,7 +15,9 @@
 //!                              weighted
 //!   request_cost_ns        ro  the fixed cost of one request it registered
 //!   drive_cost_ns          rw  0..=1000000000, the CPU time one of its
-//!                              requests takes from the CPU
+//!                              requests takes from the CPU; `auto` (the
+//!                              default): as learnt
+//!   drive_cost_learnt_ns   ro  that time as learnt from its requests
 //! ```
 //!
 //! Documented in `Documentation/ABI/testing/sysfs-kernel-lbdx-offload`.
@@ -244,9 +246,11 @@ impl Source for BackendDir {
         c"weight",
         c"request_cost_ns",
         c"drive_cost_ns",
+        c"drive_cost_learnt_ns",
     ];
     const WRITABLE: &'static [bool] = &[
         false, false, false, false, false, false, false, false, true, false, true, false, true,
+        false,
     ];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
@@ -266,6 +270,7 @@ impl Source for BackendDir {
             10 => write!(out, "{}", r.weight),
             11 => write!(out, "{}", r.request_cost_ns),
             12 => write!(out, "{}", r.drive_cost_ns),
+            13 => write!(out, "{}", r.drive_cost_learnt_ns),
             _ => return Err(EINVAL),
         }
         .map_err(|_| EOVERFLOW)
@@ -284,7 +289,12 @@ impl Source for BackendDir {
             10 => registry::set_weight(self.id, parse_u32(input).ok_or(EINVAL)?),
             12 => registry::set_drive_cost(
                 self.id,
-                u64::from(parse_u32_in(input, 0, MAX_DRIVE_COST_NS).ok_or(EINVAL)?),
+                match input.strip_suffix(b"\n").unwrap_or(input) {
+                    b"auto" => None,
+                    _ => Some(u64::from(
+                        parse_u32_in(input, 0, MAX_DRIVE_COST_NS).ok_or(EINVAL)?,
+                    )),
+                },
             ),
             _ => Err(EPERM),
         }

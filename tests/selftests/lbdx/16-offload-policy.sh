@@ -15,8 +15,11 @@
 #    the test submitted, no errors, in_flight back to 0, all healthy;
 #  - a backend with enabled=0 gets no requests; with none enabled every
 #    request completes with -EIO;
-#  - drive_cost_ns takes 0..1000000000 (the CPU only 0); engines whose
-#    requests cost the CPU more than its copies take none of them;
+#  - every engine that ran requests has a learnt drive cost
+#    (drive_cost_learnt_ns above 0), and drive_cost_ns follows it
+#    until set; drive_cost_ns takes 0..1000000000 and auto (the CPU
+#    only 0 and auto); engines whose requests cost the CPU more than
+#    its copies take none of them; auto goes back to the learnt cost;
 #  - unbinding an engine removes its backend and bumps generation, binding
 #    it brings both back;
 #  - in chains of dependent requests each is called back after the one
@@ -27,7 +30,7 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only weighted"
-plan 24
+plan 25
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -177,17 +180,30 @@ d=$(stats_delta /tmp/off.before /tmp/off.after | awk -v e="$e" '$1 == e { print 
 [ -n "$e" ] && [ $rc -eq 0 ] && [ "$d" = 0 ]
 check $? "with enabled=0, $e got no requests (+$d): $otest_summary"
 
-# Drive costs: bad input is EINVAL and changes nothing, the CPU takes
-# only 0; engines whose requests cost the CPU a second each take no copy
-# the CPU copies in less (here: all of them); 0 gives them back.
+# Drive costs. Every engine ran requests above (round-robin): each has
+# learnt what its requests cost the CPU, and drive_cost_ns follows that.
 set -- $(backends | grep '^dxe:')
+unlearnt=
+for b in "$@"; do
+	l=$(bstat "$b" drive_cost_learnt_ns)
+	[ "$l" -gt 0 ] && [ "$l" -lt 1000000000 ] && [ "$(bstat "$b" drive_cost_ns)" = "$l" ] ||
+		unlearnt="$unlearnt $b:$l/$(bstat "$b" drive_cost_ns)"
+done
+[ -z "$unlearnt" ] && [ "$(bstat cpu drive_cost_learnt_ns)" = 0 ]
+check $? "every engine learnt its drive cost and drive_cost_ns follows it:$(for b in "$@"; do printf ' %s' "$(bstat "$b" drive_cost_learnt_ns)"; done) ns" \
+	"not learnt or not followed (learnt/drive_cost_ns):$unlearnt"
+# Bad input is EINVAL and changes nothing, the CPU takes only 0 and auto;
+# engines whose requests cost the CPU a second each take no copy the CPU
+# copies in less (here: all of them); auto gives them back.
+echo 0 >"$OFFLOAD/backends/$1/drive_cost_ns"
 bad=
-for v in -1 1000000001 " 5" "5 5" bogus ""; do
+for v in -1 1000000001 " 5" "5 5" bogus "" autox " auto"; do
 	expect_err "Invalid argument" "$OFFLOAD/backends/$1/drive_cost_ns" "$v" || bad="$bad '$v'"
 done
 expect_err "Invalid argument" "$OFFLOAD/backends/cpu/drive_cost_ns" 1 || bad="$bad cpu:1"
+echo auto >"$OFFLOAD/backends/cpu/drive_cost_ns" || bad="$bad cpu:auto"
 [ -z "$bad" ] && [ "$(bstat "$1" drive_cost_ns)" = 0 ] && [ "$(bstat cpu drive_cost_ns)" = 0 ]
-check $? "drive_cost_ns: bad input is EINVAL and changes nothing, the CPU takes only 0" \
+check $? "drive_cost_ns: bad input is EINVAL and changes nothing, the CPU takes only 0 and auto" \
 	"accepted or changed by:$bad"
 echo earliest-completion >"$OFFLOAD/policy"
 for b in "$@"; do echo 1000000000 >"$OFFLOAD/backends/$b/drive_cost_ns"; done
@@ -196,12 +212,13 @@ otest op=copy size=65536 threads=2 inflight=8 count=100
 rc=$?
 stats_snap /tmp/drive.after
 set=$(bstat "$1" drive_cost_ns)
-for b in "$@"; do echo 0 >"$OFFLOAD/backends/$b/drive_cost_ns"; done
+for b in "$@"; do echo auto >"$OFFLOAD/backends/$b/drive_cost_ns"; done
 echo round-robin >"$OFFLOAD/policy"
 got=$(stats_delta /tmp/drive.before /tmp/drive.after | awk '$1 != "cpu" { n += $2 } END { print n + 0 }')
-[ $rc -eq 0 ] && [ "$set" = 1000000000 ] && [ "$got" = 0 ] && [ "$(bstat "$1" drive_cost_ns)" = 0 ]
-check $? "engines costing the CPU 1 s a request take none of 200 copies of 64 KiB" \
-	"engines took $got, drive_cost_ns read $set; $otest_summary"
+[ $rc -eq 0 ] && [ "$set" = 1000000000 ] && [ "$got" = 0 ] &&
+	[ "$(bstat "$1" drive_cost_ns)" = "$(bstat "$1" drive_cost_learnt_ns)" ]
+check $? "engines costing the CPU 1 s a request take none of 200 copies of 64 KiB; auto restores the learnt cost" \
+	"engines took $got, drive_cost_ns read $set, then $(bstat "$1" drive_cost_ns) (learnt $(bstat "$1" drive_cost_learnt_ns)); $otest_summary"
 
 # Unbind and bind an engine.
 bdf=${e#dxe:}

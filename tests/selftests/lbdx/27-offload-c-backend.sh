@@ -10,14 +10,17 @@
 # bandwidth event moves its estimate (sysfs shows it) and with it the
 # choice. Bad events (unknown number, bandwidth 0, NULL backend) fail with
 # EINVAL and change nothing. Its request_cost_ns file shows the cost it
-# registered with. Dead is final: running after it is ignored.
+# registered with. Its 32 copies taught the layer a drive cost; a drive
+# cost event fixes it (1 s: it takes no copy; above 1 s: EINVAL; 0: all
+# again), handling times it reports move the learnt one, and "auto" in
+# sysfs brings that back. Dead is final: running after it is ignored.
 # The module unregisters cleanly and the kernel log has no warning.
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
 P=/sys/module/lbdx_offload_events/parameters
 B=events-c
-plan 15
+plan 21
 saved=$(policy_now)
 echo earliest-completion >"$OFFLOAD/policy"
 kmsg_mark "events"
@@ -44,6 +47,22 @@ expect copy 0 16 healthy "registered, running: it takes every copy"
 expect halted 0 0 halted "halted: it takes none, the copies are done elsewhere"
 expect halted 0 0 halted "halted twice: no change"
 expect running 0 16 healthy "running again: it takes every copy"
+l=$(bstat $B drive_cost_learnt_ns)
+[ "$l" -gt 0 ] && [ "$(bstat $B drive_cost_ns)" = "$l" ]
+check $? "its 32 copies taught the layer a drive cost (${l} ns), and drive_cost_ns follows it" \
+	"learnt $l, drive_cost_ns $(bstat $B drive_cost_ns)"
+expect drive=1000000000 0 0 healthy "drive cost 1 s: the CPU copies every copy in less, it takes none"
+expect drive=1000000001 -22 0 healthy "drive cost above 1 s: EINVAL, nothing changes"
+expect drive=0 0 16 healthy "drive cost 0: it takes every copy"
+do_cmd handling=50000000
+l=$(bstat $B drive_cost_learnt_ns)
+[ "$res" = "ret=0 taken=16 right=16 failed=0" ] && [ "$l" -ge 50000000 ] &&
+	[ "$(bstat $B drive_cost_ns)" = 0 ]
+check $? "32 handling times of 50 ms: learnt ${l} ns, the fixed 0 still counts" \
+	"$res; learnt $l, drive_cost_ns $(bstat $B drive_cost_ns)"
+echo auto >"$OFFLOAD/backends/$B/drive_cost_ns"
+expect copy 0 0 healthy "auto: the learnt cost counts again, it takes none"
+do_cmd drive=0
 expect event=99 -22 16 healthy "an unknown event: EINVAL, nothing changes"
 expect bandwidth=0 -22 16 healthy "bandwidth 0: EINVAL, nothing changes"
 # Accepted, 0 would have read as 1 B/s; the estimate is what its inline
