@@ -706,6 +706,12 @@ pub struct BackendTable {
     // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
     // backend with `drive_ns` above 0.
     drives: SlotMask,
+    // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
+    // CPU backend (`desc.is_cpu`).
+    cpus: SlotMask,
+    // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
+    // backend.
+    occupied: SlotMask,
 }
 
 impl BackendTable {
@@ -722,6 +728,8 @@ impl BackendTable {
             vtime: 0,
             drive_debt_ns: 0,
             drives: 0,
+            cpus: 0,
+            occupied: 0,
         }
     }
 
@@ -779,6 +787,11 @@ impl BackendTable {
             .ok_or(SelectError::Full)?;
         *entry = Some(Backend::new(desc, gen));
         self.generation = gen;
+        let bit = slot_bit(usize::from(slot));
+        self.occupied |= bit;
+        if desc.is_cpu {
+            self.cpus |= bit;
+        }
         Ok(BackendId { slot, reg: gen })
     }
 
@@ -799,6 +812,8 @@ impl BackendTable {
         self.drive_debt_ns = self.drive_debt_ns.saturating_sub(debt);
         self.degraded &= !slot_bit(id.slot());
         self.drives &= !slot_bit(id.slot());
+        self.cpus &= !slot_bit(id.slot());
+        self.occupied &= !slot_bit(id.slot());
         self.generation = gen;
         Ok(queued)
     }
@@ -927,10 +942,9 @@ impl BackendTable {
         if self.drives == 0 {
             return u64::MAX;
         }
-        self.slots
-            .iter()
-            .flatten()
-            .find(|b| b.desc.is_cpu && b.available)
+        bits(self.cpus)
+            .filter_map(|s| self.slots.get(s).and_then(Option::as_ref))
+            .find(|c| c.available)
             .map_or(u64::MAX, |c| c.estimate_ns(len))
     }
 
@@ -1095,7 +1109,7 @@ impl BackendTable {
     ) -> Option<BackendId> {
         self.cool_down(now_ns);
         let cpu_only = self.policy == Policy::CpuOnly;
-        let within = candidates & !self.effective_exclusions(exclude);
+        let within = candidates & self.occupied & !self.effective_exclusions(exclude);
         let eligible =
             |b: &Backend| b.available && b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only);
         let slot = match self.policy {

@@ -863,6 +863,30 @@ fn an_engine_costing_the_cpu_more_than_a_copy_does_not_take_it() {
 }
 
 #[test]
+fn the_cpu_that_keeps_a_driven_engine_from_small_copies_is_the_registered_one() {
+    // The engine's drive cost (10 us) is more than the CPU's copy of 4 KiB.
+    let (mut t, ids) = table(&[cpu(GB, 0), engine(10 * GB, 0)]);
+    t.set_drive_cost(ids[1], 10_000).unwrap();
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[0]));
+    // Without a CPU backend nothing keeps the engine from it.
+    t.unregister(ids[0]).unwrap();
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[1]));
+    // A CPU backend registered again (in the free slot 0) is found, and so
+    // is one in a higher slot once slot 0 is taken by an engine.
+    let again = t.register(cpu(GB, 0)).unwrap();
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(again));
+    t.unregister(again).unwrap();
+    let low = t.register(engine(GB, 0)).unwrap();
+    t.set_available(low, false).unwrap();
+    let high = t.register(cpu(GB, 0)).unwrap();
+    assert!(high.slot() > low.slot());
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(high));
+    // Only an available CPU counts.
+    t.set_available(high, false).unwrap();
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(ids[1]));
+}
+
+#[test]
 fn attempts_in_flight_on_a_driven_engine_delay_the_cpu_until_they_end() {
     // CPU: 1 GB/s; engine: 10 GB/s, no cost, 20 us of CPU per request.
     // 256 KiB: the CPU alone 262 us, the engine alone 26 + 20 us.

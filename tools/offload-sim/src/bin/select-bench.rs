@@ -12,7 +12,9 @@
 //! 4 KiB copy, with the table holding some queued bytes on every backend
 //! (so the estimate is computed, not short-cut), under the
 //! earliest-completion policy: `select` over every slot, and `select_in`
-//! over the slots a `CandidateCache` keeps (the layer's fast path).
+//! over the slots a `CandidateCache` keeps (the layer's fast path); both
+//! again with a drive cost on every engine, as the layer learns one by
+//! default (`drive_estimate.rs`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -31,8 +33,9 @@ fn arg(name: &str, default: u64) -> u64 {
 }
 
 /// A table of `n` backends: the CPU and `n - 1` engines of different
-/// speeds, each holding a few requests.
-fn table(n: usize) -> BackendTable {
+/// speeds, each holding a few requests; with `drive`, each engine's
+/// request costs the CPU 20 us.
+fn table(n: usize, drive: bool) -> BackendTable {
     let mut t = BackendTable::new(HealthRules::default());
     for i in 0..n {
         let d = BackendDesc {
@@ -47,6 +50,9 @@ fn table(n: usize) -> BackendTable {
             is_cpu: i == 0,
         };
         if let Ok(id) = t.register(d) {
+            if drive && i > 0 {
+                let _ = t.set_drive_cost(id, 20_000);
+            }
             for _ in 0..3 {
                 let _ = t.on_submit(id, 64 << 10);
             }
@@ -83,20 +89,26 @@ fn main() {
         "select-bench: median of {reps} x {iters} selections of a 4 KiB copy, earliest-completion"
     );
     println!(
-        "{:>9} {:>14} {:>22}",
-        "backends", "select ns", "select_in cached ns"
+        "{:>9} {:>14} {:>22} {:>16} {:>22}",
+        "backends", "select ns", "select_in cached ns", "drive: select", "drive: select_in cached"
     );
     for n in [1, 4, 8, 16] {
-        let mut t = table(n);
-        let all = per_call(iters, reps, |i| {
-            black_box(t.select(black_box(&req), &none, i));
-        });
-        let mut cache = CandidateCache::new(req);
-        let mut t = table(n);
-        let cached = per_call(iters, reps, |i| {
-            let c = cache.candidates(&t);
-            black_box(t.select_in(black_box(&req), c, &none, i));
-        });
-        println!("{n:>9} {all:>14.1} {cached:>22.1}");
+        let mut cols = Vec::new();
+        for drive in [false, true] {
+            let mut t = table(n, drive);
+            cols.push(per_call(iters, reps, |i| {
+                black_box(t.select(black_box(&req), &none, i));
+            }));
+            let mut cache = CandidateCache::new(req);
+            let mut t = table(n, drive);
+            cols.push(per_call(iters, reps, |i| {
+                let c = cache.candidates(&t);
+                black_box(t.select_in(black_box(&req), c, &none, i));
+            }));
+        }
+        println!(
+            "{n:>9} {:>14.1} {:>22.1} {:>16.1} {:>22.1}",
+            cols[0], cols[1], cols[2], cols[3]
+        );
     }
 }
