@@ -375,10 +375,8 @@ mod tests {
         c.jobs.load(Ordering::Relaxed) - before
     }
 
-    #[test]
-    fn backends_are_selected_by_the_state_they_report() -> Result {
-        let saved = registry::policy();
-        registry::set_policy(Policy::EarliestCompletion);
+    /// Registers a [`Counting`] backend named `name` that only copies.
+    fn counting_copier(name: &[u8]) -> Result<(Arc<Counting>, Registration)> {
         let counting = Arc::new(
             Counting {
                 jobs: AtomicU32::new(0),
@@ -386,9 +384,16 @@ mod tests {
             GFP_KERNEL,
         )?;
         let ops: Arc<dyn Backend> = counting.clone();
-        let mut desc = fake_desc(b"kunit-events");
+        let mut desc = fake_desc(name);
         desc.caps.ops = OpSet::COPY;
-        let reg = Registration::new(desc, ops)?;
+        Ok((counting, Registration::new(desc, ops)?))
+    }
+
+    #[test]
+    fn backends_are_selected_by_the_state_they_report() -> Result {
+        let saved = registry::policy();
+        registry::set_policy(Policy::EarliestCompletion);
+        let (counting, reg) = counting_copier(b"kunit-events")?;
         let id = reg.id();
         let r = reg.reporter();
         let health = || registry::report(id).map(|r| r.health);
@@ -434,18 +439,9 @@ mod tests {
         use crate::offload::drive_estimate::{GAIN, WINDOW};
         let saved = registry::policy();
         registry::set_policy(Policy::EarliestCompletion);
-        let counting = Arc::new(
-            Counting {
-                jobs: AtomicU32::new(0),
-            },
-            GFP_KERNEL,
-        )?;
-        let ops: Arc<dyn Backend> = counting.clone();
-        let mut desc = fake_desc(b"kunit-drive");
-        desc.caps.ops = OpSet::COPY;
         let others = registry::ids();
         let cpu = registry::find(b"cpu").ok_or(ENODEV)?;
-        let reg = Registration::new(desc, ops)?;
+        let (counting, reg) = counting_copier(b"kunit-drive")?;
         let id = reg.id();
         let r = reg.reporter();
         let costs = || registry::report(id).map(|r| (r.drive_cost_ns, r.drive_cost_learnt_ns));
