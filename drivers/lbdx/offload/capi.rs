@@ -10,6 +10,7 @@
 use super::{
     backend::{Backend, Desc, Event, Job, Refusal, Ticket},
     backend_select::{Caps, Op, OpSet, Policy},
+    drive_estimate,
     flow::{self, Submitted},
     mapping::MAX_SRCS,
     registry,
@@ -664,8 +665,6 @@ const EVENT_DEAD: c_uint = 2;
 const EVENT_BANDWIDTH: c_uint = 3;
 const EVENT_DRIVE_COST: c_uint = 4;
 const EVENT_HANDLING: c_uint = 5;
-/// Largest drive cost or handling time an event takes: one second.
-const MAX_EVENT_NS: u64 = 1_000_000_000;
 
 /// `lbdx_backend_event()`.
 ///
@@ -683,8 +682,8 @@ pub(super) unsafe extern "C" fn lbdx_backend_event(
         (EVENT_RUNNING, 0) => Event::Running,
         (EVENT_DEAD, 0) => Event::Dead,
         (EVENT_BANDWIDTH, bw) if bw != 0 => Event::Bandwidth(bw),
-        (EVENT_DRIVE_COST, ns) if ns <= MAX_EVENT_NS => Event::DriveCost(ns),
-        (EVENT_HANDLING, ns) if ns <= MAX_EVENT_NS => Event::Handling { ns, jobs: 1 },
+        (EVENT_DRIVE_COST, ns) if ns <= drive_estimate::MAX_NS => Event::DriveCost(ns),
+        (EVENT_HANDLING, ns) if ns <= drive_estimate::MAX_NS => Event::Handling { ns, jobs: 1 },
         _ => return EINVAL.to_errno(),
     };
     if is_err_or_null(backend) {

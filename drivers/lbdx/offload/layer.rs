@@ -31,7 +31,7 @@ use super::{
     },
     deadline,
     drive_estimate::DriveEstimate,
-    fast_path,
+    fast_path, glue,
     request::{Finish, Req, ReqMut},
     request_state::{Action, Attempt, Status},
 };
@@ -330,7 +330,6 @@ impl Inner {
     pub(super) fn learn_drive(
         &mut self,
         id: BackendId,
-        now: u64,
         sample: impl FnOnce(&mut DriveEstimate) -> Option<u64>,
     ) {
         let Some((table, s)) = self.table_and_slot(id) else {
@@ -338,7 +337,7 @@ impl Inner {
         };
         if let (Some(ns), true) = (sample(&mut s.drive), s.drive_auto) {
             if table.set_drive_cost(id, ns).is_ok() {
-                self.compute_limits(now);
+                self.compute_limits(glue::now_ns());
             }
         }
     }

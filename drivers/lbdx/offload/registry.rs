@@ -282,7 +282,7 @@ pub(crate) fn event(id: BackendId, event: Event) {
                 let _ = g.table.set_bandwidth(id, bw);
             }
             Event::Handling { ns, jobs } => {
-                g.learn_drive(id, glue::now_ns(), |d| d.add_handling(ns, jobs));
+                g.learn_drive(id, |d| d.add_handling(ns, jobs));
                 return;
             }
             Event::DriveCost(ns) => {

@@ -25,7 +25,7 @@
 
 use super::{
     backend_select::{BackendId, Policy},
-    registry,
+    drive_estimate, registry,
 };
 use crate::attr_value::{parse_u32, parse_u32_in};
 use core::{ffi::c_void, fmt::Write, marker::PhantomData};
@@ -222,8 +222,8 @@ impl Source for Backends {
     }
 }
 
-/// Largest `drive_cost_ns`: one second.
-const MAX_DRIVE_COST_NS: u32 = 1_000_000_000;
+/// Largest `drive_cost_ns`: one second (fits `u32`).
+const MAX_DRIVE_COST_NS: u32 = drive_estimate::MAX_NS as u32;
 
 /// `/sys/kernel/lbdx_offload/backends/<name>`.
 pub(crate) struct BackendDir {
