@@ -187,7 +187,6 @@ impl Offload {
             layer::init();
             nesting::init();
         }
-        capi::init_done_handles()?;
         let deadlines = deadline::start()?;
         let root = sysfs::Dir::new(None, c"lbdx_offload", sysfs::Root)?;
         let backends = sysfs::Dir::new(Some(root.raw()), c"backends", sysfs::Backends)?;
@@ -233,7 +232,6 @@ impl Drop for Offload {
         BACKENDS_DIR.store(core::ptr::null_mut(), Ordering::Release);
         drop(self.backends.take());
         drop(self.root.take());
-        capi::drop_done_handles();
         deadline::stop(&self.deadlines);
         layer::release();
     }

@@ -100,8 +100,9 @@ struct lbdx_submit {
 
 /*
  * Buffers are kernel virtual addresses of the linear map (kmalloc(),
- * page_address() of a lowmem page, __get_free_pages()), not vmalloc() or
- * stack memory; any alignment; 1 to LBDX_MAX_LEN bytes. The layer maps them
+ * page_address() of a lowmem page, __get_free_pages()), not vmalloc(), stack
+ * memory or static data of the kernel or a module (EINVAL); any alignment;
+ * 1 to LBDX_MAX_LEN bytes. The layer maps them
  * for DMA for the backend it picks. The caller must not touch a destination
  * (nor change a source) until the request completed.
  *
@@ -150,17 +151,53 @@ struct lbdx_tx *lbdx_async_pq_val(const void *p, const void *q,
 				  const struct lbdx_submit *submit);
 
 /*
+ * A request that ran and succeeded at submission, in the caller's thread
+ * (the layer's fast path), comes back as the handle LBDX_TX_DONE plus its
+ * result (0 to 3). No object lies behind it (the page at 0 is never
+ * mapped): lbdx_tx_wait(), lbdx_tx_status() and lbdx_tx_put() recognise
+ * it by address, inline, without a call, and it holds no reference. Do
+ * not compare handles.
+ */
+#define LBDX_TX_DONE		0x100UL
+
+static inline bool lbdx_tx_done_at_submit(const struct lbdx_tx *tx)
+{
+	return (unsigned long)tx - LBDX_TX_DONE < 4;
+}
+
+/* lbdx_tx_wait(), lbdx_tx_status() and lbdx_tx_put() of other handles. */
+int __lbdx_tx_wait(struct lbdx_tx *tx, u32 *result);
+int __lbdx_tx_status(struct lbdx_tx *tx);
+void __lbdx_tx_put(struct lbdx_tx *tx);
+
+/*
  * Sleeps until @tx completed; returns its status and, if @result is not
  * NULL, stores its result. Process context only. Not killable (the layer
  * does not own the buffers); every request ends, at worst once the
  * layer's deadline (5 s plus 8 times the backend's estimate) expired on
  * each capable backend.
  */
-int lbdx_tx_wait(struct lbdx_tx *tx, u32 *result);
+static inline int lbdx_tx_wait(struct lbdx_tx *tx, u32 *result)
+{
+	if (!lbdx_tx_done_at_submit(tx))
+		return __lbdx_tx_wait(tx, result);
+	if (result)
+		*result = (unsigned long)tx - LBDX_TX_DONE;
+	return 0;
+}
+
 /* -EINPROGRESS until @tx completed, then its status. Does not sleep. */
-int lbdx_tx_status(struct lbdx_tx *tx);
+static inline int lbdx_tx_status(struct lbdx_tx *tx)
+{
+	return lbdx_tx_done_at_submit(tx) ? 0 : __lbdx_tx_status(tx);
+}
+
 /* Drops the caller's reference to @tx. NULL and ERR_PTR() are ignored. */
-void lbdx_tx_put(struct lbdx_tx *tx);
+static inline void lbdx_tx_put(struct lbdx_tx *tx)
+{
+	if (!lbdx_tx_done_at_submit(tx))
+		__lbdx_tx_put(tx);
+}
 
 /*
  * Selects the policy by its sysfs name ("earliest-completion",

@@ -17,7 +17,6 @@ use super::{
     request::{Callback, Finish, Notify, Operands, Req},
     Outcome, Registration,
 };
-use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::{bindings, device::Device, prelude::*, sync::Arc};
 
@@ -84,6 +83,7 @@ fn is_err_or_null<T>(p: *const T) -> bool {
 ///
 /// `submit` is null or valid; its `depend` is null or a live request
 /// handle.
+#[inline(always)]
 unsafe fn submit_req(op: Op, len: usize, o: &Operands<'_>, submit: *const LbdxSubmit) -> *mut Req {
     // SAFETY: By the function's safety requirements.
     let s = unsafe { submit.as_ref() };
@@ -118,59 +118,26 @@ unsafe fn submit_req(op: Op, len: usize, o: &Operands<'_>, submit: *const LbdxSu
     }
 }
 
-/// Handles of requests that completed successfully on the fast path, by
-/// result (0 to 3: an xor-validate's answer, a P+Q-validate's two bits):
-/// shared, pre-completed requests (see [`init_done_handles`]), each holding
-/// the one reference made at init. A consumer's copy holds none: waits,
-/// status reads, puts and dependencies recognise them by address
-/// ([`done_result`]), so the fast path touches no shared reference count.
-static DONE: [AtomicPtr<Req>; 4] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 4];
+/// `LBDX_TX_DONE`: the handles of requests that completed successfully on
+/// the fast path are this address plus their result (0 to 3: an
+/// xor-validate's answer, a P+Q-validate's two bits). No object lies
+/// behind them (the page at 0 is never mapped): the header's inline
+/// `lbdx_tx_wait()`, `lbdx_tx_status()` and `lbdx_tx_put()` and this file
+/// ([`done_result`]) recognise them by address, so the fast path touches
+/// no reference count and its consumer makes no call after submission.
+const TX_DONE: usize = 0x100;
 
-/// Creates the shared handles of fast-path requests.
-pub(super) fn init_done_handles() -> Result {
-    for (i, slot) in DONE.iter().enumerate() {
-        let fin = Finish {
-            status: 0,
-            result: i as u32,
-        };
-        let r = Req::done(Op::Copy, fin)?;
-        slot.store(Arc::into_raw(r).cast_mut(), Ordering::Release);
-    }
-    Ok(())
-}
-
-/// Drops the shared handles (module exit, when no caller holds one).
-pub(super) fn drop_done_handles() {
-    for slot in &DONE {
-        let p = slot.swap(core::ptr::null_mut(), Ordering::AcqRel);
-        if !p.is_null() {
-            // SAFETY: Made by `Arc::into_raw` in `init_done_handles`.
-            drop(unsafe { Arc::from_raw(p) });
-        }
-    }
-}
-
-/// The shared handle of a fast-path request with `result`.
+/// The handle of a fast-path request with `result`.
 fn done_handle(result: u32) -> *mut Req {
-    // Results are at most 3 (`Op::result_mask`). The handle lives until
-    // module exit, after every consumer (which depends on this module) is
-    // gone.
-    let p = DONE[(result & 3) as usize].load(Ordering::Relaxed);
-    if p.is_null() {
-        return err_ptr(ENOMEM);
-    }
-    p
+    // Results are at most 3 (`Op::result_mask`).
+    (TX_DONE + (result & 3) as usize) as *mut Req
 }
 
-/// The result of `tx` if it is one of the shared handles of fast-path
-/// requests, which completed successfully.
+/// The result of `tx` if it is the handle of a fast-path request
+/// ([`TX_DONE`]), which completed successfully.
 fn done_result(tx: *const Req) -> Option<u32> {
-    if tx.is_null() {
-        return None;
-    }
-    (0u32..)
-        .zip(&DONE)
-        .find_map(|(i, slot)| (core::ptr::eq(slot.load(Ordering::Relaxed), tx)).then_some(i))
+    let i = (tx as usize).wrapping_sub(TX_DONE);
+    (i < 4).then_some(i as u32)
 }
 
 /// Collects `src_cnt` source pointers from `srcs`: `min` to
@@ -446,13 +413,14 @@ unsafe fn handle<'a>(tx: *const Req) -> Option<&'a Req> {
     Some(unsafe { &*tx })
 }
 
-/// `lbdx_tx_wait()`.
+/// `lbdx_tx_wait()` of a handle the header did not recognise as
+/// [`TX_DONE`].
 ///
 /// # Safety
 ///
 /// `tx` a live handle; `result` null or valid. Process context.
 #[no_mangle]
-pub(super) unsafe extern "C" fn lbdx_tx_wait(tx: *const Req, result: *mut u32) -> c_int {
+pub(super) unsafe extern "C" fn __lbdx_tx_wait(tx: *const Req, result: *mut u32) -> c_int {
     let fin = match done_result(tx) {
         Some(result) => Finish { status: 0, result },
         // SAFETY: By the function's safety requirements.
@@ -468,13 +436,14 @@ pub(super) unsafe extern "C" fn lbdx_tx_wait(tx: *const Req, result: *mut u32) -
     fin.status
 }
 
-/// `lbdx_tx_status()`.
+/// `lbdx_tx_status()` of a handle the header did not recognise as
+/// [`TX_DONE`].
 ///
 /// # Safety
 ///
 /// `tx` a live handle.
 #[no_mangle]
-pub(super) unsafe extern "C" fn lbdx_tx_status(tx: *const Req) -> c_int {
+pub(super) unsafe extern "C" fn __lbdx_tx_status(tx: *const Req) -> c_int {
     if done_result(tx).is_some() {
         return 0;
     }
@@ -485,15 +454,16 @@ pub(super) unsafe extern "C" fn lbdx_tx_status(tx: *const Req) -> c_int {
     }
 }
 
-/// `lbdx_tx_put()`.
+/// `lbdx_tx_put()` of a handle the header did not recognise as
+/// [`TX_DONE`].
 ///
 /// # Safety
 ///
 /// `tx` null, an error pointer, or a live handle whose reference the caller
 /// gives up.
 #[no_mangle]
-pub(super) unsafe extern "C" fn lbdx_tx_put(tx: *const Req) {
-    // A shared handle of the fast path holds no reference of its own.
+pub(super) unsafe extern "C" fn __lbdx_tx_put(tx: *const Req) {
+    // A handle of the fast path holds no reference.
     if !is_err_or_null(tx) && done_result(tx).is_none() {
         // SAFETY: By the function's safety requirements.
         drop(unsafe { Arc::from_raw(tx) });

@@ -71,16 +71,17 @@ const _: () = assert!(
         && core::mem::align_of::<usize>() == core::mem::align_of::<u64>()
 );
 
-/// The fast path of a request without dependency: if the submitter may run
-/// it and it is within the limit for its operation (the length up to which
-/// the selection policy would pick the CPU, see
+/// The fast path of a request without dependency whose submitter may run
+/// it now (`glue::admit`): if it is within the limit for its operation
+/// (the length up to which the selection policy would pick the CPU, see
 /// `BackendTable::inline_limit`), runs it now on the CPU, without a lock,
 /// an allocation or an atomic read-modify-write. `None`: take the normal
 /// path. Not taken under round-robin (limits 0), whose cursor must see
 /// every request.
+#[inline(always)]
 pub(crate) fn try_inline(shape: &Shape<'_>) -> Option<Finish> {
     let limit = LIMITS[shape.op.index()].load(Ordering::Relaxed);
-    if shape.len > limit || !may_inline(shape.len, shape.flags) || !glue::may_run_now() {
+    if shape.len > limit || !may_inline(shape.len, shape.flags) {
         return None;
     }
     let o = shape.o;

@@ -261,7 +261,10 @@ pub(crate) enum Submitted {
 /// Checks the buffers (1 to `LBDX_MAX_LEN` bytes each, in the linear map),
 /// then runs the request on the fast path (no dependency) or builds and
 /// submits it. `notify` is called exactly once either way, unless this
-/// returns an error.
+/// returns an error. Inlined into each entry of the C API, with the checks
+/// and the context in one call of the glue (`glue::admit`): on the fast
+/// path the calls are most of the cost.
+#[inline(always)]
 pub(crate) fn start(
     op: Op,
     len: usize,
@@ -270,20 +273,17 @@ pub(crate) fn start(
     notify: Option<Notify>,
     depend: Option<&Arc<Req>>,
 ) -> Result<Submitted> {
-    let linear = |a: usize| glue::is_linear(a, len);
     if len == 0
         || len as u64 > MAX_LEN
-        || (o.dst != 0 && !linear(o.dst))
-        || (o.q != 0 && !linear(o.q))
-        || !o.srcs.iter().all(|s| linear(*s))
         || o.coefs.len() != if op.is_pq() { o.srcs.len() } else { 0 }
     {
         return Err(EINVAL);
     }
+    let may_run_now = glue::admit(o.dst, o.q, o.srcs, len)?;
     // Inside a call-out, even a request the CPU would run at once waits for
-    // it to return (`nesting.rs`): `try_inline` leaves it to the normal
-    // path, which defers it.
-    if depend.is_none() {
+    // it to return (`nesting.rs`): `glue::admit` says it may not run now,
+    // and the normal path defers it.
+    if depend.is_none() && may_run_now {
         let shape = Shape {
             op,
             len: len as u32,
@@ -302,6 +302,20 @@ pub(crate) fn start(
             return Ok(Submitted::Done(fin));
         }
     }
+    start_req(op, len, o, flags, notify, depend)
+}
+
+/// Builds the request of [`start`] that the fast path did not run, and
+/// submits it.
+#[inline(never)]
+fn start_req(
+    op: Op,
+    len: usize,
+    o: &Operands<'_>,
+    flags: u32,
+    notify: Option<Notify>,
+    depend: Option<&Arc<Req>>,
+) -> Result<Submitted> {
     let req = Req::new(op, len as u32, o, flags, notify)?;
     submit(req.clone(), depend)?;
     Ok(Submitted::Started(req))

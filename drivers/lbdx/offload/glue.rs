@@ -24,12 +24,11 @@ extern "C" {
         addr: *mut u64,
     ) -> i32;
     fn lbdx_glue_dma_unmap(dev: *mut c_void, addr: u64, len: usize, dir: Dir);
-    fn lbdx_glue_linear(va: *const c_void, len: usize) -> bool;
     fn lbdx_glue_may_run_work() -> bool;
     fn lbdx_glue_callout_enter();
     fn lbdx_glue_callout_exit();
     fn lbdx_glue_in_callout() -> bool;
-    fn lbdx_glue_may_run_now() -> bool;
+    fn lbdx_glue_admit(dst: usize, q: usize, srcs: *const usize, src_cnt: u32, len: usize) -> i32;
     fn lbdx_glue_count_inline(len: u32);
     fn lbdx_glue_inline_totals(requests: *mut u64, bytes: *mut u64);
     fn lbdx_glue_wq_alloc(name: *const kernel::ffi::c_char) -> *mut bindings::workqueue_struct;
@@ -75,7 +74,7 @@ pub(super) enum Dir {
 ///
 /// # Safety
 ///
-/// `[va, va + len)` must lie in the linear map ([`is_linear`]) and stay
+/// `[va, va + len)` must lie in the linear map (checked by [`admit`]) and stay
 /// allocated until [`dma_unmap`] of the returned address.
 pub(super) unsafe fn dma_map(dev: &Device, va: usize, len: usize, dir: Dir) -> Result<u64> {
     let mut addr = 0u64;
@@ -99,11 +98,21 @@ pub(super) unsafe fn dma_unmap(dev: &Device, addr: u64, len: usize, dir: Dir) {
     unsafe { lbdx_glue_dma_unmap(raw(dev), addr, len, dir) }
 }
 
-/// Whether the `len` bytes at `va` lie in the kernel's linear map (and not
-/// on a stack): the buffers the layer accepts.
-pub(super) fn is_linear(va: usize, len: usize) -> bool {
-    // SAFETY: Only the address is examined, never dereferenced.
-    unsafe { lbdx_glue_linear(va as *const c_void, len) }
+/// Checks a request's buffers of `len` bytes each (`dst` and `q` 0 when
+/// absent) and its submitter's context, in one call: `EINVAL` if a buffer
+/// does not lie in the kernel's linear map or lies on a stack (the buffers
+/// the layer accepts); else whether the submitter may run the request at
+/// once in its own thread: [`may_run_work`] and no call-out under way on
+/// this CPU ([`in_callout`]).
+pub(super) fn admit(dst: usize, q: usize, srcs: &[usize], len: usize) -> Result<bool> {
+    let n = u32::try_from(srcs.len()).map_err(|_| EINVAL)?;
+    // SAFETY: `srcs` is valid for `n` addresses; only the addresses are
+    // examined, never dereferenced.
+    match unsafe { lbdx_glue_admit(dst, q, srcs.as_ptr(), n, len) } {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(EINVAL),
+    }
 }
 
 /// Whether the current context may run a request itself: task context
@@ -111,13 +120,6 @@ pub(super) fn is_linear(va: usize, len: usize) -> bool {
 pub(super) fn may_run_work() -> bool {
     // SAFETY: No arguments; reads the current context only.
     unsafe { lbdx_glue_may_run_work() }
-}
-
-/// The fast path's one check of its context: [`may_run_work`] and no
-/// call-out under way on this CPU ([`in_callout`]).
-pub(super) fn may_run_now() -> bool {
-    // SAFETY: No arguments; reads the current context and a per-CPU counter.
-    unsafe { lbdx_glue_may_run_now() }
 }
 
 /// Counts a request of `len` bytes the fast path ran, in this CPU's

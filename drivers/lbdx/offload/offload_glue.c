@@ -44,9 +44,9 @@ EXPORT_SYMBOL_GPL(lbdx_async_xor);
 EXPORT_SYMBOL_GPL(lbdx_async_xor_val);
 EXPORT_SYMBOL_GPL(lbdx_async_pq);
 EXPORT_SYMBOL_GPL(lbdx_async_pq_val);
-EXPORT_SYMBOL_GPL(lbdx_tx_wait);
-EXPORT_SYMBOL_GPL(lbdx_tx_status);
-EXPORT_SYMBOL_GPL(lbdx_tx_put);
+EXPORT_SYMBOL_GPL(__lbdx_tx_wait);
+EXPORT_SYMBOL_GPL(__lbdx_tx_status);
+EXPORT_SYMBOL_GPL(__lbdx_tx_put);
 EXPORT_SYMBOL_GPL(lbdx_offload_set_policy);
 EXPORT_SYMBOL_GPL(lbdx_backend_register);
 EXPORT_SYMBOL_GPL(lbdx_backend_unregister);
@@ -70,17 +70,33 @@ void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
 	dma_unmap_single(dev, addr, len, dir);
 }
 
-/* Whether [va, va + len) lies in the linear map (hence is physically
- * contiguous and DMA-mappable with dma_map_single()). */
-bool lbdx_glue_linear(const void *va, size_t len)
+/*
+ * Whether the page of addr lies in the linear map: the generic test of
+ * virt_addr_valid() (from PAGE_OFFSET up to high_memory, with a memory
+ * map), written out because x86_64's __virt_addr_valid() is a call out of
+ * line, which the fast path pays for twice a copy, and because it also
+ * takes the kernel image, whose addresses are not for DMA
+ * (Documentation/core-api/dma-api-howto.rst).
+ */
+static bool lbdx_linear_page(unsigned long addr)
 {
-	const char *last = (const char *)va + len - 1;
+	return addr >= PAGE_OFFSET && addr < (unsigned long)high_memory &&
+	       pfn_valid(PHYS_PFN(__pa(addr)));
+}
+
+/*
+ * Whether [va, va + len) lies in the linear map (hence is physically
+ * contiguous and DMA-mappable with dma_map_single()).
+ */
+static bool lbdx_linear(unsigned long va, size_t len)
+{
+	unsigned long last = va + len - 1;
 
 	/* The last byte is looked up only when it is on another page. */
-	return len && virt_addr_valid(va) &&
-	       (PAGE_ALIGN_DOWN((unsigned long)va) == PAGE_ALIGN_DOWN((unsigned long)last) ||
-		virt_addr_valid(last)) &&
-	       !object_is_on_stack(va);
+	return len && last >= va && lbdx_linear_page(va) &&
+	       (PAGE_ALIGN_DOWN(va) == PAGE_ALIGN_DOWN(last) ||
+		lbdx_linear_page(last)) &&
+	       !object_is_on_stack((const void *)va);
 }
 
 /* Whether the caller may run a request itself: task context, interrupts
@@ -120,12 +136,23 @@ bool lbdx_glue_in_callout(void)
 }
 
 /*
- * The fast path's one check of its context: whether the caller may run a
- * request at once in its own thread, i.e. lbdx_glue_may_run_work() and no
- * call-out under way on this CPU (read as in lbdx_glue_in_callout()).
+ * The check of a request's buffers and of its submitter's context, in one
+ * call (on the fast path each call is a good part of the cost): -EINVAL if
+ * a buffer of len bytes is not in the linear map (lbdx_linear()); else 1 if
+ * the submitter may run the request at once in its own thread, i.e.
+ * lbdx_glue_may_run_work() and no call-out under way on this CPU (read as
+ * in lbdx_glue_in_callout()), 0 if not. dst and q are 0 when absent.
  */
-bool lbdx_glue_may_run_now(void)
+int lbdx_glue_admit(unsigned long dst, unsigned long q,
+		    const unsigned long *srcs, unsigned int src_cnt, size_t len)
 {
+	unsigned int i;
+
+	if ((dst && !lbdx_linear(dst, len)) || (q && !lbdx_linear(q, len)))
+		return -EINVAL;
+	for (i = 0; i < src_cnt; i++)
+		if (!lbdx_linear(srcs[i], len))
+			return -EINVAL;
 	return lbdx_glue_may_run_work() && !this_cpu_read(lbdx_callouts);
 }
 

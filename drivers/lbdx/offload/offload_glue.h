@@ -17,12 +17,12 @@ int lbdx_glue_dma_map(struct device *dev, const void *va, size_t len,
 		      enum dma_data_direction dir, u64 *addr);
 void lbdx_glue_dma_unmap(struct device *dev, u64 addr, size_t len,
 			 enum dma_data_direction dir);
-bool lbdx_glue_linear(const void *va, size_t len);
 bool lbdx_glue_may_run_work(void);
 void lbdx_glue_callout_enter(void);
 void lbdx_glue_callout_exit(void);
 bool lbdx_glue_in_callout(void);
-bool lbdx_glue_may_run_now(void);
+int lbdx_glue_admit(unsigned long dst, unsigned long q,
+		    const unsigned long *srcs, unsigned int src_cnt, size_t len);
 void lbdx_glue_count_inline(u32 len);
 void lbdx_glue_inline_totals(u64 *requests, u64 *bytes);
 struct workqueue_struct *lbdx_glue_wq_alloc(const char *name);

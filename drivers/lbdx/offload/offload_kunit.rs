@@ -96,9 +96,9 @@ mod tests {
         }
         let mut result = 0u32;
         // SAFETY: A live handle from the API; dropped right after.
-        let status = unsafe { capi::lbdx_tx_wait(tx, &mut result) };
+        let status = unsafe { capi::__lbdx_tx_wait(tx, &mut result) };
         // SAFETY: As above.
-        unsafe { capi::lbdx_tx_put(tx) };
+        unsafe { capi::__lbdx_tx_put(tx) };
         (status, result)
     }
 
@@ -209,11 +209,11 @@ mod tests {
         assert_eq!(&a[..], &src[..]);
         assert_eq!(&b[..], &src[..]);
         // SAFETY: `t1` is live.
-        assert_eq!(unsafe { capi::lbdx_tx_status(t1) }, 0);
-        // Puts give up no reference: the shared handle stays complete.
+        assert_eq!(unsafe { capi::__lbdx_tx_status(t1) }, 0);
+        // Puts give up no reference: the constant handle stays complete.
         for _ in 0..3 {
             // SAFETY: `t1` is live until it is put.
-            unsafe { capi::lbdx_tx_put(t1) };
+            unsafe { capi::__lbdx_tx_put(t1) };
         }
         assert_eq!(wait(t2), (0, 0));
         registry::set_policy(saved);
@@ -317,7 +317,7 @@ mod tests {
         // SAFETY: A live handle.
         let pending = txs
             .iter()
-            .filter(|t| unsafe { capi::lbdx_tx_status(**t) } != 0);
+            .filter(|t| unsafe { capi::__lbdx_tx_status(**t) } != 0);
         assert!(pending.count() >= held.len());
         drop(reg);
         for tx in txs {
@@ -752,7 +752,7 @@ mod tests {
         // Given up on within 2 s (old code: never), then done elsewhere.
         let mut waited = 0;
         // SAFETY: A live handle.
-        while unsafe { capi::lbdx_tx_status(tx) } != 0 && waited < 200 {
+        while unsafe { capi::__lbdx_tx_status(tx) } != 0 && waited < 200 {
             kernel::time::delay::fsleep(kernel::time::Delta::from_millis(10));
             waited += 1;
         }

@@ -174,16 +174,6 @@ impl Req {
         )
     }
 
-    /// A request that already ended as `fin`: the handle of a request the
-    /// fast path ran. Waiting for it returns at once; as a dependency it
-    /// lets its dependents start (or cancels them).
-    pub(crate) fn done(op: Op, fin: Finish) -> Result<Arc<Self>> {
-        let r = Self::new(op, 0, &Operands::default(), 0, None)?;
-        r.inner.lock().finished = Some(fin);
-        r.done.complete_all();
-        Ok(r)
-    }
-
     /// Completes the request: runs the callback (a call-out, see
     /// `nesting.rs`), then records `fin` and wakes the waiters. Returns the
     /// requests that waited for it. Called once.
