@@ -4,8 +4,9 @@
 //! run work and the selection policy would pick the CPU backend for a
 //! request of that length, the request runs at once in the submitter's
 //! thread, with no lock, no allocation and no atomic read-modify-write
-//! (the C API then hands out a static, pre-completed handle, which waits,
-//! status reads and puts recognise by its address), counted in per-CPU
+//! (the C API then hands out a constant handle, `LBDX_TX_DONE` plus the
+//! result, which waits, status reads and puts recognise by address,
+//! inline in the header), counted in per-CPU
 //! counters added to the CPU backend's `requests` and `bytes`. This keeps
 //! a small copy close to the cost of the copy itself. The limits are
 //! computed under the layer's lock by `Inner::refresh` at every change of

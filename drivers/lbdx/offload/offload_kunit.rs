@@ -10,7 +10,7 @@
 //! as events, the drive cost learnt from a backend's submissions and
 //! handling (and fixed by the operator), what a P+Q backend is given,
 //! refusal of bad arguments, and
-//! the fast path's shared handles (no reference count, no dependency).
+//! the fast path's constant handles (no reference count, no dependency).
 //! They run while the module's other backends (engines) are registered and
 //! restore the policy they change.
 
