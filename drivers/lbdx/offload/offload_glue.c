@@ -142,8 +142,10 @@ bool lbdx_glue_in_callout(void)
  * the submitter may run the request at once in its own thread, i.e.
  * lbdx_glue_may_run_work() and no call-out under way on this CPU (read as
  * in lbdx_glue_in_callout()), 0 if not. dst and q are 0 when absent.
+ * Flattened: gcc otherwise leaves lbdx_linear() and pfn_valid() as calls
+ * of their own, each as dear as the work under TCG.
  */
-int lbdx_glue_admit(unsigned long dst, unsigned long q,
+__flatten int lbdx_glue_admit(unsigned long dst, unsigned long q,
 		    const unsigned long *srcs, unsigned int src_cnt, size_t len)
 {
 	unsigned int i;
