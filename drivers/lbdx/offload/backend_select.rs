@@ -712,6 +712,9 @@ pub struct BackendTable {
     // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
     // backend.
     occupied: SlotMask,
+    // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
+    // backend with `available` set.
+    available: SlotMask,
 }
 
 impl BackendTable {
@@ -730,6 +733,7 @@ impl BackendTable {
             drives: 0,
             cpus: 0,
             occupied: 0,
+            available: 0,
         }
     }
 
@@ -789,6 +793,7 @@ impl BackendTable {
         self.generation = gen;
         let bit = slot_bit(usize::from(slot));
         self.occupied |= bit;
+        self.available |= bit;
         if desc.is_cpu {
             self.cpus |= bit;
         }
@@ -814,6 +819,7 @@ impl BackendTable {
         self.drives &= !slot_bit(id.slot());
         self.cpus &= !slot_bit(id.slot());
         self.occupied &= !slot_bit(id.slot());
+        self.available &= !slot_bit(id.slot());
         self.generation = gen;
         Ok(queued)
     }
@@ -859,6 +865,12 @@ impl BackendTable {
     /// `Stale`.
     pub fn set_available(&mut self, id: BackendId, available: bool) -> Result<(), SelectError> {
         self.get_mut(id)?.available = available;
+        let bit = slot_bit(id.slot());
+        self.available = if available {
+            self.available | bit
+        } else {
+            self.available & !bit
+        };
         Ok(())
     }
 
@@ -976,7 +988,7 @@ impl BackendTable {
         if !c.desc.is_cpu || !c.available {
             return 0;
         }
-        let others = candidates & self.mask_where(|b| b.available) & !slot_bit(cpu.slot());
+        let others = candidates & self.available & !slot_bit(cpu.slot());
         let wins = |len: u64| {
             let alone = c.estimate_ns(len);
             let mine = alone.saturating_add(self.drive_debt_ns);
@@ -1108,25 +1120,19 @@ impl BackendTable {
         now_ns: u64,
     ) -> Option<BackendId> {
         self.cool_down(now_ns);
-        let cpu_only = self.policy == Policy::CpuOnly;
-        let within = candidates & self.occupied & !self.effective_exclusions(exclude);
-        let eligible =
-            |b: &Backend| b.available && b.desc.caps.allows(req) && (b.desc.is_cpu || !cpu_only);
+        let within = candidates & self.available & !self.effective_exclusions(exclude);
         let slot = match self.policy {
             Policy::RoundRobin => {
-                let eligible = self.mask_in(within, eligible);
-                let healthy = self.mask_in(eligible, Backend::healthy);
-                let pool = if healthy != 0 { healthy } else { eligible };
-                self.next_round_robin(req.op, pool)
+                let eligible = self.mask_in(within, |b| b.desc.caps.allows(req));
+                self.next_round_robin(req.op, self.healthy_first(eligible))
             }
             Policy::Weighted => {
-                let weighted = |b: &Backend| eligible(b) && b.weight > 0;
+                let weighted = |b: &Backend| b.weight > 0 && b.desc.caps.allows(req);
                 self.least_vtime(within, weighted)
-                    .or_else(|| self.earliest(within, req.len, eligible))
+                    .or_else(|| self.earliest(within, req))
             }
-            Policy::EarliestCompletion | Policy::CpuOnly => {
-                self.earliest(within, req.len, eligible)
-            }
+            Policy::EarliestCompletion => self.earliest(within, req),
+            Policy::CpuOnly => self.earliest(within & self.cpus, req),
         }?;
         self.id_at(slot)
     }
@@ -1309,31 +1315,34 @@ impl BackendTable {
         }
     }
 
-    /// The slot in `pool` whose backend satisfies `eligible` with the
-    /// earliest completion for `len` more bytes, a healthy one if there is
-    /// one; ties to fewer queued bytes, then to the lower slot. One pass
-    /// over `pool`'s slots only: this is the hot path.
-    fn earliest(
-        &self,
-        pool: SlotMask,
-        len: u64,
-        eligible: impl Fn(&Backend) -> bool,
-    ) -> Option<usize> {
-        let mut best: Option<(bool, u64, u64, usize)> = None;
-        let cpu_copy = self.cpu_copy_ns(len);
-        for s in bits(pool) {
+    /// The healthy slots of `pool` if there are any, else `pool`.
+    fn healthy_first(&self, pool: SlotMask) -> SlotMask {
+        let healthy = pool & !self.degraded;
+        if healthy != 0 {
+            healthy
+        } else {
+            pool
+        }
+    }
+
+    /// The slot in `pool` whose backend can do `req` with the earliest
+    /// completion for its bytes, a healthy one if there is one; ties to
+    /// fewer queued bytes, then to the lower slot. This is the hot path:
+    /// the masks narrow the pool first, then one pass over its slots.
+    fn earliest(&self, pool: SlotMask, req: &Request) -> Option<usize> {
+        let capable = self.mask_in(pool, |b| b.desc.caps.allows(req));
+        let (len, cpu_copy) = (req.len, self.cpu_copy_ns(req.len));
+        let mut best: Option<(u64, u64, usize)> = None;
+        for s in bits(self.healthy_first(capable)) {
             let Some(Some(b)) = self.slots.get(s) else {
                 continue;
             };
-            if !eligible(b) {
-                continue;
-            }
-            let key = (!b.healthy(), self.finish_ns(b, len, cpu_copy), b.queued, s);
+            let key = (self.finish_ns(b, len, cpu_copy), b.queued, s);
             if best.is_none_or(|k| key < k) {
                 best = Some(key);
             }
         }
-        best.map(|k| k.3)
+        best.map(|k| k.2)
     }
 
     /// The slot in `pool` whose backend satisfies `eligible` with the lowest
