@@ -70,11 +70,15 @@ def main():
     records, info, kmsg = parse(log)
     lines = []
     say = lines.append
-    rows = []  # (figure, ours, baseline, ratio, target, within)
+    rows = []  # (figure, ours, baseline, ratio, range, target, within, alt.)
 
-    def row(figure, ours, base, ratio, target, within, noisy=None):
+    def row(figure, ours, base, ratio, target, within, noisy=None, ratios=None):
+        """ratios: the per-repetition ratios whose median is ratio; their
+        lowest and highest make the range column."""
+        spread = (f"{min(ratios):.3g}-{max(ratios):.3g}x" if ratios and len(ratios) > 1
+                  else "-")
         rows.append((figure, ours, base,
-                     "n/a" if ratio is None else f"{ratio:.3g}x", target,
+                     "n/a" if ratio is None else f"{ratio:.3g}x", spread, target,
                      "-" if within is None else ("yes" if within else "NO"),
                      "-" if noisy is None else f"{noisy:.3g}x"))
 
@@ -99,12 +103,13 @@ def main():
         ours, base = med(p1[(mode, "lbdx")]), med(p1[(mode, "async_tx")])
         pairs = [d for (m, _), d in p1_rep.items()
                  if m == mode and "lbdx" in d and "async_tx" in d]
-        ratio = med([d["lbdx"][0] / d["async_tx"][0] for d in pairs])
+        ratios = [d["lbdx"][0] / d["async_tx"][0] for d in pairs]
+        ratio = med(ratios)
         noisy = med([d["lbdx"][1] / d["async_tx"][1] for d in pairs])
         row(f"P1 64 B copy, {text} (cpu-only)",
             f"{ours:.0f} ns/req" if ours else "n/a",
             f"{base:.0f} ns/req async_memcpy" if base else "n/a",
-            ratio, "<= 1.20x", None if ratio is None else ratio <= 1.2, noisy)
+            ratio, "<= 1.20x", None if ratio is None else ratio <= 1.2, noisy, ratios)
 
     # P2: MB/s, ours / baseline (xor: the faster kernel way).
     p2 = collections.defaultdict(list)
@@ -126,14 +131,15 @@ def main():
         base, bname = max(cands) if cands else (None, "-")
         pairs = [d for (o, _), d in p2_rep.items()
                  if o == op and "lbdx" in d and bname in d]
-        ratio = med([d["lbdx"][0] / d[bname][0] for d in pairs])
+        ratios = [d["lbdx"][0] / d[bname][0] for d in pairs]
+        ratio = med(ratios)
         noisy = med([d["lbdx"][1] / d[bname][1] for d in pairs])
         others = ", ".join(f"{b} {v:.0f}" for v, b in cands if b != bname)
         row(f"P2 {human(p2_len)} {text} (cpu-only, WILL_WAIT)",
             f"{ours:.0f} MB/s" if ours else "n/a",
             (f"{base:.0f} MB/s {bname}" + (f" ({others})" if others else ""))
             if base else "n/a",
-            ratio, ">= 0.95x", None if ratio is None else ratio >= 0.95, noisy)
+            ratio, ">= 0.95x", None if ratio is None else ratio >= 0.95, noisy, ratios)
 
     # Stream results: tag = EXP/CONFIG/REP.
     stream = collections.defaultdict(list)   # (exp, cfg, size) -> [MB/s]
@@ -177,9 +183,11 @@ def main():
             if not ours or not full or not all(m[c] for c in base):
                 row(f"{what}: {name} vs {label}", "n/a", "n/a", None, target, None)
                 return
-            ratio = med([d[who] / sum(d[c] for c in base) for d in full])
+            ratios = [d[who] / sum(d[c] for c in base) for d in full]
+            ratio = med(ratios)
             row(f"{what}: {name} vs {label}", f"{ours:.0f} MB/s", text, ratio,
-                target, None if ok is None else ok(ratio), ours / sum(m[c] for c in base))
+                target, None if ok is None else ok(ratio), ours / sum(m[c] for c in base),
+                ratios)
 
         w = oracle.get(exp, {}).get("best", "?")
         versus(["rr"], "round-robin", ">= 1.30x", lambda x: x >= 1.3,
@@ -244,7 +252,7 @@ def main():
         "repetitions; P1/P2 ratio = median of per-repetition ratios.")
     say("Only ratios mean anything under TCG. Not a test: no verdict.")
     say("")
-    hdr = ("figure", "ours", "baseline", "ratio", "target", "within",
+    hdr = ("figure", "ours", "baseline", "ratio", "range", "target", "within",
            "alt. ratio")
     w = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr))]
     say("  ".join(h.ljust(w[i]) for i, h in enumerate(hdr)).rstrip())
@@ -254,6 +262,7 @@ def main():
     say("P1, P2: ours and baseline are best-of-block figures (the cost undisturbed by the")
     say("host, whose other VMs preempt the guest's vCPUs); alt. ratio: from whole blocks.")
     say("P3, mix: MB/s are medians; ratio: median of per-repetition ratios; alt.: ratio of medians.")
+    say("range: the lowest and the highest per-repetition ratio (the spread of the host's noise).")
     say("The oracle's split was searched in this boot (cpu:fast:slow shares of the bytes) and is")
     say("then measured in every repetition beside the others.")
     say("")
