@@ -803,6 +803,9 @@ mod tests {
         assert!(short.iter().all(|x| *x == 0));
     }
 
+    /// Static data of this module, for a refused source.
+    static MODULE_DATA: [u8; 64] = [0; 64];
+
     #[test]
     fn bad_arguments_are_refused_and_change_nothing() {
         let saved = registry::policy();
@@ -830,6 +833,16 @@ mod tests {
                     ptr::null(),
                 ),
                 capi::lbdx_async_memcpy(bp, on_stack.as_ptr().cast(), 64, ptr::null()),
+                // Static data of the kernel image (the zero page) and of
+                // this module: outside the part of the linear map that
+                // is for DMA.
+                capi::lbdx_async_memcpy(
+                    bp,
+                    ptr::addr_of!(kernel::bindings::empty_zero_page).cast(),
+                    64,
+                    ptr::null(),
+                ),
+                capi::lbdx_async_memcpy(bp, ptr::addr_of!(MODULE_DATA).cast(), 64, ptr::null()),
                 capi::lbdx_async_memcpy(bp, ap, (1 << 30) + 1, ptr::null()),
                 capi::lbdx_async_xor(bp, srcs.as_ptr(), 1, 64, ptr::null()),
                 capi::lbdx_async_xor(bp, too_many.as_ptr(), 65, 64, ptr::null()),
