@@ -510,7 +510,6 @@ struct Backend {
     queued: u64,
     failures: u32,
     degraded_since: Option<u64>,
-    available: bool,
     paused: bool,
     last_done_ns: u64,
     /// Whether the latest [`BackendTable::service_ns`] interval began at
@@ -540,7 +539,6 @@ impl Backend {
             queued: 0,
             failures: 0,
             degraded_since: None,
-            available: true,
             paused: false,
             last_done_ns: 0,
             idle_start: false,
@@ -712,8 +710,9 @@ pub struct BackendTable {
     // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
     // backend.
     occupied: SlotMask,
-    // INVARIANT: the bit of slot `s` is set exactly when slot `s` holds a
-    // backend with `available` set.
+    // INVARIANT: the bit of slot `s` is set only when slot `s` holds a
+    // backend, and then exactly when selection may pick it
+    // (`set_available`; set at registration).
     available: SlotMask,
 }
 
@@ -852,7 +851,7 @@ impl BackendTable {
                 Some(since_ns) => Health::Degraded { since_ns },
             },
             failures: b.failures,
-            available: b.available,
+            available: self.is_available(id.slot()),
             weight: b.weight,
             drive_ns: b.drive_ns,
         })
@@ -864,7 +863,7 @@ impl BackendTable {
     ///
     /// `Stale`.
     pub fn set_available(&mut self, id: BackendId, available: bool) -> Result<(), SelectError> {
-        self.get_mut(id)?.available = available;
+        self.get(id)?;
         let bit = slot_bit(id.slot());
         self.available = if available {
             self.available | bit
@@ -954,9 +953,8 @@ impl BackendTable {
         if self.drives == 0 {
             return u64::MAX;
         }
-        bits(self.cpus)
-            .filter_map(|s| self.slots.get(s).and_then(Option::as_ref))
-            .find(|c| c.available)
+        bits(self.cpus & self.available)
+            .find_map(|s| self.slots.get(s).and_then(Option::as_ref))
             .map_or(u64::MAX, |c| c.estimate_ns(len))
     }
 
@@ -985,7 +983,7 @@ impl BackendTable {
         let Ok(c) = self.get(cpu) else {
             return 0;
         };
-        if !c.desc.is_cpu || !c.available {
+        if !c.desc.is_cpu || !self.is_available(cpu.slot()) {
             return 0;
         }
         let others = candidates & self.available & !slot_bit(cpu.slot());
@@ -1078,8 +1076,8 @@ impl BackendTable {
             Policy::Weighted => b.weight > 0,
             Policy::RoundRobin | Policy::CpuOnly => false,
         };
-        let better = self.mask_in(self.effective_exclusions(busy), |b| {
-            b.queued > 0 && b.available && b.healthy() && b.desc.caps.allows(req) && wait_for(b)
+        let better = self.mask_in(self.effective_exclusions(busy) & self.available, |b| {
+            b.queued > 0 && b.healthy() && b.desc.caps.allows(req) && wait_for(b)
         });
         better != 0
     }
@@ -1313,6 +1311,11 @@ impl BackendTable {
                 self.degraded &= !slot_bit(s);
             }
         }
+    }
+
+    /// Whether the backend in `slot` may be picked (`set_available`).
+    fn is_available(&self, slot: usize) -> bool {
+        self.available & slot_bit(slot) != 0
     }
 
     /// The healthy slots of `pool` if there are any, else `pool`.
