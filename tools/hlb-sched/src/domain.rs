@@ -47,7 +47,7 @@ use lbdx_logic::hw::hlb_regs::{
 
 use crate::config::{ConfigError, DomainConfig, LINKS_MAX};
 use crate::cq::CqSink;
-use crate::list::{DLinks, DList, Fifo, NIL};
+use crate::list::{DLinks, DList, Fifo, Next, NIL};
 
 const NPRIO: usize = PRIORITIES as usize;
 
@@ -123,7 +123,8 @@ const DIRECTED: u8 = SchedType::Directed as u8;
 struct Flow {
     /// Waiting entries, oldest first.
     waiting: Fifo,
-    /// Ready-list links.
+    /// Ready-list links (`prev` on a pinned list only: unpinned lists are
+    /// FIFOs).
     prev: u32,
     next: u32,
     /// Port index it is pinned to, or `NIL`.
@@ -150,6 +151,28 @@ impl Default for Flow {
             list_prio: 0,
             queue: 0,
         }
+    }
+}
+
+impl Next for Entry {
+    #[inline(always)]
+    fn next(&self) -> u32 {
+        self.next
+    }
+    #[inline(always)]
+    fn set_next(&mut self, i: u32) {
+        self.next = i;
+    }
+}
+
+impl Next for Flow {
+    #[inline(always)]
+    fn next(&self) -> u32 {
+        self.next
+    }
+    #[inline(always)]
+    fn set_next(&mut self, i: u32) {
+        self.next = i;
     }
 }
 
@@ -198,8 +221,10 @@ struct Queue {
     depth_threshold: u32,
     /// Non-atomic entries per priority.
     fifo: [Fifo; NPRIO],
-    /// Unpinned ready flows per priority.
-    unpinned: [DList; NPRIO],
+    /// Unpinned ready flows per priority: FIFOs, since a flow leaves
+    /// one only at its head (the middle of a ready list is left only by
+    /// a flow released while pinned, see [`Domain::unlist_flow`]).
+    unpinned: [Fifo; NPRIO],
     /// Bit `p`: `fifo[p]` or `unpinned[p]` is non-empty.
     mask: u8,
     /// Entries waiting (all kinds).
@@ -1129,13 +1154,12 @@ impl Domain {
         let entries = &mut entries[..];
         let e = &mut entries[i as usize];
         e.stamp = stamp;
-        e.next = NIL;
         let (sched, prio, flow) = (e.sched(), e.prio() as usize, e.flow());
         let bit = 1u8 << prio;
         let qi = match dest {
             Dest::Dir(d) => {
                 let d = &mut dir_ports[d];
-                fifo_push(entries, &mut d.fifo[prio], i);
+                d.fifo[prio].push(entries, i);
                 d.mask |= bit;
                 d.depth += 1;
                 d.stats.entered(prio);
@@ -1147,19 +1171,19 @@ impl Domain {
         q.depth += 1;
         q.stats.entered(prio);
         if sched != ATOMIC {
-            fifo_push(entries, &mut q.fifo[prio], i);
+            q.fifo[prio].push(entries, i);
             q.mask |= bit;
             return;
         }
         let f = q.flow_base + (u32::from(flow) & q.flow_mask);
         let fl = &mut flows[f as usize];
         let was_idle = fl.waiting.is_empty();
-        fifo_push(entries, &mut fl.waiting, i);
+        fl.waiting.push(entries, i);
         if was_idle {
             // Ready: on the list its pin gives (`list_flow`).
             fl.list_prio = prio as u8;
             if fl.pin == NIL {
-                q.unpinned[prio].push_back(flows, f);
+                q.unpinned[prio].push(flows, f);
                 q.mask |= bit;
             } else {
                 let l = &mut links[fl.pin_link as usize];
@@ -1178,7 +1202,7 @@ impl Domain {
         let (pin_link, qi) = (fl.pin_link, fl.queue as usize);
         if fl.pin == NIL {
             let q = &mut self.queues[qi];
-            q.unpinned[prio as usize].push_back(&mut self.flows, f);
+            q.unpinned[prio as usize].push(&mut self.flows, f);
             q.mask |= 1 << prio;
         } else {
             let l = &mut self.links[pin_link as usize];
@@ -1187,23 +1211,17 @@ impl Domain {
         }
     }
 
-    /// Takes flow `f` off its ready list.
+    /// Takes flow `f`, pinned and on its ready list, off that list: the
+    /// only way a flow leaves the middle of a ready list (when it is
+    /// released, [`Domain::complete`]).
     #[inline]
     fn unlist_flow(&mut self, f: u32) {
         let fl = &self.flows[f as usize];
-        let (prio, pin_link, qi) = (fl.list_prio as usize, fl.pin_link, fl.queue as usize);
-        if fl.pin == NIL {
-            let q = &mut self.queues[qi];
-            q.unpinned[prio].remove(&mut self.flows, f);
-            if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
-                q.mask &= !(1 << prio);
-            }
-        } else {
-            let l = &mut self.links[pin_link as usize];
-            l.pinned[prio].remove(&mut self.flows, f);
-            if l.pinned[prio].is_empty() {
-                l.pinned_mask &= !(1 << prio);
-            }
+        let (prio, pin_link) = (fl.list_prio as usize, fl.pin_link);
+        let l = &mut self.links[pin_link as usize];
+        l.pinned[prio].remove(&mut self.flows, f);
+        if l.pinned[prio].is_empty() {
+            l.pinned_mask &= !(1 << prio);
         }
     }
 
@@ -1556,7 +1574,7 @@ impl Domain {
                 }
                 let dp = &mut self.dir_ports[d];
                 let prio = dp.mask.trailing_zeros() as usize;
-                let e = fifo_pop(&self.entries, &mut dp.fifo[prio]);
+                let e = dp.fifo[prio].pop(&self.entries);
                 if dp.fifo[prio].is_empty() {
                     dp.mask &= !(1 << prio);
                 }
@@ -1686,7 +1704,7 @@ impl Turn<'_> {
         let bit = 1u8 << prio;
         let (e, aux) = match take {
             Take::Fifo => {
-                let e = fifo_pop(entries, &mut q.fifo[prio]);
+                let e = q.fifo[prio].pop(entries);
                 if q.fifo[prio].is_empty() && q.unpinned[prio].is_empty() {
                     q.mask &= !bit;
                 }
@@ -1705,7 +1723,7 @@ impl Turn<'_> {
                 (take_flow_head(entries, flows, link, li, q, p, f), f)
             }
             Take::Unpinned => {
-                let f = q.unpinned[prio].pop_front(flows);
+                let f = q.unpinned[prio].pop(flows);
                 if q.unpinned[prio].is_empty() && q.fifo[prio].is_empty() {
                     q.mask &= !bit;
                 }
@@ -1749,7 +1767,7 @@ fn take_flow_head(
     f: u32,
 ) -> u32 {
     let fl = &mut flows[f as usize];
-    let e = fifo_pop(entries, &mut fl.waiting);
+    let e = fl.waiting.pop(entries);
     fl.pin = p as u32;
     fl.pin_link = li as u32;
     fl.inflight += 1;
@@ -1782,22 +1800,4 @@ fn write_cq<S: CqSink>(c: &mut Cq, p: usize, data: u64, meta: u64, level: u8, si
         c.armed = false;
         sink.interrupt(p);
     }
-}
-
-fn fifo_push(entries: &mut [Entry], f: &mut Fifo, i: u32) {
-    if f.tail == NIL {
-        f.head = i;
-    } else {
-        entries[f.tail as usize].next = i;
-    }
-    f.tail = i;
-}
-
-fn fifo_pop(entries: &[Entry], f: &mut Fifo) -> u32 {
-    let i = f.head;
-    f.head = entries[i as usize].next;
-    if f.head == NIL {
-        f.tail = NIL;
-    }
-    i
 }

@@ -7,8 +7,8 @@
 /// The null index.
 pub(crate) const NIL: u32 = u32::MAX;
 
-/// A singly linked FIFO of table slots, linked through a `next` field the
-/// caller reads and writes.
+/// A singly linked FIFO of table slots, linked through their `next` field
+/// ([`Next`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fifo {
     pub(crate) head: u32,
@@ -24,9 +24,38 @@ impl Default for Fifo {
     }
 }
 
+/// The link of a [`Fifo`] member.
+pub(crate) trait Next {
+    fn next(&self) -> u32;
+    fn set_next(&mut self, i: u32);
+}
+
 impl Fifo {
     pub(crate) fn is_empty(&self) -> bool {
         self.head == NIL
+    }
+
+    /// Appends `i` (on no FIFO) at the tail.
+    #[inline(always)]
+    pub(crate) fn push<T: Next>(&mut self, t: &mut [T], i: u32) {
+        t[i as usize].set_next(NIL);
+        if self.tail == NIL {
+            self.head = i;
+        } else {
+            t[self.tail as usize].set_next(i);
+        }
+        self.tail = i;
+    }
+
+    /// Unlinks the head (the FIFO is not empty) and returns it.
+    #[inline(always)]
+    pub(crate) fn pop<T: Next>(&mut self, t: &[T]) -> u32 {
+        let i = self.head;
+        self.head = t[i as usize].next();
+        if self.head == NIL {
+            self.tail = NIL;
+        }
+        i
     }
 }
 
