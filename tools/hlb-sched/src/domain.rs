@@ -47,7 +47,7 @@ use lbdx_logic::hw::hlb_regs::{
 
 use crate::config::{ConfigError, DomainConfig, LINKS_MAX};
 use crate::cq::CqSink;
-use crate::list::{DLinks, DList, Fifo, Next, NIL};
+use crate::list::{next_field, DLinks, DList, Fifo, NIL};
 
 const NPRIO: usize = PRIORITIES as usize;
 
@@ -154,27 +154,7 @@ impl Default for Flow {
     }
 }
 
-impl Next for Entry {
-    #[inline(always)]
-    fn next(&self) -> u32 {
-        self.next
-    }
-    #[inline(always)]
-    fn set_next(&mut self, i: u32) {
-        self.next = i;
-    }
-}
-
-impl Next for Flow {
-    #[inline(always)]
-    fn next(&self) -> u32 {
-        self.next
-    }
-    #[inline(always)]
-    fn set_next(&mut self, i: u32) {
-        self.next = i;
-    }
-}
+next_field!(Entry, Flow);
 
 impl DLinks for Flow {
     fn prev(&mut self) -> &mut u32 {

@@ -30,6 +30,23 @@ pub(crate) trait Next {
     fn set_next(&mut self, i: u32);
 }
 
+/// Implements [`Next`] for types linked through a `next: u32` field.
+macro_rules! next_field {
+    ($($t:ty),*) => {
+        $(impl $crate::list::Next for $t {
+            #[inline(always)]
+            fn next(&self) -> u32 {
+                self.next
+            }
+            #[inline(always)]
+            fn set_next(&mut self, i: u32) {
+                self.next = i;
+            }
+        })*
+    };
+}
+pub(crate) use next_field;
+
 impl Fifo {
     pub(crate) fn is_empty(&self) -> bool {
         self.head == NIL
