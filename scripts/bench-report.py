@@ -13,7 +13,7 @@ import collections
 import statistics
 import sys
 
-CONFIGS = ["cpu", "fast", "slow", "ec", "rr", "oracle", "ecd", "ec0"]
+CONFIGS = ["cpu", "fast", "slow", "ec", "rr", "oracle", "ecd", "ec0", "ef"]
 SWEEP_CONFIGS = CONFIGS[:5]
 ALONE = ["cpu", "fast", "slow"]
 CONFIG_TEXT = {
@@ -26,6 +26,7 @@ CONFIG_TEXT = {
     "ecd": "all, earliest-completion told each engine's CPU time per request"
            " (drive_cost_ns, measured alone in this boot)",
     "ec0": "all, earliest-completion not told any drive cost (drive_cost_ns 0)",
+    "ef": "all, engines-first (the CPU takes no request an engine does sooner alone)",
 }
 
 
@@ -178,7 +179,7 @@ def main():
         def versus(base, label, target, ok, text, who="ec"):
             ours = m[who]
             name = {"ec": "earliest-completion", "ecd": "EC told CPU time",
-                    "ec0": "EC without drive costs"}[who]
+                    "ec0": "EC without drive costs", "ef": "engines-first"}[who]
             full = [d for d in by_rep.values() if who in d and all(c in d for c in base)]
             if not ours or not full or not all(m[c] for c in base):
                 row(f"{what}: {name} vs {label}", "n/a", "n/a", None, target, None)
@@ -213,6 +214,11 @@ def main():
             versus(["ec"], "earliest-completion", "-", None,
                    f"{m['ec'] or 0:.0f} MB/s (drive fast {d.get('fast', '?')} ns, "
                    f"slow {d.get('slow', '?')} ns)", who="ecd")
+        if m["ef"]:
+            versus(["oracle"], "oracle", "-", None,
+                   f"{m['oracle'] or 0:.0f} MB/s static {w}", who="ef")
+            versus(["ec"], "earliest-completion", "-", None,
+                   f"{m['ec'] or 0:.0f} MB/s", who="ef")
         return m
 
     p3 = policy_rows("p3", p3_size, f"P3 {human(p3_size)} copies")

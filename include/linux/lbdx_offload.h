@@ -201,7 +201,7 @@ static inline void lbdx_tx_put(struct lbdx_tx *tx)
 
 /*
  * Selects the policy by its sysfs name ("earliest-completion",
- * "round-robin", "cpu-only"), as writing
+ * "round-robin", "cpu-only", "weighted", "engines-first"), as writing
  * /sys/kernel/lbdx_offload/policy does. Returns 0 or -EINVAL.
  */
 int lbdx_offload_set_policy(const char *name);

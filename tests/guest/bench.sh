@@ -30,6 +30,8 @@
 #                     requests took when it ran alone in this boot
 #                     ("drive ..." lines; "learnt ..." lines give what
 #                     the layer learnt, read after each experiment)
+#   ef                every backend, engines-first (the CPU takes no
+#                     request an engine does sooner alone)
 # P1 and P2 run under cpu-only with every backend enabled. P3 copies
 # p3_size bytes per request; mix copies 64 B .. 1 MiB (each power of two in
 # turn, request by request).
@@ -136,6 +138,7 @@ configure() {
 	case $1 in
 	rr) pol=round-robin ;;
 	oracle | w:*) pol=weighted ;;
+	ef) pol=engines-first ;;
 	*) pol=earliest-completion ;;
 	esac
 	for b in "$OFF"/backends/*; do
@@ -304,7 +307,7 @@ policies() {
 	oracle_search "$exp" "$@"
 	drive_search "$exp" "$@"
 	for rep in $(seq "$reps"); do
-		for c in ec rr oracle ecd ec0 cpu fast slow; do
+		for c in ec rr oracle ecd ec0 ef cpu fast slow; do
 			present $c || continue
 			configure $c
 			run_ko "$exp/$c/$rep" run=stream policy=$pol ms=1000 "$@"

@@ -33,11 +33,17 @@
 //!    drive costs of the attempts in flight, such a backend's estimate is
 //!    the later of its own and that sum, plus its drive cost, and it does
 //!    not compete for a request the CPU alone copies in less than that.
+//!    [`Policy::EnginesFirst`] is the earliest completion rule where the
+//!    CPU backends do not compete for a request an engine among the
+//!    candidates does alone (its queue left out) sooner and in less CPU
+//!    time than a CPU copy takes (`BackendTable::engine_does_sooner`).
 //! 4. Under [`Policy::EarliestCompletion`], a request a backend refused
 //!    for now (full queue) waits for it rather than going to a backend
 //!    estimated to finish it later ([`BackendTable::better_to_wait`]);
-//!    under [`Policy::Weighted`] it waits for it whenever it holds
-//!    attempts, so the split holds.
+//!    under [`Policy::EnginesFirst`] too, and rather than going to a CPU
+//!    backend if that engine does it alone sooner; under
+//!    [`Policy::Weighted`] it waits for it whenever it holds attempts, so
+//!    the split holds.
 //!
 //! Health: `K` consecutive failures ([`HealthRules::fail_threshold`]) make
 //! a backend degraded; a success or a cool-down of
@@ -285,15 +291,22 @@ pub enum Policy {
     CpuOnly,
     /// A fixed split of the bytes in proportion to each backend's weight.
     Weighted,
+    /// Earliest estimated completion, but the CPU backends take no request
+    /// an engine does alone sooner: CPU time is kept for what the engines
+    /// do not do better, and CPU copies do not compete with the engines
+    /// for what they share (memory bandwidth; on a virtual machine, the
+    /// host's cores that run the guest and the engines' models).
+    EnginesFirst,
 }
 
 impl Policy {
     /// Every policy, in the order sysfs lists them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::EarliestCompletion,
         Self::RoundRobin,
         Self::CpuOnly,
         Self::Weighted,
+        Self::EnginesFirst,
     ];
 
     /// The policy's name in sysfs.
@@ -303,6 +316,7 @@ impl Policy {
             Self::RoundRobin => "round-robin",
             Self::CpuOnly => "cpu-only",
             Self::Weighted => "weighted",
+            Self::EnginesFirst => "engines-first",
         }
     }
 
@@ -587,6 +601,12 @@ impl Backend {
 
     fn healthy(&self) -> bool {
         self.degraded_since.is_none()
+    }
+
+    /// Whether it does `len` bytes alone, its queue left out, sooner than
+    /// `copy` and drives them in less CPU time than that.
+    fn does_sooner(&self, len: u64, copy: u64) -> bool {
+        self.estimate_ns(len) < copy && self.drive_ns < copy
     }
 
     /// Virtual time `len` bytes take at its weight (0 at weight 0).
@@ -958,6 +978,31 @@ impl BackendTable {
             .map_or(u64::MAX, |c| c.estimate_ns(len))
     }
 
+    /// `pool` without its CPU backends where an engine in it that can do
+    /// `req`, healthy if any is, does it sooner alone
+    /// ([`BackendTable::engine_does_sooner`]) than the quickest of them.
+    fn engines_first(&self, pool: SlotMask, req: &Request) -> SlotMask {
+        let capable = self.healthy_first(self.mask_in(pool, |b| b.desc.caps.allows(req)));
+        let copy = bits(capable & self.cpus)
+            .filter_map(|s| self.slots.get(s).and_then(Option::as_ref))
+            .map(|c| c.estimate_ns(req.len))
+            .min();
+        match copy {
+            Some(copy) if self.engine_does_sooner(capable, req.len, copy) => pool & !self.cpus,
+            _ => pool,
+        }
+    }
+
+    /// Whether an engine (not a CPU backend) in `pool` does `len` bytes
+    /// alone, its queue left out, sooner than `copy`, a CPU backend's
+    /// time for them ([`Backend::estimate_ns`]), and drives them in less
+    /// CPU time ([`BackendTable::set_drive_cost`]).
+    fn engine_does_sooner(&self, pool: SlotMask, len: u64, copy: u64) -> bool {
+        bits(pool & !self.cpus)
+            .filter_map(|s| self.slots.get(s).and_then(Option::as_ref))
+            .any(|b| b.does_sooner(len, copy))
+    }
+
     /// Whether `id` can do `req` (false once unregistered).
     pub fn capable(&self, id: BackendId, req: &Request) -> bool {
         self.get(id).is_ok_and(|b| b.desc.caps.allows(req))
@@ -987,8 +1032,12 @@ impl BackendTable {
             return 0;
         }
         let others = candidates & self.available & !slot_bit(cpu.slot());
+        let engines_first = self.policy == Policy::EnginesFirst;
         let wins = |len: u64| {
             let alone = c.estimate_ns(len);
+            if engines_first && self.engine_does_sooner(others, len, alone) {
+                return false;
+            }
             let mine = alone.saturating_add(self.drive_debt_ns);
             self.slots
                 .iter()
@@ -1071,8 +1120,13 @@ impl BackendTable {
         let cpu_copy = self.cpu_copy_ns(req.len);
         let mine = self.finish_ns(c, req.len, cpu_copy);
         let policy = self.policy;
+        let sooner = |b: &Backend| self.finish_ns(b, req.len, cpu_copy) < mine;
+        let copy = c.estimate_ns(req.len);
         let wait_for = |b: &Backend| match policy {
-            Policy::EarliestCompletion => self.finish_ns(b, req.len, cpu_copy) < mine,
+            Policy::EarliestCompletion => sooner(b),
+            Policy::EnginesFirst => {
+                sooner(b) || (c.desc.is_cpu && !b.desc.is_cpu && b.does_sooner(req.len, copy))
+            }
             Policy::Weighted => b.weight > 0,
             Policy::RoundRobin | Policy::CpuOnly => false,
         };
@@ -1130,6 +1184,7 @@ impl BackendTable {
                     .or_else(|| self.earliest(within, req))
             }
             Policy::EarliestCompletion => self.earliest(within, req),
+            Policy::EnginesFirst => self.earliest(self.engines_first(within, req), req),
             Policy::CpuOnly => self.earliest(within & self.cpus, req),
         }?;
         self.id_at(slot)

@@ -388,7 +388,7 @@ impl Inner {
             *limit = match (cpu, self.table.policy()) {
                 (None, _) | (_, Policy::RoundRobin | Policy::Weighted) => 0,
                 (Some(cpu), Policy::CpuOnly) => self.table.inline_limit(cpu, 0, MAX_LEN) as u32,
-                (Some(cpu), Policy::EarliestCompletion) => {
+                (Some(cpu), Policy::EarliestCompletion | Policy::EnginesFirst) => {
                     self.table.inline_limit(cpu, candidates, MAX_LEN) as u32
                 }
             };

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! policy                   rw  [earliest-completion] round-robin cpu-only
-//!                              weighted
+//!                              weighted engines-first
 //! generation               ro  bumps at every (un)registration
 //! backends/<name>/         one directory per registered backend:
 //!   requests bytes errors failovers in_flight queued_bytes bandwidth

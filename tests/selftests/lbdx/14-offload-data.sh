@@ -11,7 +11,7 @@
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
-POLICIES="earliest-completion round-robin cpu-only"
+POLICIES="earliest-completion round-robin cpu-only engines-first"
 OPS="copy fill xor xor_val"
 SIZES="1 2 7 8 9 63 64 65 4095 4096 4097 65535 65537 1048575 1048576"
 OFFSETS="0 1 7 63"

@@ -3,7 +3,7 @@
 #
 # The offload layer's sysfs (/sys/kernel/lbdx_offload):
 #  - the backends are the CPU and one per DXE engine, named dxe:<bdf>;
-#  - policy lists the four policies with the current one in brackets and
+#  - policy lists the five policies with the current one in brackets and
 #    takes each; bad input is EINVAL and changes nothing; generation is
 #    read-only; a backend's enabled takes only 0 and 1, its weight only
 #    0..10000; its request_cost_ns is above 0 and read-only;
@@ -29,7 +29,7 @@
 
 . "$LBDX_SHARE/selftests/lib.sh"
 
-POLICIES="earliest-completion round-robin cpu-only weighted"
+POLICIES="earliest-completion round-robin cpu-only weighted engines-first"
 plan 25
 saved=$(policy_now)
 
@@ -41,13 +41,13 @@ all=$(cat "$OFFLOAD/policy")
 missing=
 for p in $POLICIES; do echo "$all" | grep -qw -- "$p" || missing="$missing $p"; done
 [ "$(echo "$all" | grep -o '\[[a-z-]*\]' | wc -l)" -eq 1 ] && [ -z "$missing" ]
-check $? "policy lists the four policies, one in brackets" "read '$all'"
+check $? "policy lists the five policies, one in brackets" "read '$all'"
 
 good=0
 for p in $POLICIES; do
 	expect_ok "$OFFLOAD/policy" "$p" && [ "$(policy_now)" = "$p" ] && good=$((good + 1))
 done
-[ $good -eq 4 ]
+[ $good -eq 5 ]
 check $? "each policy can be selected and reads back in brackets"
 
 echo round-robin >"$OFFLOAD/policy"

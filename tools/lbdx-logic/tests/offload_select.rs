@@ -923,3 +923,41 @@ fn attempts_in_flight_on_a_driven_engine_delay_the_cpu_until_they_end() {
     t.set_drive_cost(ids[1], 0).unwrap();
     assert_eq!(t.status(ids[1]).unwrap().drive_ns, 0);
 }
+
+#[test]
+fn engines_first_keeps_the_cpu_to_what_no_engine_does_sooner_alone() {
+    // CPU: 1 us + 1 GB/s; engine: 10 us + 10 GB/s: the engine is sooner
+    // alone from 10000 bytes on.
+    let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
+    let (c, e) = (ids[0], ids[1]);
+    // 64 MiB queued on the engine: earliest-completion gives the CPU a
+    // 1 MiB copy, which it finishes first.
+    t.on_submit(e, 64 * MIB).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+    assert!(t.inline_limit(c, ALL_SLOTS, 1 << 30) > 7_000_000);
+    t.set_policy(Policy::EnginesFirst);
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(e));
+    assert_eq!(t.select(&copy(9_000), &NONE, 0), Some(c));
+    // The inline path stops where the engine becomes sooner alone, its
+    // queue left out (earliest-completion goes on to ~7.4 MB).
+    let limit = t.inline_limit(c, ALL_SLOTS, 1 << 30);
+    assert!((9_990..=10_010).contains(&limit), "{limit}");
+    // A request the engine refused for now waits for it rather than go
+    // to the CPU, which would finish it first.
+    let mut busy = ExcludeSet::new();
+    t.exclude(&mut busy, e);
+    assert_eq!(t.select(&copy(MIB), &busy, 0), Some(c));
+    assert!(t.better_to_wait(&copy(MIB), &busy, c));
+    t.set_policy(Policy::EarliestCompletion);
+    assert!(!t.better_to_wait(&copy(MIB), &busy, c));
+    // An engine whose drive costs more CPU time than the copy, or an
+    // unavailable or incapable one, does not keep the CPU out.
+    t.set_policy(Policy::EnginesFirst);
+    t.set_drive_cost(e, 2_000_000).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+    t.set_drive_cost(e, 0).unwrap();
+    t.set_available(e, false).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+    t.set_available(e, true).unwrap();
+    assert_eq!(t.select(&xor(MIB, 12), &NONE, 0), Some(c));
+}

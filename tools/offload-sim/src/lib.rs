@@ -24,10 +24,11 @@ use scenario::{Arrivals, Scenario, Workload};
 use sim::Outcome;
 
 /// The policies of the layer, in report order.
-pub const POLICIES: [Policy; 3] = [
+pub const POLICIES: [Policy; 4] = [
     Policy::EarliestCompletion,
     Policy::RoundRobin,
     Policy::CpuOnly,
+    Policy::EnginesFirst,
 ];
 
 /// What one scenario gave: each policy's online outcome (in
