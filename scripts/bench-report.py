@@ -300,6 +300,16 @@ def main():
             load = (f"   busy {b:.0f}%, {intr / max(n, 1):.1f} intr, {ctxt / max(n, 1):.1f} ctxt"
                     if b is not None else "")
             say(f"    {c:6} {m[c] or 0:8.0f} MB/s   {parts}{load}")
+        ys = [r for r in records if r["kind"] == "yields"
+              and r.get("tag", "").startswith(exp + "/ec/")]
+        if ys:
+            gave = sum(1 for r in ys if r.get("cpu_yields") == "1")
+
+            def mbps(r, k):
+                return int(r.get(k, "0")) / 1e6
+            say(f"    ec's CPU gave way (cpu_yields) after {gave} of {len(ys)} repetitions; "
+                "measured competing / giving way, MB/s: " +
+                ", ".join(f"{mbps(r, 'competing'):.0f} / {mbps(r, 'yielding'):.0f}" for r in ys))
         o = oracle.get(exp)
         if o:
             say(f"    oracle search: best {o.get('best')} at {o.get('mbps')} MB/s "

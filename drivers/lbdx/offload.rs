@@ -8,7 +8,8 @@
 //! - `backend_select.rs`, `request_state.rs`: the kernel-free choice and
 //!   failover rules, host-tested in `tools/lbdx-logic`;
 //!   `drive_estimate.rs`: the CPU time a backend's requests take, learnt
-//!   from them (kernel-free too).
+//!   from them; `cpu_yield.rs`: whether the CPU backend gives way to the
+//!   engines, measured (both kernel-free too).
 //! - `layer.rs`: the shared state under one lock; `flow.rs`: a request's
 //!   life (selection, submission, completion, failover, dependents);
 //!   `fast_path.rs`: small requests run on the CPU without allocating;
@@ -34,6 +35,12 @@ mod backend;
 pub(crate) mod backend_select;
 mod capi;
 mod cpu;
+#[allow(
+    unreachable_pub,
+    dead_code,
+    reason = "kernel-free, shared with host tests"
+)]
+mod cpu_yield;
 mod deadline;
 #[allow(unreachable_pub, reason = "kernel-free, shared with host tests")]
 mod drive_estimate;

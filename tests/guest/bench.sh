@@ -311,6 +311,9 @@ policies() {
 			present $c || continue
 			configure $c
 			run_ko "$exp/$c/$rep" run=stream policy=$pol ms=1000 "$@"
+			[ $c = ec ] && say "yields tag=$exp/$c/$rep cpu_yields=$(cat "$OFF/cpu_yields")" \
+				"competing=$(cat "$OFF/throughput_cpu_competing")" \
+				"yielding=$(cat "$OFF/throughput_cpu_yielding")"
 		done
 	done
 	for c in fast slow; do

@@ -36,7 +36,10 @@
 //!    [`Policy::EnginesFirst`] is the earliest completion rule where the
 //!    CPU backends do not compete for a request an engine among the
 //!    candidates does alone (its queue left out) sooner and in less CPU
-//!    time than a CPU copy takes (`BackendTable::engine_does_sooner`).
+//!    time than a CPU copy takes (`BackendTable::engine_does_sooner`);
+//!    [`Policy::EarliestCompletion`] is that rule too while the CPU
+//!    backend gives way ([`BackendTable::cpu_yields`]: measured to
+//!    deliver more, `cpu_yield.rs`).
 //! 4. Under [`Policy::EarliestCompletion`], a request a backend refused
 //!    for now (full queue) waits for it rather than going to a backend
 //!    estimated to finish it later ([`BackendTable::better_to_wait`]);
@@ -54,6 +57,8 @@
 //! arithmetic, no panic reachable from an argument): compiled into the
 //! driver and into the host crate `tools/lbdx-logic`, whose tests check
 //! every rule. The caller serializes calls.
+
+use super::cpu_yield::{Mode, YieldProbe};
 
 /// Most backends a table holds.
 pub const MAX_BACKENDS: usize = 16;
@@ -672,7 +677,7 @@ impl Backend {
 
 /// `a * b / c` without 128-bit arithmetic (`c > 0`); rounds down, and
 /// saturates or loses precision only where the result passes 2^64 / `b`.
-fn scale_div(a: u64, b: u64, c: u64) -> u64 {
+pub(crate) fn scale_div(a: u64, b: u64, c: u64) -> u64 {
     match a.checked_mul(b) {
         Some(p) => p / c.max(1),
         None => (a / c.max(1)).saturating_mul(b),
@@ -734,6 +739,9 @@ pub struct BackendTable {
     // backend, and then exactly when selection may pick it
     // (`set_available`; set at registration).
     available: SlotMask,
+    // Whether the CPU backend gives way under earliest-completion, and
+    // what it was measured to deliver either way (`cpu_yield.rs`).
+    yield_probe: YieldProbe,
 }
 
 impl BackendTable {
@@ -753,6 +761,7 @@ impl BackendTable {
             cpus: 0,
             occupied: 0,
             available: 0,
+            yield_probe: YieldProbe::new(),
         }
     }
 
@@ -810,6 +819,7 @@ impl BackendTable {
             .ok_or(SelectError::Full)?;
         *entry = Some(Backend::new(desc, gen));
         self.generation = gen;
+        self.yield_probe.reset();
         let bit = slot_bit(usize::from(slot));
         self.occupied |= bit;
         self.available |= bit;
@@ -840,6 +850,7 @@ impl BackendTable {
         self.occupied &= !slot_bit(id.slot());
         self.available &= !slot_bit(id.slot());
         self.generation = gen;
+        self.yield_probe.reset();
         Ok(queued)
     }
 
@@ -978,6 +989,32 @@ impl BackendTable {
             .map_or(u64::MAX, |c| c.estimate_ns(len))
     }
 
+    /// Whether the CPU backends give way to the engines under
+    /// [`Policy::EarliestCompletion`] now, as under
+    /// [`Policy::EnginesFirst`]: where that was measured to deliver more
+    /// ([`YieldProbe`], fed by [`BackendTable::on_complete`]), as when CPU
+    /// copies and the engines share a bottleneck.
+    pub fn cpu_yields(&self) -> bool {
+        self.yield_probe.yields()
+    }
+
+    /// Bytes per second the layer was measured to deliver under
+    /// [`Policy::EarliestCompletion`] with the CPU backends competing or
+    /// giving way (0: not measured since the backends last changed).
+    pub fn delivered(&self, mode: Mode) -> u64 {
+        self.yield_probe.rate(mode)
+    }
+
+    /// Whether the engines-first rule holds now: its policy, or
+    /// earliest-completion while the CPU gives way.
+    fn engines_first_now(&self) -> bool {
+        match self.policy {
+            Policy::EnginesFirst => true,
+            Policy::EarliestCompletion => self.yield_probe.yields(),
+            Policy::RoundRobin | Policy::CpuOnly | Policy::Weighted => false,
+        }
+    }
+
     /// `pool` without its CPU backends where an engine in it that can do
     /// `req`, healthy if any is, does it sooner alone
     /// ([`BackendTable::engine_does_sooner`]) than the quickest of them.
@@ -1032,7 +1069,7 @@ impl BackendTable {
             return 0;
         }
         let others = candidates & self.available & !slot_bit(cpu.slot());
-        let engines_first = self.policy == Policy::EnginesFirst;
+        let engines_first = self.engines_first_now();
         let wins = |len: u64| {
             let alone = c.estimate_ns(len);
             if engines_first && self.engine_does_sooner(others, len, alone) {
@@ -1122,10 +1159,14 @@ impl BackendTable {
         let policy = self.policy;
         let sooner = |b: &Backend| self.finish_ns(b, req.len, cpu_copy) < mine;
         let copy = c.estimate_ns(req.len);
+        let engines_first = self.engines_first_now();
         let wait_for = |b: &Backend| match policy {
-            Policy::EarliestCompletion => sooner(b),
-            Policy::EnginesFirst => {
-                sooner(b) || (c.desc.is_cpu && !b.desc.is_cpu && b.does_sooner(req.len, copy))
+            Policy::EarliestCompletion | Policy::EnginesFirst => {
+                sooner(b)
+                    || (engines_first
+                        && c.desc.is_cpu
+                        && !b.desc.is_cpu
+                        && b.does_sooner(req.len, copy))
             }
             Policy::Weighted => b.weight > 0,
             Policy::RoundRobin | Policy::CpuOnly => false,
@@ -1183,8 +1224,10 @@ impl BackendTable {
                 self.least_vtime(within, weighted)
                     .or_else(|| self.earliest(within, req))
             }
-            Policy::EarliestCompletion => self.earliest(within, req),
-            Policy::EnginesFirst => self.earliest(self.engines_first(within, req), req),
+            Policy::EarliestCompletion if !self.yield_probe.yields() => self.earliest(within, req),
+            Policy::EarliestCompletion | Policy::EnginesFirst => {
+                self.earliest(self.engines_first(within, req), req)
+            }
             Policy::CpuOnly => self.earliest(within & self.cpus, req),
         }?;
         self.id_at(slot)
@@ -1285,6 +1328,11 @@ impl BackendTable {
         } else {
             self.degraded & !bit
         };
+        let choice = self.available & self.cpus != 0 && self.available & !self.cpus != 0;
+        if self.policy == Policy::EarliestCompletion && choice {
+            self.yield_probe
+                .on_complete(if ok { bytes } else { 0 }, now_ns);
+        }
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 use super::{
     backend::{Backend, Desc, Event, Outcome},
     backend_select::{BackendDesc, BackendId, BackendTable, Policy, SelectError},
+    cpu_yield::Mode,
     drive_estimate::DriveEstimate,
     fast_path,
     flow::{complete, retry},
@@ -40,6 +41,18 @@ pub(crate) fn policy() -> Policy {
 /// The registration generation.
 pub(crate) fn generation() -> u64 {
     LAYER.lock().table.generation()
+}
+
+/// Whether the CPU backend gives way to the engines now
+/// (`BackendTable::cpu_yields`).
+pub(crate) fn cpu_yields() -> bool {
+    LAYER.lock().table.cpu_yields()
+}
+
+/// Bytes per second the layer was measured to deliver in `mode`
+/// (`BackendTable::delivered`).
+pub(crate) fn delivered(mode: Mode) -> u64 {
+    LAYER.lock().table.delivered(mode)
 }
 
 /// What sysfs shows about one backend.

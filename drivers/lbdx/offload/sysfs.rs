@@ -6,6 +6,10 @@
 //! policy                   rw  [earliest-completion] round-robin cpu-only
 //!                              weighted engines-first
 //! generation               ro  bumps at every (un)registration
+//! cpu_yields               ro  1 while the CPU backend gives way to the
+//!                              engines under earliest-completion
+//! throughput_cpu_competing ro  bytes/s earliest-completion was measured
+//! throughput_cpu_yielding  ro  to deliver either way (0: not yet)
 //! backends/<name>/         one directory per registered backend:
 //!   requests bytes errors failovers in_flight queued_bytes bandwidth
 //!   health                 ro  healthy | degraded | halted | dead | disabled
@@ -25,6 +29,7 @@
 
 use super::{
     backend_select::{BackendId, Policy},
+    cpu_yield::Mode,
     drive_estimate, registry,
 };
 use crate::attr_value::{parse_u32, parse_u32_in};
@@ -177,8 +182,14 @@ unsafe extern "C" fn store<T: Source>(
 pub(crate) struct Root;
 
 impl Source for Root {
-    const NAMES: &'static [&'static CStr] = &[c"policy", c"generation"];
-    const WRITABLE: &'static [bool] = &[true, false];
+    const NAMES: &'static [&'static CStr] = &[
+        c"policy",
+        c"generation",
+        c"cpu_yields",
+        c"throughput_cpu_competing",
+        c"throughput_cpu_yielding",
+    ];
+    const WRITABLE: &'static [bool] = &[true, false, false, false, false];
 
     fn show(&self, id: usize, out: &mut Formatter<'_>) -> Result {
         let r = match id {
@@ -194,6 +205,9 @@ impl Source for Root {
                 })
             }
             1 => write!(out, "{}", registry::generation()),
+            2 => write!(out, "{}", u8::from(registry::cpu_yields())),
+            3 => write!(out, "{}", registry::delivered(Mode::Compete)),
+            4 => write!(out, "{}", registry::delivered(Mode::Yield)),
             _ => return Err(EINVAL),
         };
         r.map_err(|_| EOVERFLOW)

@@ -5,7 +5,10 @@
 #  - the backends are the CPU and one per DXE engine, named dxe:<bdf>;
 #  - policy lists the five policies with the current one in brackets and
 #    takes each; bad input is EINVAL and changes nothing; generation is
-#    read-only; a backend's enabled takes only 0 and 1, its weight only
+#    read-only; cpu_yields reads 0 or 1 and the two throughputs it is
+#    decided from numbers, all read-only, and 1 MiB copies under
+#    earliest-completion for over two 100 ms windows measure competing
+#    and giving way; a backend's enabled takes only 0 and 1, its weight only
 #    0..10000; its request_cost_ns is above 0 and read-only;
 #  - under weighted, the bytes split as the weights say (0: none);
 #  - switching the policy many times while lbdx_offload_test runs loses and
@@ -30,7 +33,7 @@
 . "$LBDX_SHARE/selftests/lib.sh"
 
 POLICIES="earliest-completion round-robin cpu-only weighted engines-first"
-plan 25
+plan 27
 saved=$(policy_now)
 
 want=$( (echo cpu; for bdf in $(expected_bdfs dxe); do echo "dxe:$bdf"; done) | sort)
@@ -61,6 +64,24 @@ check $? "bad policies are EINVAL and leave the policy as it was" "accepted or c
 gen=$(cat "$OFFLOAD/generation")
 ! wr "$OFFLOAD/generation" 7 && [ "$(cat "$OFFLOAD/generation")" = "$gen" ]
 check $? "generation is read-only" "write: '$err'"
+
+yields() { echo "cpu_yields=$(cat "$OFFLOAD/cpu_yields")" \
+	"competing=$(cat "$OFFLOAD/throughput_cpu_competing")" \
+	"yielding=$(cat "$OFFLOAD/throughput_cpu_yielding")"; }
+y=$(cat "$OFFLOAD/cpu_yields")
+c=$(cat "$OFFLOAD/throughput_cpu_competing")
+v=$(cat "$OFFLOAD/throughput_cpu_yielding")
+{ [ "$y" = 0 ] || [ "$y" = 1 ]; } && [ "$c" -ge 0 ] 2>/dev/null && [ "$v" -ge 0 ] 2>/dev/null &&
+	! wr "$OFFLOAD/cpu_yields" 1 && ! wr "$OFFLOAD/throughput_cpu_competing" 1 &&
+	! wr "$OFFLOAD/throughput_cpu_yielding" 1 && [ "$(cat "$OFFLOAD/cpu_yields")" = "$y" ]
+check $? "cpu_yields and its throughputs read well and are read-only: $(yields)" "write: '$err'"
+
+echo earliest-completion >"$OFFLOAD/policy"
+otest op=copy size=1048576 threads=2 inflight=16 count=3000 verify=0
+r=$?
+[ $r -eq 0 ] && [ "$(cat "$OFFLOAD/throughput_cpu_competing")" -gt 0 ] &&
+	[ "$(cat "$OFFLOAD/throughput_cpu_yielding")" -gt 0 ]
+check $? "earliest-completion measured competing and giving way: $(yields); $otest_summary"
 
 # Every backend measured its request cost when it registered (the CPU its
 # hand-off to a worker, a DXE its self-test); the file is read-only.

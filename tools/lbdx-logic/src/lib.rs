@@ -30,6 +30,7 @@ pub mod hlb {
 #[path = "../../../drivers/lbdx/offload"]
 pub mod offload {
     pub mod backend_select;
+    pub mod cpu_yield;
     pub mod drive_estimate;
     pub mod request_state;
 }

@@ -9,6 +9,7 @@ use lbdx_logic::offload::backend_select::{
     BackendDesc, BackendId, BackendTable, CandidateCache, Caps, ExcludeSet, Health, HealthRules,
     Op, OpSet, Policy, Request, SelectError, ALL_SLOTS, DEFAULT_WEIGHT, MAX_BACKENDS, MAX_WEIGHT,
 };
+use lbdx_logic::offload::cpu_yield::{Mode, PROBE_EVERY, WARMUP, WINDOW_NS};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -960,4 +961,90 @@ fn engines_first_keeps_the_cpu_to_what_no_engine_does_sooner_alone() {
     assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
     t.set_available(e, true).unwrap();
     assert_eq!(t.select(&xor(MIB, 12), &NONE, 0), Some(c));
+}
+
+/// Runs `ms` milliseconds of completions on engine `e`, one of 1 MiB per
+/// millisecond, served in 100 us each (10 GB/s), twice as many while the
+/// CPU backend gives way if `yielding_pays`.
+fn completions_ms(t: &mut BackendTable, e: BackendId, now: &mut u64, ms: u64, yielding_pays: bool) {
+    for _ in 0..ms {
+        let n = if yielding_pays && t.cpu_yields() {
+            2
+        } else {
+            1
+        };
+        for _ in 0..n {
+            t.on_submit(e, MIB).unwrap();
+            t.on_complete(e, MIB, true, 100_000, *now).unwrap();
+        }
+        *now += 1_000_000;
+    }
+}
+
+#[test]
+fn earliest_completion_gives_way_where_that_was_measured_to_deliver_more() {
+    // CPU: 1 us + 1 GB/s; engine: 10 us + 10 GB/s.
+    let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
+    let (c, e) = (ids[0], ids[1]);
+    // 64 MiB queued on the engine: the CPU copies 1 MiB sooner.
+    t.on_submit(e, 64 * MIB).unwrap();
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+    let window_ms = WINDOW_NS / 1_000_000;
+    let mut now = 1;
+    // Not measured under another policy, nor with the CPU disabled.
+    t.set_policy(Policy::RoundRobin);
+    completions_ms(&mut t, e, &mut now, 10 * window_ms, true);
+    t.set_policy(Policy::EarliestCompletion);
+    t.set_available(c, false).unwrap();
+    completions_ms(&mut t, e, &mut now, 10 * window_ms, true);
+    t.set_available(c, true).unwrap();
+    assert_eq!(
+        (t.delivered(Mode::Compete), t.delivered(Mode::Yield)),
+        (0, 0)
+    );
+    // Measured: giving way delivers twice as much.
+    completions_ms(&mut t, e, &mut now, 2 * u64::from(WARMUP) * window_ms, true);
+    assert!(t.delivered(Mode::Yield) > t.delivered(Mode::Compete));
+    assert!(t.cpu_yields());
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(e));
+    // A request the CPU does sooner even alone stays the CPU's, and the
+    // rule is the engines-first one: a 1 MiB request the engine refused
+    // for now waits for it.
+    assert_eq!(t.select(&copy(4 * KIB), &NONE, 0), Some(c));
+    let mut busy = ExcludeSet::new();
+    t.exclude(&mut busy, e);
+    assert!(t.better_to_wait(&copy(MIB), &busy, c));
+    // A backend registering forgets it: the CPU competes again.
+    t.register(engine(GB, 10_000)).unwrap();
+    assert!(!t.cpu_yields());
+    assert_eq!(t.delivered(Mode::Yield), 0);
+    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+}
+
+#[test]
+fn earliest_completion_keeps_competing_where_giving_way_delivers_no_more() {
+    let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
+    let e = ids[1];
+    t.on_submit(e, 64 * MIB).unwrap();
+    let window_ms = WINDOW_NS / 1_000_000;
+    let mut now = 1;
+    completions_ms(
+        &mut t,
+        e,
+        &mut now,
+        2 * u64::from(WARMUP) * window_ms,
+        false,
+    );
+    let total_ms = 4 * u64::from(PROBE_EVERY) * window_ms;
+    let mut yielded_ms = 0;
+    for _ in 0..total_ms {
+        yielded_ms += u64::from(t.cpu_yields());
+        completions_ms(&mut t, e, &mut now, 1, false);
+    }
+    // Only the probing windows, one in PROBE_EVERY.
+    assert!(t.delivered(Mode::Yield) > 0);
+    assert!(
+        yielded_ms <= total_ms / u64::from(PROBE_EVERY) + window_ms,
+        "{yielded_ms} ms of {total_ms} yielded"
+    );
 }
