@@ -925,16 +925,21 @@ fn attempts_in_flight_on_a_driven_engine_delay_the_cpu_until_they_end() {
     assert_eq!(t.status(ids[1]).unwrap().drive_ns, 0);
 }
 
-#[test]
-fn engines_first_keeps_the_cpu_to_what_no_engine_does_sooner_alone() {
-    // CPU: 1 us + 1 GB/s; engine: 10 us + 10 GB/s: the engine is sooner
-    // alone from 10000 bytes on.
+/// The CPU (1 us + 1 GB/s) and an engine (10 us + 10 GB/s, sooner alone
+/// from 10000 bytes on) holding 64 MiB: earliest-completion gives the CPU
+/// a 1 MiB copy, which it finishes first. Returns the table, the CPU, the
+/// engine.
+fn cpu_beside_a_busy_engine() -> (BackendTable, BackendId, BackendId) {
     let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
     let (c, e) = (ids[0], ids[1]);
-    // 64 MiB queued on the engine: earliest-completion gives the CPU a
-    // 1 MiB copy, which it finishes first.
     t.on_submit(e, 64 * MIB).unwrap();
     assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+    (t, c, e)
+}
+
+#[test]
+fn engines_first_keeps_the_cpu_to_what_no_engine_does_sooner_alone() {
+    let (mut t, c, e) = cpu_beside_a_busy_engine();
     assert!(t.inline_limit(c, ALL_SLOTS, 1 << 30) > 7_000_000);
     t.set_policy(Policy::EnginesFirst);
     assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(e));
@@ -983,12 +988,7 @@ fn completions_ms(t: &mut BackendTable, e: BackendId, now: &mut u64, ms: u64, yi
 
 #[test]
 fn earliest_completion_gives_way_where_that_was_measured_to_deliver_more() {
-    // CPU: 1 us + 1 GB/s; engine: 10 us + 10 GB/s.
-    let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
-    let (c, e) = (ids[0], ids[1]);
-    // 64 MiB queued on the engine: the CPU copies 1 MiB sooner.
-    t.on_submit(e, 64 * MIB).unwrap();
-    assert_eq!(t.select(&copy(MIB), &NONE, 0), Some(c));
+    let (mut t, c, e) = cpu_beside_a_busy_engine();
     let window_ms = WINDOW_NS / 1_000_000;
     let mut now = 1;
     // Not measured under another policy, nor with the CPU disabled.
@@ -1023,9 +1023,7 @@ fn earliest_completion_gives_way_where_that_was_measured_to_deliver_more() {
 
 #[test]
 fn earliest_completion_keeps_competing_where_giving_way_delivers_no_more() {
-    let (mut t, ids) = table(&[cpu(GB, 1_000), engine(10 * GB, 10_000)]);
-    let e = ids[1];
-    t.on_submit(e, 64 * MIB).unwrap();
+    let (mut t, _, e) = cpu_beside_a_busy_engine();
     let window_ms = WINDOW_NS / 1_000_000;
     let mut now = 1;
     completions_ms(
