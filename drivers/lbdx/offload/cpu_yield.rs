@@ -32,10 +32,12 @@
 //! delivered [`MARGIN_PCT`] % more, and every [`PROBE_EVERY`]-th window
 //! the other, so that a change either way is seen.
 //!
-//! The windows are long because the effect is slow: in windows of 10 and
-//! 20 ms, `make bench` measured yielding to deliver less than competing
-//! (5.4-6.2 against 5.6-6.7 GB/s), where whole seconds of it delivered
-//! 10-15 % more; in windows of 100 ms, 5-7 % more, as whole seconds did.
+//! The windows are long because the effect is slow: in windows of 20 ms,
+//! `make bench` measured yielding to deliver less than competing in every
+//! repetition (5.4-6.2 against 5.6-6.7 GB/s; 10 ms windows were no
+//! better), where whole seconds of it delivered 10-15 % more; in windows
+//! of 100 ms it measured more (4-36 % in three boots), as whole seconds
+//! did.
 //!
 //! The table feeds it only while the choice exists (the earliest-
 //! completion policy, a CPU backend and an engine both available) and
