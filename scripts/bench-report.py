@@ -304,12 +304,10 @@ def main():
               and r.get("tag", "").startswith(exp + "/ec/")]
         if ys:
             gave = sum(1 for r in ys if r.get("cpu_yields") == "1")
-
-            def mbps(r, k):
-                return int(r.get(k, "0")) / 1e6
+            rates = ", ".join(f"{int(r.get('competing', '0')) / 1e6:.0f} / "
+                              f"{int(r.get('yielding', '0')) / 1e6:.0f}" for r in ys)
             say(f"    ec's CPU gave way (cpu_yields) after {gave} of {len(ys)} repetitions; "
-                "measured competing / giving way, MB/s: " +
-                ", ".join(f"{mbps(r, 'competing'):.0f} / {mbps(r, 'yielding'):.0f}" for r in ys))
+                f"measured competing / giving way, MB/s: {rates}")
         o = oracle.get(exp)
         if o:
             say(f"    oracle search: best {o.get('best')} at {o.get('mbps')} MB/s "

@@ -675,6 +675,17 @@ impl Backend {
     }
 }
 
+/// `avg` moved by 1/`gain` of the way to `sample` (`gain > 0`): the
+/// moving averages of the learnt drive cost and of what the layer
+/// delivers (`drive_estimate.rs`, `cpu_yield.rs`).
+pub(crate) fn toward(avg: u64, sample: u64, gain: u64) -> u64 {
+    if sample >= avg {
+        avg + (sample - avg) / gain.max(1)
+    } else {
+        avg - (avg - sample) / gain.max(1)
+    }
+}
+
 /// `a * b / c` without 128-bit arithmetic (`c > 0`); rounds down, and
 /// saturates or loses precision only where the result passes 2^64 / `b`.
 pub(crate) fn scale_div(a: u64, b: u64, c: u64) -> u64 {
@@ -1015,17 +1026,17 @@ impl BackendTable {
         }
     }
 
-    /// `pool` without its CPU backends where an engine in it that can do
-    /// `req`, healthy if any is, does it sooner alone
-    /// ([`BackendTable::engine_does_sooner`]) than the quickest of them.
-    fn engines_first(&self, pool: SlotMask, req: &Request) -> SlotMask {
-        let capable = self.healthy_first(self.mask_in(pool, |b| b.desc.caps.allows(req)));
-        let copy = bits(capable & self.cpus)
+    /// `pool` (backends able to do the request, healthy if any is)
+    /// without its CPU backends where an engine in it does `len` bytes
+    /// sooner alone ([`BackendTable::engine_does_sooner`]) than the
+    /// quickest of them.
+    fn engines_first(&self, pool: SlotMask, len: u64) -> SlotMask {
+        let copy = bits(pool & self.cpus)
             .filter_map(|s| self.slots.get(s).and_then(Option::as_ref))
-            .map(|c| c.estimate_ns(req.len))
+            .map(|c| c.estimate_ns(len))
             .min();
         match copy {
-            Some(copy) if self.engine_does_sooner(capable, req.len, copy) => pool & !self.cpus,
+            Some(copy) if self.engine_does_sooner(pool, len, copy) => pool & !self.cpus,
             _ => pool,
         }
     }
@@ -1222,13 +1233,12 @@ impl BackendTable {
             Policy::Weighted => {
                 let weighted = |b: &Backend| b.weight > 0 && b.desc.caps.allows(req);
                 self.least_vtime(within, weighted)
-                    .or_else(|| self.earliest(within, req))
+                    .or_else(|| self.earliest(within, req, false))
             }
-            Policy::EarliestCompletion if !self.yield_probe.yields() => self.earliest(within, req),
             Policy::EarliestCompletion | Policy::EnginesFirst => {
-                self.earliest(self.engines_first(within, req), req)
+                self.earliest(within, req, self.engines_first_now())
             }
-            Policy::CpuOnly => self.earliest(within & self.cpus, req),
+            Policy::CpuOnly => self.earliest(within & self.cpus, req, false),
         }?;
         self.id_at(slot)
     }
@@ -1433,13 +1443,19 @@ impl BackendTable {
 
     /// The slot in `pool` whose backend can do `req` with the earliest
     /// completion for its bytes, a healthy one if there is one; ties to
-    /// fewer queued bytes, then to the lower slot. This is the hot path:
-    /// the masks narrow the pool first, then one pass over its slots.
-    fn earliest(&self, pool: SlotMask, req: &Request) -> Option<usize> {
+    /// fewer queued bytes, then to the lower slot; with `engines_first`,
+    /// the CPU backends only if no engine does it sooner alone
+    /// ([`BackendTable::engines_first`]). This is the hot path: the masks
+    /// narrow the pool first, then one pass over its slots.
+    fn earliest(&self, pool: SlotMask, req: &Request, engines_first: bool) -> Option<usize> {
         let capable = self.mask_in(pool, |b| b.desc.caps.allows(req));
         let (len, cpu_copy) = (req.len, self.cpu_copy_ns(req.len));
+        let mut pool = self.healthy_first(capable);
+        if engines_first {
+            pool = self.engines_first(pool, len);
+        }
         let mut best: Option<(u64, u64, usize)> = None;
-        for s in bits(self.healthy_first(capable)) {
+        for s in bits(pool) {
             let Some(Some(b)) = self.slots.get(s) else {
                 continue;
             };

@@ -60,7 +60,7 @@ pub const GAIN: u64 = 4;
 /// How much more yielding must have delivered, percent, to be preferred.
 pub const MARGIN_PCT: u64 = 3;
 
-use super::backend_select::scale_div;
+use super::backend_select::{scale_div, toward};
 
 /// Nanoseconds per second.
 const NS_PER_SEC: u64 = 1_000_000_000;
@@ -168,13 +168,7 @@ impl YieldProbe {
             let m = self.mode.index();
             let n = self.samples[m].saturating_add(1);
             self.samples[m] = n;
-            let gain = u64::from(n).min(GAIN);
-            let a = self.rate[m];
-            self.rate[m] = if r >= a {
-                a + (r - a) / gain
-            } else {
-                a - (a - r) / gain
-            };
+            self.rate[m] = toward(self.rate[m], r, u64::from(n).min(GAIN));
         }
         self.windows = self.windows.saturating_add(1);
         self.mode = if self.samples.iter().any(|&n| n < WARMUP) {

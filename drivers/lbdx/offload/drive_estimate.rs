@@ -21,6 +21,8 @@
 //! Kernel-free (`core` only): also compiled by the host crate
 //! `tools/lbdx-logic`, whose tests check it.
 
+use super::backend_select::toward;
+
 /// Jobs of one part per window.
 pub const WINDOW: u32 = 32;
 /// A new window's mean moves the estimate by 1/`GAIN` of the difference.
@@ -61,8 +63,7 @@ impl Part {
         let mean = self.sum / u64::from(self.jobs);
         self.est = Some(match self.est {
             None => mean,
-            Some(e) if mean >= e => e + (mean - e) / GAIN,
-            Some(e) => e - (e - mean) / GAIN,
+            Some(e) => toward(e, mean, GAIN),
         });
         self.sum = 0;
         self.jobs = 0;
